@@ -1,0 +1,39 @@
+"""Find and remove repeated paragraphs in scraped text, losslessly, saying why.
+
+>>> import dedup
+>>> result = dedup.clean("Read also: our top stories of the week, every week.\\n"
+...                      "The story.\\n"
+...                      "READ ALSO: our top stories of the week, every week.")
+>>> result.text
+'Read also: our top stories of the week, every week.\\nThe story.'
+>>> dedup.restore(result.text, result.removed) == result.original
+True
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dedup.config import Config
+from dedup.deduplicator import Deduplicator, clean
+from dedup.errors import ConfigError, DedupError, IndexMismatchError, InputError, ReportError
+from dedup.index import Index, MemoryIndex
+from dedup.result import CleanResult, Removal, restore
+
+__all__ = [
+    "CleanResult",
+    "Config",
+    "ConfigError",
+    "DedupError",
+    "Deduplicator",
+    "Index",
+    "IndexMismatchError",
+    "InputError",
+    "MemoryIndex",
+    "Removal",
+    "ReportError",
+    "clean",
+    "restore",
+]
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -1,0 +1,28 @@
+"""The exceptions ``dedup`` raises on purpose: one base class, a few precise kinds."""
+
+from __future__ import annotations
+
+
+class DedupError(Exception):
+    """Base class of every error raised by dedup itself."""
+
+
+class ConfigError(DedupError, ValueError):
+    """A setting is unknown or out of range."""
+
+
+class InputError(DedupError):
+    """An input cannot be read as text."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(f"{source}: {problem}")
+        self.source = source
+        self.problem = problem
+
+
+class IndexMismatchError(DedupError):
+    """An index was built with other settings than the ones in force."""
+
+
+class ReportError(DedupError, ValueError):
+    """A report does not fit the text it is applied to."""

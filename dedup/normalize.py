@@ -1,0 +1,83 @@
+"""Normalization and tokens: what two paragraphs must share to count as the same text.
+
+:func:`normalize` is a pure function with one toggle per step, and :func:`tokenize` turns
+its output into words, or into single characters for scripts written without spaces.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+
+import regex
+
+# Scripts written without spaces between words: each character is a token.
+_UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+_TOKEN = regex.compile(rf"[{_UNSPACED}]\p{{M}}*|(?:(?![{_UNSPACED}])\w)+|\p{{Sc}}")
+_UNSPACED_CHAR = regex.compile(rf"[{_UNSPACED}]")
+# Format characters: zero-width spaces and joiners, soft hyphens, bidi marks, the BOM.
+_INVISIBLE = regex.compile(r"\p{Cf}+")
+_SPACES = regex.compile(r"\s+")
+_ENTITY = regex.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?")
+
+_TYPOGRAPHY = str.maketrans(
+    {
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u02bc\u00b4\u0060", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u2039\u203a", '"'),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58", "-"),
+        "\u2026": "...",
+    }
+)
+
+
+def normalize(
+    text: str,
+    *,
+    entities: bool = True,
+    invisible: bool = True,
+    unicode: bool = True,
+    typography: bool = True,
+    casefold: bool = True,
+    whitespace: bool = True,
+) -> str:
+    """Fold the differences that do not change what a paragraph says.
+
+    Each step can be turned off: ``entities`` decodes HTML entities (``&amp;``, ``&#8217;``);
+    ``invisible`` drops format characters (zero-width spaces and joiners, soft hyphens, bidi
+    marks, BOM); ``unicode`` applies NFKC (full-width letters, ligatures, NBSP); ``typography``
+    folds curly quotes, guillemets, apostrophes, dashes and the ellipsis to ASCII; ``casefold``
+    ignores case; ``whitespace`` collapses runs of whitespace to one space and trims the ends.
+
+    >>> normalize("\\u201cCaf\\u00e9&nbsp;&amp; Bar\\u201d \\u2013 it\\u2019s\\u200b OPEN\\u2026")
+    '"café & bar" - it\\'s open...'
+    """
+    if entities and "&" in text:
+        text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+    if invisible:
+        text = _INVISIBLE.sub("", text)
+    if unicode:
+        text = unicodedata.normalize("NFKC", text)
+    if typography:
+        text = text.translate(_TYPOGRAPHY)
+    if casefold:
+        text = text.casefold()
+    if whitespace:
+        text = _SPACES.sub(" ", text).strip()
+    return text
+
+
+def tokenize(normalized: str) -> list[str]:
+    """Split normalized text into tokens: words, or characters of unspaced scripts.
+
+    Punctuation is not a token, so ``"a, b"`` and ``"a b"`` have the same tokens; currency
+    signs are, since ``10 €`` and ``10 $`` are different prices.
+
+    >>> tokenize("the sdk's v2.0 — 东京大学 for 10 € ok")
+    ['the', 'sdk', 's', 'v2', '0', '东', '京', '大', '学', 'for', '10', '€', 'ok']
+    """
+    return _TOKEN.findall(normalized)
+
+
+def is_unspaced(token: str) -> bool:
+    """True for a token from a script written without spaces (one character a token)."""
+    return _UNSPACED_CHAR.match(token) is not None

@@ -1,0 +1,164 @@
+"""What a cleaning run gives back: the cleaned text, every removal with its reason, a
+unified diff, a JSON-ready report, and :func:`restore`, which undoes it all.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dedup.errors import ReportError
+from dedup.paragraphs import Paragraph
+from dedup.verify import Kind
+
+REPORT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """One removed paragraph and the kept paragraph it repeats.
+
+    ``start``/``end`` is the paragraph's span in the original text. It left the text with
+    one ``separator`` (the whitespace after it, or before it when no kept paragraph
+    follows): ``cut_start``/``cut_end`` is the span of paragraph and separator together.
+    """
+
+    index: int
+    text: str
+    start: int
+    end: int
+    duplicate_of: int
+    duplicate_of_document: str | None
+    kind: Kind
+    similarity: float
+    reason: str
+    cut_start: int
+    cut_end: int
+    separator: str
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "index": self.index,
+            "duplicate_of": self.duplicate_of,
+            "kind": self.kind,
+            "similarity": round(self.similarity, 4),
+            "reason": self.reason,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "cut_start": self.cut_start,
+            "cut_end": self.cut_end,
+            "separator": self.separator,
+        }
+        if self.duplicate_of_document is not None:
+            out["duplicate_of_document"] = self.duplicate_of_document
+        return out
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """The outcome of cleaning one document."""
+
+    original: str
+    text: str
+    paragraphs: tuple[Paragraph, ...]
+    removed: tuple[Removal, ...]
+    document: str | None = None
+
+    def diff(self, context: int = 1) -> str:
+        """A unified diff of the lines removed ("" when nothing changed).
+
+        Lines are compared without their line endings, so a removed last paragraph does not
+        show the one before it as changed for losing its newline.
+        """
+        name = self.document or "text"
+        lines = difflib.unified_diff(
+            self.original.splitlines(),
+            self.text.splitlines(),
+            fromfile=name,
+            tofile=f"{name} (cleaned)",
+            n=context,
+            lineterm="",
+        )
+        return "".join(line + "\n" for line in lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report entry of this document."""
+        return {
+            "path": self.document,
+            "paragraphs": len(self.paragraphs),
+            "removed": [removal.to_dict() for removal in self.removed],
+        }
+
+
+def cut(
+    text: str, paragraphs: Sequence[Paragraph], removed: Iterable[int]
+) -> list[tuple[int, int]]:
+    """The spans to cut from ``text`` to drop the paragraphs at ``removed``, in order.
+
+    A removed paragraph goes with the separator after it when a kept paragraph follows,
+    else with the one before it, so the text keeps its leading and trailing whitespace.
+    """
+    gone = set(removed)
+    spans = []
+    kept_after = False
+    for p in reversed(paragraphs):
+        if p.index not in gone:
+            kept_after = True
+            continue
+        if kept_after:
+            spans.append((p.start, paragraphs[p.index + 1].start))
+        elif p.index > 0:
+            spans.append((paragraphs[p.index - 1].end, p.end))
+        else:
+            spans.append((p.start, p.end))
+    spans.reverse()
+    return spans
+
+
+def apply_cuts(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    pieces = []
+    position = 0
+    for start, end in spans:
+        pieces.append(text[position:start])
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def restore(cleaned: str, removed: Iterable[Removal | Mapping[str, Any]]) -> str:
+    """Rebuild the original text from the cleaned text and its removals (or report entries).
+
+    >>> from dedup import clean
+    >>> result = clean("Same words here.\\nOther.\\nSame words here.\\n")
+    >>> result.text
+    'Same words here.\\nOther.\\n'
+    >>> restore(result.text, result.removed) == result.original
+    True
+    """
+    entries = [r.to_dict() if isinstance(r, Removal) else dict(r) for r in removed]
+    entries.sort(key=lambda r: int(r["cut_start"]))
+    pieces = []
+    position = 0  # in the cleaned text
+    shift = 0  # characters removed before ``position``
+    for entry in entries:
+        start, end, cut_start = int(entry["start"]), int(entry["end"]), int(entry["cut_start"])
+        text, separator = str(entry["text"]), str(entry.get("separator", ""))
+        if end - start != len(text):
+            raise ReportError(
+                f"removal {entry.get('index')}: span {start}-{end} does not fit its text"
+            )
+        at = cut_start - shift
+        if at < position or at > len(cleaned):
+            raise ReportError(
+                f"removal {entry.get('index')}: offset {cut_start} does not fit the cleaned text"
+            )
+        piece = separator + text if cut_start < start else text + separator
+        pieces.append(cleaned[position:at])
+        pieces.append(piece)
+        position = at
+        shift += len(piece)
+    pieces.append(cleaned[position:])
+    return "".join(pieces)
