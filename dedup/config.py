@@ -27,8 +27,8 @@ class Config:
         non-blank lines one paragraph.
     threshold:
         Jaccard similarity of the word-shingle sets (default 0.8) at or above which a later
-        paragraph is a near copy of an earlier kept one, provided it adds no information
-        of its own (see ``dedup.verify``).
+        paragraph, trimmed at its ends, is a near copy of an earlier kept one, provided it
+        adds no information of its own (see ``dedup.verify``).
     containment:
         Share of a later, shorter paragraph's shingles found in an earlier kept one
         (default 0.8) at or above which it is a cut-off copy, excerpt or pull-quote.
@@ -38,7 +38,8 @@ class Config:
     min_tokens:
         Paragraphs with fewer tokens than this (default 8) are too short to compare
         fairly by shingles: they are removed only when equal to an earlier one after
-        normalization, and never count as an excerpt of a longer paragraph.
+        normalization or one word apart from it, or when they are its start cut off with
+        an ellipsis; never as an excerpt of a longer paragraph.
     num_perm:
         MinHash permutations (default 128).
     seed:

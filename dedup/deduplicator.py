@@ -85,7 +85,8 @@ class Deduplicator:
                     reason=verdict.reason,
                     cut_start=cut_start,
                     cut_end=cut_end,
-                    separator=text[cut_start : p.start] + text[p.end : cut_end],
+                    before=text[cut_start : p.start],
+                    after=text[p.end : cut_end],
                 )
             )
         return CleanResult(

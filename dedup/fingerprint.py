@@ -6,12 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import regex
 import xxhash
 
 from dedup.config import Config
 from dedup.minhash import Signature, signatures
 from dedup.normalize import normalize, tokenize
 from dedup.shingles import ShingleSet, shingle_set
+
+# A paragraph that ends in an ellipsis (after normalization "…" is "..."), maybe bracketed.
+_TRUNCATED = regex.compile(r"(?:\.\.\.|\[\.\.\.\]|\(\.\.\.\))\W*$")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -26,6 +30,18 @@ class Fingerprint:
     tokens: tuple[str, ...]
     shingles: ShingleSet
     signature: Signature | None
+    truncated: bool = False
+
+    def edges(self) -> tuple[int, int] | None:
+        """Hashes of the first two and the last two tokens, which a copy with one word
+        added or dropped inside, a tag in front or a cut at the end mostly keeps; a short
+        paragraph is found by them. None below three tokens.
+        """
+        if len(self.tokens) < 3:
+            return None
+        head = xxhash.xxh3_64_intdigest("\x00".join(("^", *self.tokens[:2])).encode())
+        tail = xxhash.xxh3_64_intdigest("\x00".join((*self.tokens[-2:], "$")).encode())
+        return head, tail
 
     @property
     def short(self) -> bool:
@@ -54,6 +70,7 @@ def fingerprint_batch(texts: Sequence[str], config: Config) -> list[Fingerprint]
             tokens=toks,
             shingles=shingles,
             signature=sig if shingles.size else None,
+            truncated=_TRUNCATED.search(norm) is not None,
         )
         for norm, toks, shingles, sig in zip(normalized, tokens, sets, sigs, strict=True)
     ]

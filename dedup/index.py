@@ -8,7 +8,7 @@ records the settings it was built with and refuses to be used with others.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
@@ -75,8 +75,9 @@ class _Sketch:
 
 class MemoryIndex:
     """An in-process index: exact digests, a ``datasketch.MinHashLSH`` for near copies,
-    and shingle postings for excerpts (which are too small a part of the paragraph they
-    come from for Jaccard-tuned LSH to find).
+    shingle postings for excerpts (which are too small a part of the paragraph they come
+    from for Jaccard-tuned LSH to find), and edge postings (first and last two tokens) for
+    paragraphs too short to have shingles.
     """
 
     def __init__(self, config: Config, settings: str | None = None) -> None:
@@ -90,6 +91,7 @@ class MemoryIndex:
         self._entries: dict[Ref, tuple[int, Fingerprint]] = {}
         self._exact: dict[int, Ref] = {}
         self._postings: dict[int, list[Ref]] = {}
+        self._edges: dict[int, list[Ref]] = {}
         self._lsh: Any = None
 
     @property
@@ -115,6 +117,8 @@ class MemoryIndex:
         exact = self._exact.get(fp.digest)
         if exact is not None:
             refs.add(exact)
+        for edge in fp.edges() or ():
+            refs.update(self._edges.get(edge, ()))
         if fp.signature is not None:
             if self._lsh is not None:
                 refs.update(self._lsh.query(_Sketch(fp.signature)))
@@ -132,12 +136,17 @@ class MemoryIndex:
                 continue
             self._entries[ref] = (len(self._entries), fp)
             self._exact.setdefault(fp.digest, ref)
+            _post(self._edges, fp.edges() or (), ref)
             if fp.signature is None:
                 continue
             if self._lsh is None:
                 self._lsh = self._new_lsh()
             self._lsh.insert(ref, _Sketch(fp.signature), check_duplication=False)
-            for shingle in fp.shingles.tolist():
-                posting = self._postings.setdefault(shingle, [])
-                if len(posting) < MAX_POSTINGS:
-                    posting.append(ref)
+            _post(self._postings, fp.shingles.tolist(), ref)
+
+
+def _post(postings: dict[int, list[Ref]], keys: Iterable[int], ref: Ref) -> None:
+    for key in keys:
+        posting = postings.setdefault(key, [])
+        if len(posting) < MAX_POSTINGS:
+            posting.append(ref)

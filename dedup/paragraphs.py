@@ -1,12 +1,15 @@
 """Paragraphs as spans of the original text, so that nothing is ever rewritten.
 
-A paragraph's span excludes the whitespace around it (spaces, tabs, line breaks, a BOM);
-that whitespace is the *separator* and is kept byte for byte with the paragraphs that stay.
+A paragraph's span ``[start, end)`` excludes the whitespace around it (spaces, tabs, line
+breaks, a BOM). Its *lines* ``[line_start, line_end)`` add the indentation before it and the
+whitespace after it on the same lines, without the final line break: removing a paragraph
+removes whole lines, so the lines that stay are untouched.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import regex
 
@@ -21,38 +24,50 @@ _BLANK = regex.compile(r"[\s\ufeff]*")
 
 @dataclass(frozen=True, slots=True)
 class Paragraph:
-    """One paragraph: its position among the paragraphs and its span ``[start, end)``."""
+    """One paragraph: its position, its span ``[start, end)`` and its lines' span."""
 
     index: int
     start: int
     end: int
+    line_start: int
+    line_end: int
 
 
-def _content_spans(text: str) -> list[tuple[int, int, bool]]:
-    """Each line as ``(start, end, blank)``, its span trimmed of surrounding whitespace."""
-    spans = []
+class _Line(NamedTuple):
+    start: int  # of the content, trimmed
+    end: int
+    line_start: int  # of the whole line, without its line break
+    line_end: int
+    blank: bool
+
+
+def _lines(text: str) -> list[_Line]:
+    lines = []
     for match in _LINE.finditer(text):
-        start, end = match.span(1)
         if not match.group(0):
             break
-        if _BLANK.fullmatch(text, start, end):
-            spans.append((start, start, True))
+        line_start, line_end = match.span(1)
+        if line_start == 0 and text.startswith("\ufeff"):
+            line_start = 1  # a BOM belongs to the file, not to its first line
+        if _BLANK.fullmatch(text, line_start, line_end):
+            lines.append(_Line(line_start, line_start, line_start, line_end, True))
             continue
+        start, end = line_start, line_end
         lead = _EDGE.match(text, start, end)
         if lead:
             start = lead.end()
         while end > start and (text[end - 1].isspace() or text[end - 1] == "\ufeff"):
             end -= 1
-        spans.append((start, end, False))
-    return spans
+        lines.append(_Line(start, end, line_start, line_end, False))
+    return lines
 
 
-def _has_blank_blocks(lines: list[tuple[int, int, bool]]) -> bool:
+def _has_blank_blocks(lines: list[_Line]) -> bool:
     """True when a blank line stands between two non-blank lines."""
     seen_text = False
     gap = False
-    for _, _, blank in lines:
-        if blank:
+    for line in lines:
+        if line.blank:
             gap = seen_text
         elif gap:
             return True
@@ -70,23 +85,23 @@ def split(text: str, mode: SplitMode = "auto") -> list[Paragraph]:
     >>> [text[p.start:p.end] for p in split(text, "lines")]
     ['Title', 'First line', 'same block', 'Second']
     """
-    lines = _content_spans(text)
+    lines = _lines(text)
     if mode == "auto":
         mode = "blank" if _has_blank_blocks(lines) else "lines"
-    spans: list[tuple[int, int]] = []
+    blocks: list[list[_Line]] = []
     if mode == "lines":
-        spans = [(start, end) for start, end, blank in lines if not blank]
+        blocks = [[line] for line in lines if not line.blank]
     else:
-        block: list[int] | None = None
-        for start, end, blank in lines:
-            if blank:
-                if block:
-                    spans.append((block[0], block[1]))
-                block = None
-            elif block is None:
-                block = [start, end]
-            else:
-                block[1] = end
+        block: list[_Line] = []
+        for line in lines:
+            if not line.blank:
+                block.append(line)
+            elif block:
+                blocks.append(block)
+                block = []
         if block:
-            spans.append((block[0], block[1]))
-    return [Paragraph(i, start, end) for i, (start, end) in enumerate(spans)]
+            blocks.append(block)
+    return [
+        Paragraph(i, block[0].start, block[-1].end, block[0].line_start, block[-1].line_end)
+        for i, block in enumerate(blocks)
+    ]

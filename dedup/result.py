@@ -21,8 +21,9 @@ class Removal:
     """One removed paragraph and the kept paragraph it repeats.
 
     ``start``/``end`` is the paragraph's span in the original text. It left the text with
-    one ``separator`` (the whitespace after it, or before it when no kept paragraph
-    follows): ``cut_start``/``cut_end`` is the span of paragraph and separator together.
+    the whitespace around it on its lines and one line break (see :func:`cut`):
+    ``cut_start``/``cut_end`` is the span of all that, and ``before``/``after`` the
+    whitespace on either side of the paragraph within it.
     """
 
     index: int
@@ -36,7 +37,8 @@ class Removal:
     reason: str
     cut_start: int
     cut_end: int
-    separator: str
+    before: str
+    after: str
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -50,7 +52,8 @@ class Removal:
             "end": self.end,
             "cut_start": self.cut_start,
             "cut_end": self.cut_end,
-            "separator": self.separator,
+            "before": self.before,
+            "after": self.after,
         }
         if self.duplicate_of_document is not None:
             out["duplicate_of_document"] = self.duplicate_of_document
@@ -98,8 +101,9 @@ def cut(
 ) -> list[tuple[int, int]]:
     """The spans to cut from ``text`` to drop the paragraphs at ``removed``, in order.
 
-    A removed paragraph goes with the separator after it when a kept paragraph follows,
-    else with the one before it, so the text keeps its leading and trailing whitespace.
+    A removed paragraph takes its whole lines and the line break after them when a kept
+    paragraph follows; else the line break before them, so the text keeps its leading and
+    trailing whitespace and every kept line stays as it was.
     """
     gone = set(removed)
     spans = []
@@ -107,13 +111,12 @@ def cut(
     for p in reversed(paragraphs):
         if p.index not in gone:
             kept_after = True
-            continue
-        if kept_after:
-            spans.append((p.start, paragraphs[p.index + 1].start))
+        elif kept_after:
+            spans.append((p.line_start, paragraphs[p.index + 1].line_start))
         elif p.index > 0:
-            spans.append((paragraphs[p.index - 1].end, p.end))
+            spans.append((paragraphs[p.index - 1].line_end, p.line_end))
         else:
-            spans.append((p.start, p.end))
+            spans.append((p.line_start, p.line_end))
     spans.reverse()
     return spans
 
@@ -144,18 +147,14 @@ def restore(cleaned: str, removed: Iterable[Removal | Mapping[str, Any]]) -> str
     position = 0  # in the cleaned text
     shift = 0  # characters removed before ``position``
     for entry in entries:
-        start, end, cut_start = int(entry["start"]), int(entry["end"]), int(entry["cut_start"])
-        text, separator = str(entry["text"]), str(entry.get("separator", ""))
-        if end - start != len(text):
-            raise ReportError(
-                f"removal {entry.get('index')}: span {start}-{end} does not fit its text"
-            )
+        piece = str(entry["before"]) + str(entry["text"]) + str(entry["after"])
+        cut_start, cut_end = int(entry["cut_start"]), int(entry["cut_end"])
         at = cut_start - shift
-        if at < position or at > len(cleaned):
+        if cut_end - cut_start != len(piece) or not position <= at <= len(cleaned):
             raise ReportError(
-                f"removal {entry.get('index')}: offset {cut_start} does not fit the cleaned text"
+                f"removal of paragraph {entry.get('index')} at {cut_start}-{cut_end} "
+                "does not fit the cleaned text"
             )
-        piece = separator + text if cut_start < start else text + separator
         pieces.append(cleaned[position:at])
         pieces.append(piece)
         position = at

@@ -1,20 +1,25 @@
 """Verification: does a later paragraph repeat an earlier kept one, and why (or why not)?
 
-A candidate pair is judged on its real shingle sets and on what differs between the two
-token sequences:
+A candidate pair is judged on what differs between the two token sequences (aligned with
+``difflib``) and on the similarity of their shingle sets:
 
 * **exact**: equal after normalization.
-* **near**: Jaccard of the shingle sets at or above ``threshold``; or, below it, the two
-  differ by one added or dropped word and nothing else (a short paragraph with one word
-  dropped has a Jaccard near 0.5).
-* **contained**: the later paragraph is no longer than the earlier one and at least
-  ``containment`` of its shingles are in it: a cut-off copy, an excerpt, a pull-quote.
+* The later paragraph is **kept** whenever it carries information the earlier one lacks:
+  a number, a word put in place of another (another name, month, item, currency), or more
+  than one added word. It is also kept when it leaves out more than one word from the
+  *middle* of the earlier one (a list with items missing is another list).
+* **near**: the same words with other punctuation; or one word apart (one word added,
+  dropped or respelled: a tag like "(dpa)", a filler word); or, trimmed at its ends only,
+  a Jaccard of the shingle sets at or above ``threshold``.
+* **contained**: trimmed at its ends only, no longer than the earlier paragraph, and at
+  least ``containment`` of its shingles in it: a cut-off copy, an excerpt, a pull-quote.
 
-Whatever the similarity, the later paragraph is kept when it carries information the
-earlier one does not: a number it lacks, a word put in place of another (another name,
-month, item), or more added words than a stray tag or filler word. Paragraphs shorter than
-``min_tokens`` are compared by exact equality only, so a recurring heading or question is
-never an excerpt of its answer.
+Paragraphs shorter than ``min_tokens`` have no shingles: they are near copies only when
+equal up to one word, and contained only when they are the start of the earlier paragraph
+and end in an ellipsis ("…", "...", "[…]"). Below three words (``MIN_WORDS``) only exact
+copies count, so "Share" or "Advertisement" is removed only when it recurs exactly. A
+heading or question recurring inside a longer paragraph is therefore not removed, and an
+earlier paragraph is never removed because a later one contains it.
 """
 
 from __future__ import annotations
@@ -29,6 +34,10 @@ from dedup.normalize import is_unspaced
 from dedup.shingles import containment, jaccard
 
 Kind = Literal["exact", "near", "contained"]
+
+#: Paragraphs of fewer words than this (two characters of an unspaced script make one)
+#: are removed only when equal to an earlier one after normalization.
+MIN_WORDS = 3
 KINDS: tuple[Kind, ...] = ("exact", "near", "contained")
 
 
@@ -47,11 +56,18 @@ class Verdict:
 
 @dataclass(frozen=True, slots=True)
 class Difference:
-    """What the later paragraph has that the earlier lacks, and the reverse."""
+    """What the later paragraph has that the earlier lacks, and the reverse.
+
+    ``dropped`` are earlier tokens missing inside the later paragraph; ``trimmed`` those
+    missing before its first or after its last word (a cut-off copy or an excerpt).
+    ``variants`` are words put in place of a near spelling (``colour``/``color``).
+    """
 
     added: tuple[str, ...]
     substituted: tuple[tuple[str, str], ...]
+    variants: tuple[tuple[str, str], ...]
     dropped: tuple[str, ...]
+    trimmed: tuple[str, ...]
 
 
 def _variant(old: str, new: str) -> bool:
@@ -66,29 +82,34 @@ def difference(earlier: tuple[str, ...], later: tuple[str, ...]) -> Difference:
 
     A later paragraph cut off inside a word ("Zusammen…") does not count that stub as new.
 
-    >>> difference(tuple("the cat sat on a mat".split()), tuple("the dog sat on mat".split()))
-    Difference(added=(), substituted=(('cat', 'dog'),), dropped=('a',))
+    >>> difference(tuple("the cat sat on a red mat".split()), tuple("the dog sat on mat".split()))
+    Difference(added=(), substituted=(('cat', 'dog'),), variants=(), dropped=('a', 'red'), \
+trimmed=())
+    >>> difference(tuple("a long story told twice".split()), tuple("long stor".split())).trimmed
+    ('a', 'story', 'told', 'twice')
     """
     added: list[str] = []
     substituted: list[tuple[str, str]] = []
+    variants: list[tuple[str, str]] = []
     dropped: list[str] = []
+    trimmed: list[str] = []
     matcher = SequenceMatcher(None, earlier, later, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             continue
         old, new = list(earlier[i1:i2]), list(later[j1:j2])
-        if op == "replace" and j2 == len(later) and earlier[i1].startswith(new[-1]):
-            if len(new) == 1:
-                dropped.extend(old)
-                continue
-            new.pop()
-        pairs = min(len(old), len(new)) if op == "replace" else 0
+        at_edge = j1 == 0 or j2 == len(later)
+        if op == "replace" and j2 == len(later) and any(t.startswith(new[-1]) for t in old):
+            new.pop()  # the stub of a word cut off
+            at_edge = True
+        pairs = min(len(old), len(new))
         for k in range(pairs):
-            if not _variant(old[k], new[k]):
-                substituted.append((old[k], new[k]))
+            (variants if _variant(old[k], new[k]) else substituted).append((old[k], new[k]))
         added.extend(new[pairs:])
-        dropped.extend(old[pairs:])
-    return Difference(tuple(added), tuple(substituted), tuple(dropped))
+        (trimmed if at_edge else dropped).extend(old[pairs:])
+    return Difference(
+        tuple(added), tuple(substituted), tuple(variants), tuple(dropped), tuple(trimmed)
+    )
 
 
 def _words(tokens: tuple[str, ...]) -> float:
@@ -101,17 +122,31 @@ def _quote(tokens: tuple[str, ...], limit: int = 5) -> str:
     return f"'{shown} …'" if len(tokens) > limit else f"'{shown}'"
 
 
+def _token_jaccard(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    sa, sb = set(a), set(b)
+    return len(sa & sb) / len(sa | sb) if sa or sb else 1.0
+
+
+def _cut_prefix(earlier: tuple[str, ...], later: tuple[str, ...]) -> bool:
+    """``later`` is the start of ``earlier``, possibly cut inside its last word."""
+    n = len(later)
+    if not 0 < n < len(earlier) or later[:-1] != earlier[: n - 1]:
+        return False
+    return earlier[n - 1].startswith(later[-1])
+
+
 def compare(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict:
     """Judge whether ``later`` repeats the earlier kept paragraph ``earlier``."""
     if earlier.digest == later.digest:
         return Verdict("exact", 1.0, "equal after normalization")
-    if earlier.short or later.short:
-        return Verdict(None, 0.0, "too short to compare by shingles, and not equal")
-    similarity = jaccard(earlier.shingles, later.shingles)
-    contained = containment(later.shingles, earlier.shingles)
-    diff = difference(earlier.tokens, later.tokens)
+    a, b = earlier.tokens, later.tokens
+    if min(_words(a), _words(b)) < MIN_WORDS:
+        return Verdict(None, 0.0, f"fewer than {MIN_WORDS} words, and not equal")
+    short = earlier.short or later.short
+    similarity = _token_jaccard(a, b) if short else jaccard(earlier.shingles, later.shingles)
+    diff = difference(a, b)
 
-    known = set(earlier.tokens)
+    known = set(a)
     numbers = [t for t in diff.added + tuple(n for _, n in diff.substituted) if t not in known]
     numbers = [t for t in numbers if any(ch.isdigit() for ch in t)]
     if numbers:
@@ -127,14 +162,23 @@ def compare(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict
     if _words(diff.added) > 1:
         return Verdict(None, similarity, f"adds {_quote(diff.added)}")
 
-    if not diff.added and not diff.dropped:
+    edits = _words(diff.added) + _words(diff.dropped) + _words(diff.trimmed) + len(diff.variants)
+    if not edits:
         return Verdict("near", similarity, "same words, other punctuation")
+    if edits <= 1:
+        return Verdict("near", similarity, f"one word apart: {_describe(diff)}")
+    if _words(diff.dropped) + len(diff.variants) > 1:
+        return Verdict(None, similarity, f"differs inside: {_describe(diff)}")
+    # What is left: the later paragraph is one piece of the earlier, trimmed at its ends.
+    if short:
+        if later.truncated and not diff.added and _cut_prefix(a, b):
+            share = len(b) / len(a)
+            return Verdict("contained", share, f"cut-off copy, the first {share:.0%} of it")
+        return Verdict(None, similarity, f"short, and more than one word apart: {_describe(diff)}")
     if similarity >= config.threshold:
         return Verdict("near", similarity, f"near copy, Jaccard {similarity:.2f}")
-    if _words(diff.added) + _words(diff.dropped) <= 1:
-        change = f"adds {_quote(diff.added)}" if diff.added else f"drops {_quote(diff.dropped)}"
-        return Verdict("near", similarity, f"one word apart: {change}")
-    if contained >= config.containment and len(later.tokens) <= len(earlier.tokens):
+    contained = containment(later.shingles, earlier.shingles)
+    if contained >= config.containment and len(b) <= len(a):
         return Verdict(
             "contained", contained, f"cut-off copy or excerpt, {contained:.0%} of it contained"
         )
@@ -143,3 +187,16 @@ def compare(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict
         similarity,
         f"too different: Jaccard {similarity:.2f}, containment {contained:.2f}",
     )
+
+
+def _describe(diff: Difference) -> str:
+    parts = []
+    if diff.added:
+        parts.append(f"adds {_quote(diff.added)}")
+    if diff.variants:
+        parts.append("spells " + ", ".join(f"'{new}' for '{old}'" for old, new in diff.variants))
+    if diff.dropped:
+        parts.append(f"leaves out {_quote(diff.dropped)}")
+    if diff.trimmed:
+        parts.append(f"is cut by {_quote(diff.trimmed)}")
+    return "; ".join(parts)
