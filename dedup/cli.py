@@ -5,6 +5,7 @@ Exit codes: 0 success; 1 a check failed; 2 a usage error or an input that cannot
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -150,8 +151,7 @@ def clean(
         _fail(f"{output}: refusing to overwrite the input with the output")
     text = read_stream(sys.stdin.buffer) if path == "-" else read_text(path, encoding)
     name = "<stdin>" if path == "-" else path
-    result = clean_text(text, config)
-    result = CleanResult(result.original, result.text, result.paragraphs, result.removed, name)
+    result = dataclasses.replace(clean_text(text, config), document=name)
 
     if report:
         body = {

@@ -44,10 +44,10 @@ class Config:
         MinHash permutations (default 128).
     seed:
         Seed of the MinHash permutations (default 1), as in ``datasketch.MinHash``.
-    lsh_threshold:
-        Jaccard level the LSH index is tuned to find candidates at (default 0.5). Lower
-        than ``threshold`` on purpose: candidates are verified exactly, and a short
-        paragraph with one word added has a Jaccard well below 0.8.
+
+    The LSH index is tuned to find candidates at a Jaccard of 0.5 (or ``threshold``, when
+    lower): candidates are verified exactly, and a copy one word apart from a short
+    paragraph has a Jaccard well below 0.8.
     """
 
     split: SplitMode = "auto"
@@ -57,20 +57,14 @@ class Config:
     min_tokens: int = 8
     num_perm: int = 128
     seed: int = 1
-    lsh_threshold: float = 0.5
 
     def __post_init__(self) -> None:
         if self.split not in SPLIT_MODES:
             raise ConfigError(f"split must be one of {', '.join(SPLIT_MODES)}, got {self.split!r}")
-        for name in ("threshold", "containment", "lsh_threshold"):
+        for name in ("threshold", "containment"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 < value <= 1.0:
                 raise ConfigError(f"{name} must be a number in (0, 1], got {value!r}")
-        if self.lsh_threshold > self.threshold:
-            raise ConfigError(
-                f"lsh_threshold {self.lsh_threshold} must not exceed threshold "
-                f"{self.threshold}: candidates above it would never be found"
-            )
         for name, low in (("shingle_size", 1), ("num_perm", 2), ("seed", 0)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
@@ -91,7 +85,7 @@ class Config:
         Traceback (most recent call last):
         ...
         dedup.errors.ConfigError: unknown setting 'treshold'; known settings: split, \
-threshold, containment, shingle_size, min_tokens, num_perm, seed, lsh_threshold
+threshold, containment, shingle_size, min_tokens, num_perm, seed
         """
         base = config if config is not None else cls()
         names = [f.name for f in dataclasses.fields(cls)]
@@ -100,6 +94,11 @@ threshold, containment, shingle_size, min_tokens, num_perm, seed, lsh_threshold
                 raise ConfigError(f"unknown setting {key!r}; known settings: {', '.join(names)}")
         given = {key: value for key, value in overrides.items() if value is not None}
         return dataclasses.replace(base, **given) if given else base
+
+    @property
+    def lsh_threshold(self) -> float:
+        """The Jaccard level the LSH index finds candidates at."""
+        return min(0.5, self.threshold)
 
     def as_dict(self) -> dict[str, Any]:
         """The settings as a plain dict, in field order (for reports)."""

@@ -11,7 +11,7 @@ from dedup.config import Config
 from dedup.errors import DedupError, IndexMismatchError
 from dedup.fingerprint import fingerprint_batch
 from dedup.index import Index, MemoryIndex, Ref
-from dedup.paragraphs import split
+from dedup.paragraphs import split_resolved
 from dedup.result import CleanResult, Removal, apply_cuts, cut
 from dedup.verify import KINDS, Kind, Verdict, compare
 
@@ -51,7 +51,7 @@ class Deduplicator:
             raise DedupError(f"document {name!r} was already cleaned by this deduplicator")
         self._documents.add(name)
 
-        paragraphs = split(text, self.config.split)
+        mode, paragraphs = split_resolved(text, self.config.split)
         fingerprints = fingerprint_batch([text[p.start : p.end] for p in paragraphs], self.config)
         found: dict[int, tuple[Ref, Kind, Verdict]] = {}
         for paragraph, fp in zip(paragraphs, fingerprints, strict=True):
@@ -94,6 +94,7 @@ class Deduplicator:
             text=apply_cuts(text, spans),
             paragraphs=tuple(paragraphs),
             removed=tuple(removed),
+            split=mode,
             document=document,
         )
 

@@ -79,11 +79,22 @@ def _has_blank_blocks(lines: list[_Line]) -> bool:
 def split(text: str, mode: SplitMode = "auto") -> list[Paragraph]:
     """Cut ``text`` into paragraphs, returned as spans in document order.
 
+    See :func:`split_resolved`, which also says which mode ``"auto"`` chose.
+
     >>> text = "Title\\n\\nFirst line\\nsame block\\n\\n  Second  \\n"
     >>> [text[p.start:p.end] for p in split(text)]
     ['Title', 'First line\\nsame block', 'Second']
     >>> [text[p.start:p.end] for p in split(text, "lines")]
     ['Title', 'First line', 'same block', 'Second']
+    """
+    return split_resolved(text, mode)[1]
+
+
+def split_resolved(text: str, mode: SplitMode = "auto") -> tuple[SplitMode, list[Paragraph]]:
+    """The mode used (``"auto"`` resolved to ``"blank"`` or ``"lines"``) and the paragraphs.
+
+    >>> split_resolved("one\\ntwo\\n")[0], split_resolved("one\\n\\ntwo\\n")[0]
+    ('lines', 'blank')
     """
     lines = _lines(text)
     if mode == "auto":
@@ -101,7 +112,7 @@ def split(text: str, mode: SplitMode = "auto") -> list[Paragraph]:
                 block = []
         if block:
             blocks.append(block)
-    return [
+    return mode, [
         Paragraph(i, block[0].start, block[-1].end, block[0].line_start, block[-1].line_end)
         for i, block in enumerate(blocks)
     ]

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dedup.config import SplitMode
 from dedup.errors import ReportError
 from dedup.paragraphs import Paragraph
 from dedup.verify import Kind
@@ -62,12 +63,17 @@ class Removal:
 
 @dataclass(frozen=True)
 class CleanResult:
-    """The outcome of cleaning one document."""
+    """The outcome of cleaning one document.
+
+    ``split`` is the split mode used: ``"auto"`` resolved to ``"lines"`` or ``"blank"``.
+    Cleaning ``text`` again with that mode removes nothing more.
+    """
 
     original: str
     text: str
     paragraphs: tuple[Paragraph, ...]
     removed: tuple[Removal, ...]
+    split: SplitMode
     document: str | None = None
 
     def diff(self, context: int = 1) -> str:
@@ -91,6 +97,7 @@ class CleanResult:
         """The report entry of this document."""
         return {
             "path": self.document,
+            "split": self.split,
             "paragraphs": len(self.paragraphs),
             "removed": [removal.to_dict() for removal in self.removed],
         }

@@ -159,14 +159,16 @@ def compare(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict
         return Verdict(
             None, similarity, f"says '{new}' where the kept paragraph says '{old}'{more}"
         )
-    if _words(diff.added) > 1:
-        return Verdict(None, similarity, f"adds {_quote(diff.added)}")
 
     edits = _words(diff.added) + _words(diff.dropped) + _words(diff.trimmed) + len(diff.variants)
     if not edits:
         return Verdict("near", similarity, "same words, other punctuation")
     if edits <= 1:
         return Verdict("near", similarity, f"one word apart: {_describe(diff)}")
+    if not short and similarity >= config.threshold:
+        return Verdict("near", similarity, f"near copy, Jaccard {similarity:.2f}")
+    if _words(diff.added) > 1:
+        return Verdict(None, similarity, f"adds {_quote(diff.added)}")
     if _words(diff.dropped) + len(diff.variants) > 1:
         return Verdict(None, similarity, f"differs inside: {_describe(diff)}")
     # What is left: the later paragraph is one piece of the earlier, trimmed at its ends.
@@ -175,8 +177,6 @@ def compare(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict
             share = len(b) / len(a)
             return Verdict("contained", share, f"cut-off copy, the first {share:.0%} of it")
         return Verdict(None, similarity, f"short, and more than one word apart: {_describe(diff)}")
-    if similarity >= config.threshold:
-        return Verdict("near", similarity, f"near copy, Jaccard {similarity:.2f}")
     contained = containment(later.shingles, earlier.shingles)
     if contained >= config.containment and len(b) <= len(a):
         return Verdict(

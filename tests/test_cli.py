@@ -1,0 +1,211 @@
+"""The ``dedup`` command: exact output, exact exit codes, one clear line per bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dedup.cli import cli
+from tests.conftest import SEED, SEED_EXPECTED
+
+ARTICLE = (
+    "A quote worth printing twice, the editor said on Monday morning.\n"
+    "The body of the story.\n"
+    "“A quote worth printing twice,” the editor said on Monday morning.\n"
+)
+
+
+def test_seed_article_cleans_to_the_expected_text(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["clean", str(SEED)])
+    assert result.exit_code == 0
+    assert result.stdout_bytes == SEED_EXPECTED.read_bytes()
+    assert result.stderr == f"dedup: {SEED}: removed 4 of 10 paragraphs (4 exact)\n"
+
+
+def test_report_lists_each_removal_with_the_kept_copy(runner: CliRunner, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    result = runner.invoke(cli, ["clean", "-q", "--report", str(report), str(SEED)])
+    assert result.exit_code == 0
+    body = json.loads(report.read_text(encoding="utf-8"))
+    assert body["version"] == 1
+    assert body["settings"]["threshold"] == 0.8
+    (document,) = body["documents"]
+    assert document["path"] == str(SEED)
+    assert document["paragraphs"] == 10
+    assert [(r["index"], r["duplicate_of"], r["kind"]) for r in document["removed"]] == [
+        (6, 1, "exact"),
+        (7, 2, "exact"),
+        (8, 4, "exact"),
+        (9, 5, "exact"),
+    ]
+    text = SEED.read_text(encoding="utf-8")
+    for removal in document["removed"]:
+        assert text[removal["start"] : removal["end"]] == removal["text"]
+        kept_line = text.splitlines()[removal["duplicate_of"] + 1]  # the file starts with "\n"
+        assert kept_line == removal["text"]
+        assert removal["similarity"] == 1.0
+
+
+def test_stdin_to_stdout(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["clean", "-"], input=ARTICLE.encode())
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "A quote worth printing twice, the editor said on Monday morning.\nThe body of the story.\n"
+    )
+    assert result.stderr == "dedup: <stdin>: removed 1 of 3 paragraphs (1 near)\n"
+
+
+def test_no_path_reads_stdin(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["clean", "-q"], input=b"Same.\nSame.\n")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "Same.\n", "")
+
+
+def test_verbose_says_why(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["clean", "-v"], input=ARTICLE.encode())
+    assert result.stderr.splitlines()[1:] == [
+        "dedup:   paragraph 2 repeats 0 (near, 1.00): same words, other punctuation"
+    ]
+
+
+def test_diff_is_plain_when_not_a_terminal(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["clean", "-q", "--diff", "-"], input=ARTICLE.encode())
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "--- <stdin>\n"
+        "+++ <stdin> (cleaned)\n"
+        "@@ -2,2 +2 @@\n"
+        " The body of the story.\n"
+        "-“A quote worth printing twice,” the editor said on Monday morning.\n"
+    )
+
+
+def test_crlf_and_bom_survive_byte_for_byte(runner: CliRunner, tmp_path: Path) -> None:
+    source = tmp_path / "crlf.txt"
+    source.write_bytes(b"\xef\xbb\xbfOne line here.  \r\nTwo.\r\nOne line here.\r\nEnd.\r\n")
+    result = runner.invoke(cli, ["clean", "-q", str(source)])
+    assert result.stdout_bytes == b"\xef\xbb\xbfOne line here.  \r\nTwo.\r\nEnd.\r\n"
+
+
+def test_output_file_is_written(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "clean.txt"
+    result = runner.invoke(cli, ["clean", "-q", "-o", str(out), str(SEED)])
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert out.read_bytes() == SEED_EXPECTED.read_bytes()
+    assert [p.name for p in tmp_path.iterdir()] == ["clean.txt"]
+
+
+def test_refuses_to_overwrite_its_input(runner: CliRunner, tmp_path: Path) -> None:
+    source = tmp_path / "a.txt"
+    source.write_text("Same.\nSame.\n")
+    result = runner.invoke(cli, ["clean", "-o", str(source), str(source)])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {source}: refusing to overwrite the input with the output\n"
+    assert source.read_text() == "Same.\nSame.\n"
+
+
+def test_encoding_option(runner: CliRunner, tmp_path: Path) -> None:
+    source = tmp_path / "latin1.txt"
+    source.write_bytes("Café crème.\nCafé crème.\n".encode("latin-1"))
+    result = runner.invoke(cli, ["clean", "-q", "--encoding", "latin-1", str(source)])
+    assert result.exit_code == 0
+    assert result.stdout_bytes == "Café crème.\n".encode("latin-1")
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.txt", "{path}: no such file"),
+        (lambda d: d, "{path}: is a directory, not a file"),
+        (
+            lambda d: _write(d / "logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
+            "{path}: looks like a PNG image, not text",
+        ),
+        (
+            lambda d: _write(d / "menu.txt", "Café\nthé\n".encode("latin-1")),
+            "{path}: not valid UTF-8 (byte 0xe9 at offset 3, line 1); "
+            "if it is Latin-1, try --encoding latin-1",
+        ),
+        (
+            lambda d: _write(d / "data.bin", b"abc\x00\x01\x02"),
+            "{path}: looks like a binary file (it has NUL bytes), not text",
+        ),
+    ],
+    ids=["missing", "directory", "png", "latin-1", "binary"],
+)
+def test_bad_input_gets_one_clear_line_and_exit_2(
+    runner: CliRunner, tmp_path: Path, make: object, message: str
+) -> None:
+    path = make(tmp_path)  # type: ignore[operator]
+    result = runner.invoke(cli, ["clean", str(path)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"Error: {message.format(path=path)}\n"
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_unknown_encoding(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["clean", "--encoding", "klingon", str(SEED)])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {SEED}: unknown encoding 'klingon'\n"
+
+
+def test_bad_option_values_exit_2(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["clean", "--threshold", "1.5", str(SEED)])
+    assert result.exit_code == 2
+    assert "Invalid value for '--threshold'" in result.stderr
+
+
+def test_inconsistent_settings_exit_2(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["clean", "--shingle-size", "5", "--min-tokens", "3", str(SEED)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: min_tokens must be an integer >= shingle_size (5), got 3: "
+        "a paragraph shorter than one shingle has none\n"
+    )
+
+
+def test_settings_change_the_result(runner: CliRunner) -> None:
+    text = (
+        "The minister said the talks had been open and constructive on all sides.\n"
+        "Other news.\n"
+        "The minister said the talks had been open on all sides, and constructive.\n"
+    ).encode()
+    default = runner.invoke(cli, ["clean", "-q"], input=text)
+    loose = runner.invoke(cli, ["clean", "-q", "--threshold", "0.3"], input=text)
+    assert default.stdout.count("\n") == 3
+    assert loose.stdout.count("\n") == 2
+
+
+def test_unwritable_report_exits_2_and_keeps_nothing_half_written(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    report = tmp_path / "no-such-dir" / "report.json"
+    result = runner.invoke(cli, ["clean", "--report", str(report), str(SEED)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: {report}: cannot write here")
+
+
+def test_every_command_has_help(runner: CliRunner) -> None:
+    for args in ([], ["clean"]):
+        result = runner.invoke(cli, [*args, "--help"])
+        assert result.exit_code == 0
+        assert "Usage:" in result.stdout
+    assert "Exit codes" in runner.invoke(cli, ["--help"]).stdout
+
+
+def test_python_dash_m_dedup() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "dedup", "clean", "-q", str(SEED)],
+        capture_output=True,
+        check=True,
+    )
+    assert done.stdout == SEED_EXPECTED.read_bytes()

@@ -1,0 +1,94 @@
+"""Invariants that hold for any text: lossless, idempotent, kept paragraphs untouched."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dedup
+from dedup.paragraphs import split
+
+# Paragraph material that repeats often, with the variations scraped text has.
+BASE = [
+    "The council approved the new budget after a long debate about schools and roads.",
+    "Opposition members said the plan ignored rising rents in the northern districts.",
+    "Share",
+    "国家统计局今天公布的数据显示经济运行总体平稳。",
+    "* * *",
+    "Price: 10 € per month, billed yearly for all of our customers in Europe.",
+]
+VARIANT = st.sampled_from(
+    [
+        lambda s: s,
+        str.upper,
+        lambda s: s.replace(" ", "  "),
+        lambda s: s[: len(s) // 2] + "…",
+        lambda s: "(dpa) " + s,
+        lambda s: s.replace("the ", "", 1),
+        lambda s: "\u200b" + s.replace("a", "&amp;", 1),
+    ]
+)
+PARAGRAPH = st.one_of(
+    st.tuples(st.sampled_from(BASE), VARIANT).map(lambda pair: pair[1](pair[0])),
+    st.text(
+        alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"], exclude_characters="\r\n"),
+        max_size=60,
+    ),
+)
+SEPARATOR = st.sampled_from(["\n", "\r\n", "\n\n", "\n \n", "\r", " \n\t", "\n\n\n"])
+EDGE = st.sampled_from(["", "\n", "\ufeff", "  ", "\r\n", "\n\n"])
+
+
+@st.composite
+def documents(draw: st.DrawFn, separators: st.SearchStrategy[str] = SEPARATOR) -> str:
+    paragraphs = draw(st.lists(PARAGRAPH, max_size=12))
+    text = draw(EDGE)
+    for paragraph in paragraphs:
+        text += paragraph + draw(separators)
+    return text + draw(EDGE)
+
+
+MODES = st.sampled_from(["lines", "blank"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=documents(), mode=st.sampled_from(["auto", "lines", "blank"]))
+def test_restore_gives_back_the_original(text: str, mode: str) -> None:
+    result = dedup.clean(text, split=mode)
+    assert dedup.restore(result.text, result.removed) == text
+    as_report = [removal.to_dict() for removal in result.removed]
+    assert dedup.restore(result.text, as_report) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=documents(), mode=MODES)
+def test_cleaning_twice_changes_nothing_more(text: str, mode: str) -> None:
+    once = dedup.clean(text, split=mode)
+    assert dedup.clean(once.text, split=mode).text == once.text
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=documents())
+def test_cleaning_twice_in_the_mode_auto_chose_changes_nothing_more(text: str) -> None:
+    once = dedup.clean(text)
+    assert dedup.clean(once.text, split=once.split).text == once.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=documents(), mode=MODES)
+def test_kept_paragraphs_are_the_input_paragraphs_unchanged_in_order(text: str, mode: str) -> None:
+    result = dedup.clean(text, split=mode)
+    gone = {removal.index for removal in result.removed}
+    kept = [text[p.start : p.end] for p in result.paragraphs if p.index not in gone]
+    assert [result.text[p.start : p.end] for p in split(result.text, mode)] == kept
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=documents())
+def test_every_removal_names_a_kept_earlier_paragraph(text: str) -> None:
+    result = dedup.clean(text)
+    gone = {removal.index for removal in result.removed}
+    for removal in result.removed:
+        assert removal.duplicate_of < removal.index
+        assert removal.duplicate_of not in gone
+        assert removal.text == text[removal.start : removal.end]
