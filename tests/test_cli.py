@@ -175,10 +175,10 @@ def test_inconsistent_settings_exit_2(runner: CliRunner) -> None:
 
 def test_settings_change_the_result(runner: CliRunner) -> None:
     text = (
-        "The minister said the talks had been open and constructive on all sides.\n"
-        "Other news.\n"
-        "The minister said the talks had been open on all sides, and constructive.\n"
-    ).encode()
+        b"The minister said the talks had been open and constructive on all sides.\n"
+        b"Other news.\n"
+        b"The minister said the talks had been open on all sides, and constructive.\n"
+    )
     default = runner.invoke(cli, ["clean", "-q"], input=text)
     loose = runner.invoke(cli, ["clean", "-q", "--threshold", "0.3"], input=text)
     assert default.stdout.count("\n") == 3

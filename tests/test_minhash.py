@@ -50,7 +50,7 @@ def test_signatures_equal_datasketch_update(
 
 
 def test_shingle_hash_matches_batch_hash() -> None:
-    tokens = "über 东 京 naïve co-op 12,5 €".split()
+    tokens = ["über", "东", "京", "naïve", "co-op", "12,5", "€"]
     batch = set(shingle_set(tokens, 3).tolist())
     single = {shingle_hash(tuple(tokens[i : i + 3])) for i in range(len(tokens) - 2)}
     assert batch == single
@@ -67,10 +67,10 @@ def test_large_batch_spans_several_chunks() -> None:
 def test_results_do_not_depend_on_pythonhashseed() -> None:
     code = (
         "import dedup, json, pathlib\n"
-        "for path in sorted(pathlib.Path(%r).glob('*.json')):\n"
+        f"for path in sorted(pathlib.Path({str(CASES)!r}).glob('*.json')):\n"
         "    for case in json.loads(path.read_text(encoding='utf-8')):\n"
         "        print(json.dumps(dedup.clean(case['original']).to_dict(), sort_keys=True))\n"
-    ) % str(CASES)
+    )
     outputs = set()
     for hashseed in ("0", "1", "12345"):
         done = subprocess.run(
