@@ -121,7 +121,9 @@ def cli() -> None:
 )
 @click.option("--shingle-size", type=click.IntRange(1), help="Tokens per shingle [3].")
 @click.option(
-    "--min-tokens", type=click.IntRange(1), help="Shorter paragraphs only match exactly [8]."
+    "--min-tokens",
+    type=click.IntRange(1),
+    help="Shorter paragraphs are not compared by shingles [8].",
 )
 @click.option("--num-perm", type=click.IntRange(2), help="MinHash permutations [128].")
 @click.option("--seed", type=click.IntRange(0), help="MinHash seed [1].")
