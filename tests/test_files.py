@@ -1,0 +1,80 @@
+"""Reading never mangles text; writing never loses a user's file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from dedup.errors import InputError
+from dedup.files import decode, read_text, write_atomic
+
+
+def test_decode_keeps_bom_and_line_endings() -> None:
+    assert decode(b"\xef\xbb\xbfa\r\nb\rc\n", "x") == "\ufeffa\r\nb\rc\n"
+
+
+def test_utf16_with_nul_bytes_is_text_when_asked() -> None:
+    assert decode("héllo".encode("utf-16"), "x", "utf-16") == "héllo"
+
+
+def test_invalid_utf8_names_offset_and_line() -> None:
+    with pytest.raises(InputError) as caught:
+        decode(b"line one\nline \xff two", "doc.txt")
+    assert str(caught.value) == (
+        "doc.txt: not valid UTF-8 (byte 0xff at offset 14, line 2); "
+        "if it is Latin-1, try --encoding latin-1"
+    )
+
+
+def test_permission_denied(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file")
+    path = tmp_path / "secret.txt"
+    path.write_text("x")
+    path.chmod(0)
+    with pytest.raises(InputError, match="permission denied"):
+        read_text(path)
+
+
+def test_write_atomic_replaces_and_keeps_mode(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    target.chmod(0o640)
+    write_atomic(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert os.listdir(tmp_path) == ["out.txt"]
+
+
+def test_failed_write_leaves_the_original_and_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "out.txt"
+    target.write_bytes(b"precious")
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(InputError, match="cannot write: No space left on device"):
+        write_atomic(target, b"half")
+    assert target.read_bytes() == b"precious"
+    assert os.listdir(tmp_path) == ["out.txt"]
+
+
+def test_interrupted_write_leaves_the_original(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "out.txt"
+    target.write_bytes(b"precious")
+
+    def interrupted(src: str, dst: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, b"new")
+    assert target.read_bytes() == b"precious"
+    assert os.listdir(tmp_path) == ["out.txt"]

@@ -1,0 +1,61 @@
+"""Splitting into spans, and cutting removed paragraphs out with their whole lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from dedup.paragraphs import split, split_resolved
+from dedup.result import apply_cuts, cut
+
+
+def texts(text: str, mode: str = "auto") -> list[str]:
+    return [text[p.start : p.end] for p in split(text, mode)]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", []),
+        ("\n\n", []),
+        ("one", ["one"]),
+        ("\ufeffone\r\ntwo\r\n", ["one", "two"]),
+        ("one\rtwo", ["one", "two"]),
+        ("  indented\t\n\ttabbed  ", ["indented", "tabbed"]),
+        ("\u00a0nbsp edge\u00a0\nx", ["nbsp edge", "x"]),
+    ],
+)
+def test_lines(text: str, expected: list[str]) -> None:
+    assert texts(text, "lines") == expected
+
+
+def test_auto_uses_blocks_only_when_a_blank_line_separates_text() -> None:
+    assert split_resolved("\n\nleading blank\nlines\n\n")[0] == "lines"
+    assert split_resolved("a\n  \t\nb")[0] == "blank"
+    assert texts("a\nb\n\nc\r\n\r\nd") == ["a\nb", "c", "d"]
+
+
+def test_spans_cover_whole_lines() -> None:
+    text = "  one  \n\ttwo\nthree"
+    first, second, third = split(text)
+    assert (first.line_start, first.line_end) == (0, 7)
+    assert (second.line_start, second.line_end) == (8, 12)
+    assert (third.line_start, third.line_end) == (13, 18)
+
+
+@pytest.mark.parametrize(
+    ("text", "removed", "expected"),
+    [
+        ("a\nb\nc", [1], "a\nc"),
+        ("a\nb\nc", [2], "a\nb"),
+        ("a\nb\nc\n", [1, 2], "a\n"),
+        ("a\n  b  \nc", [1], "a\nc"),
+        ("a  \nb", [1], "a  "),
+        ("a\n\nb\n\nc\n", [1], "a\n\nc\n"),
+        ("a\n\nb\n\nc\n", [2], "a\n\nb\n"),
+        ("\ufeffa\nb", [0], "\ufeffb"),
+        ("\ufeffa\nb\n", [0, 1], "\ufeff\n"),
+        ("a\r\nb\r\nc\r\n", [0], "b\r\nc\r\n"),
+    ],
+)
+def test_cut(text: str, removed: list[int], expected: str) -> None:
+    assert apply_cuts(text, cut(text, split(text), removed)) == expected
