@@ -35,6 +35,11 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except DedupError as error:
             raise Failure(str(error)) from None
+        except BrokenPipeError:
+            # The reader went away (`dedup clean big.txt | head`): not an error of ours.
+            # Point stdout at devnull so that the interpreter's final flush stays quiet.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return None
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -54,7 +59,7 @@ def _print_diff(diff: str) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = Console(stderr=True, force_terminal=True, highlight=False, soft_wrap=True)
     for line in diff.splitlines():
         style = (
             "bold"

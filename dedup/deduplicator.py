@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from dedup.config import Config
-from dedup.errors import DedupError, IndexMismatchError
+from dedup.errors import DedupError
 from dedup.fingerprint import fingerprint_batch
-from dedup.index import Index, MemoryIndex, Ref
+from dedup.index import Index, MemoryIndex, Ref, check_settings
 from dedup.paragraphs import split_resolved
 from dedup.result import CleanResult, Removal, apply_cuts, cut
 from dedup.verify import KINDS, Kind, Verdict, compare
@@ -37,11 +37,7 @@ class Deduplicator:
     ) -> None:
         self.config = Config.make(config, **options)
         self.index: Index = index if index is not None else MemoryIndex(self.config)
-        if self.index.settings != self.config.index_name():
-            raise IndexMismatchError(
-                f"index was built with '{self.index.settings}', but the settings in force "
-                f"are '{self.config.index_name()}'"
-            )
+        check_settings(self.index, self.config)
         self._documents: set[str] = set()
 
     def clean(self, text: str, document: str | None = None) -> CleanResult:

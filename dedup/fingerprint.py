@@ -10,6 +10,7 @@ import regex
 import xxhash
 
 from dedup.config import Config
+from dedup.lsh import band_keys, lsh_params
 from dedup.minhash import Signature, signatures
 from dedup.normalize import normalize, tokenize
 from dedup.shingles import ShingleSet, shingle_set
@@ -30,6 +31,7 @@ class Fingerprint:
     tokens: tuple[str, ...]
     shingles: ShingleSet
     signature: Signature | None
+    bands: tuple[int, ...] | None = None
     truncated: bool = False
 
     def edges(self) -> tuple[int, int] | None:
@@ -64,13 +66,17 @@ def fingerprint_batch(texts: Sequence[str], config: Config) -> list[Fingerprint]
         for toks in tokens
     ]
     sigs = signatures(sets, config.num_perm, config.seed)
+    keys = band_keys(sigs, *lsh_params(config.lsh_threshold, config.num_perm)).tolist()
     return [
         Fingerprint(
             digest=xxhash.xxh3_128_intdigest(norm.encode("utf-8", "surrogatepass")),
             tokens=toks,
             shingles=shingles,
             signature=sig if shingles.size else None,
+            bands=tuple(bands) if shingles.size else None,
             truncated=_TRUNCATED.search(norm) is not None,
         )
-        for norm, toks, shingles, sig in zip(normalized, tokens, sets, sigs, strict=True)
+        for norm, toks, shingles, sig, bands in zip(
+            normalized, tokens, sets, sigs, keys, strict=True
+        )
     ]

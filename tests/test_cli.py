@@ -84,6 +84,25 @@ def test_diff_is_plain_when_not_a_terminal(runner: CliRunner) -> None:
     )
 
 
+def test_diff_is_coloured_on_a_terminal(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("dedup.cli._color", lambda stream: True)
+    result = runner.invoke(cli, ["clean", "-q", "--diff", "-"], input=ARTICLE.encode())
+    assert "\x1b[31m-“A quote worth printing twice,”" in result.stderr
+    assert "\x1b[36m@@ -2,2 +2 @@" in result.stderr
+
+
+def test_no_color_turns_colour_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dedup.cli import _color
+
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    assert _color(Terminal())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not _color(Terminal())
+
+
 def test_crlf_and_bom_survive_byte_for_byte(runner: CliRunner, tmp_path: Path) -> None:
     source = tmp_path / "crlf.txt"
     source.write_bytes(b"\xef\xbb\xbfOne line here.  \r\nTwo.\r\nOne line here.\r\nEnd.\r\n")

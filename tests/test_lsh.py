@@ -1,0 +1,39 @@
+"""The banding finds what datasketch's MinHashLSH finds, with its parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from datasketch import MinHash, MinHashLSH
+from datasketch.lsh import _optimal_param
+
+from dedup.lsh import band_keys, lsh_params
+
+
+@pytest.mark.parametrize("num_perm", [16, 64, 128, 256])
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.7, 0.8, 0.9])
+def test_parameters_equal_datasketch(threshold: float, num_perm: int) -> None:
+    assert lsh_params(threshold, num_perm) == _optimal_param(threshold, num_perm, 0.5, 0.5)
+
+
+def test_same_candidates_as_minhashlsh() -> None:
+    rng = np.random.default_rng(5)
+    base = rng.integers(0, 2**32, (60, 128), dtype=np.uint32)
+    # Near copies: each a base signature with some values changed.
+    copies = base[rng.integers(0, 60, 300)].copy()
+    mask = rng.random(copies.shape) < rng.random((300, 1))
+    copies[mask] = rng.integers(0, 2**32, int(mask.sum()), dtype=np.uint32)
+    signatures = np.vstack([base, copies])
+
+    bands, rows = lsh_params(0.5, 128)
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    ours: dict[int, set[int]] = {}
+    keys = band_keys(signatures, bands, rows)
+    for i, sig in enumerate(signatures):
+        lsh.insert(i, MinHash(128, hashvalues=sig, scheme="affine32"), check_duplication=False)
+        for key in keys[i].tolist():
+            ours.setdefault(key, set()).add(i)
+    for i, sig in enumerate(signatures):
+        expected = set(lsh.query(MinHash(128, hashvalues=sig, scheme="affine32")))
+        found = set().union(*(ours[key] for key in keys[i].tolist()))
+        assert found == expected
