@@ -19,6 +19,26 @@ from dedup.shingles import ShingleSet, shingle_set
 _TRUNCATED = regex.compile(r"(?:\.\.\.|\[\.\.\.\]|\(\.\.\.\))\W*$")
 
 
+# Code, where symbols carry meaning: braces, brackets, operators, calls, prompts.
+_CODE = regex.compile(r"[{}\[\];=<>|\\^~]|\w\(|^(?:\$|>>>|#!) ")
+_ELLIPSIS = regex.compile(r"\[\.\.\.\]")
+_LIST_MARKER = regex.compile(r"^(?:[-*•·>]+|\d+[.)])\s+")
+
+
+def code_form(normalized: str) -> str | None:
+    """A code-looking paragraph without list marker, whitespace and final period; else None.
+
+    Tokens ignore punctuation, so ``[x, x**2]`` and ``[(x, x**2)]`` have the same ones: in
+    code the symbols are the meaning, and two code lines repeat only when these forms match.
+
+    >>> code_form("- { a: 1 }."), code_form("plain words, no code")
+    ('{a:1}', None)
+    """
+    if not _CODE.search(_ELLIPSIS.sub("", normalized)):
+        return None
+    return "".join(_LIST_MARKER.sub("", normalized).split()).rstrip(".")
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Fingerprint:
     """Normalized tokens, a digest of the normalized text, shingles and MinHash signature.
@@ -33,6 +53,7 @@ class Fingerprint:
     signature: Signature | None
     bands: tuple[int, ...] | None = None
     truncated: bool = False
+    code: str | None = None
 
     def edges(self) -> tuple[int, int] | None:
         """Hashes of the first two and the last two tokens, which a copy with one word
@@ -75,6 +96,7 @@ def fingerprint_batch(texts: Sequence[str], config: Config) -> list[Fingerprint]
             signature=sig if shingles.size else None,
             bands=tuple(bands) if shingles.size else None,
             truncated=_TRUNCATED.search(norm) is not None,
+            code=code_form(norm),
         )
         for norm, toks, shingles, sig, bands in zip(
             normalized, tokens, sets, sigs, keys, strict=True

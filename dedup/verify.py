@@ -38,6 +38,22 @@ Kind = Literal["exact", "near", "contained"]
 #: Paragraphs of fewer words than this (two characters of an unspaced script make one)
 #: are removed only when equal to an earlier one after normalization.
 MIN_WORDS = 3
+
+_NEGATIONS_BY_LANGUAGE = {
+    "en": "not no never nor none nobody nothing neither",
+    "de": "nicht kein keine keinen keinem keiner keines nie niemals",
+    "fr": "ne pas jamais aucun aucune rien",
+    "es": "nunca nada ningun ninguna ningún nadie",
+    "pt": "nao não nem",
+    "it": "non mai nessuno niente",
+    "pl": "nie żaden",
+    "ru": "не ни нет никогда",
+    "nl": "niet geen nooit",
+    "nordic": "ikke inte ingen aldri aldrig ei eikä",
+    "hu": "nem soha",
+}
+#: Words that turn a sentence into its opposite: a copy that adds or drops one is kept.
+NEGATIONS = frozenset(w for words in _NEGATIONS_BY_LANGUAGE.values() for w in words.split())
 KINDS: tuple[Kind, ...] = ("exact", "near", "contained")
 
 
@@ -130,9 +146,19 @@ def _token_jaccard(a: tuple[str, ...], b: tuple[str, ...]) -> float:
 def _cut_prefix(earlier: tuple[str, ...], later: tuple[str, ...]) -> bool:
     """``later`` is the start of ``earlier``, possibly cut inside its last word."""
     n = len(later)
-    if not 0 < n < len(earlier) or later[:-1] != earlier[: n - 1]:
+    if not 0 < n <= len(earlier) or later[:-1] != earlier[: n - 1]:
         return False
-    return earlier[n - 1].startswith(later[-1])
+    return earlier[n - 1].startswith(later[-1]) and (n < len(earlier) or later != earlier)
+
+
+def _has_number(tokens: tuple[str, ...]) -> bool:
+    return any(ch.isdigit() for token in tokens for ch in token)
+
+
+def _tagged(earlier: tuple[str, ...], later: tuple[str, ...]) -> bool:
+    """``later`` is ``earlier`` with one word in front: "(dpa)", "AP", "[Reuters]"."""
+    extra = len(later) - len(earlier)
+    return extra > 0 and _words(later[:extra]) <= 1 and later[extra:] == earlier
 
 
 def compare(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict:
@@ -159,24 +185,36 @@ def compare(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict
         return Verdict(
             None, similarity, f"says '{new}' where the kept paragraph says '{old}'{more}"
         )
+    negations = [t for t in diff.added + diff.dropped if t in NEGATIONS]
+    if negations:
+        verb = "adds" if negations[0] in diff.added else "leaves out"
+        return Verdict(None, similarity, f"{verb} '{negations[0]}', which changes the meaning")
 
     edits = _words(diff.added) + _words(diff.dropped) + _words(diff.trimmed) + len(diff.variants)
+    if earlier.code and later.code and earlier.code != later.code and (short or not edits):
+        return Verdict(None, similarity, "code with other symbols or words")
     if not edits:
         return Verdict("near", similarity, "same words, other punctuation")
+    if short:
+        if _tagged(a, b):
+            return Verdict(
+                "near", similarity, f"the same with {_quote(b[: len(b) - len(a)])} in front"
+            )
+        if edits <= 1 and min(_words(a), _words(b)) >= 6 and not _has_number(a):
+            return Verdict("near", similarity, f"one word apart: {_describe(diff)}")
+        if later.truncated and _cut_prefix(a, b) and len(b) * 2 >= len(a):
+            share = len(b) / len(a)
+            return Verdict("contained", share, f"cut-off copy, the first {share:.0%} of it")
+        return Verdict(None, similarity, f"short, and not the same words: {_describe(diff)}")
     if edits <= 1:
         return Verdict("near", similarity, f"one word apart: {_describe(diff)}")
-    if not short and similarity >= config.threshold:
+    if similarity >= config.threshold:
         return Verdict("near", similarity, f"near copy, Jaccard {similarity:.2f}")
     if _words(diff.added) > 1:
         return Verdict(None, similarity, f"adds {_quote(diff.added)}")
     if _words(diff.dropped) + len(diff.variants) > 1:
         return Verdict(None, similarity, f"differs inside: {_describe(diff)}")
     # What is left: the later paragraph is one piece of the earlier, trimmed at its ends.
-    if short:
-        if later.truncated and not diff.added and _cut_prefix(a, b):
-            share = len(b) / len(a)
-            return Verdict("contained", share, f"cut-off copy, the first {share:.0%} of it")
-        return Verdict(None, similarity, f"short, and more than one word apart: {_describe(diff)}")
     contained = containment(later.shingles, earlier.shingles)
     if contained >= config.containment and len(b) <= len(a):
         return Verdict(
