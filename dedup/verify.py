@@ -76,6 +76,7 @@ class Difference:
 
     ``dropped`` are earlier tokens missing inside the later paragraph; ``trimmed`` those
     missing before its first or after its last word (a cut-off copy or an excerpt).
+    ``extended`` are the added tokens before its first or after its last shared word.
     ``variants`` are words put in place of a near spelling (``colour``/``color``).
     """
 
@@ -84,6 +85,7 @@ class Difference:
     variants: tuple[tuple[str, str], ...]
     dropped: tuple[str, ...]
     trimmed: tuple[str, ...]
+    extended: tuple[str, ...] = ()
 
 
 def _variant(old: str, new: str) -> bool:
@@ -98,13 +100,15 @@ def difference(earlier: tuple[str, ...], later: tuple[str, ...]) -> Difference:
 
     A later paragraph cut off inside a word ("Zusammen…") does not count that stub as new.
 
-    >>> difference(tuple("the cat sat on a red mat".split()), tuple("the dog sat on mat".split()))
-    Difference(added=(), substituted=(('cat', 'dog'),), variants=(), dropped=('a', 'red'), \
-trimmed=())
-    >>> difference(tuple("a long story told twice".split()), tuple("long stor".split())).trimmed
+    >>> d = difference(tuple("the cat sat on a mat".split()), tuple("the dog sat on".split()))
+    >>> d.substituted, d.dropped
+    ((('cat', 'dog'),), ())
+    >>> d = difference(tuple("a long story told twice".split()), tuple("long stor".split()))
+    >>> d.trimmed
     ('a', 'story', 'told', 'twice')
     """
     added: list[str] = []
+    extended: list[str] = []
     substituted: list[tuple[str, str]] = []
     variants: list[tuple[str, str]] = []
     dropped: list[str] = []
@@ -122,9 +126,18 @@ trimmed=())
         for k in range(pairs):
             (variants if _variant(old[k], new[k]) else substituted).append((old[k], new[k]))
         added.extend(new[pairs:])
-        (trimmed if at_edge else dropped).extend(old[pairs:])
+        if at_edge:
+            extended.extend(new[pairs:])
+            trimmed.extend(old[pairs:])
+        else:
+            dropped.extend(old[pairs:])
     return Difference(
-        tuple(added), tuple(substituted), tuple(variants), tuple(dropped), tuple(trimmed)
+        tuple(added),
+        tuple(substituted),
+        tuple(variants),
+        tuple(dropped),
+        tuple(trimmed),
+        tuple(extended),
     )
 
 
@@ -192,9 +205,11 @@ def compare(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict
 
     edits = _words(diff.added) + _words(diff.dropped) + _words(diff.trimmed) + len(diff.variants)
     if earlier.code and later.code and earlier.code != later.code and (short or not edits):
-        return Verdict(None, similarity, "code with other symbols or words")
+        return Verdict(None, similarity, f"code with other symbols or words: {_describe(diff)}")
     if not edits:
         return Verdict("near", similarity, "same words, other punctuation")
+    if _words(diff.extended) > 1:
+        return Verdict(None, similarity, f"goes on with new content: {_quote(diff.extended)}")
     if short:
         if _tagged(a, b):
             return Verdict(

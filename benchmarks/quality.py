@@ -1,0 +1,266 @@
+"""Quality on 1,200 labelled pairs of similar paragraphs from real web pages.
+
+Every labelled page is cleaned as a whole document, the way ``dedup clean`` does it. A
+``repeat`` pair is *found* when the report links its two paragraphs (one removed as a
+repeat of the other, directly or through the same kept paragraph); a ``distinct`` pair is
+*violated* when it links them. ``unsure`` pairs are left out. Scores are given pair-weighted
+and page-weighted (each page's pairs share one unit of weight, so that a calendar page and
+two eBay pages do not dominate), per source, variant, kind and set, next to two baselines.
+
+    python benchmarks/quality.py                 # the defaults, printed
+    python benchmarks/quality.py --threshold 0.9 # any Config option
+    python benchmarks/quality.py --grid --write  # alternatives too; writes RESULTS.md
+
+The data is ``../shared/data`` (licensed, read where it lies; see its README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dedup
+from dedup.normalize import is_unspaced, normalize, tokenize
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+Page = tuple[str, str]  # (doc_id, variant)
+
+
+@dataclass
+class Score:
+    """Weighted counts of true and false positives and of misses."""
+
+    tp: float = 0.0
+    fp: float = 0.0
+    fn: float = 0.0
+    tn: float = 0.0
+
+    def add(self, label: str, linked: bool, weight: float = 1.0) -> None:
+        if label == "repeat":
+            if linked:
+                self.tp += weight
+            else:
+                self.fn += weight
+        elif linked:
+            self.fp += weight
+        else:
+            self.tn += weight
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def pairs(self) -> float:
+        return self.tp + self.fp + self.fn + self.tn
+
+
+@dataclass
+class Evaluation:
+    """Scores of one decision rule, overall and by group."""
+
+    pairs: Score = field(default_factory=Score)
+    pages: Score = field(default_factory=Score)
+    groups: dict[str, Score] = field(default_factory=lambda: defaultdict(Score))
+    errors: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
+
+
+def load_labels(path: Path = DATA / "labels.jsonl") -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def load_pages(
+    wanted: set[Page] | None = None, path: Path = DATA / "pages.jsonl.gz"
+) -> Iterator[dict[str, Any]]:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            page = json.loads(line)
+            if wanted is None or (page["id"], page["variant"]) in wanted:
+                yield page
+
+
+def _root(removed: dict[int, int], index: int) -> int:
+    while index in removed:
+        index = removed[index]
+    return index
+
+
+def links(text: str, options: dict[str, Any]) -> tuple[dict[int, int], dedup.CleanResult]:
+    """Clean ``text`` as the CLI does; map each removed paragraph to what it repeats."""
+    result = dedup.clean(text, **options)
+    return {r.index: r.duplicate_of for r in result.removed}, result
+
+
+def score(labels: list[dict[str, Any]], decide: Callable[[dict[str, Any]], bool]) -> Evaluation:
+    """Score a decision ``decide(pair) -> linked`` on the decided labels."""
+    decided = [pair for pair in labels if pair["label"] != "unsure"]
+    per_page: dict[Page, int] = defaultdict(int)
+    for pair in decided:
+        per_page[(pair["doc_id"], pair["variant"])] += 1
+    out = Evaluation()
+    for pair in decided:
+        linked = decide(pair)
+        weight = 1 / per_page[(pair["doc_id"], pair["variant"])]
+        out.pairs.add(pair["label"], linked)
+        out.pages.add(pair["label"], linked, weight)
+        for group in (
+            f"source {pair['source']}",
+            f"variant {pair['variant']}",
+            f"kind {pair['kind'] or '(set B: unscreened kind)'}",
+            f"set {pair['set']}",
+        ):
+            out.groups[group].add(pair["label"], linked)
+        if linked != (pair["label"] == "repeat"):
+            out.errors.append(("FP" if linked else "FN", pair, ""))
+    return out
+
+
+def evaluate(
+    labels: list[dict[str, Any]], options: dict[str, Any]
+) -> tuple[Evaluation, dict[Page, Any]]:
+    """Run ``dedup`` on every labelled page with ``options`` and score it."""
+    wanted = {(pair["doc_id"], pair["variant"]) for pair in labels}
+    removed: dict[Page, dict[int, int]] = {}
+    results: dict[Page, Any] = {}
+    for page in load_pages(wanted):
+        key = (page["id"], page["variant"])
+        removed[key], results[key] = links(page["text"], options)
+
+    def decide(pair: dict[str, Any]) -> bool:
+        rm = removed[(pair["doc_id"], pair["variant"])]
+        return _root(rm, pair["i"]) == _root(rm, pair["j"])
+
+    evaluation = score(labels, decide)
+    reasons = {}
+    for _, pair, _ in evaluation.errors:
+        result = results[(pair["doc_id"], pair["variant"])]
+        by_index = {r.index: r for r in result.removed}
+        removal = by_index.get(pair["j"]) or by_index.get(pair["i"])
+        reasons[id(pair)] = f"{removal.kind}: {removal.reason}" if removal else "kept"
+    evaluation.errors = [(k, p, reasons[id(p)]) for k, p, _ in evaluation.errors]
+    return evaluation, results
+
+
+def baselines(labels: list[dict[str, Any]]) -> dict[str, Evaluation]:
+    """The two rules the issue measured, from the labels' own similarity fields."""
+    return {
+        "baseline: Jaccard >= 0.8": score(labels, lambda p: p["jaccard"] >= 0.8),
+        "baseline: Jaccard >= 0.8 or shorter and contained >= 0.8": score(
+            labels,
+            lambda p: (
+                p["jaccard"] >= 0.8 or (p["containment"] >= 0.8 and len(p["b"]) <= len(p["a"]))
+            ),
+        ),
+    }
+
+
+def _substantive(paragraph: str, tokens: list[str]) -> bool:
+    unspaced = sum(1 for token in tokens if is_unspaced(token))
+    return len(tokens) - unspaced >= 8 or (unspaced and len(paragraph) >= 25)
+
+
+def exact_recall(pages: Iterable[dict[str, Any]], options: dict[str, Any]) -> dict[str, Any]:
+    """Substantive paragraphs equal to an earlier one after normalization: how many go.
+
+    Also counts the short exact repeats removed (the documented short-paragraph policy).
+    """
+    substantive = removed_substantive = short = removed_short = 0
+    missed: list[str] = []
+    for page in pages:
+        lines = page["text"].split("\n")
+        gone = {r.index for r in dedup.clean(page["text"], **options).removed}
+        seen: set[str] = set()
+        for index, line in enumerate(lines):
+            norm = normalize(line)
+            tokens = tokenize(norm)
+            if norm in seen and tokens:
+                if _substantive(line, tokens):
+                    substantive += 1
+                    removed_substantive += index in gone
+                    if index not in gone:
+                        missed.append(line)
+                else:
+                    short += 1
+                    removed_short += index in gone
+            seen.add(norm)
+    return {
+        "substantive": substantive,
+        "substantive_removed": removed_substantive,
+        "short": short,
+        "short_removed": removed_short,
+        "missed": missed[:10],
+    }
+
+
+# -- reporting ------------------------------------------------------------------------------
+
+
+def _row(name: str, s: Score) -> str:
+    return f"| {name} | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} | {s.pairs:.0f} |"
+
+
+def table(rows: Iterable[tuple[str, Score]], weighted: bool = False) -> str:
+    head = "| rule | precision | recall | F1 | pairs |\n|---|---:|---:|---:|---:|"
+    if weighted:
+        head = "| rule | precision | recall | F1 | pages' weight |\n|---|---:|---:|---:|---:|"
+    return "\n".join([head, *(_row(name, s) for name, s in rows)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    for name in ("threshold", "containment"):
+        parser.add_argument(f"--{name}", type=float)
+    for name in ("shingle-size", "min-tokens"):
+        parser.add_argument(f"--{name}", type=int)
+    parser.add_argument("--errors", action="store_true", help="list every wrong pair")
+    args = parser.parse_args(argv)
+    if not (DATA / "labels.jsonl").exists():
+        print(f"no evaluation data at {DATA}", file=sys.stderr)
+        return 2
+    options = {
+        key: value
+        for key, value in vars(args).items()
+        if key in {"threshold", "containment", "shingle_size", "min_tokens"} and value is not None
+    }
+    labels = load_labels()
+    started = time.perf_counter()
+    ours, _ = evaluate(labels, options)
+    elapsed = time.perf_counter() - started
+    rows = [(f"dedup {options or 'defaults'}", ours.pairs)]
+    rows += [(name, e.pairs) for name, e in baselines(labels).items()]
+    print(table(rows))
+    print()
+    print(table([(f"dedup {options or 'defaults'}", ours.pages)], weighted=True))
+    print()
+    print(table(sorted(ours.groups.items())))
+    print(f"\n{elapsed:.1f} s")
+    if args.errors:
+        for kind, pair, why in ours.errors:
+            where = f"{pair['source']} {pair['variant']} J={pair['jaccard']:.2f}"
+            print(f"\n{kind} [{where}] {pair['reason']}")
+            print(f"   a: {pair['a'][:200]!r}\n   b: {pair['b'][:200]!r}\n   -> {why}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
