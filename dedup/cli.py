@@ -135,6 +135,11 @@ def cli() -> None:
 @click.option(
     "--encoding", default="utf-8", show_default=True, help="Encoding of the input and output."
 )
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Also say why paragraphs close to an earlier one were kept (stderr and report).",
+)
 @click.option("-v", "--verbose", count=True, help="Say what was removed and why.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but the cleaned text.")
 def clean(
@@ -142,6 +147,7 @@ def clean(
     output: str,
     show_diff: bool,
     report: str | None,
+    explain: bool,
     encoding: str,
     verbose: int,
     quiet: bool,
@@ -164,7 +170,7 @@ def clean(
         body = {
             "version": REPORT_VERSION,
             "settings": config.as_dict(),
-            "documents": [result.to_dict()],
+            "documents": [result.to_dict(explain=explain)],
         }
         write_atomic(report, (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode())
     data = result.text.encode(encoding)
@@ -182,5 +188,12 @@ def clean(
                 click.echo(
                     f"dedup:   paragraph {removal.index} repeats {removal.duplicate_of} "
                     f"({removal.kind}, {removal.similarity:.2f}): {removal.reason}",
+                    err=True,
+                )
+        if explain:
+            for call in result.close:
+                click.echo(
+                    f"dedup:   paragraph {call.index} kept, close to {call.candidate} "
+                    f"({call.similarity:.2f}): {call.reason}",
                     err=True,
                 )

@@ -12,8 +12,12 @@ from dedup.errors import DedupError
 from dedup.fingerprint import fingerprint_batch
 from dedup.index import Index, MemoryIndex, Ref, check_settings
 from dedup.paragraphs import split_resolved
-from dedup.result import CleanResult, Removal, apply_cuts, cut
+from dedup.result import CleanResult, CloseCall, Removal, apply_cuts, cut
 from dedup.verify import KINDS, Kind, Verdict, compare
+
+#: A kept paragraph whose closest candidate is at least this similar is a close call,
+#: listed with the reason it was kept (``CleanResult.close``, ``dedup clean --explain``).
+CLOSE = 0.5
 
 
 def _rank(verdict: Verdict) -> tuple[int, float]:
@@ -50,18 +54,30 @@ class Deduplicator:
         mode, paragraphs = split_resolved(text, self.config.split)
         fingerprints = fingerprint_batch([text[p.start : p.end] for p in paragraphs], self.config)
         found: dict[int, tuple[Ref, Kind, Verdict]] = {}
+        close: list[CloseCall] = []
         for paragraph, fp in zip(paragraphs, fingerprints, strict=True):
             if fp.empty:
                 continue
             best: tuple[Ref, Verdict] | None = None
             for candidate in self.index.query([fp])[0]:
                 verdict = compare(candidate.fingerprint, fp, self.config)
-                if verdict.repeat and (best is None or _rank(verdict) > _rank(best[1])):
+                if best is None or _rank(verdict) > _rank(best[1]):
                     best = (candidate.ref, verdict)
-            if best is None or best[1].kind is None:
-                self.index.insert([(Ref(name, paragraph.index), fp)])
-            else:
+            if best is not None and best[1].kind is not None:
                 found[paragraph.index] = (best[0], best[1].kind, best[1])
+                continue
+            self.index.insert([(Ref(name, paragraph.index), fp)])
+            if best is not None and best[1].similarity >= CLOSE:
+                ref, verdict = best
+                close.append(
+                    CloseCall(
+                        index=paragraph.index,
+                        candidate=ref.paragraph,
+                        candidate_document=None if ref.document == name else ref.document,
+                        similarity=verdict.similarity,
+                        reason=verdict.reason,
+                    )
+                )
 
         spans = cut(text, paragraphs, found)
         removed = []
@@ -90,6 +106,7 @@ class Deduplicator:
             text=apply_cuts(text, spans),
             paragraphs=tuple(paragraphs),
             removed=tuple(removed),
+            close=tuple(close),
             split=mode,
             document=document,
         )

@@ -61,12 +61,35 @@ class Removal:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class CloseCall:
+    """A kept paragraph that resembles a kept earlier one, and why it is not a repeat."""
+
+    index: int
+    candidate: int
+    candidate_document: str | None
+    similarity: float
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "index": self.index,
+            "candidate": self.candidate,
+            "similarity": round(self.similarity, 4),
+            "reason": self.reason,
+        }
+        if self.candidate_document is not None:
+            out["candidate_document"] = self.candidate_document
+        return out
+
+
 @dataclass(frozen=True)
 class CleanResult:
     """The outcome of cleaning one document.
 
     ``split`` is the split mode used: ``"auto"`` resolved to ``"lines"`` or ``"blank"``.
-    Cleaning ``text`` again with that mode removes nothing more.
+    Cleaning ``text`` again with that mode removes nothing more. ``close`` lists the kept
+    paragraphs that came close to repeating an earlier one, with the reason they stayed.
     """
 
     original: str
@@ -74,6 +97,7 @@ class CleanResult:
     paragraphs: tuple[Paragraph, ...]
     removed: tuple[Removal, ...]
     split: SplitMode
+    close: tuple[CloseCall, ...] = ()
     document: str | None = None
 
     def diff(self, context: int = 1) -> str:
@@ -93,14 +117,17 @@ class CleanResult:
         )
         return "".join(line + "\n" for line in lines)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The report entry of this document."""
-        return {
+    def to_dict(self, explain: bool = False) -> dict[str, Any]:
+        """The report entry of this document; with ``explain``, the close calls too."""
+        out = {
             "path": self.document,
             "split": self.split,
             "paragraphs": len(self.paragraphs),
             "removed": [removal.to_dict() for removal in self.removed],
         }
+        if explain:
+            out["kept_close"] = [call.to_dict() for call in self.close]
+        return out
 
 
 def cut(

@@ -72,6 +72,33 @@ def test_verbose_says_why(runner: CliRunner) -> None:
     ]
 
 
+def test_explain_says_why_a_close_paragraph_stayed(runner: CliRunner, tmp_path: Path) -> None:
+    text = (
+        "The annual award for outstanding service to the community was presented on Friday"
+        " to Maria Keller of the Berlin office.\n"
+        "The annual award for outstanding service to the community was presented on Friday"
+        " to Jonas Keller of the Berlin office.\n"
+    )
+    report = tmp_path / "report.json"
+    result = runner.invoke(
+        cli, ["clean", "--explain", "--report", str(report), "-"], input=text.encode()
+    )
+    assert result.stdout == text
+    assert result.stderr.splitlines()[1] == (
+        "dedup:   paragraph 1 kept, close to 0 (0.71): "
+        "says 'jonas' where the kept paragraph says 'maria'"
+    )
+    (document,) = json.loads(report.read_text())["documents"]
+    assert document["kept_close"] == [
+        {
+            "index": 1,
+            "candidate": 0,
+            "similarity": 0.7143,
+            "reason": "says 'jonas' where the kept paragraph says 'maria'",
+        }
+    ]
+
+
 def test_diff_is_plain_when_not_a_terminal(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["clean", "-q", "--diff", "-"], input=ARTICLE.encode())
     assert result.exit_code == 0
