@@ -36,4 +36,6 @@ __all__ = [
     "restore",
 ]
 
+__version__ = "0.1.0"
+
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -112,6 +112,18 @@ def cli() -> None:
 )
 @click.option("--report", metavar="FILE", help="Write a JSON report of every removal to FILE.")
 @click.option(
+    "--strict",
+    "preset",
+    flag_value="strict",
+    help="Fewer removals: threshold and containment 0.9.",
+)
+@click.option(
+    "--lenient",
+    "preset",
+    flag_value="lenient",
+    help="More removals: threshold and containment 0.6.",
+)
+@click.option(
     "--split",
     type=click.Choice(SPLIT_MODES),
     help="Paragraphs are blank-line blocks, lines, or whichever the text uses (auto, default).",
@@ -148,6 +160,7 @@ def clean(
     show_diff: bool,
     report: str | None,
     explain: bool,
+    preset: str | None,
     encoding: str,
     verbose: int,
     quiet: bool,
@@ -159,7 +172,7 @@ def clean(
     Kept paragraphs come out byte for byte as they went in.
     """
     _setup_logging(verbose, quiet)
-    config = Config.make(**options)
+    config = Config.preset(preset or "default", **options)
     if output != "-" and path != "-" and os.path.exists(output) and os.path.samefile(path, output):
         _fail(f"{output}: refusing to overwrite the input with the output")
     text = read_stream(sys.stdin.buffer) if path == "-" else read_text(path, encoding)

@@ -16,6 +16,15 @@ SPLIT_MODES: tuple[SplitMode, ...] = ("auto", "lines", "blank")
 FINGERPRINT_VERSION = 1
 
 
+#: Named sets of settings for users who want fewer (strict) or more (lenient) removals;
+#: each is measured on the labelled pairs in benchmarks/RESULTS.md.
+PRESETS: dict[str, dict[str, Any]] = {
+    "strict": {"threshold": 0.9, "containment": 0.9},
+    "default": {},
+    "lenient": {"threshold": 0.6, "containment": 0.6},
+}
+
+
 @dataclass(frozen=True)
 class Config:
     """Settings for splitting, fingerprinting and deciding what repeats.
@@ -74,6 +83,17 @@ class Config:
                 f"min_tokens must be an integer >= shingle_size ({self.shingle_size}), "
                 f"got {self.min_tokens!r}: a paragraph shorter than one shingle has none"
             )
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> Config:
+        """The settings of a named preset (``strict``, ``default``, ``lenient``), overridden.
+
+        >>> Config.preset("strict").threshold, Config.preset("strict", threshold=0.85).threshold
+        (0.9, 0.85)
+        """
+        if name not in PRESETS:
+            raise ConfigError(f"unknown preset {name!r}; presets: {', '.join(PRESETS)}")
+        return cls.make(cls(**PRESETS[name]), **overrides)
 
     @classmethod
     def make(cls, config: Config | None = None, **overrides: Any) -> Config:

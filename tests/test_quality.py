@@ -1,17 +1,26 @@
 """Quality on real pages (the licensed data beside the project; skipped when absent).
 
-Realistic repeats injected into real articles in many languages are removed, and
-nothing else is: the article comes back byte for byte.
+* Realistic repeats injected into real articles in many languages are removed, and
+  nothing else is: the article comes back byte for byte.
+* The labelled pairs score at or above the floors pinned in
+  ``benchmarks/quality_floors.json``. Floors are raised when the tool gets better; lowering
+  one means adding an entry to its history saying why, which this test checks.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from pathlib import Path
+from typing import Any
 
-from benchmarks import inject
-from tests.conftest import need_data
+import pytest
 
-FLOOR = 0.95
+from benchmarks import inject, quality
+from tests.conftest import ROOT, need_data
+
+FLOORS = ROOT / "benchmarks" / "quality_floors.json"
+INJECTED_FLOOR = 0.95
 
 
 def test_injected_repeats_are_removed_and_nothing_else() -> None:
@@ -22,4 +31,42 @@ def test_injected_repeats_are_removed_and_nothing_else() -> None:
     assert len(stats["languages"]) >= 12  # type: ignore[arg-type]
     assert stats["extra"] == 0
     rate = sum(found.values()) / sum(total.values())
-    assert rate >= FLOOR, f"removed {rate:.1%} of the injected copies; misses: {stats['misses']}"
+    assert rate >= INJECTED_FLOOR, f"removed {rate:.1%} of the injected copies: {stats['misses']}"
+
+
+def _floors() -> dict[str, Any]:
+    return json.loads(Path(FLOORS).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def test_floors_are_never_lowered_silently() -> None:
+    floors = _floors()
+    for entry in floors["history"]:
+        for metric, value in entry["floors"].items():
+            if floors["floors"][metric] < value:
+                assert "lowered" in entry.get("why", ""), (
+                    f"{metric} floor {floors['floors'][metric]} is below an earlier {value}; "
+                    "lowering a floor needs a history entry saying why"
+                )
+
+
+def test_labelled_pairs_meet_the_floors() -> None:
+    need_data()
+    floors = _floors()["floors"]
+    evaluation, _ = quality.evaluate(quality.load_labels(), {})
+    measured = {
+        "pair_precision": evaluation.pairs.precision,
+        "pair_recall": evaluation.pairs.recall,
+        "pair_f1": evaluation.pairs.f1,
+        "page_f1": evaluation.pages.f1,
+    }
+    below = {m: round(v, 4) for m, v in measured.items() if v < floors[m]}
+    assert not below, f"below the pinned floors {floors}: {below}"
+
+
+@pytest.mark.parametrize("variant", ["main", "full"])
+def test_every_substantive_exact_repeat_is_removed(variant: str) -> None:
+    need_data()
+    pages = (page for page in quality.load_pages() if page["variant"] == variant)
+    exact = quality.exact_recall(pages, {})
+    assert exact["substantive"] > 1000
+    assert exact["substantive_removed"] == exact["substantive"], exact["missed"]
