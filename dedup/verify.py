@@ -183,6 +183,16 @@ def compare(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict
         return Verdict(None, 0.0, f"fewer than {MIN_WORDS} words, and not equal")
     short = earlier.short or later.short
     similarity = _token_jaccard(a, b) if short else jaccard(earlier.shingles, later.shingles)
+    if not short:
+        # Far apart by both measures: no rule below could call it a repeat, so skip the
+        # alignment (most of the cost of verifying).
+        contained = containment(later.shingles, earlier.shingles)
+        if contained < min(0.5, config.containment) and similarity < min(0.4, config.threshold):
+            return Verdict(
+                None,
+                similarity,
+                f"too different: Jaccard {similarity:.2f}, containment {contained:.2f}",
+            )
     diff = difference(a, b)
 
     known = set(a)

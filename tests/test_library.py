@@ -1,0 +1,61 @@
+"""The library API: one-shot clean, the corpus-wide Deduplicator, settings and errors."""
+
+from __future__ import annotations
+
+import pytest
+
+import dedup
+from dedup.config import Config
+from dedup.index import MemoryIndex
+
+BOILERPLATE = "Subscribe to our newsletter for the latest news, offers and event invitations."
+
+
+def test_deduplicator_removes_what_an_earlier_document_said() -> None:
+    d = dedup.Deduplicator()
+    first = d.clean(f"First story.\n{BOILERPLATE}\n", "a.txt")
+    second = d.clean(f"Second story.\n{BOILERPLATE.upper()}\n", "b.txt")
+    assert first.removed == ()
+    assert second.text == "Second story.\n"
+    (removal,) = second.removed
+    assert (removal.duplicate_of_document, removal.duplicate_of, removal.kind) == (
+        "a.txt",
+        1,
+        "exact",
+    )
+    assert second.to_dict()["removed"][0]["duplicate_of_document"] == "a.txt"
+    assert dedup.restore(second.text, second.removed) == second.original
+
+
+def test_a_document_name_is_used_once() -> None:
+    d = dedup.Deduplicator()
+    d.clean("Text.", "a")
+    with pytest.raises(dedup.DedupError, match="already cleaned"):
+        d.clean("Other text.", "a")
+
+
+def test_an_index_built_with_other_settings_is_refused() -> None:
+    index = MemoryIndex(Config(num_perm=64))
+    with pytest.raises(dedup.IndexMismatchError, match="num_perm=64"):
+        dedup.Deduplicator(index=index)
+
+
+def test_settings_are_validated_with_a_hint() -> None:
+    with pytest.raises(dedup.ConfigError, match="threshold must be a number in"):
+        dedup.clean("x", threshold=0)
+    with pytest.raises(dedup.ConfigError, match="unknown setting 'treshold'"):
+        dedup.clean("x", treshold=0.5)
+    with pytest.raises(dedup.ConfigError, match="unknown preset 'loose'"):
+        Config.preset("loose")
+
+
+def test_restore_refuses_a_report_that_does_not_fit() -> None:
+    result = dedup.clean("Same paragraph here.\nOther.\nSame paragraph here.")
+    entry = result.removed[0].to_dict()
+    with pytest.raises(dedup.ReportError, match="does not fit"):
+        dedup.restore("short", [{**entry, "cut_start": 999, "cut_end": 1020}])
+
+
+def test_report_entry_names_the_split_mode_used() -> None:
+    assert dedup.clean("a\n\nb").to_dict()["split"] == "blank"
+    assert dedup.clean("a\nb").to_dict()["split"] == "lines"
