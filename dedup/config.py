@@ -46,9 +46,10 @@ class Config:
         Japanese, Thai, Lao, Khmer and Burmese, which are written without spaces.
     min_tokens:
         Paragraphs with fewer tokens than this (default 8) are too short to compare
-        fairly by shingles: they are removed only when equal to an earlier one after
-        normalization or one word apart from it, or when they are its start cut off with
-        an ellipsis; never as an excerpt of a longer paragraph.
+        fairly by shingles: they are removed when equal to an earlier one after
+        normalization, when they are it with one word in front (an agency tag), when they
+        are its start cut off with an ellipsis, or (from six words, without numbers) one
+        word apart from it; never as an excerpt of a longer paragraph.
     num_perm:
         MinHash permutations (default 128).
     seed:

@@ -5,21 +5,26 @@ A candidate pair is judged on what differs between the two token sequences (alig
 
 * **exact**: equal after normalization.
 * The later paragraph is **kept** whenever it carries information the earlier one lacks:
-  a number, a word put in place of another (another name, month, item, currency), or more
-  than one added word. It is also kept when it leaves out more than one word from the
-  *middle* of the earlier one (a list with items missing is another list).
+  a number, a word put in place of another (another name, month, item, currency), a
+  negation added or dropped, more than one word added before or after the shared text
+  (it goes on with new content), or — unless the Jaccard reaches ``threshold`` — more
+  than one word added or left out inside it (a list with items missing is another list).
+  Two code lines (symbols such as brackets, braces, operators, a shell prompt) must also
+  have the same symbols.
 * **near**: the same words with other punctuation; or one word apart (one word added,
-  dropped or respelled: a tag like "(dpa)", a filler word); or, trimmed at its ends only,
-  a Jaccard of the shingle sets at or above ``threshold``.
+  dropped or respelled: a tag like "(dpa)", a filler word); or a Jaccard of the shingle
+  sets at or above ``threshold``.
 * **contained**: trimmed at its ends only, no longer than the earlier paragraph, and at
   least ``containment`` of its shingles in it: a cut-off copy, an excerpt, a pull-quote.
 
-Paragraphs shorter than ``min_tokens`` have no shingles: they are near copies only when
-equal up to one word, and contained only when they are the start of the earlier paragraph
-and end in an ellipsis ("…", "...", "[…]"). Below three words (``MIN_WORDS``) only exact
-copies count, so "Share" or "Advertisement" is removed only when it recurs exactly. A
-heading or question recurring inside a longer paragraph is therefore not removed, and an
-earlier paragraph is never removed because a later one contains it.
+Paragraphs shorter than ``min_tokens`` have no shingles and a word more or less usually
+makes another line of them: they are near copies only when they are the earlier one with
+one word in front (an agency tag) or, from six words on and without numbers, one word
+apart; contained only when they are its start and end in an ellipsis ("…", "...", "[…]").
+Below three words (``MIN_WORDS``) only exact copies count, so "Share" or "Advertisement" is
+removed only when it recurs exactly. A heading or question recurring inside a longer
+paragraph is therefore not removed, and an earlier paragraph is never removed because a
+later one contains it.
 """
 
 from __future__ import annotations
@@ -85,12 +90,16 @@ class Difference:
     variants: tuple[tuple[str, str], ...]
     dropped: tuple[str, ...]
     trimmed: tuple[str, ...]
-    extended: tuple[str, ...] = ()
+    extended: tuple[str, ...]
+
+
+def _is_number(token: str) -> bool:
+    return any(ch.isdigit() for ch in token)
 
 
 def _variant(old: str, new: str) -> bool:
     """Spelling variants (``colour``/``color``, ``minister``/``ministers``), not new words."""
-    if any(ch.isdigit() for ch in old + new) or min(len(old), len(new)) < 4:
+    if _is_number(old) or _is_number(new) or min(len(old), len(new)) < 4:
         return False
     return SequenceMatcher(None, old, new, autojunk=False).ratio() >= 0.8
 
@@ -164,10 +173,6 @@ def _cut_prefix(earlier: tuple[str, ...], later: tuple[str, ...]) -> bool:
     return earlier[n - 1].startswith(later[-1]) and (n < len(earlier) or later != earlier)
 
 
-def _has_number(tokens: tuple[str, ...]) -> bool:
-    return any(ch.isdigit() for token in tokens for ch in token)
-
-
 def _tagged(earlier: tuple[str, ...], later: tuple[str, ...]) -> bool:
     """``later`` is ``earlier`` with one word in front: "(dpa)", "AP", "[Reuters]"."""
     extra = len(later) - len(earlier)
@@ -182,22 +187,20 @@ def compare(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict
     if min(_words(a), _words(b)) < MIN_WORDS:
         return Verdict(None, 0.0, f"fewer than {MIN_WORDS} words, and not equal")
     short = earlier.short or later.short
-    similarity = _token_jaccard(a, b) if short else jaccard(earlier.shingles, later.shingles)
-    if not short:
+    if short:
+        similarity, contained = _token_jaccard(a, b), 0.0
+    else:
+        similarity = jaccard(earlier.shingles, later.shingles)
+        contained = containment(later.shingles, earlier.shingles)
         # Far apart by both measures: no rule below could call it a repeat, so skip the
         # alignment (most of the cost of verifying).
-        contained = containment(later.shingles, earlier.shingles)
         if contained < min(0.5, config.containment) and similarity < min(0.4, config.threshold):
-            return Verdict(
-                None,
-                similarity,
-                f"too different: Jaccard {similarity:.2f}, containment {contained:.2f}",
-            )
+            return _too_different(similarity, contained)
     diff = difference(a, b)
 
     known = set(a)
-    numbers = [t for t in diff.added + tuple(n for _, n in diff.substituted) if t not in known]
-    numbers = [t for t in numbers if any(ch.isdigit() for ch in t)]
+    new_words = diff.added + tuple(new for _, new in diff.substituted)
+    numbers = [t for t in new_words if _is_number(t) and t not in known]
     if numbers:
         return Verdict(
             None, similarity, f"has numbers the kept paragraph lacks: {_quote(tuple(numbers))}"
@@ -225,7 +228,7 @@ def compare(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict
             return Verdict(
                 "near", similarity, f"the same with {_quote(b[: len(b) - len(a)])} in front"
             )
-        if edits <= 1 and min(_words(a), _words(b)) >= 6 and not _has_number(a):
+        if edits <= 1 and min(_words(a), _words(b)) >= 6 and not any(map(_is_number, a)):
             return Verdict("near", similarity, f"one word apart: {_describe(diff)}")
         if later.truncated and _cut_prefix(a, b) and len(b) * 2 >= len(a):
             share = len(b) / len(a)
@@ -240,15 +243,16 @@ def compare(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict
     if _words(diff.dropped) + len(diff.variants) > 1:
         return Verdict(None, similarity, f"differs inside: {_describe(diff)}")
     # What is left: the later paragraph is one piece of the earlier, trimmed at its ends.
-    contained = containment(later.shingles, earlier.shingles)
     if contained >= config.containment and len(b) <= len(a):
         return Verdict(
             "contained", contained, f"cut-off copy or excerpt, {contained:.0%} of it contained"
         )
+    return _too_different(similarity, contained)
+
+
+def _too_different(similarity: float, contained: float) -> Verdict:
     return Verdict(
-        None,
-        similarity,
-        f"too different: Jaccard {similarity:.2f}, containment {contained:.2f}",
+        None, similarity, f"too different: Jaccard {similarity:.2f}, containment {contained:.2f}"
     )
 
 
