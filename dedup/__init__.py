@@ -18,10 +18,11 @@ from dedup.config import Config
 from dedup.deduplicator import Deduplicator, clean
 from dedup.errors import ConfigError, DedupError, IndexMismatchError, InputError, ReportError
 from dedup.index import Index, MemoryIndex
-from dedup.result import CleanResult, Removal, restore
+from dedup.result import CleanResult, CloseCall, Removal, report, restore
 
 __all__ = [
     "CleanResult",
+    "CloseCall",
     "Config",
     "ConfigError",
     "DedupError",
@@ -33,6 +34,7 @@ __all__ = [
     "Removal",
     "ReportError",
     "clean",
+    "report",
     "restore",
 ]
 

@@ -17,8 +17,9 @@ import click
 from dedup.config import SPLIT_MODES, Config
 from dedup.deduplicator import clean as clean_text
 from dedup.errors import DedupError
-from dedup.files import read_stream, read_text, write_atomic
-from dedup.result import REPORT_VERSION, CleanResult
+from dedup.files import read_stream, read_text, same_file, write_atomic
+from dedup.result import CleanResult
+from dedup.result import report as make_report
 
 EXIT_USAGE = 2
 
@@ -173,19 +174,15 @@ def clean(
     """
     _setup_logging(verbose, quiet)
     config = Config.preset(preset or "default", **options)
-    if output != "-" and path != "-" and os.path.exists(output) and os.path.samefile(path, output):
-        _fail(f"{output}: refusing to overwrite the input with the output")
     text = read_stream(sys.stdin.buffer) if path == "-" else read_text(path, encoding)
+    if output != "-" and path != "-" and same_file(path, output):
+        _fail(f"{output}: refusing to overwrite the input with the output")
     name = "<stdin>" if path == "-" else path
     result = dataclasses.replace(clean_text(text, config), document=name)
 
     if report:
-        body = {
-            "version": REPORT_VERSION,
-            "settings": config.as_dict(),
-            "documents": [result.to_dict(explain=explain)],
-        }
-        write_atomic(report, (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode())
+        body = json.dumps(make_report([result], config, explain), ensure_ascii=False, indent=2)
+        write_atomic(report, (body + "\n").encode())
     data = result.text.encode(encoding)
     if output == "-":
         sys.stdout.buffer.write(data)

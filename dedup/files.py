@@ -84,6 +84,14 @@ def read_stream(stream: BinaryIO, encoding: str = "utf-8") -> str:
     return decode(stream.read(), "<stdin>", encoding)
 
 
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """True when both paths name one existing file (so writing one would overwrite the other)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` so that it is either wholly written or untouched.
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dedup.config import SplitMode
+from dedup.config import Config, SplitMode
 from dedup.errors import ReportError
 from dedup.paragraphs import Paragraph
 from dedup.verify import Kind
@@ -128,6 +128,15 @@ class CleanResult:
         if explain:
             out["kept_close"] = [call.to_dict() for call in self.close]
         return out
+
+
+def report(results: Iterable[CleanResult], config: Config, explain: bool = False) -> dict[str, Any]:
+    """The JSON report of a run: its version, the settings in force, every document."""
+    return {
+        "version": REPORT_VERSION,
+        "settings": config.as_dict(),
+        "documents": [result.to_dict(explain=explain) for result in results],
+    }
 
 
 def cut(

@@ -154,6 +154,15 @@ def test_refuses_to_overwrite_its_input(runner: CliRunner, tmp_path: Path) -> No
     assert source.read_text() == "Same.\nSame.\n"
 
 
+def test_missing_input_with_an_existing_output(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    out.write_text("keep me")
+    result = runner.invoke(cli, ["clean", "-o", str(out), str(tmp_path / "missing.txt")])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {tmp_path / 'missing.txt'}: no such file\n"
+    assert out.read_text() == "keep me"
+
+
 def test_encoding_option(runner: CliRunner, tmp_path: Path) -> None:
     source = tmp_path / "latin1.txt"
     source.write_bytes("Café crème.\nCafé crème.\n".encode("latin-1"))
