@@ -17,8 +17,6 @@ from dedup.shingles import ShingleSet, shingle_set
 
 # A paragraph that ends in an ellipsis (after normalization "…" is "..."), maybe bracketed.
 _TRUNCATED = regex.compile(r"(?:\.\.\.|\[\.\.\.\]|\(\.\.\.\))\W*$")
-
-
 # Code, where symbols carry meaning: braces, brackets, operators, calls, prompts.
 _CODE = regex.compile(r"[{}\[\];=<>|\\^~]|\w\(|^(?:\$|>>>|#!) ")
 _ELLIPSIS = regex.compile(r"\[\.\.\.\]")
@@ -41,10 +39,11 @@ def code_form(normalized: str) -> str | None:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Fingerprint:
-    """Normalized tokens, a digest of the normalized text, shingles and MinHash signature.
+    """Normalized tokens, a digest of the normalized text, shingles, MinHash signature and
+    its LSH band keys, whether it ends in an ellipsis, and its code form (if it is code).
 
-    A paragraph with fewer than ``min_tokens`` tokens is *short*: it has no shingles and no
-    signature, and only its digest (exact equality after normalization) is compared.
+    A paragraph with fewer than ``min_tokens`` tokens is *short*: it has no shingles, no
+    signature and no bands (see :mod:`dedup.verify` for how short paragraphs compare).
     """
 
     digest: int
