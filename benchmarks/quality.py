@@ -122,6 +122,17 @@ def links(text: str, options: dict[str, Any]) -> tuple[dict[int, int], dedup.Cle
     return {line[r.index]: line[r.duplicate_of] for r in result.removed}, result
 
 
+def also_links(text: str, result: dedup.CleanResult) -> set[tuple[int, int]]:
+    """(kept line, removed line) for every other kept paragraph a removed one repeats."""
+    line = _line_numbers(text, result)
+    return {
+        (line[index], line[r.index])
+        for r in result.removed
+        for document, index in r.also_repeats
+        if document is None
+    }
+
+
 def _line_numbers(text: str, result: dedup.CleanResult) -> list[int]:
     """The line number of each paragraph of ``result``."""
     numbers = []
@@ -163,14 +174,18 @@ def evaluate(
     """Run ``dedup`` on every labelled page with ``options`` and score it."""
     wanted = {(pair["doc_id"], pair["variant"]) for pair in labels}
     removed: dict[Page, dict[int, int]] = {}
+    also: dict[Page, set[tuple[int, int]]] = {}
     results: dict[Page, Any] = {}
     for page in load_pages(wanted):
         key = (page["id"], page["variant"])
         removed[key], results[key] = links(page["text"], options)
+        also[key] = also_links(page["text"], results[key])
 
     def decide(pair: dict[str, Any]) -> bool:
-        rm = removed[(pair["doc_id"], pair["variant"])]
-        return _root(rm, pair["i"]) == _root(rm, pair["j"])
+        key = (pair["doc_id"], pair["variant"])
+        rm = removed[key]
+        linked = _root(rm, pair["i"]) == _root(rm, pair["j"])
+        return linked or (pair["i"], pair["j"]) in also[key]
 
     evaluation = score(labels, decide)
     reasons = {}

@@ -53,18 +53,22 @@ class Deduplicator:
 
         mode, paragraphs = split_resolved(text, self.config.split)
         fingerprints = fingerprint_batch([text[p.start : p.end] for p in paragraphs], self.config)
-        found: dict[int, tuple[Ref, Kind, Verdict]] = {}
+        found: dict[int, tuple[Ref, Kind, Verdict, list[Ref]]] = {}
         close: list[CloseCall] = []
         for paragraph, fp in zip(paragraphs, fingerprints, strict=True):
             if fp.empty:
                 continue
             best: tuple[Ref, Verdict] | None = None
+            repeats: list[Ref] = []
             for candidate in self.index.query([fp])[0]:
                 verdict = compare(candidate.fingerprint, fp, self.config)
+                if verdict.repeat:
+                    repeats.append(candidate.ref)
                 if best is None or _rank(verdict) > _rank(best[1]):
                     best = (candidate.ref, verdict)
             if best is not None and best[1].kind is not None:
-                found[paragraph.index] = (best[0], best[1].kind, best[1])
+                also = sorted(ref for ref in repeats if ref != best[0])
+                found[paragraph.index] = (best[0], best[1].kind, best[1], also)
                 continue
             self.index.insert([(Ref(name, paragraph.index), fp)])
             if best is not None and best[1].similarity >= CLOSE:
@@ -83,7 +87,7 @@ class Deduplicator:
         removed = []
         for (cut_start, cut_end), index in zip(spans, sorted(found), strict=True):
             p = paragraphs[index]
-            ref, kind, verdict = found[index]
+            ref, kind, verdict, also = found[index]
             removed.append(
                 Removal(
                     index=index,
@@ -95,6 +99,9 @@ class Deduplicator:
                     kind=kind,
                     similarity=verdict.similarity,
                     reason=verdict.reason,
+                    also_repeats=tuple(
+                        (None if r.document == name else r.document, r.paragraph) for r in also
+                    ),
                     cut_start=cut_start,
                     cut_end=cut_end,
                     before=text[cut_start : p.start],

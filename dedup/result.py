@@ -36,6 +36,7 @@ class Removal:
     kind: Kind
     similarity: float
     reason: str
+    also_repeats: tuple[tuple[str | None, int], ...]
     cut_start: int
     cut_end: int
     before: str
@@ -58,6 +59,11 @@ class Removal:
         }
         if self.duplicate_of_document is not None:
             out["duplicate_of_document"] = self.duplicate_of_document
+        if self.also_repeats:
+            out["also_repeats"] = [
+                {"index": index} if document is None else {"document": document, "index": index}
+                for document, index in self.also_repeats
+            ]
         return out
 
 

@@ -59,3 +59,15 @@ def test_restore_refuses_a_report_that_does_not_fit() -> None:
 def test_report_entry_names_the_split_mode_used() -> None:
     assert dedup.clean("a\n\nb").to_dict()["split"] == "blank"
     assert dedup.clean("a\nb").to_dict()["split"] == "lines"
+
+
+def test_a_removal_names_every_kept_paragraph_it_repeats() -> None:
+    s1 = "The council met on Tuesday evening in the old town hall."
+    s2 = "It approved the budget for schools and roads after a long debate."
+    s3 = "The mayor thanked the members for their patience and their work."
+    result = dedup.clean(f"{s1} {s2}\n{s2} {s3}\n{s2}\n")
+    (removal,) = result.removed
+    assert removal.index == 2
+    assert {removal.duplicate_of, *(i for _, i in removal.also_repeats)} == {0, 1}
+    entry = removal.to_dict()
+    assert entry["also_repeats"] == [{"index": i} for _, i in removal.also_repeats]

@@ -40,13 +40,13 @@ def _floors() -> dict[str, Any]:
 
 def test_floors_are_never_lowered_silently() -> None:
     floors = _floors()
-    for entry in floors["history"]:
-        for metric, value in entry["floors"].items():
-            if floors["floors"][metric] < value:
-                assert "lowered" in entry.get("why", ""), (
-                    f"{metric} floor {floors['floors'][metric]} is below an earlier {value}; "
-                    "lowering a floor needs a history entry saying why"
-                )
+    history = floors["history"]
+    assert history[-1]["floors"] == floors["floors"], "the last history entry is the floors"
+    for before, after in zip(history, history[1:]):
+        lowered = [m for m, v in after["floors"].items() if v < before["floors"].get(m, 0)]
+        assert not lowered or "lowered" in after["why"], (
+            f"{lowered} lowered on {after['date']} without saying why"
+        )
 
 
 def test_labelled_pairs_meet_the_floors() -> None:
