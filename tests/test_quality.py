@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ def test_floors_are_never_lowered_silently() -> None:
     floors = _floors()
     history = floors["history"]
     assert history[-1]["floors"] == floors["floors"], "the last history entry is the floors"
-    for before, after in zip(history, history[1:]):
+    for before, after in pairwise(history):
         lowered = [m for m, v in after["floors"].items() if v < before["floors"].get(m, 0)]
         assert not lowered or "lowered" in after["why"], (
             f"{lowered} lowered on {after['date']} without saying why"
