@@ -10,8 +10,8 @@
 from __future__ import annotations
 
 import json
-from itertools import pairwise
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
