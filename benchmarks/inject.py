@@ -6,7 +6,7 @@ changed the way scraped text changes a repeat: typography, whitespace, case, inv
 characters, HTML entities, a cut with "…", one word added or dropped, an agency tag. The
 cleaned text must be the article again, byte for byte.
 
-    python benchmarks/inject.py [--pages N] [--seed S]
+    python -m benchmarks.inject [--pages N] [--seed S]
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ repeat of the other, directly or through the same kept paragraph); a ``distinct`
 and page-weighted (each page's pairs share one unit of weight, so that a calendar page and
 two eBay pages do not dominate), per source, variant, kind and set, next to two baselines.
 
-    python benchmarks/quality.py                 # the defaults, printed
-    python benchmarks/quality.py --threshold 0.9 # any Config option
-    python benchmarks/quality.py --grid --write  # alternatives too; writes RESULTS.md
+    python -m benchmarks.quality                 # the defaults, printed
+    python -m benchmarks.quality --threshold 0.9 # any Config option
+    python -m benchmarks.quality --grid --write  # alternatives too; writes RESULTS.md
 
 The data is ``../shared/data`` (licensed, read where it lies; see its README).
 """
@@ -31,10 +31,10 @@ from typing import Any
 
 import dedup
 import dedup.config
+from benchmarks.results import write_section
 from dedup.normalize import is_unspaced, normalize, tokenize
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 Page = tuple[str, str]  # (doc_id, variant)
 
@@ -296,25 +296,25 @@ def _fmt_options(options: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in options.items()) or "defaults"
 
 
-def write_results(labels: list[dict[str, Any]], path: Path = RESULTS) -> str:
-    """Run the whole evaluation and write it to ``path`` (the quality part of RESULTS.md)."""
+def write_results(labels: list[dict[str, Any]]) -> str:
+    """Run the whole evaluation and write it as the quality section of RESULTS.md."""
     ours, _ = evaluate(labels, {})
     lines = [
-        "# Quality on labelled real pages",
+        "## Quality on labelled real pages",
         "",
-        f"Written by `python benchmarks/quality.py --write` on {time.strftime('%Y-%m-%d')}, "
+        f"Written by `python -m benchmarks.quality --write` on {time.strftime('%Y-%m-%d')}, "
         f"dedup {dedup.__version__}, Python {sys.version.split()[0]}.",
         "Data: `../shared/data/labels.jsonl` (1,200 pairs; 11 `unsure` left out) and the "
         "pages they come from. A pair is found when the report links its two paragraphs.",
         "",
-        "## Defaults against the baselines (pair-weighted)",
+        "### Defaults against the baselines (pair-weighted)",
         "",
         table(
             [("dedup (defaults)", ours.pairs)]
             + [(name, e.pairs) for name, e in baselines(labels).items()]
         ),
         "",
-        "## Page-weighted (each page's pairs share one unit of weight)",
+        "### Page-weighted (each page's pairs share one unit of weight)",
         "",
         table(
             [("dedup (defaults)", ours.pages)]
@@ -322,11 +322,11 @@ def write_results(labels: list[dict[str, Any]], path: Path = RESULTS) -> str:
             weighted=True,
         ),
         "",
-        "## By source, variant, kind and set (defaults, pair-weighted)",
+        "### By source, variant, kind and set (defaults, pair-weighted)",
         "",
         table(sorted(ours.groups.items())),
         "",
-        "## Presets and alternatives (pair-weighted; page-weighted F1 last)",
+        "### Presets and alternatives (pair-weighted; page-weighted F1 last)",
         "",
         "| settings | precision | recall | F1 | page F1 |",
         "|---|---:|---:|---:|---:|",
@@ -343,7 +343,7 @@ def write_results(labels: list[dict[str, Any]], path: Path = RESULTS) -> str:
     exact = exact_recall(load_pages(), {})
     lines += [
         "",
-        "## Exact repeats on every page (all 5,532 pages, both variants)",
+        "### Exact repeats on every page (all 5,532 pages, both variants)",
         "",
         "A substantive paragraph (8 words or more, or 25 characters or more in scripts "
         "without spaces) equal to an earlier one after normalization is removed: "
@@ -356,7 +356,7 @@ def write_results(labels: list[dict[str, Any]], path: Path = RESULTS) -> str:
     findings = unlabelled_removals(load_pages(), labels, langs)
     lines += [
         "",
-        "## Multilingual check: removals with no labelled or exact repeat (`main` pages)",
+        "### Multilingual check: removals with no labelled or exact repeat (`main` pages)",
         "",
         "Near or contained removals on the `main` pages of six languages that are neither "
         "exact nor a labelled `repeat` pair. The labels cover only screened candidate pairs, "
@@ -373,7 +373,7 @@ def write_results(labels: list[dict[str, Any]], path: Path = RESULTS) -> str:
         for kept, removed, reason in items[:4]:
             lines.append(f"- {lang}: `{kept[:90]}` → `{removed[:90]}`: {reason}")
     text = "\n".join(lines) + "\n"
-    path.write_text(text, encoding="utf-8")
+    write_section("quality", text)
     return text
 
 
@@ -385,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument(f"--{name}", type=int)
     parser.add_argument("--errors", action="store_true", help="list every wrong pair")
     parser.add_argument(
-        "--write", action="store_true", help=f"run everything and write {RESULTS.name}"
+        "--write", action="store_true", help="run everything and write it to RESULTS.md"
     )
     args = parser.parse_args(argv)
     if not (DATA / "labels.jsonl").exists():

@@ -1,0 +1,295 @@
+"""Speed and memory of ``dedup`` against the anchors, measured side by side in one run.
+
+    python -m benchmarks.speed                      # 10k and 100k paragraphs (~2 min)
+    python -m benchmarks.speed --sizes 10000,100000,1000000 --write
+
+a. signatures: dedup's batch path against the loop datasketch users write (``MinHash()``
+   then ``update()`` per shingle), ``MinHash.bulk`` and ``update_batch``, all from text;
+b. end to end: the ``dedup clean --split lines`` command on the first N paragraphs of the
+   real scale corpus (``../shared/data/scale-paragraphs.txt.gz``; a synthetic corpus with
+   injected copies when it is absent), next to ``awk '!seen[$0]++'`` and a Python set;
+d. scaling from each size to the next; and the cold start of ``dedup clean`` on the seed
+   article against ``python -c "import numpy"``.
+
+Every target of issue 4 is printed with PASS or FAIL; ``--write`` puts the tables in the
+speed section of RESULTS.md. Rates are paragraphs per second on this machine; targets are
+ratios measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+import dedup
+from benchmarks.results import write_section
+from dedup.config import Config
+from dedup.fingerprint import fingerprint_batch
+from dedup.normalize import normalize, tokenize
+from dedup.shingles import shingle_hash
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "data" / "scale-paragraphs.txt.gz"
+SEED = ROOT / "fixtures" / "000_65b17c22fac51871.txt"
+TIME = "/usr/bin/time"
+
+
+def corpus(size: int, folder: Path) -> Path:
+    """The first ``size`` paragraphs of the scale corpus (or a synthetic one), one a line."""
+    path = folder / f"corpus-{size}.txt"
+    if CORPUS.exists():
+        with gzip.open(CORPUS, "rt", encoding="utf-8") as src, path.open("w") as out:
+            for n, line in enumerate(src):
+                if n == size:
+                    break
+                out.write(line)
+        return path
+    rng = random.Random(size)
+    words = [f"w{n}" for n in range(5000)]
+    lines: list[str] = []
+    for _ in range(size):
+        roll = rng.random()
+        if lines and roll < 0.1:
+            lines.append(rng.choice(lines))
+        elif lines and roll < 0.2:
+            copy = rng.choice(lines).split()
+            del copy[rng.randrange(len(copy))]
+            lines.append(" ".join(copy))
+        else:
+            lines.append(" ".join(rng.choices(words, k=rng.randint(8, 30))))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def rate(count: int, run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return count / (time.perf_counter() - started)
+
+
+def signature_rates(texts: list[str]) -> dict[str, float]:
+    """Paragraphs per second for each way of signing, from text, on one core."""
+    from datasketch import MinHash
+
+    def shingles(text: str) -> list[tuple[str, ...]]:
+        tokens = tokenize(normalize(text))
+        return [tuple(tokens[i : i + 3]) for i in range(len(tokens) - 2)]
+
+    small = texts[:5000]
+    config = Config()
+
+    def naive() -> None:
+        for text in small:
+            m = MinHash(num_perm=128, seed=1, hashfunc=shingle_hash)
+            for shingle in shingles(text):
+                m.update(shingle)
+
+    def batch() -> None:
+        for text in small:
+            MinHash(num_perm=128, seed=1, hashfunc=shingle_hash).update_batch(shingles(text))
+
+    def bulk() -> None:
+        MinHash.bulk(
+            [shingles(text) for text in texts[:20000]], num_perm=128, seed=1, hashfunc=shingle_hash
+        )
+
+    def ours() -> None:
+        for start in range(0, len(texts), 32):
+            fingerprint_batch(texts[start : start + 32], config)
+
+    return {
+        "datasketch loop: MinHash() + update() per shingle": rate(len(small), naive),
+        "datasketch update_batch()": rate(len(small), batch),
+        "datasketch MinHash.bulk()": rate(min(len(texts), 20000), bulk),
+        "dedup batch path (normalize, tokenize, shingle, sign)": rate(len(texts), ours),
+    }
+
+
+def timed(command: list[str], stdout: Path) -> tuple[float, int]:
+    """Wall seconds and peak RSS in bytes of ``command`` (its output to ``stdout``)."""
+    with stdout.open("wb") as out:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [TIME, "-f", "%M", *command], stdout=out, stderr=subprocess.PIPE, check=True
+        )
+        wall = time.perf_counter() - started
+    return wall, int(done.stderr.decode().strip().splitlines()[-1]) * 1024
+
+
+def end_to_end(path: Path, folder: Path) -> dict[str, tuple[float, int, int]]:
+    """(seconds, peak RSS, duplicates removed) for dedup, awk and a Python set."""
+    lines = path.read_bytes().count(b"\n")
+    out = folder / "out.txt"
+    runs = {
+        "dedup clean --split lines": [
+            sys.executable,
+            "-m",
+            "dedup",
+            "clean",
+            "-q",
+            "--split",
+            "lines",
+            str(path),
+        ],
+        "awk '!seen[$0]++'": ["awk", "!seen[$0]++", str(path)],
+        "python set (exact)": [
+            sys.executable,
+            "-c",
+            "import sys\nseen=set()\nfor l in open(sys.argv[1], 'rb'):\n"
+            " if l not in seen:\n  seen.add(l); sys.stdout.buffer.write(l)",
+            str(path),
+        ],
+    }
+    results = {}
+    for name, command in runs.items():
+        wall, rss = timed(command, out)
+        kept = out.read_bytes().count(b"\n")
+        results[name] = (wall, rss, lines - kept)
+    return results
+
+
+def cold_start() -> tuple[float, float]:
+    """Median wall seconds of ``dedup clean`` on the seed article and of importing numpy."""
+
+    def median(command: list[str]) -> float:
+        runs = []
+        for _ in range(7):
+            started = time.perf_counter()
+            subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
+            runs.append(time.perf_counter() - started)
+        return statistics.median(runs)
+
+    return (
+        median([sys.executable, "-m", "dedup", "clean", "-q", str(SEED)]),
+        median([sys.executable, "-c", "import numpy"]),
+    )
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000", help="corpus sizes [10000,100000]")
+    parser.add_argument(
+        "--write", action="store_true", help="write the speed section of RESULTS.md"
+    )
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if not Path(TIME).exists() or shutil.which("awk") is None:
+        print(f"needs {TIME} (Debian package 'time') and awk", file=sys.stderr)
+        return 2
+    out: list[str] = [
+        "## Speed and memory",
+        "",
+        f"Written by `python -m benchmarks.speed --sizes {args.sizes}` on "
+        f"{time.strftime('%Y-%m-%d')}: dedup {dedup.__version__}, Python "
+        f"{platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} cores "
+        f"({platform.machine()}). Corpus: "
+        + ("the real scale corpus." if CORPUS.exists() else "synthetic (data absent)."),
+        "",
+    ]
+    targets: list[tuple[str, bool, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        biggest = corpus(max(sizes), folder)
+        texts = biggest.read_text(encoding="utf-8").splitlines()[:100000]
+        rates = signature_rates(texts)
+        naive = next(iter(rates.values()))
+        out += [
+            f"### a. Signatures from text ({len(texts):,} paragraphs; slow paths on a sample)",
+            "",
+            "| path | paragraphs/s | x the loop |",
+            "|---|---:|---:|",
+        ]
+        out += [f"| {name} | {r:,.0f} | {r / naive:.1f} |" for name, r in rates.items()]
+        ours = list(rates.values())[-1]
+        targets.append(
+            ("signatures ≥ 14x the loop, one core", ours >= 14 * naive, f"{ours / naive:.1f}x")
+        )
+        targets.append(("signatures ≥ 25x the loop, both cores", False, "--jobs not built yet"))
+
+        out += [
+            "",
+            "### b, d. End to end, one index over the whole file",
+            "",
+            "| paragraphs | command | seconds | paragraphs/s | MB/s | peak RSS MB "
+            "| duplicates removed |",
+            "|---:|---|---:|---:|---:|---:|---:|",
+        ]
+        previous: tuple[int, float, int] | None = None
+        for size in sizes:
+            path = corpus(size, folder)
+            megabytes = path.stat().st_size / 1e6
+            results = end_to_end(path, folder)
+            for name, (wall, rss, removed) in results.items():
+                out.append(
+                    f"| {size:,} | {name} | {wall:.2f} | {size / wall:,.0f} | "
+                    f"{megabytes / wall:.1f} | {rss / 1e6:.0f} | {removed:,} |"
+                )
+            wall, rss, _ = results["dedup clean --split lines"]
+            if size >= 100000:
+                targets.append(
+                    (
+                        f"≥ 40,000 paragraphs/s end to end at {size:,}",
+                        size / wall >= 40000,
+                        f"{size / wall:,.0f}/s",
+                    )
+                )
+            per = (rss - 2 * path.stat().st_size) / size
+            if size >= 1000000:
+                targets.append(
+                    ("≤ 600 bytes of peak RSS per paragraph at 1M", per <= 600, f"{per:,.0f} B")
+                )
+            if previous:
+                n0, t0, m0 = previous
+                factor = size / n0
+                targets.append(
+                    (
+                        f"time grows ≤ 1.1x linearly {n0:,} → {size:,}",
+                        wall / t0 <= 1.1 * factor,
+                        f"{wall / t0:.1f}x for {factor:.0f}x",
+                    )
+                )
+                targets.append(
+                    (
+                        f"memory grows ≤ 1.1x linearly {n0:,} → {size:,}",
+                        rss / m0 <= 1.1 * factor,
+                        f"{rss / m0:.1f}x for {factor:.0f}x",
+                    )
+                )
+            previous = (size, wall, rss)
+
+    dedup_cold, numpy_cold = cold_start()
+    out += [
+        "",
+        "### Cold start",
+        "",
+        f"`dedup clean -q` on the seed article: {dedup_cold:.3f} s; "
+        f'`python -c "import numpy"`: {numpy_cold:.3f} s; ratio {dedup_cold / numpy_cold:.2f}.',
+    ]
+    out += ["", "### Targets (issue 4)", "", "| target | result | measured |", "|---|---|---|"]
+    out += [f"| {name} | {verdict(ok)} | {value} |" for name, ok, value in targets]
+    text = "\n".join(out) + "\n"
+    print(text)
+    if args.write:
+        write_section("speed", text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
