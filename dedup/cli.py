@@ -52,6 +52,10 @@ def _color(stream: Any) -> bool:
     return "NO_COLOR" not in os.environ and bool(getattr(stream, "isatty", lambda: False)())
 
 
+# First match wins: file headers before removed and added lines.
+_DIFF_STYLES = (("---", "bold"), ("+++", "bold"), ("@@", "cyan"), ("-", "red"), ("+", "green"))
+
+
 def _print_diff(diff: str) -> None:
     """The unified diff on stderr: coloured with rich on a terminal, plain otherwise."""
     if not _color(sys.stderr):
@@ -62,17 +66,7 @@ def _print_diff(diff: str) -> None:
 
     console = Console(stderr=True, force_terminal=True, highlight=False, soft_wrap=True)
     for line in diff.splitlines():
-        style = (
-            "bold"
-            if line.startswith(("---", "+++"))
-            else "red"
-            if line.startswith("-")
-            else "green"
-            if line.startswith("+")
-            else "cyan"
-            if line.startswith("@@")
-            else ""
-        )
+        style = next((style for prefix, style in _DIFF_STYLES if line.startswith(prefix)), "")
         console.print(Text(line, style=style))
 
 
