@@ -11,7 +11,7 @@ import xxhash
 
 from dedup.config import Config
 from dedup.lsh import band_keys, lsh_params
-from dedup.minhash import Signature, signatures
+from dedup.minhash import signatures
 from dedup.normalize import normalize, tokenize
 from dedup.shingles import ShingleSet, shingle_set
 
@@ -39,17 +39,17 @@ def code_form(normalized: str) -> str | None:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Fingerprint:
-    """Normalized tokens, a digest of the normalized text, shingles, MinHash signature and
-    its LSH band keys, whether it ends in an ellipsis, and its code form (if it is code).
+    """Normalized tokens, a digest of the normalized text, shingles, the LSH band keys of
+    its MinHash signature, whether it ends in an ellipsis, and its code form (if it is code).
+    The signature itself is not kept: the index needs only its bands.
 
-    A paragraph with fewer than ``min_tokens`` tokens is *short*: it has no shingles, no
-    signature and no bands (see :mod:`dedup.verify` for how short paragraphs compare).
+    A paragraph with fewer than ``min_tokens`` tokens is *short*: it has no shingles and no
+    bands (see :mod:`dedup.verify` for how short paragraphs compare).
     """
 
     digest: int
     tokens: tuple[str, ...]
     shingles: ShingleSet
-    signature: Signature | None
     bands: tuple[int, ...] | None = None
     truncated: bool = False
     code: str | None = None
@@ -67,7 +67,7 @@ class Fingerprint:
 
     @property
     def short(self) -> bool:
-        return self.signature is None
+        return self.bands is None
 
     @property
     def empty(self) -> bool:
@@ -92,12 +92,9 @@ def fingerprint_batch(texts: Sequence[str], config: Config) -> list[Fingerprint]
             digest=xxhash.xxh3_128_intdigest(norm.encode("utf-8", "surrogatepass")),
             tokens=toks,
             shingles=shingles,
-            signature=sig if shingles.size else None,
             bands=tuple(bands) if shingles.size else None,
             truncated=_TRUNCATED.search(norm) is not None,
             code=code_form(norm),
         )
-        for norm, toks, shingles, sig, bands in zip(
-            normalized, tokens, sets, sigs, keys, strict=True
-        )
+        for norm, toks, shingles, bands in zip(normalized, tokens, sets, keys, strict=True)
     ]
