@@ -44,7 +44,10 @@ if it is Latin-1, try --encoding latin-1
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             raise InputError(source, f"looks like {what}, not text")
-    if b"\x00" in data[:_SNIFF] and not encoding.lower().replace("-", "").startswith("utf16"):
+    wide = encoding.lower().replace("-", "").replace("_", "").startswith(("utf16", "utf32"))
+    if b"\x00" in data[:_SNIFF] and not wide:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise InputError(source, "looks like UTF-16 text; try --encoding utf-16")
         raise InputError(source, "looks like a binary file (it has NUL bytes), not text")
     try:
         return data.decode(encoding)

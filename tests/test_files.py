@@ -19,6 +19,12 @@ def test_utf16_with_nul_bytes_is_text_when_asked() -> None:
     assert decode("héllo".encode("utf-16"), "x", "utf-16") == "héllo"
 
 
+def test_utf16_read_as_utf8_gets_a_hint() -> None:
+    with pytest.raises(InputError) as caught:
+        decode("héllo".encode("utf-16"), "doc.txt")
+    assert str(caught.value) == "doc.txt: looks like UTF-16 text; try --encoding utf-16"
+
+
 def test_invalid_utf8_names_offset_and_line() -> None:
     with pytest.raises(InputError) as caught:
         decode(b"line one\nline \xff two", "doc.txt")
