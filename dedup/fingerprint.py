@@ -23,6 +23,18 @@ _ELLIPSIS = regex.compile(r"\[\.\.\.\]")
 _LIST_MARKER = regex.compile(r"^(?:[-*•·>]+|\d+[.)])\s+")
 
 
+def edges(tokens: tuple[str, ...]) -> tuple[int, ...]:
+    """Hashes of the first two and the last two tokens, which a copy with one word added or
+    dropped inside, a tag in front or a cut at the end mostly keeps; a short paragraph is
+    found by them. Empty below three tokens.
+    """
+    if len(tokens) < 3:
+        return ()
+    head = xxhash.xxh3_64_intdigest("\x00".join(("^", *tokens[:2])).encode())
+    tail = xxhash.xxh3_64_intdigest("\x00".join((*tokens[-2:], "$")).encode())
+    return head, tail
+
+
 def code_form(normalized: str) -> str | None:
     """A code-looking paragraph without list marker, whitespace and final period; else None.
 
@@ -51,19 +63,9 @@ class Fingerprint:
     tokens: tuple[str, ...]
     shingles: ShingleSet
     bands: tuple[int, ...] | None = None
+    edges: tuple[int, ...] = ()
     truncated: bool = False
     code: str | None = None
-
-    def edges(self) -> tuple[int, int] | None:
-        """Hashes of the first two and the last two tokens, which a copy with one word
-        added or dropped inside, a tag in front or a cut at the end mostly keeps; a short
-        paragraph is found by them. None below three tokens.
-        """
-        if len(self.tokens) < 3:
-            return None
-        head = xxhash.xxh3_64_intdigest("\x00".join(("^", *self.tokens[:2])).encode())
-        tail = xxhash.xxh3_64_intdigest("\x00".join((*self.tokens[-2:], "$")).encode())
-        return head, tail
 
     @property
     def short(self) -> bool:
@@ -93,6 +95,7 @@ def fingerprint_batch(texts: Sequence[str], config: Config) -> list[Fingerprint]
             tokens=toks,
             shingles=shingles,
             bands=tuple(bands) if shingles.size else None,
+            edges=edges(toks),
             truncated=_TRUNCATED.search(norm) is not None,
             code=code_form(norm),
         )

@@ -111,7 +111,7 @@ class MemoryIndex:
             for seq, count in shared.items():
                 if count >= floor:
                     score[seq] = score.get(seq, 0.0) + 2 * count / fp.shingles.size
-        for key in fp.edges() or ():
+        for key in fp.edges:
             for seq in self._edges.get(key, ()):
                 score[seq] = score.get(seq, 0.0) + 1
         best = sorted(score, key=lambda seq: (-score[seq], seq))[:MAX_CANDIDATES]
@@ -128,7 +128,7 @@ class MemoryIndex:
             self._seq[ref] = seq
             self._entries.append((ref, fp))
             self._exact.setdefault(fp.digest, seq)
-            _post(self._edges, fp.edges() or (), seq)
+            _post(self._edges, fp.edges, seq)
             if fp.bands is not None:
                 _post(self._bands, fp.bands, seq)
             _post(self._shingles, fp.shingles.tolist(), seq)
