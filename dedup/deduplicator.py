@@ -5,15 +5,29 @@ kept (and remembered) otherwise.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from dedup.config import Config
 from dedup.errors import DedupError
-from dedup.fingerprint import fingerprint_batch
-from dedup.index import Index, MemoryIndex, Ref, check_settings
-from dedup.paragraphs import split_resolved
+from dedup.fingerprint import Batch, Fingerprint, fingerprint, fingerprint_batch
+from dedup.index import (
+    MAX_CANDIDATES,
+    Index,
+    MemoryIndex,
+    Ref,
+    batch_keys,
+    batch_pairs,
+    check_settings,
+    raw_counts,
+)
+from dedup.paragraphs import Paragraph, split_resolved
 from dedup.result import CleanResult, CloseCall, Removal, apply_cuts, cut
-from dedup.verify import KINDS, Kind, Verdict, compare
+from dedup.shingles import TokenHasher
+from dedup.verify import KINDS, Verdict, compare
 
 #: A kept paragraph whose closest candidate is at least this similar is a close call,
 #: listed with the reason it was kept (``CleanResult.close``, ``dedup clean --explain``).
@@ -22,6 +36,11 @@ CLOSE = 0.5
 
 def _rank(verdict: Verdict) -> tuple[int, float]:
     return (-KINDS.index(verdict.kind) if verdict.kind else -99, verdict.similarity)
+
+
+#: Paragraphs decided together: their keys are looked up in the index at once, and the
+#: ones kept are added to it at once (within the batch, the pairs are found by sorting).
+BATCH = 4096
 
 
 class Deduplicator:
@@ -43,71 +62,41 @@ class Deduplicator:
         self.index: Index = index if index is not None else MemoryIndex(self.config)
         check_settings(self.index, self.config)
         self._documents: set[str] = set()
+        self._hasher = TokenHasher()
+        # Recent fingerprints of kept paragraphs, and verdicts on (kept id, later text):
+        # a paragraph that recurs many times meets the same candidates each time.
+        self._kept: dict[int, Fingerprint] = {}
+        self._verdicts: dict[tuple[int, str], tuple[Ref, Verdict]] = {}
 
-    def clean(self, text: str, document: str | None = None) -> CleanResult:
-        """Clean one document; ``document`` names it in reports (default: its ordinal)."""
+    def _name(self, document: str | None) -> str:
         name = document if document is not None else f"#{len(self._documents) + 1}"
         if name in self._documents:
             raise DedupError(f"document {name!r} was already cleaned by this deduplicator")
         self._documents.add(name)
+        return name
 
+    def clean(self, text: str, document: str | None = None) -> CleanResult:
+        """Clean one document; ``document`` names it in reports (default: its ordinal)."""
+        name = self._name(document)
         mode, paragraphs = split_resolved(text, self.config.split)
-        fingerprints = fingerprint_batch([text[p.start : p.end] for p in paragraphs], self.config)
-        found: dict[int, tuple[Ref, Kind, Verdict, list[Ref]]] = {}
+        found: dict[int, Decision] = {}
         close: list[CloseCall] = []
-        for paragraph, fp in zip(paragraphs, fingerprints, strict=True):
-            if fp.empty:
-                continue
-            best: tuple[Ref, Verdict] | None = None
-            repeats: list[Ref] = []
-            for candidate in self.index.query([fp])[0]:
-                verdict = compare(candidate.fingerprint, fp, self.config)
-                if verdict.repeat:
-                    repeats.append(candidate.ref)
-                if best is None or _rank(verdict) > _rank(best[1]):
-                    best = (candidate.ref, verdict)
-            if best is not None and best[1].kind is not None:
-                also = sorted(ref for ref in repeats if ref != best[0])
-                found[paragraph.index] = (best[0], best[1].kind, best[1], also)
-                continue
-            self.index.insert([(Ref(name, paragraph.index), fp)])
-            if best is not None and best[1].similarity >= CLOSE:
-                ref, verdict = best
-                close.append(
-                    CloseCall(
-                        index=paragraph.index,
-                        candidate=ref.paragraph,
-                        candidate_document=None if ref.document == name else ref.document,
-                        similarity=verdict.similarity,
-                        reason=verdict.reason,
-                    )
-                )
+        for start in range(0, len(paragraphs), BATCH):
+            chunk = paragraphs[start : start + BATCH]
+            batch = fingerprint_batch(
+                [text[p.start : p.end] for p in chunk], self.config, self._hasher
+            )
+            for decision in self.decide(batch, name, start):
+                if decision.repeat:
+                    found[decision.index] = decision
+                else:
+                    close.append(decision.close_call(name))
 
         spans = cut(text, paragraphs, found)
-        removed = []
-        for (cut_start, cut_end), index in zip(spans, sorted(found), strict=True):
-            p = paragraphs[index]
-            ref, kind, verdict, also = found[index]
-            removed.append(
-                Removal(
-                    index=index,
-                    text=text[p.start : p.end],
-                    start=p.start,
-                    end=p.end,
-                    duplicate_of=ref.paragraph,
-                    duplicate_of_document=None if ref.document == name else ref.document,
-                    kind=kind,
-                    similarity=verdict.similarity,
-                    reason=verdict.reason,
-                    also_repeats=tuple(
-                        (None if r.document == name else r.document, r.paragraph) for r in also
-                    ),
-                    cut_start=cut_start,
-                    cut_end=cut_end,
-                    before=text[cut_start : p.start],
-                    after=text[p.end : cut_end],
-                )
-            )
+        removed = [
+            found[index].removal(text, paragraphs[index], span, name)
+            for span, index in zip(spans, sorted(found), strict=True)
+        ]
         return CleanResult(
             original=text,
             text=apply_cuts(text, spans),
@@ -117,6 +106,195 @@ class Deduplicator:
             split=mode,
             document=document,
         )
+
+    def _fingerprint(self, id: int) -> tuple[Ref, Fingerprint]:
+        ref, normalized = self.index.entry(id)
+        fp = self._kept.get(id)
+        if fp is None:
+            if len(self._kept) >= 4 * BATCH:
+                self._kept.clear()
+            fp = self._kept[id] = fingerprint(normalized, self.config)
+        return ref, fp
+
+    @staticmethod
+    def _keep(
+        row: int,
+        base: int,
+        kept: dict[int, int],
+        members: dict[tuple[int, int], list[int]],
+        crowded: dict[int, list[tuple[int, int, int]]],
+    ) -> None:
+        """Keep ``row``: it joins the crowded buckets of its keys that have room left."""
+        kept[row] = base + row
+        for family, group, room in crowded.get(row, ()):
+            bucket = members.setdefault((family, group), [])
+            if len(bucket) < room:
+                bucket.append(row)
+
+    def _remember(self, key: tuple[int, str], value: tuple[Ref, Verdict]) -> None:
+        if len(self._verdicts) >= 16 * BATCH:
+            self._verdicts.clear()
+        self._verdicts[key] = value
+
+    def decide(self, batch: Batch, document: str, first: int) -> list[Decision]:
+        """Decide the paragraphs of ``batch`` (paragraphs ``first, first + 1, ...`` of
+        ``document``) in order, add the kept ones to the index, and return the removals and
+        the close calls."""
+        config = self.config
+        matches = self.index.query(batch)
+        _, first_row, inverse = np.unique(batch.digests, return_index=True, return_inverse=True)
+        same = first_row[inverse]
+        inner = batch_pairs(batch_keys(batch, config), matches.held, same == np.arange(len(batch)))
+        sizes = np.diff(batch.offsets).tolist()
+        within: dict[int, dict[int, list[int]]] = {}
+        for row, j, counts in zip(*(a.tolist() for a in raw_counts(inner.pairs)), strict=True):
+            within.setdefault(row, {})[j] = counts
+        crowded: dict[int, list[tuple[int, int, int]]] = {}
+        for family, (rows, groups, rooms) in enumerate(inner.crowded):
+            for row, group, room in zip(
+                rows.tolist(), groups.tolist(), rooms.tolist(), strict=True
+            ):
+                crowded.setdefault(row, []).append((family, group, room))
+        members: dict[tuple[int, int], list[int]] = {}
+        outer = _grouped(matches.rows, matches.ids, matches.scores)
+        same_row = same.tolist()
+        exact = matches.exact.tolist()
+        empty = (batch.tokens == 0).tolist()
+        base = len(self.index)  # ids the rows kept now will have follow the index's ids
+        kept: dict[int, int] = {}  # row -> its place in the ranking (base + row)
+        own: dict[int, Fingerprint] = {}
+        out: list[Decision] = []
+        for row in range(len(batch)):
+            if empty[row]:
+                continue
+            ranked = outer.get(row, [])
+            partners = within.get(row, {})
+            for family, group, _ in crowded.get(row, ()):
+                for j in members.get((family, group), ()):
+                    partners.setdefault(j, [0, 0, 0])[family] += 1
+            if partners:
+                ranked = ranked + [
+                    (-_score(counts, sizes[row]), base + j)
+                    for j, counts in partners.items()
+                    if j in kept
+                ]
+                ranked.sort()
+            ids = [id for _, id in ranked[:MAX_CANDIDATES]]
+            top = exact[row]
+            if top < 0 and same_row[row] in kept:  # an exact repeat earlier in the batch
+                top = kept[same_row[row]]
+            if top >= 0 and top not in ids:
+                ids.insert(0, top)
+            if not ids:
+                self._keep(row, base, kept, members, crowded)
+                continue
+            text = batch.normalized[row]
+            later: Fingerprint | None = None
+            best: tuple[Ref, Verdict] | None = None
+            repeats: list[Ref] = []
+            for id in ids:
+                cached = self._verdicts.get((id, text)) if id < base else None
+                if cached is None:
+                    if later is None:
+                        later = own[row] = batch.fingerprint(row, config)
+                    if id >= base:
+                        j = id - base
+                        if j not in own:
+                            own[j] = batch.fingerprint(j, config)
+                        ref, earlier = Ref(document, first + j), own[j]
+                    else:
+                        ref, earlier = self._fingerprint(id)
+                    cached = ref, compare(earlier, later, config)
+                    if id < base:
+                        self._remember((id, text), cached)
+                ref, verdict = cached
+                if verdict.repeat:
+                    repeats.append(ref)
+                if best is None or _rank(verdict) > _rank(best[1]):
+                    best = (ref, verdict)
+            assert best is not None
+            ref, verdict = best
+            if verdict.kind is not None:
+                also = tuple(sorted(r for r in repeats if r != ref))
+                out.append(Decision(first + row, ref, verdict, also))
+                continue
+            self._keep(row, base, kept, members, crowded)
+            if verdict.similarity >= CLOSE:
+                out.append(Decision(first + row, ref, verdict, ()))
+        stay = sorted(kept)
+        self.index.insert(batch, stay, [Ref(document, first + row) for row in stay])
+        return out
+
+
+def _score(counts: list[int], shingles: int) -> float:
+    """As :func:`dedup.index.score` scores a pair: bands, shingles if half shared, edges."""
+    bands, shared, edges = counts
+    value = float(bands)
+    if shared and shared * 2 >= shingles:
+        value += 2 * shared / shingles
+    return value + edges
+
+
+def _grouped(
+    rows: npt.NDArray[np.int64], ids: npt.NDArray[np.int64], scores: npt.NDArray[np.float64]
+) -> dict[int, list[tuple[float, int]]]:
+    """Candidates by row, as ``(-score, id)`` pairs in their order."""
+    out: dict[int, list[tuple[float, int]]] = {}
+    for row, id, value in zip(rows.tolist(), ids.tolist(), scores.tolist(), strict=True):
+        out.setdefault(row, []).append((-value, id))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A paragraph of a batch that was removed (``verdict.repeat``) or kept though close to
+    ``ref``; ``index`` is its index in its document."""
+
+    index: int
+    ref: Ref
+    verdict: Verdict
+    also: tuple[Ref, ...]
+
+    @property
+    def repeat(self) -> bool:
+        return self.verdict.repeat
+
+    def close_call(self, document: str) -> CloseCall:
+        return CloseCall(
+            index=self.index,
+            candidate=self.ref.paragraph,
+            candidate_document=_other(self.ref, document),
+            similarity=self.verdict.similarity,
+            reason=self.verdict.reason,
+        )
+
+    def removal(
+        self, text: str, paragraph: Paragraph, span: tuple[int, int], document: str
+    ) -> Removal:
+        """The report entry, ``span`` being what was cut from ``text`` (see ``cut``)."""
+        cut_start, cut_end = span
+        assert self.verdict.kind is not None
+        return Removal(
+            index=self.index,
+            text=text[paragraph.start : paragraph.end],
+            start=paragraph.start,
+            end=paragraph.end,
+            duplicate_of=self.ref.paragraph,
+            duplicate_of_document=_other(self.ref, document),
+            kind=self.verdict.kind,
+            similarity=self.verdict.similarity,
+            reason=self.verdict.reason,
+            also_repeats=tuple((_other(r, document), r.paragraph) for r in self.also),
+            cut_start=cut_start,
+            cut_end=cut_end,
+            before=text[cut_start : paragraph.start],
+            after=text[paragraph.end : cut_end],
+        )
+
+
+def _other(ref: Ref, document: str) -> str | None:
+    """The document of ``ref``, or None when it is ``document`` itself."""
+    return None if ref.document == document else ref.document
 
 
 def clean(text: str, config: Config | None = None, **options: Any) -> CleanResult:

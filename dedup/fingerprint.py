@@ -6,14 +6,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import regex
 import xxhash
 
 from dedup.config import Config
 from dedup.lsh import band_keys, lsh_params
-from dedup.minhash import signatures
-from dedup.normalize import normalize, tokenize
-from dedup.shingles import ShingleSet, shingle_set
+from dedup.minhash import signature_rows
+from dedup.normalize import normalize_batch, tokenize, tokenize_batch, unspaced_chars
+from dedup.shingles import ShingleSet, TokenHasher, shingle_rows, shingle_set
+
+_MULT = np.uint64(0x9E3779B97F4A7C15)
 
 # A paragraph that ends in an ellipsis (after normalization "…" is "..."), maybe bracketed.
 _TRUNCATED = regex.compile(r"(?:\.\.\.|\[\.\.\.\]|\(\.\.\.\))\W*$")
@@ -21,18 +24,6 @@ _TRUNCATED = regex.compile(r"(?:\.\.\.|\[\.\.\.\]|\(\.\.\.\))\W*$")
 _CODE = regex.compile(r"[{}\[\];=<>|\\^~]|\w\(|^(?:\$|>>>|#!) ")
 _ELLIPSIS = regex.compile(r"\[\.\.\.\]")
 _LIST_MARKER = regex.compile(r"^(?:[-*•·>]+|\d+[.)])\s+")
-
-
-def edges(tokens: tuple[str, ...]) -> tuple[int, ...]:
-    """Hashes of the first two and the last two tokens, which a copy with one word added or
-    dropped inside, a tag in front or a cut at the end mostly keeps; a short paragraph is
-    found by them. Empty below three tokens.
-    """
-    if len(tokens) < 3:
-        return ()
-    head = xxhash.xxh3_64_intdigest("\x00".join(("^", *tokens[:2])).encode())
-    tail = xxhash.xxh3_64_intdigest("\x00".join((*tokens[-2:], "$")).encode())
-    return head, tail
 
 
 def code_form(normalized: str) -> str | None:
@@ -51,25 +42,24 @@ def code_form(normalized: str) -> str | None:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Fingerprint:
-    """Normalized tokens, a digest of the normalized text, shingles, the LSH band keys of
-    its MinHash signature, whether it ends in an ellipsis, and its code form (if it is code).
-    The signature itself is not kept: the index needs only its bands.
+    """What verification compares: the normalized text and its tokens, its shingles,
+    whether it ends in an ellipsis, and its code form (if it is code).
 
-    A paragraph with fewer than ``min_tokens`` tokens is *short*: it has no shingles and no
-    bands (see :mod:`dedup.verify` for how short paragraphs compare).
+    A paragraph with fewer than ``min_tokens`` tokens is *short*: it has no shingles (see
+    :mod:`dedup.verify` for how short paragraphs compare).
     """
 
-    digest: int
+    normalized: str
     tokens: tuple[str, ...]
     shingles: ShingleSet
-    bands: tuple[int, ...] | None = None
-    edges: tuple[int, ...] = ()
     truncated: bool = False
     code: str | None = None
+    #: Tokens counted as words: two characters of an unspaced script make about one.
+    words: float = 0.0
 
     @property
     def short(self) -> bool:
-        return self.bands is None
+        return not self.shingles.size
 
     @property
     def empty(self) -> bool:
@@ -77,27 +67,99 @@ class Fingerprint:
         return not self.tokens
 
 
-def fingerprint_batch(texts: Sequence[str], config: Config) -> list[Fingerprint]:
-    """Fingerprint many paragraphs at once (signatures are computed as one batch)."""
-    normalized = [normalize(text) for text in texts]
-    tokens = [tuple(tokenize(text)) for text in normalized]
-    sets = [
-        shingle_set(toks, config.shingle_size)
-        if len(toks) >= config.min_tokens
-        else np.empty(0, dtype=np.uint32)
-        for toks in tokens
-    ]
-    sigs = signatures(sets, config.num_perm, config.seed)
-    keys = band_keys(sigs, *lsh_params(config.lsh_threshold, config.num_perm)).tolist()
-    return [
-        Fingerprint(
-            digest=xxhash.xxh3_128_intdigest(norm.encode("utf-8", "surrogatepass")),
-            tokens=toks,
-            shingles=shingles,
-            bands=tuple(bands) if shingles.size else None,
-            edges=edges(toks),
-            truncated=_TRUNCATED.search(norm) is not None,
-            code=code_form(norm),
+def fingerprint(normalized: str, config: Config, shingles: ShingleSet | None = None) -> Fingerprint:
+    """The fingerprint of one normalized paragraph (``shingles`` when already known)."""
+    tokens = tuple(tokenize(normalized))
+    if shingles is None:
+        shingles = (
+            shingle_set(tokens, config.shingle_size)
+            if len(tokens) >= config.min_tokens
+            else np.empty(0, dtype=np.uint32)
         )
-        for norm, toks, shingles, bands in zip(normalized, tokens, sets, keys, strict=True)
-    ]
+    return Fingerprint(
+        normalized=normalized,
+        tokens=tokens,
+        shingles=shingles,
+        truncated=_TRUNCATED.search(normalized) is not None,
+        code=code_form(normalized),
+        # Each character of an unspaced script is a token of its own (and only those are).
+        words=len(tokens) - 0.5 * len(unspaced_chars(normalized)),
+    )
+
+
+def _mix(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    return (a * _MULT + b) * _MULT
+
+
+_HEAD = np.uint64(0x2545F4914F6CDD1D)
+_TAIL = np.uint64(0x6A09E667F3BCC909)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Batch:
+    """The index keys of many paragraphs, as arrays: what finding candidates needs.
+
+    Row ``i`` has its normalized text ``normalized[i]``, a 64-bit ``digests[i]`` of it,
+    ``tokens[i]`` tokens, the shingles ``shingles[offsets[i]:offsets[i + 1]]`` (none when
+    short), the LSH band keys ``bands[i]`` (meaningless when short) and ``edges[i]``, the
+    hashes of its first and last two tokens (0 below three tokens): a copy with one word
+    added or dropped inside, a tag in front or a cut at the end mostly keeps one of them,
+    and a paragraph too short for shingles is found by them.
+    """
+
+    normalized: list[str]
+    digests: npt.NDArray[np.uint64]
+    tokens: npt.NDArray[np.int64]
+    shingles: ShingleSet
+    offsets: npt.NDArray[np.int64]
+    bands: npt.NDArray[np.uint32]
+    edges: npt.NDArray[np.uint64]
+
+    def __len__(self) -> int:
+        return len(self.normalized)
+
+    def fingerprint(self, row: int, config: Config) -> Fingerprint:
+        shingles = self.shingles[self.offsets[row] : self.offsets[row + 1]]
+        return fingerprint(self.normalized[row], config, shingles)
+
+
+def fingerprint_batch(
+    texts: Sequence[str], config: Config, hasher: TokenHasher | None = None
+) -> Batch:
+    """The :class:`Batch` of many paragraphs, computed with one call per step, not one
+    per paragraph (``hasher`` caches token hashes from one batch to the next)."""
+    hasher = hasher if hasher is not None else TokenHasher()
+    normalized = normalize_batch(texts)
+    flat = hasher.hashes(tokenize_batch(normalized))
+    separators = np.flatnonzero(flat == 0)
+    rows = len(normalized)  # no text: no row, though "".join gives one empty text
+    ends = np.append(separators, len(flat))[:rows]
+    starts = np.concatenate(([0], separators + 1)).astype(np.int64)[:rows]
+    counts = (ends - starts).astype(np.int64)
+    values, offsets = shingle_rows(
+        flat, starts, counts, config.shingle_size, counts >= config.min_tokens
+    )
+    sigs = signature_rows(values, offsets, config.num_perm, config.seed)
+    bands = band_keys(sigs, *lsh_params(config.lsh_threshold, config.num_perm))
+    has_edges = counts >= 3
+    first = np.where(has_edges, starts, 0)
+    last = np.where(has_edges, ends - 1, 0)
+    padded = np.append(flat, np.zeros(2, dtype=np.uint64))  # rows below three tokens
+    head = _mix(_mix(np.full(len(counts), _HEAD), padded[first]), padded[first + 1])
+    tail = _mix(_mix(np.full(len(counts), _TAIL), padded[last]), padded[last - 1])
+    edges = np.where(has_edges[:, None], np.stack((head, tail), axis=1), np.uint64(0))
+    return Batch(
+        normalized=normalized,
+        digests=np.fromiter(
+            (xxhash.xxh3_64_intdigest(n.encode("utf-8", "surrogatepass")) for n in normalized),
+            dtype=np.uint64,
+            count=len(normalized),
+        ),
+        tokens=counts,
+        shingles=values,
+        offsets=offsets,
+        # The key's last step adds a band value: multiply once more so that its top half,
+        # which the index keeps, depends on all of it.
+        bands=((bands * _MULT) >> np.uint64(32)).astype(np.uint32),
+        edges=edges,
+    )

@@ -1,29 +1,38 @@
 """Where kept paragraphs are remembered, behind a small interface.
 
-An index answers, for a batch of fingerprints, which kept paragraphs may repeat each one
-(candidates, verified afterwards on their tokens), and takes kept paragraphs in. It records
-the settings it was built with and refuses to be used with others.
+An index answers, for a :class:`~dedup.fingerprint.Batch` of paragraphs, which kept
+paragraphs may repeat each one (candidates, verified afterwards on their text), and takes
+kept paragraphs in. It records the settings it was built with and refuses others.
+
+The in-memory index keeps everything in numpy arrays, about 8 bytes per key of a paragraph
+and its normalized text, so a million paragraphs fit in a few hundred megabytes.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from typing import NamedTuple, Protocol
+from bisect import bisect_right
+from collections.abc import Sequence
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 from dedup.config import Config
 from dedup.errors import IndexMismatchError
-from dedup.fingerprint import Fingerprint
+from dedup.fingerprint import Batch
 
 #: A bucket (an LSH band value, a shingle, a paragraph's first or last two tokens) holds at
-#: most this many paragraphs: the first ones seen. Templated text ("Page 1 of 20", product
+#: most this many paragraphs: the first ones kept. Templated text ("Page 1 of 20", product
 #: grids) would otherwise make every paragraph a candidate of every other, which is
 #: quadratic; a paragraph is still found through its other buckets, and exact repeats
-#: always are (their digests are not capped).
+#: always are (their digests are not capped). Within a batch of paragraphs being decided,
+#: a bucket holds the batch's first ``MAX_BUCKET`` paragraphs with that key as well.
 MAX_BUCKET = 32
 
 #: Candidates verified for one paragraph, the most similar first (exact repeats always).
 MAX_CANDIDATES = 8
+
+Array = npt.NDArray[np.int64]
 
 
 class Ref(NamedTuple):
@@ -33,25 +42,39 @@ class Ref(NamedTuple):
     paragraph: int
 
 
-class Candidate(NamedTuple):
-    """A kept paragraph that may repeat the one asked about, with its fingerprint."""
+class Matches(NamedTuple):
+    """Candidates of a batch's rows: ``exact[row]`` is the id of a kept paragraph with the
+    same digest (or -1); ``rows``, ``ids`` and ``scores`` list the other candidates, grouped
+    by row, the best first (the most keys shared; the earliest kept on a tie), at most
+    ``MAX_CANDIDATES`` a row."""
 
-    ref: Ref
-    fingerprint: Fingerprint
+    exact: Array
+    rows: Array
+    ids: Array
+    scores: npt.NDArray[np.float64]
+    #: For each key family, how many paragraphs the index holds under each of the batch's
+    #: keys (in :func:`batch_keys` order).
+    held: list[Array]
 
 
 class Index(Protocol):
-    """What the pipeline needs of an index; memory today, on disk or Redis tomorrow."""
+    """What the pipeline needs of an index; memory today, Redis tomorrow."""
 
     @property
     def settings(self) -> str:
         """The ``Config.index_name()`` of the settings the index was built with."""
 
-    def query(self, fingerprints: Sequence[Fingerprint]) -> list[list[Candidate]]:
-        """For each fingerprint, the kept paragraphs that may repeat it, best first."""
+    def __len__(self) -> int:
+        """How many paragraphs it holds; they have the ids ``0 .. len - 1``."""
 
-    def insert(self, items: Sequence[tuple[Ref, Fingerprint]]) -> None:
-        """Remember kept paragraphs, in the order given."""
+    def query(self, batch: Batch) -> Matches:
+        """The kept paragraphs that may repeat each row of ``batch``."""
+
+    def insert(self, batch: Batch, rows: Sequence[int], refs: Sequence[Ref]) -> None:
+        """Remember ``batch``'s ``rows`` as kept paragraphs ``refs``, in that order."""
+
+    def entry(self, id: int) -> tuple[Ref, str]:
+        """Where kept paragraph ``id`` stands, and its normalized text."""
 
 
 def check_settings(index: Index, config: Config) -> None:
@@ -63,79 +86,262 @@ def check_settings(index: Index, config: Config) -> None:
         )
 
 
-class MemoryIndex:
-    """An in-process index with four kinds of buckets:
+def _ranks(keys: npt.NDArray[np.generic]) -> Array:
+    """For sorted ``keys``, each one's position among the equal keys before it."""
+    if not len(keys):
+        return np.empty(0, dtype=np.int64)
+    new = np.empty(len(keys), dtype=bool)
+    new[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    sizes = np.diff(np.append(starts, len(keys)))
+    return np.arange(len(keys)) - np.repeat(starts, sizes)
 
-    * exact digests of the normalized text;
+
+def _expand(lo: Array, hi: Array) -> tuple[Array, Array]:
+    """``(i, j)`` for every ``j`` in ``range(lo[i], hi[i])``."""
+    counts = hi - lo
+    which = np.repeat(np.arange(len(lo)), counts)
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    return which, np.repeat(lo, counts) + within
+
+
+class Postings:
+    """Keys, each with the ids of the first ``cap`` paragraphs posted under it.
+
+    Held as sorted runs of ``(key, id)`` pairs, merged when a run grows as large as the one
+    before it (a log-structured merge): adding is a few sorts of numpy arrays, a lookup a
+    ``searchsorted`` in each of a logarithmic number of runs. Ids are added in increasing
+    order, and a key's ids stay in that order.
+    """
+
+    def __init__(self, cap: int, dtype: npt.DTypeLike) -> None:
+        self.cap = cap
+        self.dtype = dtype
+        self._runs: list[tuple[npt.NDArray[Any], npt.NDArray[np.int32]]] = []
+
+    def __len__(self) -> int:
+        return sum(len(keys) for keys, _ in self._runs)
+
+    def add(self, keys: npt.NDArray[np.generic], ids: Array) -> None:
+        if len(keys):
+            self._runs.append(self._capped(keys.astype(self.dtype), ids.astype(np.int32)))
+        while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):
+            (k1, i1), (k2, i2) = self._runs[-2:]
+            del self._runs[-2:]
+            self._runs.append(self._capped(np.concatenate((k1, k2)), np.concatenate((i1, i2))))
+
+    def _capped(
+        self, keys: npt.NDArray[Any], ids: npt.NDArray[np.int32]
+    ) -> tuple[npt.NDArray[Any], npt.NDArray[np.int32]]:
+        order = np.argsort(keys, kind="stable")
+        keys, ids = keys[order], ids[order]
+        keep = _ranks(keys) < self.cap
+        return keys[keep], ids[keep]
+
+    def lookup(self, keys: npt.NDArray[np.generic]) -> tuple[Array, Array]:
+        """``(which, ids)``: the ids posted under ``keys[which]``, the first ``cap`` of each."""
+        keys = keys.astype(self.dtype)
+        found_which, found_ids = [], []
+        for run_keys, run_ids in self._runs:
+            lo = np.searchsorted(run_keys, keys, side="left")
+            hi = np.searchsorted(run_keys, keys, side="right")
+            which, at = _expand(lo, hi)
+            found_which.append(which)
+            found_ids.append(run_ids[at].astype(np.int64))
+        if not found_which:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        which, ids = np.concatenate(found_which), np.concatenate(found_ids)
+        if len(self._runs) > 1:  # older runs come first: the first ids stay
+            order = np.argsort(which, kind="stable")
+            which, ids = which[order], ids[order]
+            keep = _ranks(which) < self.cap
+            which, ids = which[keep], ids[keep]
+        return which, ids
+
+
+class Keys(NamedTuple):
+    """The keys a batch's rows post, flat, with the row each belongs to."""
+
+    bands: tuple[Array, npt.NDArray[np.uint32]]
+    shingles: tuple[Array, npt.NDArray[np.uint32]]
+    edges: tuple[Array, npt.NDArray[np.uint32]]
+
+
+def batch_keys(batch: Batch, config: Config) -> Keys:
+    """The band, shingle and edge keys of every row (none for the bands of short rows)."""
+    rows = np.arange(len(batch))
+    long = batch.tokens >= config.min_tokens
+    sizes = np.diff(batch.offsets)
+    edged = batch.tokens >= 3
+    return Keys(
+        bands=(np.repeat(rows[long], batch.bands.shape[1]), batch.bands[long].ravel()),
+        shingles=(np.repeat(rows, sizes), batch.shingles),
+        edges=(
+            np.repeat(rows[edged], 2),
+            (batch.edges[edged].ravel() >> np.uint64(32)).astype(np.uint32),
+        ),
+    )
+
+
+def score(
+    pairs: Sequence[tuple[Array, Array]], shingle_counts: Array, limit: int
+) -> tuple[Array, Array, npt.NDArray[Any]]:
+    """Rank candidate pairs ``(row, id)`` found through bands, shingles and edges.
+
+    A pair scores one per band and per edge shared, plus twice the share of the row's
+    shingles found when at least half are (possibly an excerpt, worth a look). Returns
+    ``(rows, ids, scores)`` grouped by row, the best first, at most ``limit`` a row.
+    """
+    codes, weights = [], []
+    for family, (rows, ids) in enumerate(pairs):
+        code = (rows << 32) | ids
+        if family == 1:  # shingles
+            code, count = np.unique(code, return_counts=True)
+            size = shingle_counts[code >> 32]
+            enough = count * 2 >= size
+            code = code[enough]
+            weights.append(2 * count[enough] / size[enough])
+        else:
+            weights.append(np.ones(len(code)))
+        codes.append(code)
+    code = np.concatenate(codes)
+    unique, inverse = np.unique(code, return_inverse=True)
+    total = np.bincount(inverse, weights=np.concatenate(weights), minlength=len(unique))
+    rows, ids = unique >> 32, unique & 0xFFFFFFFF
+    order: Array = np.lexsort((ids, -total, rows))
+    rows, ids, total = rows[order], ids[order], total[order]
+    keep = _ranks(rows) < limit
+    return rows[keep], ids[keep], total[keep]
+
+
+class Inner(NamedTuple):
+    """Pairs of rows of one batch that share keys, for each key family (bands, shingles,
+    edges). A key's bucket takes the first paragraphs *kept* with it, up to ``MAX_BUCKET``
+    with those the index holds: when fewer rows of the batch post a key than there is room
+    (the usual case), every earlier row that is kept is a partner, and ``pairs`` lists them;
+    else the key is *crowded*, and which rows get in is known only as rows are kept:
+    ``crowded`` lists its postings (row, the key's group number, the room left)."""
+
+    pairs: list[tuple[Array, Array]]
+    crowded: list[tuple[Array, Array, Array]]
+
+
+def batch_pairs(
+    keys: Keys, held: Sequence[Array], first_copy: npt.NDArray[np.bool_], cap: int = MAX_BUCKET
+) -> Inner:
+    """The :class:`Inner` pairs of a batch: ``held[family][k]`` is how many paragraphs the
+    index holds under the ``k``-th key of ``keys[family]``. Only a row's ``first_copy`` in
+    the batch can be a partner: a later exact copy is always removed."""
+    pairs, crowded = [], []
+    for (rows, values), counts in zip(keys, held, strict=True):
+        order = np.lexsort((rows, values))
+        rows, values, room = rows[order], values[order], cap - counts[order]
+        partner = first_copy[rows]
+        rank = _ranks(values)
+        starts = np.flatnonzero(rank == 0)
+        sizes = np.diff(np.append(starts, len(values)))
+        group = np.repeat(np.arange(len(starts)), sizes)
+        # A group is crowded when more of its rows could be kept than there is room for.
+        eligible = np.bincount(group, weights=partner, minlength=len(starts))
+        busy = (eligible > room[starts])[group]
+        crowded.append((rows[busy], group[busy], room[busy]))
+        # Pairs in the other groups: each row with the eligible rows before it.
+        calm = ~busy
+        rows, group, partner = rows[calm], group[calm], partner[calm]
+        first = np.arange(len(rows)) - _ranks(group)
+        which, at = _expand(first, np.arange(len(rows)))
+        keep = partner[at] & (rows[at] < rows[which])
+        pairs.append((rows[which][keep], rows[at][keep]))
+    return Inner(pairs, crowded)
+
+
+def raw_counts(pairs: Sequence[tuple[Array, Array]]) -> tuple[Array, Array, Array]:
+    """``(rows, partners, counts)`` with ``counts[:, family]`` the keys of each family a
+    pair of rows shares."""
+    codes = [(later << 32) | earlier for later, earlier in pairs]
+    unique, inverse = np.unique(np.concatenate(codes), return_inverse=True)
+    counts: Array = np.zeros((len(unique), len(codes)), dtype=np.int64)
+    family = np.repeat(np.arange(len(codes)), [len(c) for c in codes])
+    np.add.at(counts, (inverse, family), 1)
+    return unique >> 32, unique & 0xFFFFFFFF, counts
+
+
+class MemoryIndex:
+    """An in-process index with four kinds of keys:
+
+    * exact digests of the normalized text (never capped);
     * LSH bands of the MinHash signature (datasketch's ``MinHashLSH`` banding, see
       :mod:`dedup.lsh`), for near copies;
     * shingles, for excerpts and pull-quotes, too small a part of the paragraph they come
       from for an LSH tuned to Jaccard to find;
     * the first and the last two tokens, for paragraphs too short to have shingles.
 
-    Candidates are ranked by how much they share with the query (bands hit, share of its
-    shingles found, edges), and the best ``MAX_CANDIDATES`` are returned.
+    Keys are stored as 32-bit values (the digests as 64-bit ones): a collision only adds a
+    candidate, which verification then rejects.
     """
 
     def __init__(self, config: Config) -> None:
+        self._config = config
         self._settings = config.index_name()
-        self._seq: dict[Ref, int] = {}
-        self._entries: list[tuple[Ref, Fingerprint]] = []
-        self._exact: dict[int, int] = {}
-        self._bands: dict[int, list[int]] = {}
-        self._shingles: dict[int, list[int]] = {}
-        self._edges: dict[int, list[int]] = {}
+        self._exact = Postings(1, np.uint64)
+        self._bands = Postings(MAX_BUCKET, np.uint32)
+        self._shingles = Postings(MAX_BUCKET, np.uint32)
+        self._edges = Postings(MAX_BUCKET, np.uint32)
+        self._size = 0
+        # Per insert call: its first id, documents, paragraphs, and texts with offsets.
+        self._starts: list[int] = []
+        self._blocks: list[tuple[list[str], Array, bytes, Array]] = []
 
     @property
     def settings(self) -> str:
         return self._settings
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return self._size
 
-    def query(self, fingerprints: Sequence[Fingerprint]) -> list[list[Candidate]]:
-        return [self._query_one(fp) for fp in fingerprints]
+    def query(self, batch: Batch) -> Matches:
+        rows, ids = self._exact.lookup(batch.digests)
+        exact = np.full(len(batch), -1, dtype=np.int64)
+        exact[rows] = ids
+        keys = batch_keys(batch, self._config)
+        pairs, held = [], []
+        for postings, (key_rows, values) in zip(
+            (self._bands, self._shingles, self._edges), keys, strict=True
+        ):
+            which, found = postings.lookup(values)
+            pairs.append((key_rows[which], found))
+            held.append(np.bincount(which, minlength=len(values)))
+        return Matches(exact, *score(pairs, np.diff(batch.offsets), MAX_CANDIDATES), held)
 
-    def _query_one(self, fp: Fingerprint) -> list[Candidate]:
-        score: dict[int, float] = {}
-        if fp.bands is not None:
-            for key in fp.bands:
-                for seq in self._bands.get(key, ()):
-                    score[seq] = score.get(seq, 0.0) + 1
-        if fp.shingles.size:
-            shared: Counter[int] = Counter()
-            for shingle in fp.shingles.tolist():
-                shared.update(self._shingles.get(shingle, ()))
-            # Half of the query's shingles found: possibly an excerpt, worth a look.
-            floor = fp.shingles.size / 2
-            for seq, count in shared.items():
-                if count >= floor:
-                    score[seq] = score.get(seq, 0.0) + 2 * count / fp.shingles.size
-        for key in fp.edges:
-            for seq in self._edges.get(key, ()):
-                score[seq] = score.get(seq, 0.0) + 1
-        best = sorted(score, key=lambda seq: (-score[seq], seq))[:MAX_CANDIDATES]
-        exact = self._exact.get(fp.digest)
-        if exact is not None and exact not in best:
-            best.insert(0, exact)
-        return [Candidate(*self._entries[seq]) for seq in best]
+    def insert(self, batch: Batch, rows: Sequence[int], refs: Sequence[Ref]) -> None:
+        if not rows:
+            return
+        chosen = np.asarray(rows, dtype=np.int64)
+        ids = np.full(len(batch), -1, dtype=np.int64)
+        ids[chosen] = np.arange(self._size, self._size + len(chosen))
+        self._exact.add(batch.digests[chosen], ids[chosen])
+        for postings, (key_rows, values) in zip(
+            (self._bands, self._shingles, self._edges), batch_keys(batch, self._config), strict=True
+        ):
+            wanted = ids[key_rows] >= 0
+            postings.add(values[wanted], ids[key_rows[wanted]])
+        texts = [batch.normalized[row].encode("utf-8", "surrogatepass") for row in rows]
+        offsets = np.cumsum([0] + [len(t) for t in texts], dtype=np.int64)
+        self._starts.append(self._size)
+        self._blocks.append(
+            (
+                [ref.document for ref in refs],
+                np.array([ref.paragraph for ref in refs], dtype=np.int64),
+                b"".join(texts),
+                offsets,
+            )
+        )
+        self._size += len(chosen)
 
-    def insert(self, items: Sequence[tuple[Ref, Fingerprint]]) -> None:
-        for ref, fp in items:
-            if ref in self._seq:
-                continue
-            seq = len(self._entries)
-            self._seq[ref] = seq
-            self._entries.append((ref, fp))
-            self._exact.setdefault(fp.digest, seq)
-            _post(self._edges, fp.edges, seq)
-            if fp.bands is not None:
-                _post(self._bands, fp.bands, seq)
-            _post(self._shingles, fp.shingles.tolist(), seq)
-
-
-def _post(buckets: dict[int, list[int]], keys: Iterable[int], seq: int) -> None:
-    for key in keys:
-        bucket = buckets.setdefault(key, [])
-        if len(bucket) < MAX_BUCKET:
-            bucket.append(seq)
+    def entry(self, id: int) -> tuple[Ref, str]:
+        block = bisect_right(self._starts, id) - 1
+        documents, paragraphs, texts, offsets = self._blocks[block]
+        at = id - self._starts[block]
+        text = texts[offsets[at] : offsets[at + 1]].decode("utf-8", "surrogatepass")
+        return Ref(documents[at], int(paragraphs[at])), text

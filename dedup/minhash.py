@@ -49,19 +49,31 @@ def _fmix32(values: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
 
 def signatures(sets: Sequence[ShingleSet], num_perm: int, seed: int) -> npt.NDArray[np.uint32]:
     """A ``(len(sets), num_perm)`` array of MinHash values; an empty set gets all ``EMPTY``."""
+    sizes = np.array([s.size for s in sets], dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    values = np.concatenate(sets) if len(sets) else np.empty(0, dtype=np.uint32)
+    return signature_rows(values.astype(np.uint32), offsets, num_perm, seed)
+
+
+def signature_rows(
+    values: ShingleSet, offsets: npt.NDArray[np.int64], num_perm: int, seed: int
+) -> npt.NDArray[np.uint32]:
+    """:func:`signatures` of sets given as one array and offsets (row ``i`` is
+    ``values[offsets[i]:offsets[i + 1]]``)."""
     a, b = permutations(num_perm, seed)
-    out = np.full((len(sets), num_perm), EMPTY, dtype=np.uint32)
-    rows = [i for i, s in enumerate(sets) if s.size]
+    rows = len(offsets) - 1
+    out = np.full((rows, num_perm), EMPTY, dtype=np.uint32)
+    filled = np.flatnonzero(offsets[1:] > offsets[:-1])
+    hashed = _fmix32(values)
     start = 0
-    while start < len(rows):
-        stop, total = start, 0
-        while stop < len(rows) and (stop == start or total + sets[rows[stop]].size <= _CHUNK):
-            total += sets[rows[stop]].size
-            stop += 1
-        chunk = rows[start:stop]
-        hashed = _fmix32(np.concatenate([sets[i] for i in chunk]))
-        permuted = hashed[:, None] * a[None, :] + b[None, :]
-        offsets = np.cumsum([0] + [sets[i].size for i in chunk[:-1]])
-        out[chunk] = np.minimum.reduceat(permuted, offsets, axis=0)
+    while start < len(filled):
+        # Whole rows up to about _CHUNK shingles: (chunk x num_perm) stays in the cache.
+        base = offsets[filled[start]]
+        stop = int(np.searchsorted(offsets[filled + 1], base + _CHUNK, side="right"))
+        stop = max(stop, start + 1)
+        chunk = filled[start:stop]
+        end = offsets[chunk[-1] + 1]
+        permuted = hashed[base:end, None] * a[None, :] + b[None, :]
+        out[chunk] = np.minimum.reduceat(permuted, offsets[chunk] - base, axis=0)
         start = stop
     return out

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import html
 import unicodedata
+from collections.abc import Sequence
 
 import regex
 
 # Scripts written without spaces between words: each character is a token.
 _UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
-_TOKEN = regex.compile(rf"[{_UNSPACED}]\p{{M}}*|(?:(?![{_UNSPACED}])\w)+|\p{{Sc}}")
+_TOKEN = regex.compile(rf"[{_UNSPACED}]\p{{M}}*|[^\W{_UNSPACED}]+|\p{{Sc}}")
+# Joins normalized texts so that one regex call tokenizes a whole batch (a NUL never is
+# part of a token, and normalized text keeps no NUL next to a space).
+SEPARATOR = "\x00"
+_TOKEN_ORSEPARATOR = regex.compile(rf"{_TOKEN.pattern}|{SEPARATOR}")
 _UNSPACED_CHAR = regex.compile(rf"[{_UNSPACED}]")
 # Format characters: zero-width spaces and joiners, soft hyphens, bidi marks, the BOM.
 _INVISIBLE = regex.compile(r"\p{Cf}+")
@@ -66,6 +71,22 @@ def normalize(
     return text
 
 
+def normalize_batch(texts: Sequence[str]) -> list[str]:
+    """``[normalize(text) for text in texts]``, with each step run once over all of them.
+
+    Every step works character by character or within a run that a NUL cannot be part of,
+    so the texts are joined with NULs and split again afterwards (texts that contain a NUL
+    themselves are normalized one by one).
+
+    >>> normalize_batch(["A\u00a0 B ", "\u201cC\u201d"])
+    ['a b', '"c"']
+    """
+    if not texts or any(SEPARATOR in text for text in texts):
+        return [normalize(text) for text in texts]
+    joined = normalize(SEPARATOR.join(texts), whitespace=False)
+    return [_SPACES.sub(" ", part).strip() for part in joined.split(SEPARATOR)]
+
+
 def tokenize(normalized: str) -> list[str]:
     """Split normalized text into tokens: words, or characters of unspaced scripts.
 
@@ -76,6 +97,28 @@ def tokenize(normalized: str) -> list[str]:
     ['the', 'sdk', 's', 'v2', '0', '东', '京', '大', '学', 'for', '10', '€', 'ok']
     """
     return _TOKEN.findall(normalized)
+
+
+def tokenize_batch(normalized: Sequence[str]) -> list[str]:
+    """The tokens of all texts in one list, with ``SEPARATOR`` between one text's and the
+    next's (a token never contains it).
+
+    >>> tokenize_batch(["a b", "", "c"])
+    ['a', 'b', '\\x00', '\\x00', 'c']
+    """
+    if not any(SEPARATOR in text for text in normalized):
+        return _TOKEN_ORSEPARATOR.findall(SEPARATOR.join(normalized))
+    flat: list[str] = []
+    for position, text in enumerate(normalized):
+        if position:
+            flat.append(SEPARATOR)
+        flat.extend(tokenize(text))
+    return flat
+
+
+def unspaced_chars(text: str) -> list[str]:
+    """The characters of ``text`` from scripts written without spaces."""
+    return _UNSPACED_CHAR.findall(text)
 
 
 def is_unspaced(token: str) -> bool:

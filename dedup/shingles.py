@@ -13,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
+from dedup.normalize import SEPARATOR
+
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 _MASK64 = (1 << 64) - 1
 _SHIFT = np.uint64(32)
@@ -30,6 +32,65 @@ def token_hashes(tokens: Sequence[str]) -> npt.NDArray[np.uint64]:
     )
 
 
+class TokenHasher(dict[str, int]):
+    """``token_hashes`` with a cache: a corpus uses few distinct words many times, and a
+    dict lookup is cheaper than hashing. ``SEPARATOR`` (between texts) hashes to 0.
+    The cache is emptied when it holds ``limit`` tokens, so memory stays bounded.
+    """
+
+    def __init__(self, limit: int = 1 << 18) -> None:
+        super().__init__({SEPARATOR: 0})
+        self.limit = limit
+
+    def __missing__(self, token: str) -> int:
+        if len(self) >= self.limit:
+            self.clear()
+            self[SEPARATOR] = 0
+        value = self[token] = xxhash.xxh3_64_intdigest(token.encode("utf-8", "surrogatepass"))
+        return value
+
+    def hashes(self, tokens: Sequence[str]) -> npt.NDArray[np.uint64]:
+        return np.fromiter(map(self.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+
+
+def kgram_hashes(hashes: npt.NDArray[np.uint64], k: int) -> npt.NDArray[np.uint32]:
+    """The hash of the k-gram starting at each position (``len(hashes) - k + 1`` of them)."""
+    count = len(hashes) - k + 1
+    if count <= 0:
+        return np.empty(0, dtype=np.uint32)
+    combined = hashes[:count].copy()
+    for offset in range(1, k):
+        combined *= _MULT
+        combined += hashes[offset : offset + count]
+    combined *= _MULT
+    return (combined >> _SHIFT).astype(np.uint32)
+
+
+def shingle_rows(
+    hashes: npt.NDArray[np.uint64],
+    starts: npt.NDArray[np.int64],
+    counts: npt.NDArray[np.int64],
+    k: int,
+    wanted: npt.NDArray[np.bool_],
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
+    """Shingle sets of many texts at once, as one array and offsets (row ``i`` is
+    ``values[offsets[i]:offsets[i + 1]]``, sorted and distinct, as :func:`shingle_set`).
+
+    Text ``i`` has ``counts[i]`` tokens at ``hashes[starts[i]:]``; texts not ``wanted``
+    get no shingles.
+    """
+    rows = len(counts)
+    grams = kgram_hashes(hashes, k)
+    per_row = np.where(wanted, np.maximum(counts - k + 1, 0), 0)
+    row_of = np.repeat(np.arange(rows, dtype=np.uint64), per_row)
+    within = np.arange(int(per_row.sum())) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    position = np.repeat(starts, per_row) + within
+    keys = np.unique((row_of << _SHIFT) | grams[position].astype(np.uint64))
+    values = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    offsets = np.searchsorted(keys >> _SHIFT, np.arange(rows + 1, dtype=np.uint64))
+    return values, offsets.astype(np.int64)
+
+
 def shingle_set(tokens: Sequence[str], k: int) -> ShingleSet:
     """The sorted, distinct hashes of the token k-grams of ``tokens``.
 
@@ -41,16 +102,7 @@ def shingle_set(tokens: Sequence[str], k: int) -> ShingleSet:
     >>> bool((repeated == shingle_set("a b c a b c a".split(), 3)).all())
     True
     """
-    count = len(tokens) - k + 1
-    if count <= 0:
-        return np.empty(0, dtype=np.uint32)
-    hashes = token_hashes(tokens)
-    combined = hashes[:count].copy()
-    for offset in range(1, k):
-        combined *= _MULT
-        combined += hashes[offset : offset + count]
-    combined *= _MULT
-    return np.unique((combined >> _SHIFT).astype(np.uint32))
+    return np.unique(kgram_hashes(token_hashes(tokens), k))
 
 
 def shingle_hash(shingle: Sequence[str]) -> int:

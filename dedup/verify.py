@@ -181,10 +181,10 @@ def _tagged(earlier: tuple[str, ...], later: tuple[str, ...]) -> bool:
 
 def compare(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict:
     """Judge whether ``later`` repeats the earlier kept paragraph ``earlier``."""
-    if earlier.digest == later.digest:
+    if earlier.normalized == later.normalized:
         return Verdict("exact", 1.0, "equal after normalization")
     a, b = earlier.tokens, later.tokens
-    if min(_words(a), _words(b)) < MIN_WORDS:
+    if min(earlier.words, later.words) < MIN_WORDS:
         return Verdict(None, 0.0, f"fewer than {MIN_WORDS} words, and not equal")
     short = earlier.short or later.short
     if short:
@@ -228,7 +228,7 @@ def compare(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict
             return Verdict(
                 "near", similarity, f"the same with {_quote(b[: len(b) - len(a)])} in front"
             )
-        if edits <= 1 and min(_words(a), _words(b)) >= 6 and not any(map(_is_number, a)):
+        if edits <= 1 and min(earlier.words, later.words) >= 6 and not any(map(_is_number, a)):
             return Verdict("near", similarity, f"one word apart: {_describe(diff)}")
         if later.truncated and _cut_prefix(a, b) and len(b) * 2 >= len(a):
             share = len(b) / len(a)

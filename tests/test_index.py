@@ -1,0 +1,70 @@
+"""The batch path equals the one-paragraph path, and the index keeps the first ids."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dedup
+from dedup.config import Config
+from dedup.fingerprint import fingerprint, fingerprint_batch
+from dedup.index import MAX_BUCKET, Postings
+from dedup.normalize import normalize, normalize_batch, tokenize, tokenize_batch
+
+from .test_properties import PARAGRAPH
+
+TEXTS = st.lists(
+    st.one_of(PARAGRAPH, st.text(max_size=40), st.just("a\x00b")), min_size=0, max_size=12
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXTS)
+def test_batch_normalization_and_tokens_equal_one_by_one(texts: list[str]) -> None:
+    normalized = normalize_batch(texts)
+    assert normalized == [normalize(text) for text in texts]
+    flat = tokenize_batch(normalized)
+    expected: list[str] = []
+    for position, text in enumerate(normalized):
+        expected += (["\x00"] if position else []) + tokenize(text)
+    assert flat == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXTS)
+def test_batch_shingles_equal_one_by_one(texts: list[str]) -> None:
+    config = Config(min_tokens=4)
+    batch = fingerprint_batch(texts, config)
+    assert len(batch) == len(texts)
+    for row, normalized in enumerate(batch.normalized):
+        alone = fingerprint(normalized, config)
+        shingles = batch.shingles[batch.offsets[row] : batch.offsets[row + 1]]
+        assert np.array_equal(alone.shingles, shingles)
+        assert batch.tokens[row] == len(alone.tokens)
+
+
+def test_postings_keep_the_first_ids_of_a_key_across_merges() -> None:
+    postings = Postings(MAX_BUCKET, np.uint32)
+    for start in range(0, 200, 10):  # 20 runs, merged as they grow
+        ids = np.arange(start, start + 10)
+        postings.add(np.where(ids % 2 == 0, 1000, ids).astype(np.uint32), ids)
+    which, ids = postings.lookup(np.array([1000, 11, 999], dtype=np.uint32))
+    assert ids[which == 0].tolist() == list(range(0, 2 * MAX_BUCKET, 2))
+    assert ids[which == 1].tolist() == [11]
+    assert not (which == 2).any()
+
+
+def test_decisions_do_not_depend_on_batch_boundaries(monkeypatch: object) -> None:
+    import dedup.deduplicator as module
+
+    lines = [
+        f"Line number {i % 37} of a list that repeats itself every so often." for i in range(300)
+    ]
+    lines += [
+        f"Item {i % 5} costs {i} euros in the shop around the corner today." for i in range(60)
+    ]
+    text = "\n".join(lines)
+    whole = dedup.clean(text)
+    monkeypatch.setattr(module, "BATCH", 7)  # type: ignore[attr-defined]
+    assert dedup.clean(text) == whole
