@@ -83,7 +83,7 @@ def fingerprint(normalized: str, config: Config, shingles: ShingleSet | None = N
         truncated=_TRUNCATED.search(normalized) is not None,
         code=code_form(normalized),
         # Each character of an unspaced script is a token of its own (and only those are).
-        words=len(tokens) - 0.5 * len(unspaced_chars(normalized)),
+        words=len(tokens) - (0 if normalized.isascii() else 0.5 * len(unspaced_chars(normalized))),
     )
 
 

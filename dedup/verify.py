@@ -94,14 +94,20 @@ class Difference:
 
 
 def _is_number(token: str) -> bool:
-    return any(ch.isdigit() for ch in token)
+    return not token.isalpha() and any(ch.isdigit() for ch in token)
 
 
 def _variant(old: str, new: str) -> bool:
     """Spelling variants (``colour``/``color``, ``minister``/``ministers``), not new words."""
     if _is_number(old) or _is_number(new) or min(len(old), len(new)) < 4:
         return False
-    return SequenceMatcher(None, old, new, autojunk=False).ratio() >= 0.8
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    # The quick ratios are upper bounds of the ratio: most pairs stop there.
+    return (
+        matcher.real_quick_ratio() >= 0.8
+        and matcher.quick_ratio() >= 0.8
+        and matcher.ratio() >= 0.8
+    )
 
 
 def difference(earlier: tuple[str, ...], later: tuple[str, ...]) -> Difference:
