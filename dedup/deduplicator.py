@@ -5,6 +5,7 @@ kept (and remembered) otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ import numpy.typing as npt
 
 from dedup.config import Config
 from dedup.errors import DedupError
-from dedup.fingerprint import Batch, Fingerprint, fingerprint, fingerprint_batch
+from dedup.fingerprint import Batch, Fingerprint, fingerprint
 from dedup.index import (
     MAX_CANDIDATES,
     Index,
@@ -24,9 +25,10 @@ from dedup.index import (
     check_settings,
     raw_counts,
 )
-from dedup.paragraphs import Paragraph, split_resolved
-from dedup.result import CleanResult, CloseCall, Removal, apply_cuts, cut
+from dedup.paragraphs import Paragraph
+from dedup.result import CleanResult, CloseCall, Removal
 from dedup.shingles import TokenHasher
+from dedup.stream import BATCH, Cleaner
 from dedup.verify import KINDS, Verdict, compare
 
 #: A kept paragraph whose closest candidate is at least this similar is a close call,
@@ -36,11 +38,6 @@ CLOSE = 0.5
 
 def _rank(verdict: Verdict) -> tuple[int, float]:
     return (-KINDS.index(verdict.kind) if verdict.kind else -99, verdict.similarity)
-
-
-#: Paragraphs decided together: their keys are looked up in the index at once, and the
-#: ones kept are added to it at once (within the batch, the pairs are found by sorting).
-BATCH = 4096
 
 
 class Deduplicator:
@@ -62,7 +59,7 @@ class Deduplicator:
         self.index: Index = index if index is not None else MemoryIndex(self.config)
         check_settings(self.index, self.config)
         self._documents: set[str] = set()
-        self._hasher = TokenHasher()
+        self.hasher = TokenHasher()
         # Recent fingerprints of kept paragraphs, and verdicts on (kept id, later text):
         # a paragraph that recurs many times meets the same candidates each time.
         self._kept: dict[int, Fingerprint] = {}
@@ -77,35 +74,24 @@ class Deduplicator:
 
     def clean(self, text: str, document: str | None = None) -> CleanResult:
         """Clean one document; ``document`` names it in reports (default: its ordinal)."""
-        name = self._name(document)
-        mode, paragraphs = split_resolved(text, self.config.split)
-        found: dict[int, Decision] = {}
-        close: list[CloseCall] = []
-        for start in range(0, len(paragraphs), BATCH):
-            chunk = paragraphs[start : start + BATCH]
-            batch = fingerprint_batch(
-                [text[p.start : p.end] for p in chunk], self.config, self._hasher
-            )
-            for decision in self.decide(batch, name, start):
-                if decision.repeat:
-                    found[decision.index] = decision
-                else:
-                    close.append(decision.close_call(name))
-
-        spans = cut(text, paragraphs, found)
-        removed = [
-            found[index].removal(text, paragraphs[index], span, name)
-            for span, index in zip(spans, sorted(found), strict=True)
-        ]
+        out: list[str] = []
+        cleaner = Cleaner(self, self._name(document), out.append, record=True)
+        events = cleaner.feed(text) + cleaner.close()
+        assert cleaner.split is not None and cleaner.recorded is not None
         return CleanResult(
             original=text,
-            text=apply_cuts(text, spans),
-            paragraphs=tuple(paragraphs),
-            removed=tuple(removed),
-            close=tuple(close),
-            split=mode,
+            text="".join(out),
+            paragraphs=tuple(cleaner.recorded),
+            removed=tuple(e for e in events if isinstance(e, Removal)),
+            close=tuple(e for e in events if isinstance(e, CloseCall)),
+            split=cleaner.split,
             document=document,
         )
+
+    def cleaner(self, document: str | None, write: Callable[[str], None]) -> Cleaner:
+        """A :class:`~dedup.stream.Cleaner` for a document that comes in pieces (a file too
+        large to hold, a network stream): it writes the cleaned text with ``write``."""
+        return Cleaner(self, self._name(document), write)
 
     def _fingerprint(self, id: int) -> tuple[Ref, Fingerprint]:
         ref, normalized = self.index.entry(id)
@@ -216,11 +202,11 @@ class Deduplicator:
             ref, verdict = best
             if verdict.kind is not None:
                 also = tuple(sorted(r for r in repeats if r != ref))
-                out.append(Decision(first + row, ref, verdict, also))
+                out.append(Decision(first + row, document, ref, verdict, also))
                 continue
             self._keep(row, base, kept, members, crowded)
             if verdict.similarity >= CLOSE:
-                out.append(Decision(first + row, ref, verdict, ()))
+                out.append(Decision(first + row, document, ref, verdict, ()))
         stay = sorted(kept)
         self.index.insert(batch, stay, [Ref(document, first + row) for row in stay])
         return out
@@ -251,6 +237,7 @@ class Decision:
     ``ref``; ``index`` is its index in its document."""
 
     index: int
+    document: str
     ref: Ref
     verdict: Verdict
     also: tuple[Ref, ...]
@@ -259,24 +246,25 @@ class Decision:
     def repeat(self) -> bool:
         return self.verdict.repeat
 
-    def close_call(self, document: str) -> CloseCall:
+    def close_call(self) -> CloseCall:
         return CloseCall(
             index=self.index,
             candidate=self.ref.paragraph,
-            candidate_document=_other(self.ref, document),
+            candidate_document=_other(self.ref, self.document),
             similarity=self.verdict.similarity,
             reason=self.verdict.reason,
         )
 
     def removal(
-        self, text: str, paragraph: Paragraph, span: tuple[int, int], document: str
+        self, text: str, paragraph: Paragraph, before: str, after: str, cut_start: int
     ) -> Removal:
-        """The report entry, ``span`` being what was cut from ``text`` (see ``cut``)."""
-        cut_start, cut_end = span
+        """The report entry: ``text`` went from ``cut_start`` with ``before`` and ``after``
+        it (see :mod:`dedup.stream`)."""
         assert self.verdict.kind is not None
+        document = self.document
         return Removal(
             index=self.index,
-            text=text[paragraph.start : paragraph.end],
+            text=text,
             start=paragraph.start,
             end=paragraph.end,
             duplicate_of=self.ref.paragraph,
@@ -286,9 +274,9 @@ class Decision:
             reason=self.verdict.reason,
             also_repeats=tuple((_other(r, document), r.paragraph) for r in self.also),
             cut_start=cut_start,
-            cut_end=cut_end,
-            before=text[cut_start : paragraph.start],
-            after=text[paragraph.end : cut_end],
+            cut_end=cut_start + len(before) + len(text) + len(after),
+            before=before,
+            after=after,
         )
 
 

@@ -41,13 +41,13 @@ class _Line(NamedTuple):
     blank: bool
 
 
-def _lines(text: str) -> list[_Line]:
+def _lines(text: str, start_of_text: bool = True) -> list[_Line]:
     lines = []
     for match in _LINE.finditer(text):
         if not match.group(0):
             break
         line_start, line_end = match.span(1)
-        if line_start == 0 and text.startswith("\ufeff"):
+        if line_start == 0 and start_of_text and text.startswith("\ufeff"):
             line_start = 1  # a BOM belongs to the file, not to its first line
         if _BLANK.fullmatch(text, line_start, line_end):
             lines.append(_Line(line_start, line_start, line_start, line_end, True))
@@ -62,18 +62,37 @@ def _lines(text: str) -> list[_Line]:
     return lines
 
 
+class BlankBlocks:
+    """Tells, from the lines of a text seen one piece after another, whether a blank line
+    stands between two non-blank lines (then ``"auto"`` means ``"blank"``)."""
+
+    def __init__(self) -> None:
+        self.seen_text = False
+        self.gap = False
+        self.found = False
+
+    def feed(self, text: str) -> bool:
+        """Take the next piece, made of whole lines; True once blank blocks are found."""
+        self._lines(_lines(text, start_of_text=False))
+        return self.found
+
+    def _lines(self, lines: list[_Line]) -> None:
+        for line in lines:
+            if self.found:
+                return
+            if line.blank:
+                self.gap = self.seen_text
+            elif self.gap:
+                self.found = True
+            else:
+                self.seen_text = True
+
+
 def _has_blank_blocks(lines: list[_Line]) -> bool:
     """True when a blank line stands between two non-blank lines."""
-    seen_text = False
-    gap = False
-    for line in lines:
-        if line.blank:
-            gap = seen_text
-        elif gap:
-            return True
-        else:
-            seen_text = True
-    return False
+    detector = BlankBlocks()
+    detector._lines(lines)
+    return detector.found
 
 
 def split(text: str, mode: SplitMode = "auto") -> list[Paragraph]:
@@ -90,13 +109,18 @@ def split(text: str, mode: SplitMode = "auto") -> list[Paragraph]:
     return split_resolved(text, mode)[1]
 
 
-def split_resolved(text: str, mode: SplitMode = "auto") -> tuple[SplitMode, list[Paragraph]]:
+def split_resolved(
+    text: str, mode: SplitMode = "auto", *, start_of_text: bool = True
+) -> tuple[SplitMode, list[Paragraph]]:
     """The mode used (``"auto"`` resolved to ``"blank"`` or ``"lines"``) and the paragraphs.
+
+    ``start_of_text`` is False for a piece from inside a longer text, which cannot begin
+    with the text's byte order mark.
 
     >>> split_resolved("one\\ntwo\\n")[0], split_resolved("one\\n\\ntwo\\n")[0]
     ('lines', 'blank')
     """
-    lines = _lines(text)
+    lines = _lines(text, start_of_text)
     if mode == "auto":
         mode = "blank" if _has_blank_blocks(lines) else "lines"
     blocks: list[list[_Line]] = []

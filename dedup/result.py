@@ -5,7 +5,7 @@ unified diff, a JSON-ready report, and :func:`restore`, which undoes it all.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ class Removal:
     """One removed paragraph and the kept paragraph it repeats.
 
     ``start``/``end`` is the paragraph's span in the original text. It left the text with
-    the whitespace around it on its lines and one line break (see :func:`cut`):
+    the whitespace around it on its lines and one line break (see :mod:`dedup.stream`):
     ``cut_start``/``cut_end`` is the span of all that, and ``before``/``after`` the
     whitespace on either side of the paragraph within it.
     """
@@ -143,41 +143,6 @@ def report(results: Iterable[CleanResult], config: Config, explain: bool = False
         "settings": config.as_dict(),
         "documents": [result.to_dict(explain=explain) for result in results],
     }
-
-
-def cut(
-    text: str, paragraphs: Sequence[Paragraph], removed: Iterable[int]
-) -> list[tuple[int, int]]:
-    """The spans to cut from ``text`` to drop the paragraphs at ``removed``, in order.
-
-    A removed paragraph takes its whole lines and the line break after them when a kept
-    paragraph follows; else the line break before them, so the text keeps its leading and
-    trailing whitespace and every kept line stays as it was.
-    """
-    gone = set(removed)
-    spans = []
-    kept_after = False
-    for p in reversed(paragraphs):
-        if p.index not in gone:
-            kept_after = True
-        elif kept_after:
-            spans.append((p.line_start, paragraphs[p.index + 1].line_start))
-        elif p.index > 0:
-            spans.append((paragraphs[p.index - 1].line_end, p.line_end))
-        else:
-            spans.append((p.line_start, p.line_end))
-    spans.reverse()
-    return spans
-
-
-def apply_cuts(text: str, spans: Sequence[tuple[int, int]]) -> str:
-    pieces = []
-    position = 0
-    for start, end in spans:
-        pieces.append(text[position:start])
-        position = end
-    pieces.append(text[position:])
-    return "".join(pieces)
 
 
 def restore(cleaned: str, removed: Iterable[Removal | Mapping[str, Any]]) -> str:

@@ -56,7 +56,7 @@ def test_postings_keep_the_first_ids_of_a_key_across_merges() -> None:
 
 
 def test_decisions_do_not_depend_on_batch_boundaries(monkeypatch: object) -> None:
-    import dedup.deduplicator as module
+    import dedup.stream as module
 
     lines = [
         f"Line number {i % 37} of a list that repeats itself every so often." for i in range(300)

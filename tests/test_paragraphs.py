@@ -2,10 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import pytest
 
-from dedup.paragraphs import split, split_resolved
-from dedup.result import apply_cuts, cut
+from dedup.paragraphs import Paragraph, split, split_resolved
+
+
+# The rule dedup.stream applies as text streams by, written for a whole text: the oracle.
+def cut(
+    text: str, paragraphs: Sequence[Paragraph], removed: Iterable[int]
+) -> list[tuple[int, int]]:
+    """The spans to cut from ``text`` to drop the paragraphs at ``removed``, in order.
+
+    A removed paragraph takes its whole lines and the line break after them when a kept
+    paragraph follows; else the line break before them, so the text keeps its leading and
+    trailing whitespace and every kept line stays as it was.
+    """
+    gone = set(removed)
+    spans = []
+    kept_after = False
+    for p in reversed(paragraphs):
+        if p.index not in gone:
+            kept_after = True
+        elif kept_after:
+            spans.append((p.line_start, paragraphs[p.index + 1].line_start))
+        elif p.index > 0:
+            spans.append((paragraphs[p.index - 1].line_end, p.line_end))
+        else:
+            spans.append((p.line_start, p.line_end))
+    spans.reverse()
+    return spans
+
+
+def apply_cuts(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    pieces = []
+    position = 0
+    for start, end in spans:
+        pieces.append(text[position:start])
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def texts(text: str, mode: str = "auto") -> list[str]:

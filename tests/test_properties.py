@@ -92,3 +92,65 @@ def test_every_removal_names_a_kept_earlier_paragraph(text: str) -> None:
         assert removal.duplicate_of < removal.index
         assert removal.duplicate_of not in gone
         assert removal.text == text[removal.start : removal.end]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(PARAGRAPH, max_size=12),
+    st.lists(SEPARATOR, min_size=12, max_size=12),
+    EDGE,
+    EDGE,
+    st.sampled_from(["auto", "lines", "blank"]),
+    st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=8),
+    st.integers(min_value=1, max_value=5),
+)
+def test_a_document_fed_in_pieces_cleans_as_a_whole(
+    paragraphs: list[str],
+    separators: list[str],
+    head: str,
+    tail: str,
+    split_mode: str,
+    sizes: list[int],
+    batch: int,
+) -> None:
+    import dedup.stream
+
+    text = head + "".join(p + s for p, s in zip(paragraphs, separators, strict=False)) + tail
+    whole = dedup.clean(text, split=split_mode)
+    out: list[str] = []
+    original_batch = dedup.stream.BATCH
+    dedup.stream.BATCH = batch
+    try:
+        cleaner = dedup.Deduplicator(split=split_mode).cleaner("doc", out.append)
+        events, position, turn = [], 0, 0
+        while position < len(text):
+            size = sizes[turn % len(sizes)]
+            events += cleaner.feed(text[position : position + size])
+            position, turn = position + size, turn + 1
+        events += cleaner.close()
+    finally:
+        dedup.stream.BATCH = original_batch
+    assert "".join(out) == whole.text
+    assert cleaner.split == whole.split
+    assert cleaner.paragraphs == len(whole.paragraphs)
+    assert [e for e in events if isinstance(e, dedup.Removal)] == list(whole.removed)
+    assert [e for e in events if isinstance(e, dedup.CloseCall)] == list(whole.close)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(PARAGRAPH, max_size=12),
+    st.lists(SEPARATOR, min_size=12, max_size=12),
+    EDGE,
+    EDGE,
+)
+def test_removed_paragraphs_go_with_their_lines_as_the_rule_says(
+    paragraphs: list[str], separators: list[str], head: str, tail: str
+) -> None:
+    from .test_paragraphs import apply_cuts, cut
+
+    text = head + "".join(p + s for p, s in zip(paragraphs, separators, strict=False)) + tail
+    result = dedup.clean(text)
+    spans = cut(text, result.paragraphs, [r.index for r in result.removed])
+    assert result.text == apply_cuts(text, spans)
+    assert [(r.cut_start, r.cut_end) for r in result.removed] == spans
