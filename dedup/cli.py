@@ -5,21 +5,21 @@ Exit codes: 0 success; 1 a check failed; 2 a usage error or an input that cannot
 
 from __future__ import annotations
 
-import dataclasses
-import json
+import contextlib
 import logging
 import os
 import sys
+import time
+from collections import Counter
 from typing import Any, NoReturn
 
 import click
 
 from dedup.config import SPLIT_MODES, Config
-from dedup.deduplicator import clean as clean_text
+from dedup.deduplicator import Deduplicator
 from dedup.errors import DedupError
-from dedup.files import read_stream, read_text, same_file, write_atomic
-from dedup.result import CleanResult
-from dedup.result import report as make_report
+from dedup.files import atomic_writer, read_chunks, same_file
+from dedup.result import CloseCall, Removal, ReportWriter, unified_diff
 
 EXIT_USAGE = 2
 
@@ -70,14 +70,66 @@ def _print_diff(diff: str) -> None:
         console.print(Text(line, style=style))
 
 
-def _summary(result: CleanResult, name: str) -> str:
-    kinds: dict[str, int] = {}
-    for removal in result.removed:
-        kinds[removal.kind] = kinds.get(removal.kind, 0) + 1
+def _summary(name: str, paragraphs: int, kinds: Counter[str]) -> str:
     detail = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
-    return f"{name}: removed {len(result.removed)} of {len(result.paragraphs)} paragraphs" + (
+    return f"{name}: removed {sum(kinds.values())} of {paragraphs} paragraphs" + (
         f" ({detail})" if detail else ""
     )
+
+
+class _Progress:
+    """A rich progress bar on stderr for long runs (after a second), when stderr is a
+    terminal and not ``quiet``; else nothing. Refreshed by hand, so that no thread runs
+    while worker processes are forked."""
+
+    def __init__(self, total: int | None, quiet: bool) -> None:
+        self._on = not quiet and sys.stderr.isatty()
+        self._total = total
+        self._start = time.monotonic()
+        self._shown = 0.0
+        self._bar: Any = None
+
+    def update(self, done: int, documents: int, paragraphs: int) -> None:
+        if not self._on:
+            return
+        now = time.monotonic()
+        if now - self._start < 1.0 or now - self._shown < 0.1:
+            return
+        self._shown = now
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(
+                BarColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[documents]:,} documents"),
+                TextColumn("{task.fields[paragraphs]:,} paragraphs"),
+                TextColumn("{task.fields[rate]:,.0f} paragraphs/s"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                auto_refresh=False,
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task(
+                "", total=self._total, documents=0, paragraphs=0, rate=0
+            )
+        rate = paragraphs / (now - self._start)
+        self._bar.update(
+            self._task, completed=done, documents=documents, paragraphs=paragraphs, rate=rate
+        )
+        self._bar.refresh()
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
 
 
 def _fail(message: str) -> NoReturn:
@@ -147,6 +199,12 @@ def cli() -> None:
     is_flag=True,
     help="Also say why paragraphs close to an earlier one were kept (stderr and report).",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1),
+    help="Processes that fingerprint paragraphs (default: all cores). Same output for any N.",
+)
 @click.option("-v", "--verbose", count=True, help="Say what was removed and why.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but the cleaned text.")
 def clean(
@@ -159,6 +217,7 @@ def clean(
     encoding: str,
     verbose: int,
     quiet: bool,
+    jobs: int | None,
     **options: Any,
 ) -> None:
     """Remove repeated paragraphs from PATH (or standard input) and print the rest.
@@ -168,36 +227,76 @@ def clean(
     """
     _setup_logging(verbose, quiet)
     config = Config.preset(preset or "default", **options)
-    text = read_stream(sys.stdin.buffer) if path == "-" else read_text(path, encoding)
     if output != "-" and path != "-" and same_file(path, output):
         _fail(f"{output}: refusing to overwrite the input with the output")
     name = "<stdin>" if path == "-" else path
-    result = dataclasses.replace(clean_text(text, config), document=name)
+    total = None if path == "-" else _size(path)
+    original: list[str] = []  # kept only to show the diff
+    cleaned: list[str] = []
+    close_calls: list[CloseCall] = []
+    report_writer: ReportWriter | None = None
 
-    if report:
-        body = json.dumps(make_report([result], config, explain), ensure_ascii=False, indent=2)
-        write_atomic(report, (body + "\n").encode())
-    data = result.text.encode(encoding)
-    if output == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        write_atomic(output, data)
-    if show_diff:
-        _print_diff(result.diff())
-    if not quiet:
-        click.echo(f"dedup: {_summary(result, name)}", err=True)
-        if verbose:
-            for removal in result.removed:
+    def handle(events: list[Removal | CloseCall]) -> None:
+        if report_writer is not None:
+            report_writer.add(events)
+        for event in events:
+            if isinstance(event, CloseCall):
+                if explain:
+                    close_calls.append(event)
+            elif verbose and not quiet:
                 click.echo(
-                    f"dedup:   paragraph {removal.index} repeats {removal.duplicate_of} "
-                    f"({removal.kind}, {removal.similarity:.2f}): {removal.reason}",
+                    f"dedup:   paragraph {event.index} repeats {event.duplicate_of} "
+                    f"({event.kind}, {event.similarity:.2f}): {event.reason}",
                     err=True,
                 )
+
+    progress = _Progress(total, quiet)
+    with contextlib.ExitStack() as stack:
+        dedup = stack.enter_context(Deduplicator(config, jobs=jobs or os.cpu_count() or 1))
+        sink = sys.stdout.buffer if output == "-" else stack.enter_context(atomic_writer(output))
+        report_writer = (
+            ReportWriter(stack.enter_context(atomic_writer(report)), config, explain)
+            if report
+            else None
+        )
+
+        def write(text: str) -> None:
+            sink.write(text.encode(encoding))
+            if show_diff:
+                cleaned.append(text)
+
+        cleaner = dedup.cleaner(name, write)
+        if report_writer is not None:
+            report_writer.start(name)
+        stdin = sys.stdin.buffer if path == "-" else None
+        for text, done in read_chunks(None if path == "-" else path, encoding, stream=stdin):
+            if show_diff:
+                original.append(text)
+            handle(cleaner.feed(text))
+            progress.update(done, 0, cleaner.paragraphs)
+        handle(cleaner.close())
+        progress.stop()
+        if report_writer is not None:
+            assert cleaner.split is not None
+            report_writer.end(cleaner.split, cleaner.paragraphs)
+            report_writer.close()
+    if output == "-":
+        sys.stdout.buffer.flush()
+    if show_diff:
+        _print_diff(unified_diff("".join(original), "".join(cleaned), name))
+    if not quiet:
         if explain:
-            for call in result.close:
+            for call in close_calls:
                 click.echo(
                     f"dedup:   paragraph {call.index} kept, close to {call.candidate} "
                     f"({call.similarity:.2f}): {call.reason}",
                     err=True,
                 )
+        click.echo(f"dedup: {_summary(name, cleaner.paragraphs, cleaner.removed)}", err=True)
+
+
+def _size(path: str) -> int | None:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None

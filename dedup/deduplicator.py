@@ -5,7 +5,9 @@ kept (and remembered) otherwise.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from dedup.config import Config
-from dedup.errors import DedupError
-from dedup.fingerprint import Batch, Fingerprint, fingerprint
+from dedup.errors import ConfigError, DedupError
+from dedup.fingerprint import Batch, Fingerprint, fingerprint, fingerprint_batch
 from dedup.index import (
     MAX_CANDIDATES,
     Index,
@@ -53,9 +55,21 @@ class Deduplicator:
     """
 
     def __init__(
-        self, config: Config | None = None, *, index: Index | None = None, **options: Any
+        self,
+        config: Config | None = None,
+        *,
+        index: Index | None = None,
+        jobs: int = 1,
+        **options: Any,
     ) -> None:
         self.config = Config.make(config, **options)
+        if jobs < 1:
+            raise ConfigError(f"jobs must be at least 1, not {jobs}")
+        #: Processes that fingerprint paragraphs while this one decides: with ``jobs`` > 1,
+        #: a document of more than one batch is fingerprinted by a pool of ``jobs`` worker
+        #: processes. Decisions stay in this process, in order: the output is the same.
+        self.jobs = jobs
+        self._pool: ProcessPoolExecutor | None = None
         self.index: Index = index if index is not None else MemoryIndex(self.config)
         check_settings(self.index, self.config)
         self._documents: set[str] = set()
@@ -64,6 +78,31 @@ class Deduplicator:
         # a paragraph that recurs many times meets the same candidates each time.
         self._kept: dict[int, Fingerprint] = {}
         self._verdicts: dict[tuple[int, str], tuple[Ref, Verdict]] = {}
+
+    def fingerprints(self, texts: list[str], wait: bool) -> Future[Batch]:
+        """The fingerprints of ``texts``, computed by the worker pool when there is one
+        and the caller does not ``wait`` for them; else here and now."""
+        if self.jobs > 1 and not wait:
+            if self._pool is None:
+                methods = multiprocessing.get_all_start_methods()
+                context = multiprocessing.get_context("fork" if "fork" in methods else None)
+                self._pool = ProcessPoolExecutor(self.jobs, mp_context=context)
+            return self._pool.submit(_fingerprint_batch, texts, self.config)
+        done: Future[Batch] = Future()
+        done.set_result(fingerprint_batch(texts, self.config, self.hasher))
+        return done
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Deduplicator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def _name(self, document: str | None) -> str:
         name = document if document is not None else f"#{len(self._documents) + 1}"
@@ -210,6 +249,14 @@ class Deduplicator:
         stay = sorted(kept)
         self.index.insert(batch, stay, [Ref(document, first + row) for row in stay])
         return out
+
+
+_WORKER_HASHER = TokenHasher()
+
+
+def _fingerprint_batch(texts: list[str], config: Config) -> Batch:
+    """:func:`fingerprint_batch` in a worker process, with the worker's token cache."""
+    return fingerprint_batch(texts, config, _WORKER_HASHER)
 
 
 def _score(counts: list[int], shingles: int) -> float:

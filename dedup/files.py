@@ -9,6 +9,7 @@ import codecs
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,6 +27,44 @@ _MAGIC = {
 }
 
 
+def _check_encoding(source: str, encoding: str) -> codecs.CodecInfo:
+    try:
+        return codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(source, f"unknown encoding {encoding!r}") from None
+
+
+def _sniff(head: bytes, source: str, encoding: str) -> None:
+    """Refuse what the first bytes show is not text in ``encoding``."""
+    for magic, what in _MAGIC.items():
+        if head.startswith(magic):
+            raise InputError(source, f"looks like {what}, not text")
+    wide = encoding.lower().replace("-", "").replace("_", "").startswith(("utf16", "utf32"))
+    if b"\x00" in head[:_SNIFF] and not wide:
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise InputError(source, "looks like UTF-16 text; try --encoding utf-16")
+        raise InputError(source, "looks like a binary file (it has NUL bytes), not text")
+
+
+def _undecodable(
+    error: UnicodeDecodeError, data: bytes, source: str, encoding: str, offset: int, lines: int
+) -> InputError:
+    """The error for a byte that does not decode; ``data`` starts ``offset`` bytes into
+    the input, after ``lines`` line breaks."""
+    line = lines + data.count(b"\n", 0, error.start) + 1
+    hint = (
+        "; if it is Latin-1, try --encoding latin-1"
+        if encoding.lower().replace("-", "").replace("_", "") in {"utf8", "utf8sig"}
+        else ""
+    )
+    name = codecs.lookup(encoding).name.upper()
+    return InputError(
+        source,
+        f"not valid {name} (byte 0x{data[error.start]:02x} at offset {offset + error.start}, "
+        f"line {line}){hint}",
+    )
+
+
 def decode(data: bytes, source: str, encoding: str = "utf-8") -> str:
     """Decode ``data`` read from ``source``, refusing binary data and undecodable bytes.
 
@@ -37,40 +76,17 @@ def decode(data: bytes, source: str, encoding: str = "utf-8") -> str:
     dedup.errors.InputError: menu.txt: not valid UTF-8 (byte 0xe9 at offset 3, line 1); \
 if it is Latin-1, try --encoding latin-1
     """
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise InputError(source, f"unknown encoding {encoding!r}") from None
-    for magic, what in _MAGIC.items():
-        if data.startswith(magic):
-            raise InputError(source, f"looks like {what}, not text")
-    wide = encoding.lower().replace("-", "").replace("_", "").startswith(("utf16", "utf32"))
-    if b"\x00" in data[:_SNIFF] and not wide:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise InputError(source, "looks like UTF-16 text; try --encoding utf-16")
-        raise InputError(source, "looks like a binary file (it has NUL bytes), not text")
+    _check_encoding(source, encoding)
+    _sniff(data, source, encoding)
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        hint = (
-            "; if it is Latin-1, try --encoding latin-1"
-            if encoding.lower().replace("-", "").replace("_", "") in {"utf8", "utf8sig"}
-            else ""
-        )
-        name = codecs.lookup(encoding).name.upper()
-        raise InputError(
-            source,
-            f"not valid {name} (byte 0x{data[error.start]:02x} at offset {error.start}, "
-            f"line {line}){hint}",
-        ) from None
+        raise _undecodable(error, data, source, encoding, 0, 0) from None
 
 
-def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
-    """Read the file at ``path`` as text; see :func:`decode`."""
-    source = os.fspath(path)
+def _open(source: str) -> BinaryIO:
     try:
-        data = Path(source).read_bytes()
+        return open(source, "rb")
     except FileNotFoundError:
         raise InputError(source, "no such file") from None
     except IsADirectoryError:
@@ -79,12 +95,62 @@ def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
         raise InputError(source, "permission denied") from None
     except OSError as error:
         raise InputError(source, error.strerror or str(error)) from None
+
+
+def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
+    """Read the file at ``path`` as text; see :func:`decode`."""
+    source = os.fspath(path)
+    with _open(source) as handle:
+        try:
+            data = handle.read()
+        except OSError as error:
+            raise InputError(source, error.strerror or str(error)) from None
     return decode(data, source, encoding)
 
 
 def read_stream(stream: BinaryIO, encoding: str = "utf-8") -> str:
     """Read standard input (or any binary stream) as text; see :func:`decode`."""
     return decode(stream.read(), "<stdin>", encoding)
+
+
+def read_chunks(
+    path: str | os.PathLike[str] | None,
+    encoding: str = "utf-8",
+    size: int = 1 << 20,
+    stream: BinaryIO | None = None,
+) -> Iterator[tuple[str, int]]:
+    """Read a file (or ``stream``, standard input, when ``path`` is None) as text, a piece
+    of about ``size`` bytes at a time: ``(text, bytes read so far)``. The same checks and
+    errors as :func:`decode`, raised when the bad bytes are reached (before any of a
+    binary file's text is given out: its first bytes are looked at first)."""
+    source = "<stdin>" if path is None else os.fspath(path)
+    _check_encoding(source, encoding)
+    handle = stream if stream is not None else _open(source)
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    offset = lines = 0
+    first = True
+    try:
+        while True:
+            try:
+                data = handle.read(size)
+            except OSError as error:
+                raise InputError(source, error.strerror or str(error)) from None
+            if first:
+                _sniff(data, source, encoding)
+                first = False
+            try:
+                text = decoder.decode(data, final=not data)
+            except UnicodeDecodeError as error:
+                raise _undecodable(error, data, source, encoding, offset, lines) from None
+            offset += len(data)
+            lines += data.count(b"\n")
+            if text or not data:
+                yield text, offset
+            if not data:
+                return
+    finally:
+        if stream is None:
+            handle.close()
 
 
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
@@ -96,10 +162,17 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` so that it is either wholly written or untouched.
+    """Write ``data`` to ``path`` so that it is either wholly written or untouched."""
+    with atomic_writer(path) as handle:
+        handle.write(data)
 
-    The bytes go to a temporary file in the same folder, are flushed to disk, and only
-    then replace ``path``; on any error the temporary file is removed.
+
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """A binary file to write ``path`` with, so that it is either wholly written or
+    untouched: the bytes go to a temporary file in the same folder, are flushed to disk
+    when the block ends without error, and only then replace ``path``; on any error the
+    temporary file is removed.
     """
     target = Path(os.fspath(path))
     folder = target.parent
@@ -109,7 +182,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
         raise InputError(str(target), f"cannot write here: {error.strerror or error}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         if target.exists():

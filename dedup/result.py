@@ -5,9 +5,10 @@ unified diff, a JSON-ready report, and :func:`restore`, which undoes it all.
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from dedup.config import Config, SplitMode
 from dedup.errors import ReportError
@@ -112,16 +113,7 @@ class CleanResult:
         Lines are compared without their line endings, so a removed last paragraph does not
         show the one before it as changed for losing its newline.
         """
-        name = self.document or "text"
-        lines = difflib.unified_diff(
-            self.original.splitlines(),
-            self.text.splitlines(),
-            fromfile=name,
-            tofile=f"{name} (cleaned)",
-            n=context,
-            lineterm="",
-        )
-        return "".join(line + "\n" for line in lines)
+        return unified_diff(self.original, self.text, self.document or "text", context)
 
     def to_dict(self, explain: bool = False) -> dict[str, Any]:
         """The report entry of this document; with ``explain``, the close calls too."""
@@ -136,6 +128,19 @@ class CleanResult:
         return out
 
 
+def unified_diff(original: str, cleaned: str, name: str, context: int = 1) -> str:
+    """See :meth:`CleanResult.diff`."""
+    lines = difflib.unified_diff(
+        original.splitlines(),
+        cleaned.splitlines(),
+        fromfile=name,
+        tofile=f"{name} (cleaned)",
+        n=context,
+        lineterm="",
+    )
+    return "".join(line + "\n" for line in lines)
+
+
 def report(results: Iterable[CleanResult], config: Config, explain: bool = False) -> dict[str, Any]:
     """The JSON report of a run: its version, the settings in force, every document."""
     return {
@@ -143,6 +148,56 @@ def report(results: Iterable[CleanResult], config: Config, explain: bool = False
         "settings": config.as_dict(),
         "documents": [result.to_dict(explain=explain) for result in results],
     }
+
+
+class ReportWriter:
+    """Writes the JSON report of :func:`report` while documents are cleaned, one removal
+    at a time, so that a report of millions of removals is never held in memory (close
+    calls, listed with ``explain``, are held until their document ends).
+
+    The JSON has the same content as ``report()``; one removal a line.
+    """
+
+    def __init__(self, handle: BinaryIO, config: Config, explain: bool = False) -> None:
+        self._handle = handle
+        self._explain = explain
+        self._documents = 0
+        self._removals = 0
+        self._close: list[CloseCall] = []
+        head = json.dumps({"version": REPORT_VERSION, "settings": config.as_dict()})
+        self._put(head[:-1] + ', "documents": [')
+
+    def _put(self, text: str) -> None:
+        self._handle.write(text.encode("utf-8"))
+
+    def start(self, path: str | None) -> None:
+        """A document begins."""
+        self._put(("," if self._documents else "") + "\n  {")
+        self._put(f'"path": {json.dumps(path, ensure_ascii=False)}, "removed": [')
+        self._documents += 1
+        self._removals = 0
+        self._close = []
+
+    def add(self, events: Iterable[Removal | CloseCall]) -> None:
+        for event in events:
+            if isinstance(event, CloseCall):
+                self._close.append(event)
+                continue
+            entry = json.dumps(event.to_dict(), ensure_ascii=False)
+            self._put(("," if self._removals else "") + "\n    " + entry)
+            self._removals += 1
+
+    def end(self, split: SplitMode, paragraphs: int) -> None:
+        """The document ended, with ``paragraphs`` paragraphs cut in ``split`` mode."""
+        self._put("\n  ]" if self._removals else "]")
+        self._put(f', "split": {json.dumps(split)}, "paragraphs": {paragraphs}')
+        if self._explain:
+            calls = json.dumps([c.to_dict() for c in self._close], ensure_ascii=False)
+            self._put(f', "kept_close": {calls}')
+        self._put("}")
+
+    def close(self) -> None:
+        self._put("\n]}\n")
 
 
 def restore(cleaned: str, removed: Iterable[Removal | Mapping[str, Any]]) -> str:

@@ -16,15 +16,16 @@ before the run of removed paragraphs that precedes it (or its own).
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import regex
 
 from dedup.config import SplitMode
-from dedup.fingerprint import fingerprint_batch
+from dedup.fingerprint import Batch
 from dedup.paragraphs import BlankBlocks, Paragraph, split_resolved
 from dedup.result import CloseCall, Removal
 
@@ -96,7 +97,9 @@ class Cleaner:
         self._buffer: list[str] = []  # text received and not yet cut into paragraphs
         self._offset = 0  # of the buffer in the document
         self._gap = ""  # text after the last paragraph cut, up to the buffer
-        self._units: list[_Unit] = []  # paragraphs waiting for a decision
+        self._units: list[_Unit] = []  # paragraphs not yet in a batch
+        # Batches being fingerprinted (by worker processes, with jobs > 1), oldest first.
+        self._queue: deque[tuple[list[_Unit], Future[Batch]]] = deque()
         self._run: list[tuple[_Unit, Decision]] = []  # removed, waiting for what follows
         self._kept_any = False
         self._started = False  # g0 is written
@@ -123,8 +126,11 @@ class Cleaner:
         if self.split is None:
             self._resolve(final=True)
         events = self._advance(final=True)
-        events += self._decide(self._units)
-        self._units = []
+        if self._units:
+            units, self._units = self._units, []
+            self._queue.append((units, self._dedup.fingerprints(self._texts(units), wait=True)))
+        while self._queue:
+            events += self._decide(*self._queue.popleft())
         if not self._started and self._run:  # no kept paragraph came to write g0
             self._write(self._run[0][0].gap)
         events += self._flush_run(kept_after=None)
@@ -177,14 +183,20 @@ class Cleaner:
         self._scanned = max(0, self._scanned - end)
         events: list[Event] = []
         while len(self._units) >= BATCH:
-            events += self._decide(self._units[:BATCH])
+            units = self._units[:BATCH]
             del self._units[:BATCH]
+            self._queue.append((units, self._dedup.fingerprints(self._texts(units), wait=False)))
+            # Keep the workers busy: decide the oldest batch once each has one to do.
+            while len(self._queue) > (self._dedup.jobs if self._dedup.jobs > 1 else 0):
+                events += self._decide(*self._queue.popleft())
         return events
 
-    def _decide(self, units: list[_Unit]) -> list[Event]:
-        if not units:
-            return []
-        batch = fingerprint_batch([u.text for u in units], self._dedup.config, self._dedup.hasher)
+    @staticmethod
+    def _texts(units: list[_Unit]) -> list[str]:
+        return [unit.text for unit in units]
+
+    def _decide(self, units: list[_Unit], fingerprints: Future[Batch]) -> list[Event]:
+        batch = fingerprints.result()
         first = units[0].paragraph.index
         decisions = {d.index: d for d in self._dedup.decide(batch, self.document, first)}
         events: list[Event] = []

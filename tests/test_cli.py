@@ -67,8 +67,10 @@ def test_no_path_reads_stdin(runner: CliRunner) -> None:
 
 def test_verbose_says_why(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["clean", "-v"], input=ARTICLE.encode())
-    assert result.stderr.splitlines()[1:] == [
-        "dedup:   paragraph 2 repeats 0 (near, 1.00): same words, other punctuation"
+    # Removals as they are decided, the summary at the end.
+    assert result.stderr.splitlines() == [
+        "dedup:   paragraph 2 repeats 0 (near, 1.00): same words, other punctuation",
+        "dedup: <stdin>: removed 1 of 3 paragraphs (1 near)",
     ]
 
 
@@ -84,10 +86,11 @@ def test_explain_says_why_a_close_paragraph_stayed(runner: CliRunner, tmp_path: 
         cli, ["clean", "--explain", "--report", str(report), "-"], input=text.encode()
     )
     assert result.stdout == text
-    assert result.stderr.splitlines()[1] == (
+    assert result.stderr.splitlines() == [
         "dedup:   paragraph 1 kept, close to 0 (0.71): "
-        "says 'jonas' where the kept paragraph says 'maria'"
-    )
+        "says 'jonas' where the kept paragraph says 'maria'",
+        "dedup: <stdin>: removed 0 of 2 paragraphs",
+    ]
     (document,) = json.loads(report.read_text())["documents"]
     assert document["kept_close"] == [
         {
