@@ -7,6 +7,8 @@ its output into words, or into single characters for scripts written without spa
 from __future__ import annotations
 
 import html
+import itertools
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -18,11 +20,16 @@ _TOKEN = regex.compile(rf"[{_UNSPACED}]\p{{M}}*|[^\W{_UNSPACED}]+|\p{{Sc}}")
 # Joins normalized texts so that one regex call tokenizes a whole batch (a NUL never is
 # part of a token, and normalized text keeps no NUL next to a space).
 SEPARATOR = "\x00"
-_TOKEN_ORSEPARATOR = regex.compile(rf"{_TOKEN.pattern}|{SEPARATOR}")
+_TOKEN_OR_SEPARATOR = regex.compile(rf"{_TOKEN.pattern}|{SEPARATOR}")
+# The same for ASCII text, where \w is [A-Za-z0-9_] and the only currency sign is $.
+_ASCII_TOKEN_OR_SEPARATOR = re.compile(rf"[A-Za-z0-9_]+|\$|{SEPARATOR}")
 _UNSPACED_CHAR = regex.compile(rf"[{_UNSPACED}]")
 # Format characters: zero-width spaces and joiners, soft hyphens, bidi marks, the BOM.
 _INVISIBLE = regex.compile(r"\p{Cf}+")
-_SPACES = regex.compile(r"\s+")
+# Whitespace as the regex module's \s has it (Unicode White_Space), spelled out for the
+# stdlib engine, which is faster here; a lone space is left alone, any other run matches.
+_WHITE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_SPACES = re.compile(f"[{_WHITE.replace(' ', '')}][{_WHITE}]*| [{_WHITE}]+")
 _ENTITY = regex.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?")
 
 _TYPOGRAPHY = str.maketrans(
@@ -33,6 +40,13 @@ _TYPOGRAPHY = str.maketrans(
         "\u2026": "...",
     }
 )
+
+
+_TYPOGRAPHIC = regex.compile("[" + regex.escape("".join(map(chr, _TYPOGRAPHY))) + "]")
+
+
+def _fold(match: regex.Match[str]) -> str:
+    return _TYPOGRAPHY[ord(match.group())]
 
 
 def normalize(
@@ -63,7 +77,7 @@ def normalize(
     if unicode:
         text = unicodedata.normalize("NFKC", text)
     if typography:
-        text = text.translate(_TYPOGRAPHY)
+        text = _TYPOGRAPHIC.sub(_fold, text)
     if casefold:
         text = text.casefold()
     if whitespace:
@@ -83,8 +97,8 @@ def normalize_batch(texts: Sequence[str]) -> list[str]:
     """
     if not texts or any(SEPARATOR in text for text in texts):
         return [normalize(text) for text in texts]
-    joined = normalize(SEPARATOR.join(texts), whitespace=False)
-    return [_SPACES.sub(" ", part).strip() for part in joined.split(SEPARATOR)]
+    joined = _SPACES.sub(" ", normalize(SEPARATOR.join(texts), whitespace=False))
+    return [part.strip() for part in joined.split(SEPARATOR)]
 
 
 def tokenize(normalized: str) -> list[str]:
@@ -107,7 +121,14 @@ def tokenize_batch(normalized: Sequence[str]) -> list[str]:
     ['a', 'b', '\\x00', '\\x00', 'c']
     """
     if not any(SEPARATOR in text for text in normalized):
-        return _TOKEN_ORSEPARATOR.findall(SEPARATOR.join(normalized))
+        # Runs of ASCII texts go to the stdlib's faster engine, with the same tokens.
+        joined: list[str] = []
+        for position, (ascii_run, run) in enumerate(itertools.groupby(normalized, str.isascii)):
+            if position:
+                joined.append(SEPARATOR)
+            pattern = _ASCII_TOKEN_OR_SEPARATOR if ascii_run else _TOKEN_OR_SEPARATOR
+            joined += pattern.findall(SEPARATOR.join(run))
+        return joined
     flat: list[str] = []
     for position, text in enumerate(normalized):
         if position:

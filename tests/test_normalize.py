@@ -38,3 +38,15 @@ def test_each_step_and_its_toggle(step: str, text: str, on: str, off: str) -> No
 )
 def test_tokens(text: str, tokens: list[str]) -> None:
     assert tokenize(normalize(text)) == tokens
+
+
+def test_whitespace_is_unicode_white_space() -> None:
+    import regex
+
+    from dedup.normalize import _SPACES
+
+    for code in range(0x110000):
+        char = chr(code)
+        if 0xD800 <= code < 0xE000:
+            continue
+        assert bool(_SPACES.fullmatch(char + " ")) == bool(regex.match(r"\s", char)), hex(code)
