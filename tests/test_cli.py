@@ -268,3 +268,29 @@ def test_python_dash_m_dedup() -> None:
         check=True,
     )
     assert done.stdout == SEED_EXPECTED.read_bytes()
+
+
+def test_jobs_do_not_change_the_output(tmp_path: Path) -> None:
+    # Enough paragraphs for several batches, so that worker processes do the fingerprints.
+    import random
+
+    rng = random.Random(5)
+    words = SEED.read_text(encoding="utf-8").split()
+    lines = [" ".join(rng.choices(words, k=rng.randint(3, 25))) for _ in range(3000)]
+    lines += [rng.choice(lines) for _ in range(3000)]  # exact copies
+    lines += [" ".join(rng.choice(lines).split()[1:]) for _ in range(3000)]  # a word less
+    rng.shuffle(lines)
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outputs = []
+    for jobs in ("1", "2"):
+        report = tmp_path / f"report-{jobs}.json"
+        done = subprocess.run(
+            [sys.executable, "-m", "dedup", "clean", "-q", "-j", jobs, "--report", str(report)]
+            + [str(corpus)],
+            capture_output=True,
+            check=True,
+        )
+        outputs.append((done.stdout, json.loads(report.read_text(encoding="utf-8"))))
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0][1]["documents"][0]["removed"]) > 3000
