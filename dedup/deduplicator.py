@@ -303,7 +303,7 @@ class Decision:
         )
 
     def removal(
-        self, text: str, paragraph: Paragraph, before: str, after: str, cut_start: int
+        self, text: str, paragraph: Paragraph, before: str, after: str, cut_start: int, line: int
     ) -> Removal:
         """The report entry: ``text`` went from ``cut_start`` with ``before`` and ``after``
         it (see :mod:`dedup.stream`)."""
@@ -324,6 +324,7 @@ class Decision:
             cut_end=cut_start + len(before) + len(text) + len(after),
             before=before,
             after=after,
+            line=line,
         )
 
 

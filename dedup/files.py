@@ -118,14 +118,16 @@ def read_chunks(
     encoding: str = "utf-8",
     size: int = 1 << 20,
     stream: BinaryIO | None = None,
+    name: str | None = None,
 ) -> Iterator[tuple[str, int]]:
-    """Read a file (or ``stream``, standard input, when ``path`` is None) as text, a piece
-    of about ``size`` bytes at a time: ``(text, bytes read so far)``. The same checks and
-    errors as :func:`decode`, raised when the bad bytes are reached (before any of a
-    binary file's text is given out: its first bytes are looked at first)."""
-    source = "<stdin>" if path is None else os.fspath(path)
+    """Read a file (or ``stream``: standard input, a decompressing reader) as text, a
+    piece of about ``size`` bytes at a time: ``(text, bytes read so far)``. The same checks
+    and errors as :func:`decode`, naming ``name`` (default: the path), raised when the bad
+    bytes are reached (a binary file's first bytes are looked at before any text is given
+    out)."""
+    source = name or ("<stdin>" if path is None else os.fspath(path))
     _check_encoding(source, encoding)
-    handle = stream if stream is not None else _open(source)
+    handle = stream if stream is not None else _open(os.fspath(path or source))
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     offset = lines = 0
     first = True
@@ -151,6 +153,24 @@ def read_chunks(
     finally:
         if stream is None:
             handle.close()
+
+
+def looks_binary(path: str | os.PathLike[str]) -> bool:
+    """True when the file's first bytes show it is not text (a NUL byte, an image, ...),
+    and it is not gzip (read transparently). Unreadable files are not binary: reading
+    them says what is wrong."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_SNIFF)
+    except OSError:
+        return False
+    if head.startswith(b"\x1f\x8b"):
+        return False
+    try:
+        _sniff(head, os.fspath(path), "utf-8")
+    except InputError:
+        return True
+    return False
 
 
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:

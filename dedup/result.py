@@ -42,10 +42,13 @@ class Removal:
     cut_end: int
     before: str
     after: str
+    #: The line the paragraph starts on, counting from 1 (line breaks are LF, CRLF or CR).
+    line: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "index": self.index,
+            "line": self.line,
             "duplicate_of": self.duplicate_of,
             "kind": self.kind,
             "similarity": round(self.similarity, 4),

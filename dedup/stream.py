@@ -48,11 +48,19 @@ class _Unit:
     paragraph: Paragraph
     lines: str
     gap: str
+    line: int
 
     @property
     def text(self) -> str:
         p = self.paragraph
         return self.lines[p.start - p.line_start : p.end - p.line_start]
+
+
+def _breaks(text: str, start: int, end: int) -> int:
+    """Line breaks in ``text[start:end]`` (a CRLF is one; a piece never ends inside one)."""
+    return (
+        text.count("\n", start, end) + text.count("\r", start, end) - text.count("\r\n", start, end)
+    )
 
 
 def _safe_end(text: str) -> int:
@@ -104,6 +112,7 @@ class Cleaner:
         self._kept_any = False
         self._started = False  # g0 is written
         self.paragraphs = 0
+        self._breaks = 0  # line breaks before the buffer
         self.removed: Counter[str] = Counter()
         #: Every paragraph, when asked to ``record`` them (for a :class:`CleanResult`).
         self.recorded: list[Paragraph] | None = [] if record else None
@@ -162,6 +171,7 @@ class Cleaner:
                 end = last.line_start
         position = 0
         for p in paragraphs:
+            self._breaks += _breaks(text, position, p.line_start)
             gap = self._gap + text[position : p.line_start]
             self._gap = ""
             position = p.line_end
@@ -176,7 +186,11 @@ class Cleaner:
             self.paragraphs += 1
             if self.recorded is not None:
                 self.recorded.append(paragraph)
-            self._units.append(_Unit(paragraph, text[p.line_start : p.line_end], gap))
+            self._units.append(
+                _Unit(paragraph, text[p.line_start : p.line_end], gap, self._breaks + 1)
+            )
+            self._breaks += _breaks(text, p.line_start, p.line_end)
+        self._breaks += _breaks(text, position, end)
         self._gap += text[position:end]
         self._buffer = [text[end:]]
         self._offset += end
@@ -235,6 +249,6 @@ class Cleaner:
             else:
                 before, after = unit.gap + indent, trail
                 cut_start = p.line_start - len(unit.gap)
-            events.append(decision.removal(unit.text, p, before, after, cut_start))
+            events.append(decision.removal(unit.text, p, before, after, cut_start, unit.line))
             self.removed[decision.verdict.kind or ""] += 1
         return events

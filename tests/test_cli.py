@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from dedup.cli import cli
 from tests.conftest import SEED, SEED_EXPECTED
 
+DEDUP = [sys.executable, "-m", "dedup"]
 ARTICLE = (
     "A quote worth printing twice, the editor said on Monday morning.\n"
     "The body of the story.\n"
@@ -286,8 +287,7 @@ def test_jobs_do_not_change_the_output(tmp_path: Path) -> None:
     for jobs in ("1", "2"):
         report = tmp_path / f"report-{jobs}.json"
         done = subprocess.run(
-            [sys.executable, "-m", "dedup", "clean", "-q", "-j", jobs, "--report", str(report)]
-            + [str(corpus)],
+            [*DEDUP, "clean", "-q", "-j", jobs, "--report", str(report), str(corpus)],
             capture_output=True,
             check=True,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -154,3 +156,7 @@ def test_removed_paragraphs_go_with_their_lines_as_the_rule_says(
     spans = cut(text, result.paragraphs, [r.index for r in result.removed])
     assert result.text == apply_cuts(text, spans)
     assert [(r.cut_start, r.cut_end) for r in result.removed] == spans
+    breaks = re.compile(r"\r\n|\n|\r")
+    assert [r.line for r in result.removed] == [
+        1 + len(breaks.findall(text, 0, r.start)) for r in result.removed
+    ]

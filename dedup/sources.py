@@ -1,0 +1,188 @@
+"""Documents in: files, folders, standard input, gzip files and JSON Lines records.
+
+:func:`documents` turns what a user names on the command line into documents, in a
+deterministic order: the paths as given, a folder's files sorted by their path within it,
+and a JSONL file's records in line order. Hidden files and folders (a name starting with
+".") and binary files met inside a folder are skipped, each with a note; a file named
+explicitly that cannot be read is an :class:`~dedup.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import gzip
+import io
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from dedup.errors import InputError
+from dedup.files import looks_binary, read_chunks
+
+STDIN = "-"
+_GZIP = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file to read (or standard input): ``name`` as reports show it, ``path`` to open
+    (None for standard input) and ``relative``, its path within the folder it was found in
+    (where ``--output-dir`` puts its output)."""
+
+    name: str
+    path: Path | None
+    relative: Path
+
+
+@dataclass
+class Document:
+    """One document: its ``name`` (unique in a run), where it came from, and its text,
+    as pieces (``chunks``, with the bytes read so far) or, for a JSONL record, whole along
+    with the ``record`` it was in and the record's ``line``."""
+
+    name: str
+    source: Source
+    chunks: Iterator[tuple[str, int]]
+    record: dict[str, Any] | None = None
+    line: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def find(
+    paths: Sequence[str],
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    note: Callable[[str], None] = lambda message: None,
+) -> Iterator[Source]:
+    """The files named by ``paths``: files as given, folders walked recursively in sorted
+    order. Within a folder, a file is taken when its path (relative to the folder) or its
+    name matches one of ``include`` (if any) and none of ``exclude``."""
+    for given in paths:
+        if given == STDIN:
+            yield Source("<stdin>", None, Path("stdin"))
+            continue
+        path = Path(given)
+        if not path.is_dir():
+            if not path.exists():
+                raise InputError(given, "no such file or folder")
+            yield Source(given, path, Path(path.name))
+            continue
+        for file in _walk(path, note):
+            relative = file.relative_to(path)
+            if include and not _matches(relative, include):
+                continue
+            if _matches(relative, exclude):
+                continue
+            if looks_binary(file):
+                note(f"{file}: skipped, binary")
+                continue
+            yield Source(str(file), file, relative)
+
+
+def _walk(folder: Path, note: Callable[[str], None]) -> Iterator[Path]:
+    try:
+        entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError as error:
+        raise InputError(str(folder), error.strerror or str(error)) from None
+    for entry in entries:
+        if entry.name.startswith("."):
+            note(f"{entry}: skipped, hidden")
+        elif entry.is_dir():
+            yield from _walk(entry, note)
+        elif entry.is_file():
+            yield entry
+
+
+def _matches(relative: Path, patterns: Sequence[str]) -> bool:
+    text = relative.as_posix()
+    return any(
+        fnmatch.fnmatchcase(text, p) or fnmatch.fnmatchcase(relative.name, p) for p in patterns
+    )
+
+
+def _open(source: Source, stdin: BinaryIO | None) -> tuple[BinaryIO | None, bool]:
+    """The stream to read (None: read_chunks opens the path itself) and whether gzip."""
+    if source.path is None:
+        raw = stdin if stdin is not None else io.BytesIO()
+        head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+        if head == _GZIP:
+            return gzip.GzipFile(fileobj=raw), True  # type: ignore[return-value]
+        return raw, False
+    try:
+        with source.path.open("rb") as handle:
+            head = handle.read(2)
+    except OSError:
+        return None, False  # read_chunks names the problem
+    if head == _GZIP:
+        return gzip.open(source.path, "rb"), True  # type: ignore[return-value]
+    return None, False
+
+
+def chunks(
+    source: Source, encoding: str, stdin: BinaryIO | None = None
+) -> Iterator[tuple[str, int]]:
+    """The text of ``source`` a piece at a time (gzip files decompressed on the way)."""
+    stream, zipped = _open(source, stdin)
+    try:
+        yield from read_chunks(source.path, encoding, stream=stream, name=source.name)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise InputError(source.name, f"cannot read the gzip data: {error}") from None
+    finally:
+        if zipped and stream is not None:
+            stream.close()
+
+
+def documents(
+    sources: Iterator[Source],
+    encoding: str = "utf-8",
+    jsonl: bool = False,
+    text_field: str = "text",
+    id_field: str | None = "id",
+    stdin: BinaryIO | None = None,
+) -> Iterator[Document]:
+    """The documents of ``sources``: one a file, or one a JSONL record."""
+    for source in sources:
+        pieces = chunks(source, encoding, stdin)
+        if not jsonl:
+            yield Document(source.name, source, pieces)
+            continue
+        for number, line in enumerate(_lines(pieces), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise InputError(f"{source.name}:{number}", f"not JSON: {error.msg}") from None
+            if not isinstance(record, dict):
+                raise InputError(f"{source.name}:{number}", "not a JSON object")
+            text = record.get(text_field)
+            if not isinstance(text, str):
+                problem = "has no" if text_field not in record else "has a non-string"
+                raise InputError(
+                    f"{source.name}:{number}", f"{problem} {text_field!r} field (--text-field)"
+                )
+            key = record.get(id_field) if id_field else None
+            name = f"{source.name}:{number}" if key is None else str(key)
+            yield Document(name, source, iter([(text, 0)]), record=record, line=number)
+
+
+def _lines(pieces: Iterator[tuple[str, int]]) -> Iterator[str]:
+    """Lines of a text given in pieces (JSON Lines: one record a line)."""
+    rest = ""
+    for text, _ in pieces:
+        rest += text
+        *lines, rest = rest.split("\n")
+        yield from lines
+    if rest:
+        yield rest
+
+
+def is_stdin(name: str) -> bool:
+    return name == STDIN
+
+
+def exists(path: str) -> bool:
+    return path == STDIN or os.path.exists(path)
