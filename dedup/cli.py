@@ -6,22 +6,33 @@ Exit codes: 0 success; 1 a check failed; 2 a usage error or an input that cannot
 from __future__ import annotations
 
 import contextlib
+import gzip
+import json
 import logging
 import os
+import shutil
 import sys
 import time
 from collections import Counter
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO, NoReturn
 
 import click
+from click.core import ParameterSource
 
+from dedup import settings
+from dedup.check import CheckReport, read_baseline, write_baseline
 from dedup.config import SPLIT_MODES, Config
-from dedup.deduplicator import Deduplicator
-from dedup.errors import DedupError
-from dedup.files import atomic_writer, read_chunks, same_file
+from dedup.corpus import SCOPES, Outcome, clean_documents
+from dedup.errors import DedupError, InputError
+from dedup.files import atomic_writer, same_file, write_atomic
 from dedup.result import CloseCall, Removal, ReportWriter, unified_diff
+from dedup.sources import Document, Source, documents, find
 
+EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
+COMMANDS = ("clean", "check")
 
 
 class Failure(click.ClickException):
@@ -136,6 +147,27 @@ def _fail(message: str) -> NoReturn:
     raise Failure(message)
 
 
+class _Command(click.Command):
+    """A command whose option defaults come from the nearest ``dedup.toml`` or
+    ``pyproject.toml`` ``[tool.dedup]`` (see :mod:`dedup.settings`)."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> click.Context:
+        found = settings.find(Path.cwd())
+        if found is not None:
+            path, table = found
+            try:
+                extra["default_map"] = settings.defaults(
+                    table, path, self.name or "", _option_names(self), COMMANDS
+                )
+            except DedupError as error:
+                raise Failure(str(error)) from None
+        context = super().make_context(info_name, args, parent, **extra)
+        context.meta["settings_file"] = found[0] if found else None
+        return context
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dedup")
 def cli() -> None:
@@ -145,158 +177,537 @@ def cli() -> None:
     """
 
 
-@cli.command()
-@click.argument("path", default="-", metavar="[PATH|-]")
+def _common(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The options ``clean`` and ``check`` share: what to read, and how to compare."""
+    options = [
+        click.argument("paths", nargs=-1, metavar="[PATH|-]..."),
+        click.option(
+            "--include", multiple=True, metavar="GLOB", help="In folders, only files matching."
+        ),
+        click.option("--exclude", multiple=True, metavar="GLOB", help="In folders, skip these."),
+        click.option("--jsonl", is_flag=True, help="Inputs are JSON Lines, a document a line."),
+        click.option("--text-field", default="text", show_default=True, help="JSONL text field."),
+        click.option("--id-field", default="id", show_default=True, help="JSONL id field."),
+        click.option("--strict", "preset", flag_value="strict", help="Fewer removals: 0.9."),
+        click.option("--lenient", "preset", flag_value="lenient", help="More removals: 0.6."),
+        click.option(
+            "--split",
+            type=click.Choice(SPLIT_MODES),
+            help="Paragraphs are blank-line blocks, lines, or whichever the text uses (auto).",
+        ),
+        click.option(
+            "--threshold",
+            type=click.FloatRange(0, 1, min_open=True),
+            help="Jaccard for near copies [0.8].",
+        ),
+        click.option(
+            "--containment",
+            type=click.FloatRange(0, 1, min_open=True),
+            help="Share contained for cut-off copies [0.8].",
+        ),
+        click.option("--shingle-size", type=click.IntRange(1), help="Tokens per shingle [3]."),
+        click.option(
+            "--min-tokens",
+            type=click.IntRange(1),
+            help="Shorter paragraphs are not compared by shingles [8].",
+        ),
+        click.option("--num-perm", type=click.IntRange(2), help="MinHash permutations [128]."),
+        click.option("--seed", type=click.IntRange(0), help="MinHash seed [1]."),
+        click.option(
+            "--encoding", default="utf-8", show_default=True, help="Encoding of inputs and outputs."
+        ),
+        click.option(
+            "-j",
+            "--jobs",
+            type=click.IntRange(1),
+            help="Processes that fingerprint paragraphs (default: all cores); same output.",
+        ),
+        click.option("-v", "--verbose", count=True, help="Say what was removed and why."),
+        click.option("-q", "--quiet", is_flag=True, help="Print no summary or notes."),
+        click.option(
+            "--show-settings",
+            is_flag=True,
+            help="Print the settings in force, and where each comes from; then stop.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+_CONFIG_FIELDS = (
+    "split",
+    "threshold",
+    "containment",
+    "shingle_size",
+    "min_tokens",
+    "num_perm",
+    "seed",
+)
+
+
+def _show_settings(context: click.Context) -> None:
+    """Each option's value and where it comes from: command line, file, or default."""
+    file = context.meta.get("settings_file")
+    lines = []
+    shown: set[str] = set()
+    for param in context.command.params:
+        if not isinstance(param, click.Option) or param.name in {"show_settings", "help", *shown}:
+            continue
+        name = param.name or ""
+        shown.add(name)
+        source = context.get_parameter_source(name)
+        where = (
+            "command line"
+            if source is ParameterSource.COMMANDLINE
+            else str(file)
+            if source is ParameterSource.DEFAULT_MAP
+            else "default"
+        )
+        key = "preset" if name == "preset" else _long_name(param)
+        lines.append(f"{key.replace('_', '-')} = {context.params.get(name)!r}  ({where})")
+    click.echo("\n".join(lines))
+
+
+def _prepare(
+    context: click.Context, paths: tuple[str, ...], options: dict[str, Any]
+) -> tuple[Config, list[str]]:
+    if options.pop("show_settings"):
+        _show_settings(context)
+        context.exit(0)
+    _setup_logging(options["verbose"], options["quiet"])
+    config = Config.preset(
+        options.pop("preset") or "default", **{k: options.pop(k) for k in _CONFIG_FIELDS}
+    )
+    return config, list(paths) or ["-"]
+
+
+def _sources(paths: list[str], options: dict[str, Any]) -> Iterator[Source]:
+    def note(message: str) -> None:
+        if not options["quiet"]:
+            click.echo(f"dedup: {message}", err=True)
+
+    return find(paths, options["include"], options["exclude"], note)
+
+
+def _documents(sources: Iterable[Source], options: dict[str, Any]) -> Iterator[Document]:
+    return documents(
+        iter(sources),
+        options["encoding"],
+        jsonl=options["jsonl"],
+        text_field=options["text_field"],
+        id_field=options["id_field"] or None,
+        stdin=sys.stdin.buffer,
+    )
+
+
+@cli.command(cls=_Command)
+@_common
 @click.option(
     "-o",
     "--output",
-    default="-",
     metavar="FILE",
-    help="Write the cleaned text here (default: standard output).",
+    help="Write the cleaned text here (one input; default: stdout).",
+)
+@click.option(
+    "--output-dir", metavar="DIR", help="Write each cleaned file here, mirroring the inputs' tree."
+)
+@click.option("--in-place", is_flag=True, help="Rewrite each file, atomically.")
+@click.option(
+    "--backup", metavar="SUFFIX", help="With --in-place, keep the original as FILE+SUFFIX."
+)
+@click.option(
+    "--scope",
+    type=click.Choice(SCOPES),
+    default="document",
+    show_default=True,
+    help="Repeats within each document, or also across documents (first seen wins).",
 )
 @click.option(
     "--diff", "show_diff", is_flag=True, help="Print what was removed as a unified diff on stderr."
 )
 @click.option("--report", metavar="FILE", help="Write a JSON report of every removal to FILE.")
 @click.option(
-    "--strict",
-    "preset",
-    flag_value="strict",
-    help="Fewer removals: threshold and containment 0.9.",
-)
-@click.option(
-    "--lenient",
-    "preset",
-    flag_value="lenient",
-    help="More removals: threshold and containment 0.6.",
-)
-@click.option(
-    "--split",
-    type=click.Choice(SPLIT_MODES),
-    help="Paragraphs are blank-line blocks, lines, or whichever the text uses (auto, default).",
-)
-@click.option(
-    "--threshold", type=click.FloatRange(0, 1, min_open=True), help="Jaccard for near copies [0.8]."
-)
-@click.option(
-    "--containment",
-    type=click.FloatRange(0, 1, min_open=True),
-    help="Share contained for cut-off copies [0.8].",
-)
-@click.option("--shingle-size", type=click.IntRange(1), help="Tokens per shingle [3].")
-@click.option(
-    "--min-tokens",
-    type=click.IntRange(1),
-    help="Shorter paragraphs are not compared by shingles [8].",
-)
-@click.option("--num-perm", type=click.IntRange(2), help="MinHash permutations [128].")
-@click.option("--seed", type=click.IntRange(0), help="MinHash seed [1].")
-@click.option(
-    "--encoding", default="utf-8", show_default=True, help="Encoding of the input and output."
-)
-@click.option(
     "--explain",
     is_flag=True,
     help="Also say why paragraphs close to an earlier one were kept (stderr and report).",
 )
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(1),
-    help="Processes that fingerprint paragraphs (default: all cores). Same output for any N.",
-)
-@click.option("-v", "--verbose", count=True, help="Say what was removed and why.")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but the cleaned text.")
-def clean(
-    path: str,
-    output: str,
-    show_diff: bool,
-    report: str | None,
-    explain: bool,
-    preset: str | None,
-    encoding: str,
-    verbose: int,
-    quiet: bool,
-    jobs: int | None,
-    **options: Any,
-) -> None:
-    """Remove repeated paragraphs from PATH (or standard input) and print the rest.
+@click.pass_context
+def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> None:
+    """Remove repeated paragraphs from the PATHs (files, folders, - for stdin) and write
+    the rest.
 
     The first copy of a paragraph stays; later copies (exact, near, or cut-off) go.
     Kept paragraphs come out byte for byte as they went in.
     """
-    _setup_logging(verbose, quiet)
-    config = Config.preset(preset or "default", **options)
-    if output != "-" and path != "-" and same_file(path, output):
+    config, inputs = _prepare(context, paths, options)
+    output, output_dir, in_place = options["output"], options["output_dir"], options["in_place"]
+    if sum(map(bool, (output, output_dir, in_place))) > 1:
+        _fail("choose one of -o/--output, --output-dir and --in-place")
+    if options["backup"] and not in_place:
+        _fail("--backup goes with --in-place")
+    if in_place and "-" in inputs:
+        _fail("--in-place cannot rewrite standard input")
+    many = not (output_dir or in_place or options["jsonl"])
+    for path in inputs:
+        if many and os.path.isdir(path):
+            _fail(f"{path}: is a folder: write its files with --output-dir DIR or --in-place")
+    sources = list(_sources(inputs, options))
+    if many and len(sources) > 1:
+        _fail("several inputs: write them with --output-dir DIR or --in-place (or use --jsonl)")
+    if output and any(s.path is not None and same_file(s.path, output) for s in sources):
         _fail(f"{output}: refusing to overwrite the input with the output")
-    name = "<stdin>" if path == "-" else path
-    total = None if path == "-" else _size(path)
-    original: list[str] = []  # kept only to show the diff
-    cleaned: list[str] = []
-    close_calls: list[CloseCall] = []
-    report_writer: ReportWriter | None = None
+    verbose, quiet, explain, jsonl = (
+        options["verbose"],
+        options["quiet"],
+        options["explain"],
+        options["jsonl"],
+    )
+    encoding = options["encoding"]
+    close_calls: list[tuple[str, CloseCall]] = []
+    diffs: dict[str, tuple[list[str], list[str]]] = {}
 
-    def handle(events: list[Removal | CloseCall]) -> None:
-        if report_writer is not None:
-            report_writer.add(events)
-        for event in events:
-            if isinstance(event, CloseCall):
-                if explain:
-                    close_calls.append(event)
-            elif verbose and not quiet:
-                click.echo(
-                    f"dedup:   paragraph {event.index} repeats {event.duplicate_of} "
-                    f"({event.kind}, {event.similarity:.2f}): {event.reason}",
-                    err=True,
-                )
-
-    progress = _Progress(total, quiet)
     with contextlib.ExitStack() as stack:
-        dedup = stack.enter_context(Deduplicator(config, jobs=jobs or os.cpu_count() or 1))
-        sink = sys.stdout.buffer if output == "-" else stack.enter_context(atomic_writer(output))
         report_writer = (
-            ReportWriter(stack.enter_context(atomic_writer(report)), config, explain)
-            if report
+            ReportWriter(stack.enter_context(atomic_writer(options["report"])), config, explain)
+            if options["report"]
             else None
         )
+        sinks = _Sinks(stack, output, output_dir, in_place, options["backup"])
+        pieces: list[str] = []
 
-        def write(text: str) -> None:
-            sink.write(text.encode(encoding))
-            if show_diff:
-                cleaned.append(text)
+        def writer(document: Document) -> Callable[[str], None]:
+            sink = sinks.open(document.source)
+            if report_writer is not None:
+                report_writer.start(document.name)
+            if jsonl:
+                pieces.clear()
+                return pieces.append
+            if options["show_diff"]:
+                _, cleaned = diffs.setdefault(document.name, ([], []))
 
-        cleaner = dedup.cleaner(name, write)
-        if report_writer is not None:
-            report_writer.start(name)
-        stdin = sys.stdin.buffer if path == "-" else None
-        for text, done in read_chunks(None if path == "-" else path, encoding, stream=stdin):
-            if show_diff:
-                original.append(text)
-            handle(cleaner.feed(text))
-            progress.update(done, 0, cleaner.paragraphs)
-        handle(cleaner.close())
+                def write(text: str) -> None:
+                    cleaned.append(text)
+                    sink.write(text.encode(encoding))
+
+                return write
+
+            def write_text(text: str) -> None:
+                sink.write(text.encode(encoding))
+
+            return write_text
+
+        def events(document: Document, found: list[Removal | CloseCall]) -> None:
+            if report_writer is not None:
+                report_writer.add(found)
+            for event in found:
+                if isinstance(event, CloseCall):
+                    if explain:
+                        close_calls.append((document.name, event))
+                elif verbose and not quiet:
+                    click.echo(
+                        f"dedup:   {document.name}: paragraph {event.index} repeats "
+                        f"{_ref(event.duplicate_of_document, event.duplicate_of)} "
+                        f"({event.kind}, {event.similarity:.2f}): {event.reason}",
+                        err=True,
+                    )
+
+        progress = _Progress(_total(sources), quiet)
+        docs = _documents(sources, options)
+        total = Counter[str]()
+        paragraphs = 0
+        count = [0]  # documents done, for the progress bar
+        for outcome in clean_documents(
+            _tee(docs, diffs) if options["show_diff"] else docs,
+            config,
+            scope=options["scope"],
+            jobs=options["jobs"] or os.cpu_count() or 1,
+            writer=writer,
+            events=events,
+            progress=lambda done, seen: progress.update(done, count[0], seen),
+            keep_removals=jsonl,
+        ):
+            document = outcome.document
+            count[0] += 1
+            paragraphs += outcome.paragraphs
+            total.update(outcome.kinds)
+            if report_writer is not None:
+                report_writer.end(outcome.split, outcome.paragraphs)
+            if jsonl:
+                assert document.record is not None
+                record = dict(document.record)
+                record[options["text_field"]] = "".join(pieces)
+                record["dedup"] = {
+                    "removed": outcome.removed,
+                    "removals": [r.to_dict() for r in outcome.removals],
+                }
+                line = json.dumps(record, ensure_ascii=False) + "\n"
+                sinks.open(document.source).write(line.encode("utf-8"))
         progress.stop()
         if report_writer is not None:
-            assert cleaner.split is not None
-            report_writer.end(cleaner.split, cleaner.paragraphs)
             report_writer.close()
-    if output == "-":
-        sys.stdout.buffer.flush()
-    if show_diff:
+    sys.stdout.buffer.flush()
+    for name, (original, cleaned) in diffs.items():
         _print_diff(unified_diff("".join(original), "".join(cleaned), name))
     if not quiet:
-        if explain:
-            for call in close_calls:
-                click.echo(
-                    f"dedup:   paragraph {call.index} kept, close to {call.candidate} "
-                    f"({call.similarity:.2f}): {call.reason}",
-                    err=True,
-                )
-        click.echo(f"dedup: {_summary(name, cleaner.paragraphs, cleaner.removed)}", err=True)
+        for name, call in close_calls:
+            click.echo(
+                f"dedup:   {name}: paragraph {call.index} kept, close to "
+                f"{_ref(call.candidate_document, call.candidate)} "
+                f"({call.similarity:.2f}): {call.reason}",
+                err=True,
+            )
+        label = sources[0].name if count[0] == 1 else f"{count[0]} documents"
+        click.echo(f"dedup: {_summary(label, paragraphs, total)}", err=True)
 
 
-def _size(path: str) -> int | None:
+def _ref(document: str | None, index: int) -> str:
+    """A paragraph: its index, with its document's name when it is another document."""
+    return str(index) if document is None else f"{document}:{index}"
+
+
+def _tee(
+    docs: Iterator[Document], diffs: dict[str, tuple[list[str], list[str]]]
+) -> Iterator[Document]:
+    """Keep each document's original text for the diff."""
+    for document in docs:
+        original, _ = diffs.setdefault(document.name, ([], []))
+
+        def pieces(
+            chunks: Iterator[tuple[str, int]] = document.chunks, keep: list[str] = original
+        ) -> Iterator[tuple[str, int]]:
+            for text, done in chunks:
+                keep.append(text)
+                yield text, done
+
+        document.chunks = pieces()
+        yield document
+
+
+def _total(sources: list[Source]) -> int | None:
+    if len(sources) != 1 or sources[0].path is None:
+        return None
     try:
-        return os.path.getsize(path)
+        return os.path.getsize(sources[0].path)
     except OSError:
         return None
+
+
+class _Sinks:
+    """Where cleaned text goes: stdout, one ``-o`` file, a mirrored tree, or each file in
+    place. Files are written atomically: a target is replaced only once its output is
+    whole, and on any error the temporary file goes and the target stays as it was."""
+
+    def __init__(
+        self,
+        stack: contextlib.ExitStack,
+        output: str | None,
+        output_dir: str | None,
+        in_place: bool,
+        backup: str | None,
+    ) -> None:
+        self._output, self._dir, self._in_place, self._backup = output, output_dir, in_place, backup
+        self._current: Source | None = None
+        self._sink: BinaryIO = sys.stdout.buffer
+        self._writer: contextlib.AbstractContextManager[BinaryIO] | None = None
+        self._target: Path | None = None
+        self._zipped: gzip.GzipFile | None = None
+        stack.push(self._exit)
+
+    def open(self, source: Source) -> BinaryIO:
+        if source is self._current or (self._output and self._writer is not None):
+            return self._sink
+        self._finish(None)
+        self._current = source
+        if self._output:
+            target = Path(self._output)
+        elif self._in_place:
+            assert source.path is not None
+            target = source.path
+        elif self._dir:
+            target = Path(self._dir) / source.relative
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise InputError(str(target.parent), error.strerror or str(error)) from None
+        else:
+            self._sink = sys.stdout.buffer
+            return self._sink
+        self._target = target
+        self._writer = atomic_writer(target)
+        self._sink = self._writer.__enter__()
+        self._zipped = None
+        if source.gzipped and not self._output:  # a .gz file stays one
+            self._zipped = gzip.GzipFile(fileobj=self._sink, mode="wb", mtime=0)
+            self._sink = self._zipped  # type: ignore[assignment]
+        return self._sink
+
+    def _finish(self, exc_info: tuple[Any, Any, Any] | None) -> None:
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        if self._zipped is not None:
+            self._zipped.close()  # writes the gzip trailer to the temporary file
+            self._zipped = None
+        if exc_info is None and self._in_place and self._backup and self._target is not None:
+            _backup(self._target, self._backup)
+        writer.__exit__(*(exc_info or (None, None, None)))
+
+    def _exit(self, *exc_info: Any) -> bool:
+        self._finish(exc_info if exc_info[0] is not None else None)
+        return False
+
+
+def _backup(target: Path, suffix: str) -> None:
+    """Copy ``target`` to ``target + suffix`` (atomically) before it is replaced."""
+    with target.open("rb") as original, atomic_writer(f"{target}{suffix}") as copy:
+        shutil.copyfileobj(original, copy)
+
+
+@cli.command(cls=_Command)
+@_common
+@click.option(
+    "--scope",
+    type=click.Choice(SCOPES),
+    default="corpus",
+    show_default=True,
+    help="Repeats within each document, or also across documents (first seen wins).",
+)
+@click.option(
+    "--max-ratio",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Fail when more than this share of all paragraphs are repeats.",
+)
+@click.option(
+    "--max-doc-ratio",
+    type=click.FloatRange(0, 1),
+    help="Fail when a document has more than this share of repeats.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("text", "json", "github")),
+    default="text",
+    show_default=True,
+    help="A table, a JSON report (schema: dedup/schemas/check.schema.json), or GitHub annotations.",
+)
+@click.option("--baseline", metavar="FILE", help="Count only repeats not recorded in FILE.")
+@click.option("--write-baseline", metavar="FILE", help="Record today's repeats in FILE; pass.")
+@click.pass_context
+def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> None:
+    """Report repeated paragraphs in the PATHs; clean nothing, write nothing.
+
+    Exit codes: 0 the check passed, 1 it failed (too many repeats), 2 a usage error or an
+    unreadable input.
+    """
+    config, inputs = _prepare(context, paths, options)
+    baseline = read_baseline(options["baseline"]) if options["baseline"] else None
+    sources = list(_sources(inputs, options))
+    progress = _Progress(_total(sources), options["quiet"])
+    seen = [0]
+    outcomes = clean_documents(
+        _documents(sources, options),
+        config,
+        scope=options["scope"],
+        jobs=options["jobs"] or os.cpu_count() or 1,
+        writer=lambda document: lambda text: None,
+        progress=lambda done, paragraphs: progress.update(done, seen[0], paragraphs),
+        keep_removals=True,
+    )
+
+    def counted(items: Iterator[Outcome]) -> Iterator[Outcome]:
+        for item in items:
+            seen[0] += 1
+            yield item
+
+    result = CheckReport.build(
+        counted(outcomes), options["max_ratio"], options["max_doc_ratio"], baseline
+    )
+    progress.stop()
+    if options["write_baseline"]:
+        write_atomic(options["write_baseline"], write_baseline(result))
+        if not options["quiet"]:
+            known = sum(len(d.repeats) for d in result.documents)
+            click.echo(f"dedup: {options['write_baseline']}: {known} known repeats", err=True)
+        return
+    fmt = options["output_format"]
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    elif fmt == "github":
+        for document in result.documents:
+            for r in document.counted():
+                click.echo(
+                    f"::error file={r.file},line={r.line},title=dedup::"
+                    f"paragraph {r.index} of {r.document} repeats paragraph {r.of_index} of "
+                    f"{r.of_document} ({r.kind}, {r.similarity:.2f})"
+                )
+        for failure in result.failures():
+            click.echo(f"::error title=dedup check failed::{failure}")
+    else:
+        _print_check(result, options["verbose"])
+    if result.failures():
+        if fmt != "github" and not options["quiet"]:
+            for failure in result.failures():
+                click.echo(f"dedup: check failed: {failure}", err=True)
+        context.exit(EXIT_CHECK_FAILED)
+
+
+def _print_check(result: CheckReport, verbose: int) -> None:
+    """The text format: totals, the worst documents, the most repeated paragraphs."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 100)
+    counted = result.counted()
+    kinds = Counter(r.kind for r in counted)
+    detail = ", ".join(f"{kinds[k]} {k}" for k in ("exact", "near", "contained") if kinds[k])
+    known = sum(len(d.repeats) for d in result.documents) - len(counted)
+    console.print(
+        f"{len(result.documents)} documents, {result.paragraphs} paragraphs, "
+        f"{len(counted)} repeated ({result.ratio:.2%})"
+        + (f": {detail}" if detail else "")
+        + (f"; {known} known from the baseline" if known else "")
+    )
+    worst = result.worst(None if verbose else 10)
+    if worst:
+        table = Table("document", "paragraphs", "repeated", "exact", "near", "contained", "ratio")
+        for d in worst:
+            c = Counter(r.kind for r in d.counted())
+            table.add_row(
+                d.name,
+                str(d.paragraphs),
+                str(len(d.counted())),
+                str(c["exact"]),
+                str(c["near"]),
+                str(c["contained"]),
+                f"{d.ratio:.1%}",
+            )
+        console.print(table)
+    repeated = result.most_repeated()
+    if repeated:
+        table = Table("repeats", "paragraph", "kept in", "repeated in")
+        for document, index, text, reps in repeated:
+            where = ", ".join(f"{r.document}:{r.line}" for r in reps[:3])
+            more = f" and {len(reps) - 3} more" if len(reps) > 3 else ""
+            preview = text if len(text) <= 60 else text[:57] + "..."
+            table.add_row(str(len(reps)), preview, f"{document} #{index}", where + more)
+        console.print(table)
+
+
+def _option_names(command: click.Command) -> dict[str, str]:
+    """Long option names (``max_ratio``) to parameter names (``--format`` is
+    ``output_format``); the arguments and ``--show-settings`` are not settings."""
+    out = {"preset": "preset"}  # preset = "strict" (the flags --strict and --lenient)
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name not in {None, "show_settings", "preset"}:
+            out[_long_name(param)] = param.name or ""
+    return out
+
+
+def _long_name(param: click.Option) -> str:
+    return next(o[2:] for o in param.opts if o.startswith("--")).replace("-", "_")
+
+
+settings.register(name for command in (clean, check) for name in _option_names(command))

@@ -13,9 +13,8 @@ import fnmatch
 import gzip
 import io
 import json
-import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -36,6 +35,17 @@ class Source:
     path: Path | None
     relative: Path
 
+    @property
+    def gzipped(self) -> bool:
+        """A gzip file (read, and written by ``--output-dir`` and ``--in-place``, as such)."""
+        if self.path is None:
+            return False
+        try:
+            with self.path.open("rb") as handle:
+                return handle.read(2) == _GZIP
+        except OSError:
+            return False
+
 
 @dataclass
 class Document:
@@ -48,7 +58,6 @@ class Document:
     chunks: Iterator[tuple[str, int]]
     record: dict[str, Any] | None = None
     line: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def find(
@@ -67,7 +76,7 @@ def find(
         path = Path(given)
         if not path.is_dir():
             if not path.exists():
-                raise InputError(given, "no such file or folder")
+                raise InputError(given, "no such file")
             yield Source(given, path, Path(path.name))
             continue
         for file in _walk(path, note):
@@ -111,14 +120,9 @@ def _open(source: Source, stdin: BinaryIO | None) -> tuple[BinaryIO | None, bool
         if head == _GZIP:
             return gzip.GzipFile(fileobj=raw), True  # type: ignore[return-value]
         return raw, False
-    try:
-        with source.path.open("rb") as handle:
-            head = handle.read(2)
-    except OSError:
-        return None, False  # read_chunks names the problem
-    if head == _GZIP:
+    if source.gzipped:
         return gzip.open(source.path, "rb"), True  # type: ignore[return-value]
-    return None, False
+    return None, False  # read_chunks opens it (and names any problem)
 
 
 def chunks(
@@ -178,11 +182,3 @@ def _lines(pieces: Iterator[tuple[str, int]]) -> Iterator[str]:
         yield from lines
     if rest:
         yield rest
-
-
-def is_stdin(name: str) -> bool:
-    return name == STDIN
-
-
-def exists(path: str) -> bool:
-    return path == STDIN or os.path.exists(path)

@@ -70,7 +70,7 @@ def test_verbose_says_why(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["clean", "-v"], input=ARTICLE.encode())
     # Removals as they are decided, the summary at the end.
     assert result.stderr.splitlines() == [
-        "dedup:   paragraph 2 repeats 0 (near, 1.00): same words, other punctuation",
+        "dedup:   <stdin>: paragraph 2 repeats 0 (near, 1.00): same words, other punctuation",
         "dedup: <stdin>: removed 1 of 3 paragraphs (1 near)",
     ]
 
@@ -88,7 +88,7 @@ def test_explain_says_why_a_close_paragraph_stayed(runner: CliRunner, tmp_path: 
     )
     assert result.stdout == text
     assert result.stderr.splitlines() == [
-        "dedup:   paragraph 1 kept, close to 0 (0.71): "
+        "dedup:   <stdin>: paragraph 1 kept, close to 0 (0.71): "
         "says 'jonas' where the kept paragraph says 'maria'",
         "dedup: <stdin>: removed 0 of 2 paragraphs",
     ]
@@ -179,7 +179,7 @@ def test_encoding_option(runner: CliRunner, tmp_path: Path) -> None:
     ("make", "message"),
     [
         (lambda d: d / "missing.txt", "{path}: no such file"),
-        (lambda d: d, "{path}: is a directory, not a file"),
+        (lambda d: d, "{path}: is a folder: write its files with --output-dir DIR or --in-place"),
         (
             lambda d: _write(d / "logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
             "{path}: looks like a PNG image, not text",

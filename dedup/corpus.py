@@ -1,0 +1,94 @@
+"""Many documents in one run: each alone (scope ``document``) or all against one index
+(scope ``corpus``: a paragraph repeated from an earlier document is removed too, first seen
+wins in input order). :func:`clean_documents` is what ``dedup clean`` and ``dedup check``
+run; they differ only in where the cleaned text goes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from dedup.config import Config, SplitMode
+from dedup.deduplicator import Deduplicator
+from dedup.result import CloseCall, Removal
+from dedup.sources import Document
+from dedup.stream import Cleaner
+
+Scope = Literal["document", "corpus"]
+SCOPES: tuple[Scope, ...] = ("document", "corpus")
+
+
+@dataclass
+class Outcome:
+    """What cleaning one document did: its paragraphs, removals by kind, and (when kept)
+    the removals themselves."""
+
+    document: Document
+    split: SplitMode
+    paragraphs: int
+    kinds: Counter[str]
+    removals: list[Removal] = field(default_factory=list)
+
+    @property
+    def removed(self) -> int:
+        return sum(self.kinds.values())
+
+    @property
+    def ratio(self) -> float:
+        """Share of the paragraphs removed as repeats."""
+        return self.removed / self.paragraphs if self.paragraphs else 0.0
+
+
+def clean_documents(
+    documents: Iterable[Document],
+    config: Config,
+    *,
+    scope: Scope = "document",
+    jobs: int = 1,
+    writer: Callable[[Document], Callable[[str], None]],
+    events: Callable[[Document, list[Removal | CloseCall]], None] = lambda d, e: None,
+    progress: Callable[[int, int], None] = lambda done, paragraphs: None,
+    keep_removals: bool = False,
+) -> Iterator[Outcome]:
+    """Clean ``documents`` in order; ``writer(document)`` gives where its cleaned text goes,
+    ``events`` gets removals and close calls as they are decided, ``progress`` the bytes
+    read in the current file and the paragraphs seen in all. Yields one :class:`Outcome`
+    per document, after its text was written."""
+    with Deduplicator(config, jobs=jobs) as shared:
+        seen = 0
+        for document in documents:
+            if scope == "corpus":
+                cleaner = shared.cleaner(document.name, writer(document))
+                yield from _clean(document, cleaner, events, progress, keep_removals, seen)
+            else:
+                with Deduplicator(config, jobs=jobs) as alone:
+                    cleaner = alone.cleaner(document.name, writer(document))
+                    yield from _clean(document, cleaner, events, progress, keep_removals, seen)
+            seen += cleaner.paragraphs
+
+
+def _clean(
+    document: Document,
+    cleaner: Cleaner,
+    events: Callable[[Document, list[Removal | CloseCall]], None],
+    progress: Callable[[int, int], None],
+    keep_removals: bool,
+    seen: int,
+) -> Iterator[Outcome]:
+    kept: list[Removal] = []
+
+    def handle(found: list[Removal | CloseCall]) -> None:
+        if keep_removals:
+            kept.extend(e for e in found if isinstance(e, Removal))
+        if found:
+            events(document, found)
+
+    for text, done in document.chunks:
+        handle(cleaner.feed(text))
+        progress(done, seen + cleaner.paragraphs)
+    handle(cleaner.close())
+    assert cleaner.split is not None
+    yield Outcome(document, cleaner.split, cleaner.paragraphs, cleaner.removed, kept)
