@@ -1,0 +1,354 @@
+"""Many documents: folders, JSONL, scopes, outputs, `dedup check`, baselines, settings files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dedup.cli import cli
+from tests.conftest import SEED
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ROOT.parent / "shared" / "data" / "pages.jsonl.gz"
+SCHEMA = ROOT / "dedup" / "schemas" / "check.schema.json"
+NEWS = "Subscribe to our newsletter for the latest news and offers."
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A small corpus: a repeat within a.txt, and across files (one of them gzip)."""
+    monkeypatch.chdir(tmp_path)
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / ".git").mkdir()
+    (corpus / ".git" / "x.txt").write_text(f"{NEWS}\n{NEWS}\n")
+    (corpus / "a.txt").write_text(f"{NEWS}\nFirst story here.\n{NEWS}\n")
+    (corpus / "sub" / "b.txt").write_text(f"Second story text.\n{NEWS[:-1]}!\n")
+    (corpus / "sub" / "g.txt.gz").write_bytes(gzip.compress(f"{NEWS}\nGz story.\n".encode()))
+    (corpus / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    return corpus
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_folders_are_walked_in_order_skipping_hidden_and_binary_files(tree: Path) -> None:
+    code, out, err = run("clean", "corpus", "--output-dir", "out")
+    assert (code, out) == (0, "")
+    assert err.splitlines() == [
+        "dedup: corpus/.git: skipped, hidden",
+        "dedup: corpus/logo.png: skipped, binary",
+        "dedup: 3 documents: removed 1 of 7 paragraphs (1 exact)",
+    ]
+    files = sorted(p.relative_to("out").as_posix() for p in Path("out").rglob("*") if p.is_file())
+    assert files == ["a.txt", "sub/b.txt", "sub/g.txt.gz"]
+    assert Path("out/a.txt").read_text() == f"{NEWS}\nFirst story here.\n"
+    assert gzip.decompress(Path("out/sub/g.txt.gz").read_bytes()).decode() == f"{NEWS}\nGz story.\n"
+
+
+def test_corpus_scope_removes_repeats_of_earlier_documents(tree: Path) -> None:
+    code, _, err = run("clean", "-v", "--scope", "corpus", "corpus", "--output-dir", "out")
+    assert code == 0
+    assert err.splitlines()[2:] == [
+        "dedup:   corpus/a.txt: paragraph 2 repeats 0 (exact, 1.00): equal after normalization",
+        "dedup:   corpus/sub/b.txt: paragraph 1 repeats corpus/a.txt:0 (near, 1.00): "
+        "same words, other punctuation",
+        "dedup:   corpus/sub/g.txt.gz: paragraph 0 repeats corpus/a.txt:0 (exact, 1.00): "
+        "equal after normalization",
+        "dedup: 3 documents: removed 3 of 7 paragraphs (2 exact, 1 near)",
+    ]
+    assert Path("out/sub/b.txt").read_text() == "Second story text.\n"
+
+
+def test_include_and_exclude_globs(tree: Path) -> None:
+    options = ["--include", "*.txt", "--exclude", "sub/*", "--output-dir", "out"]
+    code, _, err = run("clean", "-q", "corpus", *options)
+    assert (code, err) == (0, "")
+    assert [p.name for p in Path("out").rglob("*")] == ["a.txt"]
+
+
+def test_in_place_with_backup(tree: Path) -> None:
+    original = (tree / "a.txt").read_bytes()
+    code, _, _ = run("clean", "-q", "--in-place", "--backup", ".orig", "corpus/a.txt")
+    assert code == 0
+    assert (tree / "a.txt").read_text() == f"{NEWS}\nFirst story here.\n"
+    assert (tree / "a.txt.orig").read_bytes() == original
+
+
+def test_in_place_keeps_the_original_when_the_run_fails_midway(tmp_path: Path) -> None:
+    # The first megabyte is cleaned and written to the temporary file, then a byte
+    # that is not UTF-8 stops the run: the file must stay as it was, with nothing beside it.
+    path = tmp_path / "big.txt"
+    line = f"{NEWS} Line {{}} of a long file.\n"
+    body = "".join(line.format(n % 1000) for n in range(40000)).encode()
+    path.write_bytes(body + b"caf\xe9\n")
+    before = path.read_bytes()
+    code, _, err = run("clean", "--in-place", str(path))
+    assert code == 2
+    assert err.startswith(f"Error: {path}: not valid UTF-8 (byte 0xe9 at offset {len(body) + 3}")
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.txt"]
+
+
+def test_in_place_keeps_the_original_when_anything_fails(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dedup.stream
+
+    before = (tree / "a.txt").read_bytes()
+
+    def boom(self: object) -> None:
+        raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(dedup.stream.Cleaner, "close", boom)
+    result = CliRunner().invoke(cli, ["clean", "--in-place", "corpus/a.txt"])
+    assert isinstance(result.exception, RuntimeError)
+    assert (tree / "a.txt").read_bytes() == before
+    assert sorted(p.name for p in tree.iterdir()) == [".git", "a.txt", "logo.png", "sub"]
+
+
+def test_jsonl_in_gives_jsonl_out_with_other_fields_untouched(tmp_path: Path) -> None:
+    records = [
+        {"id": "r1", "text": f"{NEWS}\nOne.", "url": "u1", "meta": {"n": 1}},
+        {"id": "r2", "text": f"Two.\n{NEWS}", "url": "u2"},
+    ]
+    path = tmp_path / "docs.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    code, out, err = run("clean", "--jsonl", "--scope", "corpus", str(path))
+    assert code == 0
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert first == {**records[0], "dedup": {"removed": 0, "removals": []}}
+    assert {k: second[k] for k in ("id", "text", "url")} == {
+        "id": "r2",
+        "text": "Two.",
+        "url": "u2",
+    }
+    (removal,) = second["dedup"]["removals"]
+    assert (removal["duplicate_of_document"], removal["duplicate_of"]) == ("r1", 0)
+    assert err == "dedup: 2 documents: removed 1 of 4 paragraphs (1 exact)\n"
+
+
+def test_a_bad_jsonl_line_names_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "docs.jsonl"
+    path.write_text('{"text": "fine"}\n{"body": "no text field"}\n')
+    code, _, err = run("clean", "--jsonl", str(path))
+    assert code == 2
+    assert err == f"Error: {path}:2: has no 'text' field (--text-field)\n"
+
+
+def test_several_plain_inputs_need_an_output_folder(tree: Path) -> None:
+    code, _, err = run("clean", "corpus/a.txt", "corpus/sub/b.txt")
+    assert code == 2
+    assert err == (
+        "Error: several inputs: write them with --output-dir DIR or --in-place (or use --jsonl)\n"
+    )
+
+
+# --- dedup check -----------------------------------------------------------------------
+
+
+def test_check_passes_on_a_clean_corpus_and_fails_on_repeats(tree: Path) -> None:
+    code, out, err = run("check", "-q", "corpus/sub/b.txt")
+    assert (code, out, err) == (0, "1 documents, 2 paragraphs, 0 repeated (0.00%)\n", "")
+    code, out, err = run("check", "-q", "corpus")
+    assert code == 1
+    assert out.splitlines()[0] == "3 documents, 7 paragraphs, 3 repeated (42.86%): 2 exact, 1 near"
+    assert err == ""
+
+
+def test_check_text_format(tree: Path) -> None:
+    code, out, err = run("check", "corpus", "--max-ratio", "0.5")
+    assert code == 0
+    assert out == (ROOT / "tests" / "data" / "check.txt").read_text()
+    assert err.splitlines() == [
+        "dedup: corpus/.git: skipped, hidden",
+        "dedup: corpus/logo.png: skipped, binary",
+    ]
+
+
+def test_check_github_format_points_at_each_repeat(tree: Path) -> None:
+    code, out, _ = run("check", "-q", "--format", "github", "corpus")
+    assert code == 1
+    assert out.splitlines() == [
+        "::error file=corpus/a.txt,line=3,title=dedup::paragraph 2 of corpus/a.txt repeats "
+        "paragraph 0 of corpus/a.txt (exact, 1.00)",
+        "::error file=corpus/sub/b.txt,line=2,title=dedup::paragraph 1 of corpus/sub/b.txt "
+        "repeats paragraph 0 of corpus/a.txt (near, 1.00)",
+        "::error file=corpus/sub/g.txt.gz,line=1,title=dedup::paragraph 0 of "
+        "corpus/sub/g.txt.gz repeats paragraph 0 of corpus/a.txt (exact, 1.00)",
+        "::error title=dedup check failed::3 of 7 paragraphs are repeats (42.86%), "
+        "above --max-ratio 0",
+    ]
+
+
+def test_check_json_format_and_max_doc_ratio(tree: Path) -> None:
+    import jsonschema
+
+    code, out, err = run(
+        "check", "-q", "--format", "json", "--max-ratio", "1", "--max-doc-ratio", "0.4", "corpus"
+    )
+    assert (code, err) == (1, "")
+    report = json.loads(out)
+    jsonschema.validate(report, json.loads(SCHEMA.read_text()))
+    assert report["failures"] == [
+        "corpus/sub/b.txt: 1 of 2 paragraphs are repeats (50.00%), above --max-doc-ratio 0.4",
+        "corpus/sub/g.txt.gz: 1 of 2 paragraphs are repeats (50.00%), above --max-doc-ratio 0.4",
+    ]
+    assert report["corpus"] == {
+        "documents": 3,
+        "paragraphs": 7,
+        "repeated": 3,
+        "known": 0,
+        "exact": 2,
+        "near": 1,
+        "contained": 0,
+        "ratio": 0.428571,
+    }
+    (top,) = report["most_repeated"]
+    assert (top["document"], top["index"], top["count"]) == ("corpus/a.txt", 0, 3)
+
+
+def test_a_baseline_fails_only_on_new_repeats(tree: Path) -> None:
+    code, out, err = run("check", "corpus", "--write-baseline", "base.json")
+    assert (code, out) == (0, "")
+    assert err.splitlines()[-1] == "dedup: base.json: 3 known repeats"
+    assert run("check", "-q", "corpus", "--baseline", "base.json")[0] == 0
+    (tree / "c.txt").write_text(f"A new story.\n{NEWS}\n")
+    code, out, _ = run("check", "-q", "--format", "github", "corpus", "--baseline", "base.json")
+    assert code == 1
+    assert out.splitlines()[0].startswith("::error file=corpus/c.txt,line=2,")
+    code, _, err = run("check", "corpus", "--baseline", "missing.json")
+    assert (code, err) == (
+        2,
+        "Error: missing.json: no such baseline file (make one with --write-baseline)\n",
+    )
+
+
+def test_bad_options_exit_2(tree: Path) -> None:
+    code, _, err = run("check", "--max-ratio", "2", "corpus")
+    assert code == 2 and "Invalid value for '--max-ratio'" in err
+    code, _, err = run("clean", "--backup", ".b", "corpus/a.txt")
+    assert (code, err) == (2, "Error: --backup goes with --in-place\n")
+
+
+# --- settings files ---------------------------------------------------------------------
+
+
+def test_settings_come_from_pyproject_and_the_command_line_wins(tree: Path) -> None:
+    Path("pyproject.toml").write_text(
+        '[tool.dedup]\nthreshold = 0.9\nmax-ratio = 0.5\n\n[tool.dedup.check]\nformat = "github"\n'
+    )
+    code, out, _ = run("check", "--show-settings", "--threshold", "0.85", "corpus")
+    assert code == 0
+    shown = [line for line in out.splitlines() if not line.endswith("(default)")]
+    here = Path.cwd() / "pyproject.toml"
+    assert shown == [
+        "threshold = 0.85  (command line)",
+        f"max-ratio = 0.5  ({here})",
+        f"format = 'github'  ({here})",
+    ]
+    code, out, _ = run("check", "-q", "corpus")
+    assert code == 0 and out.startswith("::error file=corpus/a.txt")
+
+
+def test_dedup_toml_wins_and_unknown_keys_are_named(tree: Path) -> None:
+    Path("pyproject.toml").write_text("[tool.dedup]\nthreshold = 0.9\n")
+    Path("dedup.toml").write_text("treshold = 0.9\n")
+    code, _, err = run("check", "corpus")
+    assert (code, err) == (2, f"Error: {Path.cwd() / 'dedup.toml'}: unknown setting 'treshold'\n")
+    Path("dedup.toml").write_text("[check]\nbackup = '.b'\n")
+    code, _, err = run("check", "corpus")
+    assert (code, err) == (
+        2,
+        f"Error: {Path.cwd() / 'dedup.toml'}: unknown setting 'check.backup'\n",
+    )
+
+
+# --- clean and check agree on a corpus ---------------------------------------------------
+
+
+def _jsonl_folder(folder: Path, count: int = 1000) -> None:
+    """``count`` JSONL documents in ten files, from the labelled pages (or the fixtures)."""
+    texts: list[str] = []
+    if PAGES.exists():
+        with gzip.open(PAGES, "rt", encoding="utf-8") as pages:
+            for line in pages:
+                texts.append(json.loads(line)["text"])
+                if len(texts) == count:
+                    break
+    while len(texts) < count:  # without the data: the seed article, cut and shifted
+        words = SEED.read_text(encoding="utf-8").splitlines()
+        k = len(texts)
+        texts.append("\n".join(words[k % 5 :] + words[: k % 5]))
+    folder.mkdir()
+    for part in range(10):
+        with (folder / f"part-{part}.jsonl").open("w", encoding="utf-8") as out:
+            for n in range(part * count // 10, (part + 1) * count // 10):
+                out.write(json.dumps({"id": f"doc-{n}", "text": texts[n], "n": n}) + "\n")
+
+
+def test_clean_and_check_agree_on_a_thousand_jsonl_documents(tmp_path: Path) -> None:
+    import jsonschema
+
+    folder = tmp_path / "jsonl"
+    _jsonl_folder(folder)
+    common = ["--jsonl", "--scope", "corpus", "--split", "lines", "-q", "-j", "1", str(folder)]
+    code, out, _ = run("clean", *common)
+    assert code == 0
+    cleaned = [json.loads(line) for line in out.splitlines()]
+    assert len(cleaned) == 1000
+    code, out, _ = run("check", "--format", "json", "--max-ratio", "1", *common)
+    assert code == 0
+    report = json.loads(out)
+    jsonschema.validate(report, json.loads(SCHEMA.read_text()))
+    assert [d["document"] for d in report["documents"]] == [r["id"] for r in cleaned]
+    for record, document in zip(cleaned, report["documents"], strict=True):
+        kinds = [r["kind"] for r in record["dedup"]["removals"]]
+        assert record["dedup"]["removed"] == document["repeated"] == len(kinds)
+        assert [kinds.count(k) for k in ("exact", "near", "contained")] == [
+            document["exact"],
+            document["near"],
+            document["contained"],
+        ]
+    assert report["corpus"]["repeated"] == sum(r["dedup"]["removed"] for r in cleaned) > 0
+
+
+# --- pre-commit ----------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_the_pre_commit_hook_fails_on_repeats_and_passes_on_clean_files(tmp_path: Path) -> None:
+    repo = tmp_path / "project"
+    repo.mkdir()
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache")}
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
+
+    git("init", "-q")
+    (repo / "clean.txt").write_text("One story.\nAnother story, told once.\n")
+    (repo / "repeats.txt").write_text(f"{NEWS}\nA story.\n{NEWS}\n")
+    git("add", ".")
+
+    def hook(name: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "dedup-check"]
+        return subprocess.run(
+            [*command, "--files", name], cwd=repo, capture_output=True, text=True, env=env
+        )
+
+    passed = hook("clean.txt")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    failed = hook("repeats.txt")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "dedup check (repeated paragraphs)" in failed.stdout
+    assert "Failed" in failed.stdout
