@@ -108,11 +108,6 @@ def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
     return decode(data, source, encoding)
 
 
-def read_stream(stream: BinaryIO, encoding: str = "utf-8") -> str:
-    """Read standard input (or any binary stream) as text; see :func:`decode`."""
-    return decode(stream.read(), "<stdin>", encoding)
-
-
 def read_chunks(
     path: str | os.PathLike[str] | None,
     encoding: str = "utf-8",
