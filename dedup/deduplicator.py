@@ -29,9 +29,9 @@ from dedup.index import (
 )
 from dedup.paragraphs import Paragraph
 from dedup.result import CleanResult, CloseCall, Removal
-from dedup.shingles import TokenHasher
+from dedup.shingles import ShingleSet, TokenHasher
 from dedup.stream import BATCH, Cleaner
-from dedup.verify import KINDS, Verdict, compare
+from dedup.verify import EXACT, KINDS, MIN_WORDS, Verdict, compare, far_apart
 
 #: A kept paragraph whose closest candidate is at least this similar is a close call,
 #: listed with the reason it was kept (``CleanResult.close``, ``dedup clean --explain``).
@@ -132,14 +132,25 @@ class Deduplicator:
         large to hold, a network stream): it writes the cleaned text with ``write``."""
         return Cleaner(self, self._name(document), write)
 
-    def _fingerprint(self, id: int) -> tuple[Ref, Fingerprint]:
-        ref, normalized = self.index.entry(id)
+    def _fingerprint(self, id: int, normalized: str, shingles: ShingleSet) -> Fingerprint:
         fp = self._kept.get(id)
         if fp is None:
             if len(self._kept) >= 4 * BATCH:
                 self._kept.clear()
-            fp = self._kept[id] = fingerprint(normalized, self.config)
-        return ref, fp
+            fp = self._kept[id] = fingerprint(normalized, self.config, shingles)
+        return fp
+
+    def _quick(
+        self, earlier: str, earlier_shingles: ShingleSet, later: str, later_shingles: ShingleSet
+    ) -> Verdict | None:
+        """The verdict on a pair when its texts alone settle it: equal, or (both long
+        enough to have three words for sure) too far apart; else None."""
+        if earlier == later:
+            return EXACT
+        enough = 2 * MIN_WORDS - self.config.shingle_size + 1
+        if min(earlier_shingles.size, later_shingles.size) >= max(enough, 1):
+            return far_apart(earlier_shingles, later_shingles, self.config)
+        return None
 
     @staticmethod
     def _keep(
@@ -214,22 +225,32 @@ class Deduplicator:
                 self._keep(row, base, kept, members, crowded)
                 continue
             text = batch.normalized[row]
+            shingles = batch.shingles[batch.offsets[row] : batch.offsets[row + 1]]
             later: Fingerprint | None = None
             best: tuple[Ref, Verdict] | None = None
             repeats: list[Ref] = []
             for id in ids:
                 cached = self._verdicts.get((id, text)) if id < base else None
                 if cached is None:
-                    if later is None:
-                        later = own[row] = batch.fingerprint(row, config)
                     if id >= base:
                         j = id - base
-                        if j not in own:
-                            own[j] = batch.fingerprint(j, config)
-                        ref, earlier = Ref(document, first + j), own[j]
+                        ref = Ref(document, first + j)
+                        earlier_text = batch.normalized[j]
+                        earlier_shingles = batch.shingles[batch.offsets[j] : batch.offsets[j + 1]]
                     else:
-                        ref, earlier = self._fingerprint(id)
-                    cached = ref, compare(earlier, later, config)
+                        ref, earlier_text, earlier_shingles = self.index.entry(id)
+                    verdict = self._quick(earlier_text, earlier_shingles, text, shingles)
+                    if verdict is None:
+                        if later is None:
+                            later = own[row] = batch.fingerprint(row, config)
+                        if id >= base:
+                            if j not in own:
+                                own[j] = batch.fingerprint(j, config)
+                            earlier = own[j]
+                        else:
+                            earlier = self._fingerprint(id, earlier_text, earlier_shingles)
+                        verdict = compare(earlier, later, config, brief_below=CLOSE)
+                    cached = ref, verdict
                     if id < base:
                         self._remember((id, text), cached)
                 ref, verdict = cached

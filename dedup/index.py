@@ -42,6 +42,15 @@ class Ref(NamedTuple):
     paragraph: int
 
 
+class Entry(NamedTuple):
+    """A kept paragraph as the index holds it: where it stands, its normalized text and
+    its shingles (empty when short)."""
+
+    ref: Ref
+    normalized: str
+    shingles: npt.NDArray[np.uint32]
+
+
 class Matches(NamedTuple):
     """Candidates of a batch's rows: ``exact[row]`` is the id of a kept paragraph with the
     same digest (or -1); ``rows``, ``ids`` and ``scores`` list the other candidates, grouped
@@ -73,8 +82,8 @@ class Index(Protocol):
     def insert(self, batch: Batch, rows: Sequence[int], refs: Sequence[Ref]) -> None:
         """Remember ``batch``'s ``rows`` as kept paragraphs ``refs``, in that order."""
 
-    def entry(self, id: int) -> tuple[Ref, str]:
-        """Where kept paragraph ``id`` stands, and its normalized text."""
+    def entry(self, id: int) -> Entry:
+        """Kept paragraph ``id``: where it stands, its normalized text and shingles."""
 
 
 def check_settings(index: Index, config: Config) -> None:
@@ -289,9 +298,10 @@ class MemoryIndex:
         self._shingles = Postings(MAX_BUCKET, np.uint32)
         self._edges = Postings(MAX_BUCKET, np.uint32)
         self._size = 0
-        # Per insert call: its first id, documents, paragraphs, and texts with offsets.
+        # Per insert call: its first id, and its paragraphs' documents, indexes, texts and
+        # shingles (each as one array with offsets).
         self._starts: list[int] = []
-        self._blocks: list[tuple[list[str], Array, bytes, Array]] = []
+        self._blocks: list[_Block] = []
 
     @property
     def settings(self) -> str:
@@ -327,21 +337,39 @@ class MemoryIndex:
             wanted = ids[key_rows] >= 0
             postings.add(values[wanted], ids[key_rows[wanted]])
         texts = [batch.normalized[row].encode("utf-8", "surrogatepass") for row in rows]
-        offsets = np.cumsum([0] + [len(t) for t in texts], dtype=np.int64)
+        sizes = np.diff(batch.offsets)[chosen]
+        _, at = _expand(batch.offsets[chosen], batch.offsets[chosen] + sizes)
         self._starts.append(self._size)
         self._blocks.append(
-            (
+            _Block(
                 [ref.document for ref in refs],
                 np.array([ref.paragraph for ref in refs], dtype=np.int64),
                 b"".join(texts),
-                offsets,
+                np.cumsum([0] + [len(t) for t in texts], dtype=np.int64),
+                batch.shingles[at],
+                np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
             )
         )
         self._size += len(chosen)
 
-    def entry(self, id: int) -> tuple[Ref, str]:
-        block = bisect_right(self._starts, id) - 1
-        documents, paragraphs, texts, offsets = self._blocks[block]
-        at = id - self._starts[block]
-        text = texts[offsets[at] : offsets[at + 1]].decode("utf-8", "surrogatepass")
-        return Ref(documents[at], int(paragraphs[at])), text
+    def entry(self, id: int) -> Entry:
+        number = bisect_right(self._starts, id) - 1
+        block = self._blocks[number]
+        at = id - self._starts[number]
+        start, end = block.text_offsets[at], block.text_offsets[at + 1]
+        return Entry(
+            Ref(block.documents[at], int(block.paragraphs[at])),
+            block.texts[start:end].decode("utf-8", "surrogatepass"),
+            block.shingles[block.shingle_offsets[at] : block.shingle_offsets[at + 1]],
+        )
+
+
+class _Block(NamedTuple):
+    """The paragraphs one ``insert`` kept."""
+
+    documents: list[str]
+    paragraphs: Array
+    texts: bytes
+    text_offsets: Array
+    shingles: npt.NDArray[np.uint32]
+    shingle_offsets: Array

@@ -36,7 +36,7 @@ from typing import Literal
 from dedup.config import Config
 from dedup.fingerprint import Fingerprint
 from dedup.normalize import is_unspaced
-from dedup.shingles import containment, jaccard
+from dedup.shingles import ShingleSet, containment, jaccard
 
 Kind = Literal["exact", "near", "contained"]
 
@@ -185,23 +185,47 @@ def _tagged(earlier: tuple[str, ...], later: tuple[str, ...]) -> bool:
     return extra > 0 and _words(later[:extra]) <= 1 and later[extra:] == earlier
 
 
-def compare(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict:
-    """Judge whether ``later`` repeats the earlier kept paragraph ``earlier``."""
+EXACT = Verdict("exact", 1.0, "equal after normalization")
+
+
+def far_apart(earlier: ShingleSet, later: ShingleSet, config: Config) -> Verdict | None:
+    """The verdict on two paragraphs with shingles that are far apart by both Jaccard and
+    containment, so that no rule of :func:`compare` could call them a repeat (their tokens
+    need not be aligned, most of the cost of verifying); None when they are not."""
+    similarity = jaccard(earlier, later)
+    contained = containment(later, earlier)
+    if contained < min(0.5, config.containment) and similarity < min(0.4, config.threshold):
+        return _too_different(similarity, contained)
+    return None
+
+
+def compare(
+    earlier: Fingerprint, later: Fingerprint, config: Config, brief_below: float = 0.0
+) -> Verdict:
+    """Judge whether ``later`` repeats the earlier kept paragraph ``earlier``.
+
+    A short pair that no rule could call a repeat and whose similarity is below
+    ``brief_below`` is given a brief reason, without aligning its tokens (callers that show
+    reasons only for close calls pass their bar).
+    """
     if earlier.normalized == later.normalized:
-        return Verdict("exact", 1.0, "equal after normalization")
+        return EXACT
     a, b = earlier.tokens, later.tokens
     if min(earlier.words, later.words) < MIN_WORDS:
         return Verdict(None, 0.0, f"fewer than {MIN_WORDS} words, and not equal")
     short = earlier.short or later.short
     if short:
         similarity, contained = _token_jaccard(a, b), 0.0
+        # Every rule that makes a short pair a repeat, but the ellipsis cut, allows at most
+        # one word in and one out.
+        if similarity < brief_below and not later.truncated and len(set(a) ^ set(b)) > 2:
+            return Verdict(None, similarity, "short, and not the same words")
     else:
         similarity = jaccard(earlier.shingles, later.shingles)
         contained = containment(later.shingles, earlier.shingles)
-        # Far apart by both measures: no rule below could call it a repeat, so skip the
-        # alignment (most of the cost of verifying).
-        if contained < min(0.5, config.containment) and similarity < min(0.4, config.threshold):
-            return _too_different(similarity, contained)
+        far = far_apart(earlier.shingles, later.shingles, config)
+        if far is not None:
+            return far
     diff = difference(a, b)
 
     known = set(a)
