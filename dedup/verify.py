@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Literal
 
+import numpy as np
+
 from dedup.config import Config
 from dedup.fingerprint import Fingerprint
 from dedup.normalize import is_unspaced
@@ -192,8 +194,9 @@ def far_apart(earlier: ShingleSet, later: ShingleSet, config: Config) -> Verdict
     """The verdict on two paragraphs with shingles that are far apart by both Jaccard and
     containment, so that no rule of :func:`compare` could call them a repeat (their tokens
     need not be aligned, most of the cost of verifying); None when they are not."""
-    similarity = jaccard(earlier, later)
-    contained = containment(later, earlier)
+    shared = np.intersect1d(earlier, later, assume_unique=True).size
+    similarity = shared / (earlier.size + later.size - shared)
+    contained = shared / later.size
     if contained < min(0.5, config.containment) and similarity < min(0.4, config.threshold):
         return _too_different(similarity, contained)
     return None
