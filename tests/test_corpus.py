@@ -191,6 +191,12 @@ def test_check_github_format_points_at_each_repeat(tree: Path) -> None:
     ]
 
 
+def test_check_json_format(tree: Path) -> None:
+    code, out, err = run("check", "-q", "--format", "json", "corpus")
+    assert (code, err) == (1, "")
+    assert out == (ROOT / "tests" / "data" / "check.json").read_text()
+
+
 def test_check_json_format_and_max_doc_ratio(tree: Path) -> None:
     import jsonschema
 
