@@ -31,7 +31,7 @@ from dedup.paragraphs import Paragraph
 from dedup.result import CleanResult, CloseCall, Removal
 from dedup.shingles import ShingleSet, TokenHasher
 from dedup.stream import BATCH, Cleaner
-from dedup.verify import EXACT, KINDS, MIN_WORDS, Verdict, compare, far_apart
+from dedup.verify import EXACT, FAR, KINDS, MIN_WORDS, Verdict, compare, far_apart
 
 #: A kept paragraph whose closest candidate is at least this similar is a close call,
 #: listed with the reason it was kept (``CleanResult.close``, ``dedup clean --explain``).
@@ -144,12 +144,14 @@ class Deduplicator:
         self, earlier: str, earlier_shingles: ShingleSet, later: str, later_shingles: ShingleSet
     ) -> Verdict | None:
         """The verdict on a pair when its texts alone settle it: equal, or (both long
-        enough to have three words for sure) too far apart; else None."""
+        enough to have three words for sure) too far apart, which makes it neither a repeat
+        nor a close call (:data:`~dedup.verify.FAR`); else None."""
         if earlier == later:
             return EXACT
         enough = 2 * MIN_WORDS - self.config.shingle_size + 1
         if min(earlier_shingles.size, later_shingles.size) >= max(enough, 1):
-            return far_apart(earlier_shingles, later_shingles, self.config)
+            far = far_apart(earlier_shingles, later_shingles, self.config)
+            return FAR if far is not None else None
         return None
 
     @staticmethod

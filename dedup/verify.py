@@ -33,12 +33,10 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Literal
 
-import numpy as np
-
 from dedup.config import Config
 from dedup.fingerprint import Fingerprint
 from dedup.normalize import is_unspaced
-from dedup.shingles import ShingleSet, containment, jaccard
+from dedup.shingles import ShingleSet, containment, jaccard, shared
 
 Kind = Literal["exact", "near", "contained"]
 
@@ -188,17 +186,20 @@ def _tagged(earlier: tuple[str, ...], later: tuple[str, ...]) -> bool:
 
 
 EXACT = Verdict("exact", 1.0, "equal after normalization")
+#: What a pair far apart by Jaccard and containment gets when its numbers are not wanted:
+#: it can be neither a repeat nor a close call.
+FAR = Verdict(None, 0.0, "too different")
 
 
-def far_apart(earlier: ShingleSet, later: ShingleSet, config: Config) -> Verdict | None:
-    """The verdict on two paragraphs with shingles that are far apart by both Jaccard and
-    containment, so that no rule of :func:`compare` could call them a repeat (their tokens
-    need not be aligned, most of the cost of verifying); None when they are not."""
-    shared = np.intersect1d(earlier, later, assume_unique=True).size
-    similarity = shared / (earlier.size + later.size - shared)
-    contained = shared / later.size
+def far_apart(earlier: ShingleSet, later: ShingleSet, config: Config) -> tuple[float, float] | None:
+    """(Jaccard, containment) of two non-empty shingle sets that are far apart by both, so
+    that no rule of :func:`compare` could call them a repeat (their tokens need not be
+    aligned, most of the cost of verifying); None when they are not."""
+    common = shared(earlier, later)
+    similarity = common / (earlier.size + later.size - common)
+    contained = common / later.size
     if contained < min(0.5, config.containment) and similarity < min(0.4, config.threshold):
-        return _too_different(similarity, contained)
+        return similarity, contained
     return None
 
 
@@ -228,7 +229,7 @@ def compare(
         contained = containment(later.shingles, earlier.shingles)
         far = far_apart(earlier.shingles, later.shingles, config)
         if far is not None:
-            return far
+            return _too_different(*far)
     diff = difference(a, b)
 
     known = set(a)
