@@ -380,22 +380,17 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
             sink = sinks.open(document.source)
             if report_writer is not None:
                 report_writer.start(document.name)
-            if jsonl:
+            if jsonl:  # the record is written whole once its document is cleaned
                 pieces.clear()
                 return pieces.append
-            if options["show_diff"]:
-                _, cleaned = diffs.setdefault(document.name, ([], []))
+            kept = diffs.setdefault(document.name, ([], []))[1] if options["show_diff"] else None
 
-                def write(text: str) -> None:
-                    cleaned.append(text)
-                    sink.write(text.encode(encoding))
-
-                return write
-
-            def write_text(text: str) -> None:
+            def write(text: str) -> None:
                 sink.write(text.encode(encoding))
+                if kept is not None:
+                    kept.append(text)
 
-            return write_text
+            return write
 
         def events(document: Document, found: list[Removal | CloseCall]) -> None:
             if report_writer is not None:

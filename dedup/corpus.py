@@ -15,7 +15,6 @@ from dedup.config import Config, SplitMode
 from dedup.deduplicator import Deduplicator
 from dedup.result import CloseCall, Removal
 from dedup.sources import Document
-from dedup.stream import Cleaner
 
 Scope = Literal["document", "corpus"]
 SCOPES: tuple[Scope, ...] = ("document", "corpus")
@@ -35,11 +34,6 @@ class Outcome:
     @property
     def removed(self) -> int:
         return sum(self.kinds.values())
-
-    @property
-    def ratio(self) -> float:
-        """Share of the paragraphs removed as repeats."""
-        return self.removed / self.paragraphs if self.paragraphs else 0.0
 
 
 def clean_documents(
@@ -61,23 +55,24 @@ def clean_documents(
         seen = 0
         for document in documents:
             if scope == "corpus":
-                cleaner = shared.cleaner(document.name, writer(document))
-                yield from _clean(document, cleaner, events, progress, keep_removals, seen)
+                outcome = _clean(document, shared, writer, events, progress, keep_removals, seen)
             else:
                 with Deduplicator(config, jobs=jobs) as alone:
-                    cleaner = alone.cleaner(document.name, writer(document))
-                    yield from _clean(document, cleaner, events, progress, keep_removals, seen)
-            seen += cleaner.paragraphs
+                    outcome = _clean(document, alone, writer, events, progress, keep_removals, seen)
+            seen += outcome.paragraphs
+            yield outcome
 
 
 def _clean(
     document: Document,
-    cleaner: Cleaner,
+    deduplicator: Deduplicator,
+    writer: Callable[[Document], Callable[[str], None]],
     events: Callable[[Document, list[Removal | CloseCall]], None],
     progress: Callable[[int, int], None],
     keep_removals: bool,
     seen: int,
-) -> Iterator[Outcome]:
+) -> Outcome:
+    cleaner = deduplicator.cleaner(document.name, writer(document))
     kept: list[Removal] = []
 
     def handle(found: list[Removal | CloseCall]) -> None:
@@ -91,4 +86,4 @@ def _clean(
         progress(done, seen + cleaner.paragraphs)
     handle(cleaner.close())
     assert cleaner.split is not None
-    yield Outcome(document, cleaner.split, cleaner.paragraphs, cleaner.removed, kept)
+    return Outcome(document, cleaner.split, cleaner.paragraphs, cleaner.removed, kept)
