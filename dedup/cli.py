@@ -158,14 +158,32 @@ class _Command(click.Command):
         if found is not None:
             path, table = found
             try:
-                extra["default_map"] = settings.defaults(
+                extra["default_map"] = defaults = settings.defaults(
                     table, path, self.name or "", _option_names(self), COMMANDS
                 )
             except DedupError as error:
                 raise Failure(str(error)) from None
+            self._check_values(defaults, path)
         context = super().make_context(info_name, args, parent, **extra)
         context.meta["settings_file"] = found[0] if found else None
         return context
+
+    def _check_values(self, defaults: dict[str, Any], path: Path) -> None:
+        """A bad value in a settings file is an error naming the file and the key."""
+        scratch = click.Context(self)
+        for param in self.params:
+            if param.name not in defaults:
+                continue
+            value = defaults[param.name]
+            key = "preset" if param.name == "preset" else _long_name(param)  # type: ignore[arg-type]
+            try:
+                if param.name == "preset":
+                    Config.preset(value)
+                else:
+                    param.type_cast_value(scratch, value)
+            except (click.BadParameter, DedupError) as error:
+                problem = error.message if isinstance(error, click.BadParameter) else str(error)
+                raise Failure(f"{path}: {key.replace('_', '-')}: {problem}") from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

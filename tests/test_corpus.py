@@ -358,3 +358,14 @@ def test_the_pre_commit_hook_fails_on_repeats_and_passes_on_clean_files(tmp_path
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "dedup check (repeated paragraphs)" in failed.stdout
     assert "Failed" in failed.stdout
+
+
+def test_a_bad_value_in_a_settings_file_names_the_file_and_key(tree: Path) -> None:
+    here = Path.cwd() / "pyproject.toml"
+    for line, problem in [
+        ('threshold = "abc"', "threshold: 'abc' is not a valid float range."),
+        ('preset = "loose"', "preset: unknown preset 'loose'; presets: strict, default, lenient"),
+        ("max-ratio = 3", "max-ratio: 3.0 is not in the range 0<=x<=1."),
+    ]:
+        here.write_text(f"[tool.dedup]\n{line}\n")
+        assert run("check", "corpus") == (2, "", f"Error: {here}: {problem}\n")
