@@ -16,19 +16,21 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 
 import click
 from click.core import ParameterSource
 
 from dedup import settings
-from dedup.check import CheckReport, read_baseline, write_baseline
 from dedup.config import SPLIT_MODES, Config
 from dedup.corpus import SCOPES, Outcome, clean_documents
 from dedup.errors import DedupError, InputError
 from dedup.files import atomic_writer, same_file, write_atomic
 from dedup.result import CloseCall, Removal, ReportWriter, unified_diff
 from dedup.sources import Document, Source, documents, find
+
+if TYPE_CHECKING:
+    from dedup.check import CheckReport
 
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
@@ -615,6 +617,8 @@ def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
     Exit codes: 0 the check passed, 1 it failed (too many repeats), 2 a usage error or an
     unreadable input.
     """
+    from dedup.check import CheckReport, read_baseline, write_baseline
+
     config, inputs = _prepare(context, paths, options)
     baseline = read_baseline(options["baseline"]) if options["baseline"] else None
     sources = list(_sources(inputs, options))

@@ -5,11 +5,10 @@ kept (and remembered) otherwise.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +31,9 @@ from dedup.result import CleanResult, CloseCall, Removal
 from dedup.shingles import ShingleSet, TokenHasher
 from dedup.stream import BATCH, Cleaner
 from dedup.verify import EXACT, FAR, KINDS, MIN_WORDS, Verdict, compare, far_apart
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 #: A kept paragraph whose closest candidate is at least this similar is a close call,
 #: listed with the reason it was kept (``CleanResult.close``, ``dedup clean --explain``).
@@ -84,6 +86,9 @@ class Deduplicator:
         and the caller does not ``wait`` for them; else here and now."""
         if self.jobs > 1 and not wait:
             if self._pool is None:
+                import multiprocessing  # only when a pool is needed: it costs start-up time
+                from concurrent.futures import ProcessPoolExecutor
+
                 methods = multiprocessing.get_all_start_methods()
                 context = multiprocessing.get_context("fork" if "fork" in methods else None)
                 self._pool = ProcessPoolExecutor(self.jobs, mp_context=context)
