@@ -255,6 +255,16 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+def _scope(default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--scope",
+        type=click.Choice(SCOPES),
+        default=default,
+        show_default=True,
+        help="Repeats within each document, or also across documents (first seen wins).",
+    )
+
+
 _CONFIG_FIELDS = (
     "split",
     "threshold",
@@ -336,13 +346,7 @@ def _documents(sources: Iterable[Source], options: dict[str, Any]) -> Iterator[D
 @click.option(
     "--backup", metavar="SUFFIX", help="With --in-place, keep the original as FILE+SUFFIX."
 )
-@click.option(
-    "--scope",
-    type=click.Choice(SCOPES),
-    default="document",
-    show_default=True,
-    help="Repeats within each document, or also across documents (first seen wins).",
-)
+@_scope("document")
 @click.option(
     "--diff", "show_diff", is_flag=True, help="Print what was removed as a unified diff on stderr."
 )
@@ -581,13 +585,7 @@ def _backup(target: Path, suffix: str) -> None:
 
 @cli.command(cls=_Command)
 @_common
-@click.option(
-    "--scope",
-    type=click.Choice(SCOPES),
-    default="corpus",
-    show_default=True,
-    help="Repeats within each document, or also across documents (first seen wins).",
-)
+@_scope("corpus")
 @click.option(
     "--max-ratio",
     type=click.FloatRange(0, 1),
