@@ -83,6 +83,10 @@ def _print_diff(diff: str) -> None:
         console.print(Text(line, style=style))
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def _summary(name: str, paragraphs: int, kinds: Counter[str]) -> str:
     detail = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
     return f"{name}: removed {sum(kinds.values())} of {paragraphs} paragraphs" + (
@@ -680,7 +684,8 @@ def _print_check(result: CheckReport, verbose: int) -> None:
     detail = ", ".join(f"{kinds[k]} {k}" for k in ("exact", "near", "contained") if kinds[k])
     known = sum(len(d.repeats) for d in result.documents) - len(counted)
     console.print(
-        f"{len(result.documents)} documents, {result.paragraphs} paragraphs, "
+        f"{_plural(len(result.documents), 'document')}, "
+        f"{_plural(result.paragraphs, 'paragraph')}, "
         f"{len(counted)} repeated ({result.ratio:.2%})"
         + (f": {detail}" if detail else "")
         + (f"; {known} known from the baseline" if known else "")

@@ -148,6 +148,7 @@ def documents(
     stdin: BinaryIO | None = None,
 ) -> Iterator[Document]:
     """The documents of ``sources``: one a file, or one a JSONL record."""
+    ids: set[str] = set()
     for source in sources:
         pieces = chunks(source, encoding, stdin)
         if not jsonl:
@@ -170,6 +171,12 @@ def documents(
                 )
             key = record.get(id_field) if id_field else None
             name = f"{source.name}:{number}" if key is None else str(key)
+            if name in ids:
+                raise InputError(
+                    f"{source.name}:{number}",
+                    f"id {name!r} names an earlier document too; ids must be unique (--id-field)",
+                )
+            ids.add(name)
             yield Document(name, source, iter([(text, 0)]), record=record, line=number)
 
 

@@ -146,6 +146,16 @@ def test_a_bad_jsonl_line_names_the_file_and_line(tmp_path: Path) -> None:
     assert err == f"Error: {path}:2: has no 'text' field (--text-field)\n"
 
 
+def test_jsonl_ids_must_be_unique(tmp_path: Path) -> None:
+    path = tmp_path / "docs.jsonl"
+    path.write_text('{"id": "x", "text": "a"}\n{"id": "x", "text": "b"}\n')
+    code, _, err = run("check", "--jsonl", str(path))
+    assert code == 2
+    assert err == (
+        f"Error: {path}:2: id 'x' names an earlier document too; ids must be unique (--id-field)\n"
+    )
+
+
 def test_several_plain_inputs_need_an_output_folder(tree: Path) -> None:
     code, _, err = run("clean", "corpus/a.txt", "corpus/sub/b.txt")
     assert code == 2
@@ -159,7 +169,7 @@ def test_several_plain_inputs_need_an_output_folder(tree: Path) -> None:
 
 def test_check_passes_on_a_clean_corpus_and_fails_on_repeats(tree: Path) -> None:
     code, out, err = run("check", "-q", "corpus/sub/b.txt")
-    assert (code, out, err) == (0, "1 documents, 2 paragraphs, 0 repeated (0.00%)\n", "")
+    assert (code, out, err) == (0, "1 document, 2 paragraphs, 0 repeated (0.00%)\n", "")
     code, out, err = run("check", "-q", "corpus")
     assert code == 1
     assert out.splitlines()[0] == "3 documents, 7 paragraphs, 3 repeated (42.86%): 2 exact, 1 near"
