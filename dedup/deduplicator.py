@@ -226,8 +226,11 @@ class Deduplicator:
             top = exact[row]
             if top < 0 and same_row[row] in kept:  # an exact repeat earlier in the batch
                 top = kept[same_row[row]]
-            if top >= 0 and top not in ids:
-                ids.insert(0, top)
+            if top >= 0:
+                # An exact repeat is removed as a copy of the paragraph it equals, which
+                # outranks any other candidate: those are not verified (the costliest part
+                # of a corpus full of copies), so its removal lists no also_repeats.
+                ids = [top]
             if not ids:
                 self._keep(row, base, kept, members, crowded)
                 continue
