@@ -126,7 +126,7 @@ class _Progress:
             self._bar = Progress(
                 BarColumn(),
                 TaskProgressColumn(),
-                TextColumn("{task.fields[documents]:,} documents"),
+                TextColumn("{task.fields[documents]}"),
                 TextColumn("{task.fields[paragraphs]:,} paragraphs"),
                 TextColumn("{task.fields[rate]:,.0f} paragraphs/s"),
                 TimeRemainingColumn(),
@@ -136,11 +136,15 @@ class _Progress:
             )
             self._bar.start()
             self._task = self._bar.add_task(
-                "", total=self._total, documents=0, paragraphs=0, rate=0
+                "", total=self._total, documents="", paragraphs=0, rate=0
             )
         rate = paragraphs / (now - self._start)
         self._bar.update(
-            self._task, completed=done, documents=documents, paragraphs=paragraphs, rate=rate
+            self._task,
+            completed=done,
+            documents=_plural(documents, "document"),
+            paragraphs=paragraphs,
+            rate=rate,
         )
         self._bar.refresh()
 
@@ -447,7 +451,7 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
             jobs=options["jobs"] or os.cpu_count() or 1,
             writer=writer,
             events=events,
-            progress=lambda done, seen: progress.update(done, count[0], seen),
+            progress=lambda done, seen: progress.update(done, count[0] + 1, seen),
             keep_removals=jsonl,
         ):
             document = outcome.document
@@ -632,7 +636,7 @@ def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
         scope=options["scope"],
         jobs=options["jobs"] or os.cpu_count() or 1,
         writer=lambda document: lambda text: None,
-        progress=lambda done, paragraphs: progress.update(done, seen[0], paragraphs),
+        progress=lambda done, paragraphs: progress.update(done, seen[0] + 1, paragraphs),
         keep_removals=True,
     )
 

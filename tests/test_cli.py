@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -294,3 +295,44 @@ def test_jobs_do_not_change_the_output(tmp_path: Path) -> None:
         outputs.append((done.stdout, json.loads(report.read_text(encoding="utf-8"))))
     assert outputs[0] == outputs[1]
     assert len(outputs[0][1]["documents"][0]["removed"]) > 3000
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal_after_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dedup import cli as module
+
+    now = [0.0]
+    monkeypatch.setattr(module.time, "monotonic", lambda: now[0])
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    bar = module._Progress(total=1000, quiet=False)
+    now[0] = 0.5
+    bar.update(100, 1, 5000)  # half a second in: nothing yet
+    assert terminal.getvalue() == ""
+    now[0] = 1.5
+    bar.update(500, 1, 20000)
+    now[0] = 3.0
+    bar.update(1000, 1, 30000)
+    bar.stop()
+    shown = terminal.getvalue()
+    assert "1 document" in shown and "30,000 paragraphs" in shown and "10,000 paragraphs/s" in shown
+
+
+def test_no_progress_bar_when_quiet_or_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dedup import cli as module
+
+    now = [0.0]
+    monkeypatch.setattr(module.time, "monotonic", lambda: now[0])
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    quiet = module._Progress(total=10, quiet=True)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    piped = module._Progress(total=10, quiet=False)
+    now[0] = 5.0
+    quiet.update(5, 1, 100)
+    piped.update(5, 1, 100)
+    assert terminal.getvalue() == "" and sys.stderr.getvalue() == ""
