@@ -15,7 +15,14 @@ from dedup.normalize import normalize, normalize_batch, tokenize, tokenize_batch
 from .test_properties import PARAGRAPH
 
 TEXTS = st.lists(
-    st.one_of(PARAGRAPH, st.text(max_size=40), st.just("a\x00b")), min_size=0, max_size=12
+    st.one_of(
+        PARAGRAPH,
+        st.text(max_size=40),
+        st.text(alphabet="aB `&;#x0-9AMP nbsp\u2019\u00e9", max_size=30),
+        st.just("a\x00b"),
+    ),
+    min_size=0,
+    max_size=12,
 )
 
 
