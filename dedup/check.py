@@ -159,10 +159,11 @@ class CheckReport:
             return {kind: sum(r.kind == kind for r in repeats) for kind in KINDS}
 
         counted = self.counted()
+        failures = self.failures()
         return {
             "version": CHECK_VERSION,
-            "passed": not self.failures(),
-            "failures": self.failures(),
+            "passed": not failures,
+            "failures": failures,
             "thresholds": {"max_ratio": self.max_ratio, "max_doc_ratio": self.max_doc_ratio},
             "baseline": self.baseline is not None,
             "corpus": {

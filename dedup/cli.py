@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
-COMMANDS = ("clean", "check")
 
 
 class Failure(click.ClickException):
@@ -168,8 +167,9 @@ class _Command(click.Command):
         if found is not None:
             path, table = found
             try:
+                commands = {name: _option_names(c) for name, c in cli.commands.items()}
                 extra["default_map"] = defaults = settings.defaults(
-                    table, path, self.name or "", _option_names(self), COMMANDS
+                    table, path, self.name or "", commands
                 )
             except DedupError as error:
                 raise Failure(str(error)) from None
@@ -732,6 +732,3 @@ def _option_names(command: click.Command) -> dict[str, str]:
 
 def _long_name(param: click.Option) -> str:
     return next(o[2:] for o in param.opts if o.startswith("--")).replace("-", "_")
-
-
-settings.register(name for command in (clean, check) for name in _option_names(command))

@@ -129,9 +129,6 @@ class Postings:
         self.dtype = dtype
         self._runs: list[tuple[npt.NDArray[Any], npt.NDArray[np.int32]]] = []
 
-    def __len__(self) -> int:
-        return sum(len(keys) for keys, _ in self._runs)
-
     def add(self, keys: npt.NDArray[np.generic], ids: Array) -> None:
         if len(keys):
             self._runs.append(self._capped(keys.astype(self.dtype), ids.astype(np.int32)))

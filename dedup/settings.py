@@ -11,7 +11,6 @@ is a :class:`~dedup.errors.ConfigError` naming the key and the file.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -50,16 +49,14 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def defaults(
-    table: dict[str, Any],
-    path: Path,
-    command: str,
-    options: dict[str, str],
-    commands: Iterable[str],
+    table: dict[str, Any], path: Path, command: str, commands: dict[str, dict[str, str]]
 ) -> dict[str, Any]:
-    """The option defaults ``table`` gives ``command``, whose ``options`` map long option
-    names (``max_ratio``) to parameter names: its shared keys, then its own table's.
-    Shared keys meant for another command are allowed; a key no command knows is an
-    error."""
+    """The option defaults ``table`` gives ``command``: its shared keys, then its own
+    table's. ``commands`` maps each command to its options (long option names such as
+    ``max_ratio`` to parameter names). Shared keys meant for another command are allowed;
+    a key no command knows is an error."""
+    options = commands[command]
+    known = {name for names in commands.values() for name in names}
     out: dict[str, Any] = {}
     shared = {k: v for k, v in table.items() if k not in commands}
     own = table.get(command, {})
@@ -70,15 +67,6 @@ def defaults(
             name = key.replace("-", "_")
             if name in options:
                 out[options[name]] = value
-            elif scope or name not in _ALL_OPTIONS:
+            elif scope or name not in known:
                 raise ConfigError(f"{path}: unknown setting '{scope}{key}'")
     return out
-
-
-#: Every option of every command, filled in by the CLI (a key for another command is fine
-#: in the shared table).
-_ALL_OPTIONS: set[str] = set()
-
-
-def register(options: Iterable[str]) -> None:
-    _ALL_OPTIONS.update(options)
