@@ -30,7 +30,7 @@ from dedup.paragraphs import Paragraph
 from dedup.result import CleanResult, CloseCall, Removal
 from dedup.shingles import ShingleSet, TokenHasher
 from dedup.stream import BATCH, Cleaner
-from dedup.verify import EXACT, FAR, KINDS, MIN_WORDS, Verdict, compare, far_apart
+from dedup.verify import EXACT, FAR, KINDS, MIN_WORDS, Verdict, compare, far_apart, far_pairs
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -189,9 +189,34 @@ class Deduplicator:
         same = first_row[inverse]
         inner = batch_pairs(batch_keys(batch, config), matches.held, same == np.arange(len(batch)))
         sizes = np.diff(batch.offsets).tolist()
+        inner_rows, inner_earlier, counts = raw_counts(inner.pairs)
         within: dict[int, dict[int, list[int]]] = {}
-        for row, j, counts in zip(*(a.tolist() for a in raw_counts(inner.pairs)), strict=True):
-            within.setdefault(row, {})[j] = counts
+        for row, j, count in zip(
+            inner_rows.tolist(), inner_earlier.tolist(), counts.tolist(), strict=True
+        ):
+            within.setdefault(row, {})[j] = count
+        base = len(self.index)  # ids the rows kept now will have follow the index's ids
+        # Pairs that sketches alone show to be neither repeats nor close calls: most
+        # candidates, settled here at once rather than one by one below.
+        far = _codes(matches.rows, matches.ids)[
+            far_pairs(
+                self.index.sketches(matches.ids),
+                batch.sketches(matches.rows),
+                batch.truncated[matches.rows],
+                config,
+                CLOSE,
+            )
+        ]
+        far_within = _codes(inner_rows, base + inner_earlier)[
+            far_pairs(
+                batch.sketches(inner_earlier),
+                batch.sketches(inner_rows),
+                batch.truncated[inner_rows],
+                config,
+                CLOSE,
+            )
+        ]
+        settled = set(far.tolist()) | set(far_within.tolist())
         crowded: dict[int, list[tuple[int, int, int]]] = {}
         for family, (rows, groups, rooms) in enumerate(inner.crowded):
             for row, group, room in zip(
@@ -203,7 +228,6 @@ class Deduplicator:
         same_row = same.tolist()
         exact = matches.exact.tolist()
         empty = (batch.tokens == 0).tolist()
-        base = len(self.index)  # ids the rows kept now will have follow the index's ids
         kept: dict[int, int] = {}  # row -> its place in the ranking (base + row)
         own: dict[int, Fingerprint] = {}
         out: list[Decision] = []
@@ -240,6 +264,8 @@ class Deduplicator:
             best: tuple[Ref, Verdict] | None = None
             repeats: list[Ref] = []
             for id in ids:
+                if (row << 32 | id) in settled:
+                    continue  # a far pair: it cannot be the best (see far_pairs)
                 cached = self._verdicts.get((id, text)) if id < base else None
                 if cached is None:
                     if id >= base:
@@ -268,7 +294,9 @@ class Deduplicator:
                     repeats.append(ref)
                 if best is None or _rank(verdict) > _rank(best[1]):
                     best = (ref, verdict)
-            assert best is not None
+            if best is None:
+                self._keep(row, base, kept, members, crowded)
+                continue
             ref, verdict = best
             if verdict.kind is not None:
                 also = tuple(sorted(r for r in repeats if r != ref))
@@ -297,6 +325,11 @@ def _score(counts: list[int], shingles: int) -> float:
     if shared and shared * 2 >= shingles:
         value += 2 * shared / shingles
     return value + edges
+
+
+def _codes(rows: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Pairs ``(row, id)`` as one number each: ``row << 32 | id``."""
+    return (rows << 32) | ids
 
 
 def _grouped(

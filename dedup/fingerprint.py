@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -95,6 +96,56 @@ _HEAD = np.uint64(0x2545F4914F6CDD1D)
 _TAIL = np.uint64(0x6A09E667F3BCC909)
 
 
+class Sketches(NamedTuple):
+    """What :func:`dedup.verify.far_pairs` compares of a list of paragraphs: the shingles
+    of paragraph ``i`` are ``shingles[offsets[i]:offsets[i + 1]]`` (sorted; none when
+    short), its token Bloom filter ``blooms[i]`` and its distinct tokens ``distinct[i]``."""
+
+    shingles: ShingleSet
+    offsets: npt.NDArray[np.int64]
+    blooms: npt.NDArray[np.uint64]
+    distinct: npt.NDArray[np.uint8]
+
+
+def gather(
+    values: npt.NDArray[Any], offsets: npt.NDArray[np.int64], rows: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64]]:
+    """The slices ``values[offsets[r]:offsets[r + 1]]`` of ``rows``, one after another,
+    and where each starts (with the end last)."""
+    starts, ends = offsets[rows], offsets[rows + 1]
+    sizes = ends - starts
+    out = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=out[1:])
+    positions = np.arange(int(out[-1])) + np.repeat(starts - out[:-1], sizes)
+    return values[positions], out
+
+
+def token_sketches(
+    hashes: npt.NDArray[np.uint64], starts: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint8]]:
+    """Each text's 128-bit Bloom filter of its tokens (one bit a token, from its hash) and
+    its number of distinct tokens, up to 255. Text ``i`` has ``counts[i]`` tokens at
+    ``hashes[starts[i]:]``."""
+    rows = len(counts)
+    row_of = np.repeat(np.arange(rows), counts)
+    values = hashes[
+        np.arange(len(row_of)) + np.repeat(starts - (np.cumsum(counts) - counts), counts)
+    ]
+    bits = values & np.uint64(127)
+    blooms = np.zeros((rows, 2), dtype=np.uint64)
+    np.bitwise_or.at(
+        blooms,
+        (row_of, (bits >> np.uint64(6)).astype(np.intp)),
+        np.uint64(1) << (bits & np.uint64(63)),
+    )
+    order = np.lexsort((values, row_of))
+    values, row_of = values[order], row_of[order]
+    new = np.ones(len(values), dtype=bool)
+    new[1:] = (values[1:] != values[:-1]) | (row_of[1:] != row_of[:-1])
+    distinct = np.minimum(np.bincount(row_of[new], minlength=rows), 255).astype(np.uint8)
+    return blooms, distinct
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Batch:
     """The index keys of many paragraphs, as arrays: what finding candidates needs.
@@ -114,9 +165,20 @@ class Batch:
     offsets: npt.NDArray[np.int64]
     bands: npt.NDArray[np.uint32]
     edges: npt.NDArray[np.uint64]
+    #: A 128-bit Bloom filter of each row's tokens, how many distinct tokens it has (255
+    #: for "255 or more") and whether it ends in an ellipsis: enough to tell most pairs
+    #: of short paragraphs apart without their tokens (:func:`dedup.verify.far_pairs`).
+    blooms: npt.NDArray[np.uint64]
+    distinct: npt.NDArray[np.uint8]
+    truncated: npt.NDArray[np.bool_]
 
     def __len__(self) -> int:
         return len(self.normalized)
+
+    def sketches(self, rows: npt.NDArray[np.int64]) -> Sketches:
+        """The :class:`Sketches` of ``rows`` (a row may come more than once)."""
+        shingles, offsets = gather(self.shingles, self.offsets, rows)
+        return Sketches(shingles, offsets, self.blooms[rows], self.distinct[rows])
 
     def fingerprint(self, row: int, config: Config) -> Fingerprint:
         shingles = self.shingles[self.offsets[row] : self.offsets[row + 1]]
@@ -148,6 +210,7 @@ def fingerprint_batch(
     head = _mix(_mix(np.full(len(counts), _HEAD), padded[first]), padded[first + 1])
     tail = _mix(_mix(np.full(len(counts), _TAIL), padded[last]), padded[last - 1])
     edges = np.where(has_edges[:, None], np.stack((head, tail), axis=1), np.uint64(0))
+    blooms, distinct = token_sketches(flat, starts, counts)
     return Batch(
         normalized=normalized,
         digests=np.fromiter(
@@ -162,4 +225,11 @@ def fingerprint_batch(
         # which the index keeps, depends on all of it.
         bands=((bands * _MULT) >> np.uint64(32)).astype(np.uint32),
         edges=edges,
+        blooms=blooms,
+        distinct=distinct,
+        truncated=np.fromiter(
+            (_TRUNCATED.search(n) is not None for n in normalized),
+            dtype=bool,
+            count=len(normalized),
+        ),
     )

@@ -10,7 +10,6 @@ and its normalized text, so a million paragraphs fit in a few hundred megabytes.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 
@@ -19,7 +18,7 @@ import numpy.typing as npt
 
 from dedup.config import Config
 from dedup.errors import IndexMismatchError
-from dedup.fingerprint import Batch
+from dedup.fingerprint import Batch, Sketches, gather
 
 #: A bucket (an LSH band value, a shingle, a paragraph's first or last two tokens) holds at
 #: most this many paragraphs: the first ones kept. Templated text ("Page 1 of 20", product
@@ -84,6 +83,9 @@ class Index(Protocol):
 
     def entry(self, id: int) -> Entry:
         """Kept paragraph ``id``: where it stands, its normalized text and shingles."""
+
+    def sketches(self, ids: Array) -> Sketches:
+        """The :class:`~dedup.fingerprint.Sketches` of kept paragraphs ``ids``."""
 
 
 def check_settings(index: Index, config: Config) -> None:
@@ -299,10 +301,16 @@ class MemoryIndex:
         self._shingles = Postings(MAX_BUCKET, np.uint32)
         self._edges = Postings(MAX_BUCKET, np.uint32)
         self._size = 0
-        # Per insert call: its first id, and its paragraphs' documents, indexes, texts and
-        # shingles (each as one array with offsets).
-        self._starts: list[int] = []
-        self._blocks: list[_Block] = []
+        # Each kept paragraph's document, index, normalized text (UTF-8), shingles and
+        # token sketch, by id; texts and shingle sets one after another, with offsets.
+        self._documents: list[str] = []
+        self._paragraphs = _Column(np.int64)
+        self._texts = bytearray()
+        self._text_offsets = _Column(np.int64, initial=[0])
+        self._sets = _Column(np.uint32)
+        self._set_offsets = _Column(np.int64, initial=[0])
+        self._blooms = _Column(np.uint64, width=2)
+        self._distinct = _Column(np.uint8)
 
     @property
     def settings(self) -> str:
@@ -338,39 +346,49 @@ class MemoryIndex:
             wanted = ids[key_rows] >= 0
             postings.add(values[wanted], ids[key_rows[wanted]])
         texts = [batch.normalized[row].encode("utf-8", "surrogatepass") for row in rows]
-        sizes = np.diff(batch.offsets)[chosen]
-        _, at = _expand(batch.offsets[chosen], batch.offsets[chosen] + sizes)
-        self._starts.append(self._size)
-        self._blocks.append(
-            _Block(
-                [ref.document for ref in refs],
-                np.array([ref.paragraph for ref in refs], dtype=np.int64),
-                b"".join(texts),
-                np.cumsum([0] + [len(t) for t in texts], dtype=np.int64),
-                batch.shingles[at],
-                np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
-            )
-        )
+        shingles, offsets = gather(batch.shingles, batch.offsets, chosen)
+        self._documents += [ref.document for ref in refs]
+        self._paragraphs.extend(np.array([ref.paragraph for ref in refs], dtype=np.int64))
+        self._text_offsets.extend(len(self._texts) + np.cumsum([len(t) for t in texts]))
+        self._texts += b"".join(texts)
+        self._set_offsets.extend(self._sets.size + offsets[1:])
+        self._sets.extend(shingles)
+        self._blooms.extend(batch.blooms[chosen])
+        self._distinct.extend(batch.distinct[chosen])
         self._size += len(chosen)
 
     def entry(self, id: int) -> Entry:
-        number = bisect_right(self._starts, id) - 1
-        block = self._blocks[number]
-        at = id - self._starts[number]
-        start, end = block.text_offsets[at], block.text_offsets[at + 1]
+        texts, shingles = self._text_offsets.view, self._set_offsets.view
         return Entry(
-            Ref(block.documents[at], int(block.paragraphs[at])),
-            block.texts[start:end].decode("utf-8", "surrogatepass"),
-            block.shingles[block.shingle_offsets[at] : block.shingle_offsets[at + 1]],
+            Ref(self._documents[id], int(self._paragraphs.view[id])),
+            self._texts[texts[id] : texts[id + 1]].decode("utf-8", "surrogatepass"),
+            self._sets.view[shingles[id] : shingles[id + 1]].copy(),
         )
 
+    def sketches(self, ids: Array) -> Sketches:
+        shingles, offsets = gather(self._sets.view, self._set_offsets.view, ids)
+        return Sketches(shingles, offsets, self._blooms.view[ids], self._distinct.view[ids])
 
-class _Block(NamedTuple):
-    """The paragraphs one ``insert`` kept."""
 
-    documents: list[str]
-    paragraphs: Array
-    texts: bytes
-    text_offsets: Array
-    shingles: npt.NDArray[np.uint32]
-    shingle_offsets: Array
+class _Column:
+    """A numpy array that grows at its end: its capacity doubles in place (``realloc``,
+    so no copy of a large array, and pages not yet written cost no memory). Views of it
+    are valid until the next ``extend``."""
+
+    def __init__(self, dtype: npt.DTypeLike, width: int = 0, initial: Sequence[int] = ()) -> None:
+        self._shape = (width,) if width else ()
+        self._data = np.empty((max(len(initial), 16), *self._shape), dtype=dtype)
+        self.size = len(initial)
+        if initial:
+            self._data[: self.size] = initial
+
+    def extend(self, values: npt.NDArray[Any]) -> None:
+        end = self.size + len(values)
+        if end > len(self._data):
+            self._data.resize((max(end, 2 * len(self._data)), *self._shape), refcheck=False)
+        self._data[self.size : end] = values
+        self.size = end
+
+    @property
+    def view(self) -> npt.NDArray[Any]:
+        return self._data[: self.size]

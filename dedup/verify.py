@@ -33,8 +33,11 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from dedup.config import Config
-from dedup.fingerprint import Fingerprint
+from dedup.fingerprint import Fingerprint, Sketches
 from dedup.normalize import is_unspaced
 from dedup.shingles import ShingleSet, containment, jaccard, shared
 
@@ -201,6 +204,53 @@ def far_apart(earlier: ShingleSet, later: ShingleSet, config: Config) -> tuple[f
     if contained < min(0.5, config.containment) and similarity < min(0.4, config.threshold):
         return similarity, contained
     return None
+
+
+def far_pairs(
+    earlier: Sketches,
+    later: Sketches,
+    truncated: npt.NDArray[np.bool_],
+    config: Config,
+    close: float,
+) -> npt.NDArray[np.bool_]:
+    """For many pairs at once (``earlier`` and ``later`` aligned, ``truncated`` whether
+    each later paragraph ends in an ellipsis): True where :func:`compare` would find the
+    pair neither a repeat nor as similar as ``close``, without looking at their tokens.
+
+    Two long paragraphs are far apart as :func:`far_apart` says; a pair with a short one
+    when at least three tokens differ and the Jaccard of their tokens is below ``close``
+    for sure, which the token Bloom filters and distinct counts bound: a bit set in one
+    filter only is a token of that paragraph only. Other pairs are False (look closer).
+    """
+    count = len(later.offsets) - 1
+    earlier_sizes, later_sizes = np.diff(earlier.offsets), np.diff(later.offsets)
+    # Shingles shared: each pair's sets are sorted, so with the pair number in the high
+    # bits all of them are one sorted array, searched at once.
+    pair = np.arange(count, dtype=np.uint64)
+    known = (np.repeat(pair, earlier_sizes) << np.uint64(32)) | earlier.shingles
+    asked = (np.repeat(pair, later_sizes) << np.uint64(32)) | later.shingles
+    at = np.minimum(np.searchsorted(known, asked), max(len(known) - 1, 0))
+    found = known[at] == asked if len(known) else np.zeros(len(asked), dtype=bool)
+    shared = np.bincount(np.repeat(np.arange(count), later_sizes)[found], minlength=count)
+    long = (earlier_sizes > 0) & (later_sizes > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        similarity = shared / (earlier_sizes + later_sizes - shared)
+        contained = shared / later_sizes
+        far_long = (
+            long
+            & (contained < min(0.5, config.containment))
+            & (similarity < min(0.4, config.threshold, close))
+        )
+        only_earlier = np.bitwise_count(earlier.blooms & ~later.blooms).sum(axis=1)
+        only_later = np.bitwise_count(later.blooms & ~earlier.blooms).sum(axis=1)
+        a, b = earlier.distinct.astype(np.float64), later.distinct.astype(np.float64)
+        bound = np.minimum(
+            np.where(a < 255, (a - only_earlier) / (a + only_later), np.inf),
+            np.where(b < 255, (b - only_later) / (b + only_earlier), np.inf),
+        )
+    far_short = ~long & ~truncated & (only_earlier + only_later > 2) & (bound < close)
+    far: npt.NDArray[np.bool_] = far_long | far_short
+    return far
 
 
 def compare(

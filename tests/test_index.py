@@ -8,9 +8,11 @@ from hypothesis import strategies as st
 
 import dedup
 from dedup.config import Config
+from dedup.deduplicator import CLOSE
 from dedup.fingerprint import fingerprint, fingerprint_batch
 from dedup.index import MAX_BUCKET, Postings
 from dedup.normalize import normalize, normalize_batch, tokenize, tokenize_batch
+from dedup.verify import compare, far_pairs
 
 from .test_properties import PARAGRAPH
 
@@ -75,3 +77,84 @@ def test_decisions_do_not_depend_on_batch_boundaries(monkeypatch: object) -> Non
     whole = dedup.clean(text)
     monkeypatch.setattr(module, "BATCH", 7)  # type: ignore[attr-defined]
     assert dedup.clean(text) == whole
+
+
+VOCABULARY = [
+    "the",
+    "cat",
+    "sat",
+    "on",
+    "a",
+    "mat",
+    "10",
+    "20",
+    "not",
+    "dog",
+    "ran",
+    "far",
+    "away",
+    "from",
+    "home",
+    "东",
+    "京",
+]
+
+
+@st.composite
+def related(draw: st.DrawFn) -> tuple[str, str]:
+    """Two texts, the second the first with a few words changed, added or cut (or not)."""
+    words = draw(st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=16))
+    other = list(words)
+    for _ in range(draw(st.integers(0, 4))):
+        at = draw(st.integers(0, len(other)))
+        edit = draw(st.sampled_from(["add", "drop", "swap"]))
+        word = draw(st.sampled_from(VOCABULARY))
+        if edit == "add" or not other:
+            other.insert(at, word)
+        elif edit == "drop":
+            del other[min(at, len(other) - 1)]
+        else:
+            other[min(at, len(other) - 1)] = word
+    if draw(st.booleans()):
+        other = [*other[: draw(st.integers(1, max(1, len(other))))], "..."]
+    return " ".join(words), " ".join(other) or "x"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(related(), min_size=1, max_size=8))
+def test_far_pairs_are_never_repeats_or_close_calls(pairs: list[tuple[str, str]]) -> None:
+    config = Config(min_tokens=6)
+    earlier = fingerprint_batch([a for a, _ in pairs], config)
+    later = fingerprint_batch([b for _, b in pairs], config)
+    rows = np.arange(len(pairs))
+    far = far_pairs(earlier.sketches(rows), later.sketches(rows), later.truncated, config, CLOSE)
+    for row in rows[far]:
+        verdict = compare(earlier.fingerprint(row, config), later.fingerprint(row, config), config)
+        assert not verdict.repeat and verdict.similarity < CLOSE, pairs[row]
+
+
+def test_far_pairs_settle_pairs_of_short_and_of_long_paragraphs() -> None:
+    config = Config()
+    texts = [
+        "Home | News | Sport",
+        "Weather for the week ahead",
+        "The council approved the new budget after a long debate about schools and roads.",
+        "Opposition members said the plan ignored rising rents in the northern districts.",
+        "The council approved the new budget after a long debate about schools and rails.",
+    ]
+    batch = fingerprint_batch(texts, config)
+    earlier, later = np.array([0, 2, 2]), np.array([1, 3, 4])
+    far = far_pairs(
+        batch.sketches(earlier), batch.sketches(later), batch.truncated[later], config, CLOSE
+    )
+    assert far.tolist() == [True, True, False]
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXTS)
+def test_token_sketches_bound_the_tokens(texts: list[str]) -> None:
+    batch = fingerprint_batch(texts, Config())
+    for row, normalized in enumerate(batch.normalized):
+        tokens = set(tokenize(normalized))
+        assert batch.distinct[row] == min(len(tokens), 255)
+        assert int(np.bitwise_count(batch.blooms[row]).sum()) <= len(tokens)
