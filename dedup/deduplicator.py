@@ -185,38 +185,59 @@ class Deduplicator:
         the close calls."""
         config = self.config
         matches = self.index.query(batch)
+        count = len(batch)
         _, first_row, inverse = np.unique(batch.digests, return_index=True, return_inverse=True)
         same = first_row[inverse]
-        inner = batch_pairs(batch_keys(batch, config), matches.held, same == np.arange(len(batch)))
-        sizes = np.diff(batch.offsets).tolist()
+        inner = batch_pairs(batch_keys(batch, config), matches.held, same == np.arange(count))
         inner_rows, inner_earlier, counts = raw_counts(inner.pairs)
-        within: dict[int, dict[int, list[int]]] = {}
-        for row, j, count in zip(
-            inner_rows.tolist(), inner_earlier.tolist(), counts.tolist(), strict=True
-        ):
-            within.setdefault(row, {})[j] = count
         base = len(self.index)  # ids the rows kept now will have follow the index's ids
-        # Pairs that sketches alone show to be neither repeats nor close calls: most
-        # candidates, settled here at once rather than one by one below.
-        far = _codes(matches.rows, matches.ids)[
-            far_pairs(
-                self.index.sketches(matches.ids),
-                batch.sketches(matches.rows),
-                batch.truncated[matches.rows],
-                config,
-                CLOSE,
-            )
-        ]
-        far_within = _codes(inner_rows, base + inner_earlier)[
-            far_pairs(
-                batch.sketches(inner_earlier),
-                batch.sketches(inner_rows),
-                batch.truncated[inner_rows],
-                config,
-                CLOSE,
-            )
-        ]
-        settled = set(far.tolist()) | set(far_within.tolist())
+        # Pairs that sketches alone show to be neither repeats nor close calls (most
+        # candidates) are settled here at once: they are skipped below.
+        far_outer = far_pairs(
+            self.index.sketches(matches.ids),
+            batch.sketches(matches.rows),
+            batch.truncated[matches.rows],
+            config,
+            CLOSE,
+        )
+        far_inner = far_pairs(
+            batch.sketches(inner_earlier),
+            batch.sketches(inner_rows),
+            batch.truncated[inner_rows],
+            config,
+            CLOSE,
+        )
+        settled = set(_codes(matches.rows, matches.ids)[far_outer].tolist())
+        settled.update(_codes(inner_rows, base + inner_earlier)[far_inner].tolist())
+        # Rows decided without a look at their candidates: an exact repeat of a kept
+        # paragraph is removed whatever else happens in the batch; a row with no pair left
+        # to verify, no crowded key and no exact copy before it in the batch is kept.
+        words = batch.tokens > 0
+        open_pairs = np.bincount(matches.rows[~far_outer], minlength=count) > 0
+        open_pairs |= np.bincount(inner_rows[~far_inner], minlength=count) > 0
+        for rows, _, _ in inner.crowded:
+            open_pairs[rows] = True
+        repeated = words & (matches.exact >= 0)
+        quiet = words & ~repeated & ~open_pairs & (same == np.arange(count))
+        kept = {row: base + row for row in np.flatnonzero(quiet).tolist()}  # row -> its id
+        out: list[Decision] = []
+        for row, id in zip(
+            np.flatnonzero(repeated).tolist(), matches.exact[repeated].tolist(), strict=True
+        ):
+            ref, text, _ = self.index.entry(id)
+            if text == batch.normalized[row]:
+                out.append(Decision(first + row, document, ref, EXACT, ()))
+            else:  # another text with the same digest: look closer
+                quiet[row] = False
+                repeated[row] = False
+        live = words & ~quiet & ~repeated
+        sizes = np.diff(batch.offsets).tolist()
+        within: dict[int, dict[int, list[int]]] = {}
+        wanted = live[inner_rows]
+        for row, j, shared in zip(
+            *(a[wanted].tolist() for a in (inner_rows, inner_earlier, counts)), strict=True
+        ):
+            within.setdefault(row, {})[j] = shared
         crowded: dict[int, list[tuple[int, int, int]]] = {}
         for family, (rows, groups, rooms) in enumerate(inner.crowded):
             for row, group, room in zip(
@@ -224,16 +245,12 @@ class Deduplicator:
             ):
                 crowded.setdefault(row, []).append((family, group, room))
         members: dict[tuple[int, int], list[int]] = {}
-        outer = _grouped(matches.rows, matches.ids, matches.scores)
+        wanted = live[matches.rows]
+        outer = _grouped(matches.rows[wanted], matches.ids[wanted], matches.scores[wanted])
         same_row = same.tolist()
         exact = matches.exact.tolist()
-        empty = (batch.tokens == 0).tolist()
-        kept: dict[int, int] = {}  # row -> its place in the ranking (base + row)
         own: dict[int, Fingerprint] = {}
-        out: list[Decision] = []
-        for row in range(len(batch)):
-            if empty[row]:
-                continue
+        for row in np.flatnonzero(live).tolist():
             ranked = outer.get(row, [])
             partners = within.get(row, {})
             for family, group, _ in crowded.get(row, ()):
