@@ -450,7 +450,8 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
             scope=options["scope"],
             jobs=options["jobs"] or os.cpu_count() or 1,
             writer=writer,
-            events=events,
+            # Removals and close calls are made only for someone to see them.
+            events=events if report_writer or explain or (verbose and not quiet) else None,
             progress=lambda done, seen: progress.update(done, count[0] + 1, seen),
             keep_removals=jsonl,
         ):

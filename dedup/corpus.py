@@ -43,14 +43,14 @@ def clean_documents(
     scope: Scope = "document",
     jobs: int = 1,
     writer: Callable[[Document], Callable[[str], None]],
-    events: Callable[[Document, list[Removal | CloseCall]], None] = lambda d, e: None,
+    events: Callable[[Document, list[Removal | CloseCall]], None] | None = None,
     progress: Callable[[int, int], None] = lambda done, paragraphs: None,
     keep_removals: bool = False,
 ) -> Iterator[Outcome]:
     """Clean ``documents`` in order; ``writer(document)`` gives where its cleaned text goes,
-    ``events`` gets removals and close calls as they are decided, ``progress`` the bytes
-    read in the current file and the paragraphs seen in all. Yields one :class:`Outcome`
-    per document, after its text was written."""
+    ``events`` (when given) gets removals and close calls as they are decided,
+    ``progress`` the bytes read in the current file and the paragraphs seen in all.
+    Yields one :class:`Outcome` per document, after its text was written."""
     with Deduplicator(config, jobs=jobs) as shared:
         seen = 0
         for document in documents:
@@ -67,18 +67,19 @@ def _clean(
     document: Document,
     deduplicator: Deduplicator,
     writer: Callable[[Document], Callable[[str], None]],
-    events: Callable[[Document, list[Removal | CloseCall]], None],
+    events: Callable[[Document, list[Removal | CloseCall]], None] | None,
     progress: Callable[[int, int], None],
     keep_removals: bool,
     seen: int,
 ) -> Outcome:
-    cleaner = deduplicator.cleaner(document.name, writer(document))
+    wanted = events is not None or keep_removals
+    cleaner = deduplicator.cleaner(document.name, writer(document), events=wanted)
     kept: list[Removal] = []
 
     def handle(found: list[Removal | CloseCall]) -> None:
         if keep_removals:
             kept.extend(e for e in found if isinstance(e, Removal))
-        if found:
+        if found and events is not None:
             events(document, found)
 
     for text, done in document.chunks:

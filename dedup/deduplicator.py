@@ -132,10 +132,13 @@ class Deduplicator:
             document=document,
         )
 
-    def cleaner(self, document: str | None, write: Callable[[str], None]) -> Cleaner:
+    def cleaner(
+        self, document: str | None, write: Callable[[str], None], events: bool = True
+    ) -> Cleaner:
         """A :class:`~dedup.stream.Cleaner` for a document that comes in pieces (a file too
-        large to hold, a network stream): it writes the cleaned text with ``write``."""
-        return Cleaner(self, self._name(document), write)
+        large to hold, a network stream): it writes the cleaned text with ``write``, and
+        returns removals and close calls unless ``events`` is False."""
+        return Cleaner(self, self._name(document), write, events=events)
 
     def _fingerprint(self, id: int, normalized: str, shingles: ShingleSet) -> Fingerprint:
         fp = self._kept.get(id)

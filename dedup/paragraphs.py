@@ -11,15 +11,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import regex
+import numpy as np
+import numpy.typing as npt
 
 from dedup.config import SplitMode
 
-# A line: its content, then its terminator (CRLF, LF or CR), or the end of the text.
-_LINE = regex.compile(r"([^\r\n]*)(\r\n|\n|\r|\Z)")
-# Whitespace that never belongs to a paragraph's span: Unicode spaces and the BOM.
-_EDGE = regex.compile(r"[\s\ufeff]+")
-_BLANK = regex.compile(r"[\s\ufeff]*")
+Array = npt.NDArray[np.int64]
+
+# Whitespace that never belongs to a paragraph's span: at its start what regex's ``\s``
+# matches, at its end what ``str.isspace()`` does (which adds U+001C-U+001F), and the BOM
+# at both (tests check these tables against both definitions).
+_SPACES = [
+    *(0x9, 0xA, 0xB, 0xC, 0xD, 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B)),
+    *(0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF),
+]
+_LEAD = np.zeros(0x10000, dtype=bool)
+_LEAD[_SPACES] = True
+_TRAIL = _LEAD.copy()
+_TRAIL[0x1C:0x20] = True
+_CR, _LF = 13, 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,33 +43,89 @@ class Paragraph:
     line_end: int
 
 
-class _Line(NamedTuple):
-    start: int  # of the content, trimmed
-    end: int
-    line_start: int  # of the whole line, without its line break
-    line_end: int
-    blank: bool
+class Lines(NamedTuple):
+    """The lines of a text as arrays: line ``i`` is ``[line_start[i], line_end[i])``
+    without its line break (CRLF, LF or CR), its content ``[start[i], end[i])`` trimmed of
+    whitespace, and ``blank[i]`` when it has none."""
+
+    start: Array
+    end: Array
+    line_start: Array
+    line_end: Array
+    blank: npt.NDArray[np.bool_]
 
 
-def _lines(text: str, start_of_text: bool = True) -> list[_Line]:
-    lines = []
-    for match in _LINE.finditer(text):
-        if not match.group(0):
-            break
-        line_start, line_end = match.span(1)
-        if line_start == 0 and start_of_text and text.startswith("\ufeff"):
-            line_start = 1  # a BOM belongs to the file, not to its first line
-        if _BLANK.fullmatch(text, line_start, line_end):
-            lines.append(_Line(line_start, line_start, line_start, line_end, True))
-            continue
-        start, end = line_start, line_end
-        lead = _EDGE.match(text, start, end)
-        if lead:
-            start = lead.end()
-        while end > start and (text[end - 1].isspace() or text[end - 1] == "\ufeff"):
-            end -= 1
-        lines.append(_Line(start, end, line_start, line_end, False))
-    return lines
+def lines(text: str, start_of_text: bool = True) -> Lines:
+    """The lines of ``text``; a BOM that starts the text (``start_of_text``) is no line's."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    size = len(codes)
+    cr, lf = codes == _CR, codes == _LF
+    crlf = np.zeros(size, dtype=bool)  # a CR that starts a CRLF
+    crlf[:-1] = cr[:-1] & lf[1:]
+    after_cr = np.zeros(size, dtype=bool)
+    after_cr[1:] = crlf[:-1]
+    ends = np.flatnonzero((cr | lf) & ~after_cr)
+    starts = np.concatenate(([0], ends + 1 + crlf[ends]))
+    if starts[-1] < size:  # a last line without a line break
+        ends = np.append(ends, size)
+    else:
+        starts = starts[:-1]
+    if start_of_text and size and codes[0] == 0xFEFF:
+        starts[0] = 1
+    clipped = np.minimum(codes, 0xFFFF)  # U+FFFF and above are no spaces
+    lead, trail = _LEAD[clipped], _TRAIL[clipped]
+    index = np.arange(size + 1, dtype=np.int32)
+    # The first character not a leading space from each position on, and the last one
+    # not a trailing space up to each position.
+    first = np.minimum.accumulate(np.append(np.where(lead, size, index[:-1]), size)[::-1])[::-1]
+    last = np.maximum.accumulate(np.where(trail, -1, index[:-1]))
+    start = first[starts]
+    blank = start >= ends
+    end = np.maximum(last[np.maximum(ends - 1, 0)] + 1, start)
+    start = np.where(blank, starts, start)
+    end = np.where(blank, starts, end)
+    return Lines(start, end, starts, ends, blank)
+
+
+class Spans(NamedTuple):
+    """Paragraphs as arrays, as :class:`Paragraph` has them, and ``line``: the lines
+    before each one's first line."""
+
+    start: Array
+    end: Array
+    line_start: Array
+    line_end: Array
+    line: Array
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def paragraphs(self, first: int = 0, offset: int = 0) -> list[Paragraph]:
+        """As :class:`Paragraph` objects, numbered from ``first``, shifted by ``offset``."""
+        return [
+            Paragraph(first + i, s + offset, e + offset, ls + offset, le + offset)
+            for i, (s, e, ls, le) in enumerate(zip(*(a.tolist() for a in self[:4]), strict=True))
+        ]
+
+
+def spans(text_lines: Lines, mode: SplitMode) -> Spans:
+    """The paragraphs of a text whose lines are ``text_lines``: each non-blank line
+    (``"lines"``) or each block of non-blank lines (``"blank"``)."""
+    filled = np.flatnonzero(~text_lines.blank)
+    if mode == "lines":
+        first = last = filled
+    else:
+        new = np.ones(len(filled), dtype=bool)
+        new[1:] = np.diff(filled) > 1
+        first = filled[new]
+        last = np.append(filled[np.flatnonzero(new)[1:] - 1], filled[-1:])
+    return Spans(
+        text_lines.start[first],
+        text_lines.end[last],
+        text_lines.line_start[first],
+        text_lines.line_end[last],
+        first,
+    )
 
 
 class BlankBlocks:
@@ -73,26 +139,20 @@ class BlankBlocks:
 
     def feed(self, text: str) -> bool:
         """Take the next piece, made of whole lines; True once blank blocks are found."""
-        self._lines(_lines(text, start_of_text=False))
+        self.lines(lines(text, start_of_text=False).blank)
         return self.found
 
-    def _lines(self, lines: list[_Line]) -> None:
-        for line in lines:
-            if self.found:
-                return
-            if line.blank:
-                self.gap = self.seen_text
-            elif self.gap:
-                self.found = True
-            else:
-                self.seen_text = True
-
-
-def _has_blank_blocks(lines: list[_Line]) -> bool:
-    """True when a blank line stands between two non-blank lines."""
-    detector = BlankBlocks()
-    detector._lines(lines)
-    return detector.found
+    def lines(self, blank: npt.NDArray[np.bool_]) -> None:
+        """Take the next lines, as their blank flags."""
+        filled = np.flatnonzero(~blank)
+        if self.found or not len(filled):
+            self.gap = self.gap or (self.seen_text and bool(blank.any()))
+            return
+        self.found = bool(
+            (self.seen_text and (self.gap or filled[0] > 0)) or (np.diff(filled) > 1).any()
+        )
+        self.seen_text = True
+        self.gap = bool(filled[-1] < len(blank) - 1)
 
 
 def split(text: str, mode: SplitMode = "auto") -> list[Paragraph]:
@@ -120,23 +180,9 @@ def split_resolved(
     >>> split_resolved("one\\ntwo\\n")[0], split_resolved("one\\n\\ntwo\\n")[0]
     ('lines', 'blank')
     """
-    lines = _lines(text, start_of_text)
+    text_lines = lines(text, start_of_text)
     if mode == "auto":
-        mode = "blank" if _has_blank_blocks(lines) else "lines"
-    blocks: list[list[_Line]] = []
-    if mode == "lines":
-        blocks = [[line] for line in lines if not line.blank]
-    else:
-        block: list[_Line] = []
-        for line in lines:
-            if not line.blank:
-                block.append(line)
-            elif block:
-                blocks.append(block)
-                block = []
-        if block:
-            blocks.append(block)
-    return mode, [
-        Paragraph(i, block[0].start, block[-1].end, block[0].line_start, block[-1].line_end)
-        for i, block in enumerate(blocks)
-    ]
+        detector = BlankBlocks()
+        detector.lines(text_lines.blank)
+        mode = "blank" if detector.found else "lines"
+    return mode, spans(text_lines, mode).paragraphs()

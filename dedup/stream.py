@@ -3,15 +3,18 @@
 A :class:`Cleaner` takes a document in pieces of any size (``feed``), cuts it into
 paragraphs as soon as their lines are complete, decides them a batch at a time against the
 deduplicator's index and writes the cleaned text as soon as it is known, so a document is
-never held whole: only the paragraphs waiting for a decision, and a run of removed ones
-waiting to know whether a kept paragraph follows them (that decides which line break goes
-with them, see :mod:`dedup.stream`).
+never held whole: only the text from the end of what was written to the end of what was
+received (the paragraphs waiting for a decision, and a run of removed ones waiting to know
+whether a kept paragraph follows them, which decides the line breaks that go with them).
 
 Let a document be ``g0 L0 g1 L1 ... Ln-1 gn``: ``Li`` the lines of paragraph ``i``, ``gi``
 the line breaks and blank lines between them. A removed paragraph takes ``Li`` and
 ``gi+1`` when a kept paragraph follows it, else ``gi`` and ``Li`` (only ``L0`` for the
 first). So ``g0`` and ``gn`` always stay, and a kept paragraph is written with the gap
 before the run of removed paragraphs that precedes it (or its own).
+
+Paragraphs travel as arrays (:class:`~dedup.paragraphs.Spans`), never one object each:
+what is written for a batch is one join of the text between the cuts.
 """
 
 from __future__ import annotations
@@ -19,20 +22,17 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-import regex
+import numpy as np
 
 from dedup.config import SplitMode
 from dedup.fingerprint import Batch
-from dedup.paragraphs import BlankBlocks, Paragraph, split_resolved
+from dedup.paragraphs import BlankBlocks, Paragraph, Spans, lines, spans
 from dedup.result import CloseCall, Removal
 
 if TYPE_CHECKING:
     from dedup.deduplicator import Decision, Deduplicator
-
-_BREAK = regex.compile(r"\r\n|\n|\r")
 
 #: Paragraphs decided together: their keys are looked up in the index at once, and the
 #: ones kept are added to it at once (within the batch, the pairs are found by sorting).
@@ -41,40 +41,35 @@ BATCH = 4096
 Event = Removal | CloseCall
 
 
-@dataclass(frozen=True, slots=True)
-class _Unit:
-    """A paragraph on its way: where it stands, its lines and the gap before them."""
-
-    paragraph: Paragraph
-    lines: str
-    gap: str
-    line: int
-
-    @property
-    def text(self) -> str:
-        p = self.paragraph
-        return self.lines[p.start - p.line_start : p.end - p.line_start]
-
-
-def _breaks(text: str, start: int, end: int) -> int:
-    """Line breaks in ``text[start:end]`` (a CRLF is one; a piece never ends inside one)."""
-    return (
-        text.count("\n", start, end) + text.count("\r", start, end) - text.count("\r\n", start, end)
-    )
-
-
 def _safe_end(text: str) -> int:
     """Where ``text`` can be cut after a whole line (not inside a CRLF); 0 if nowhere."""
     return max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1)) + 1
+
+
+def _breaks(text: str) -> int:
+    """Line breaks in ``text`` (a CRLF is one)."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+class _Removed(NamedTuple):
+    """A removed paragraph waiting for what follows its run (offsets in the document):
+    the end of the lines before it (None for the first paragraph), the start of the lines
+    after it (None until known) and the decision."""
+
+    paragraph: Paragraph
+    line: int
+    previous_end: int | None
+    next_start: int | None
+    decision: Decision
 
 
 class Cleaner:
     """Cleans one document given in pieces; see the module's docstring.
 
     ``write`` receives the cleaned text in order; ``feed`` and ``close`` return the
-    removals (once final) and close calls decided meanwhile. After ``close``, ``split``
-    is the split mode used, ``paragraphs`` how many there were and ``removed`` the
-    removals by kind.
+    removals (once final) and close calls decided meanwhile, unless ``events`` is False
+    (then only the text is written). After ``close``, ``split`` is the split mode used,
+    ``paragraphs`` how many there were and ``removed`` the removals by kind.
 
     >>> from dedup import Deduplicator
     >>> out = []
@@ -94,25 +89,32 @@ class Cleaner:
         document: str,
         write: Callable[[str], None],
         record: bool = False,
+        events: bool = True,
     ) -> None:
         self._dedup = deduplicator
         self.document = document
         self._write = write
+        self._events = events
         mode = deduplicator.config.split
         self.split: SplitMode | None = None if mode == "auto" else mode
         self._detector = BlankBlocks()
-        self._scanned = 0  # of the buffer, by the detector
-        self._buffer: list[str] = []  # text received and not yet cut into paragraphs
-        self._offset = 0  # of the buffer in the document
-        self._gap = ""  # text after the last paragraph cut, up to the buffer
-        self._units: list[_Unit] = []  # paragraphs not yet in a batch
+        self._scanned = 0  # offset up to which the detector has seen the lines
+        self._text = ""  # the document from _base on
+        self._base = 0
+        self._written = 0  # offset up to which the cleaned text is written (or cut)
+        self._cut = 0  # offset up to which the text is cut into paragraphs
+        self._lines = 0  # line breaks before _cut
+        self._waiting: list[Spans] = []  # paragraphs not yet in a batch
+        self._count = 0  # of the paragraphs waiting
         # Batches being fingerprinted (by worker processes, with jobs > 1), oldest first.
-        self._queue: deque[tuple[list[_Unit], Future[Batch]]] = deque()
-        self._run: list[tuple[_Unit, Decision]] = []  # removed, waiting for what follows
-        self._kept_any = False
-        self._started = False  # g0 is written
+        self._queue: deque[tuple[Spans, int, Future[Batch]]] = deque()
+        # The run of removed paragraphs at the end of what was decided: its first lines'
+        # start, whether it starts the document, and (for the events) the paragraphs.
+        self._run_start: int | None = None
+        self._run_first = False
+        self._run: list[_Removed] = []
+        self._last_end = 0  # the end of the lines of the last paragraph decided
         self.paragraphs = 0
-        self._breaks = 0  # line breaks before the buffer
         self.removed: Counter[str] = Counter()
         #: Every paragraph, when asked to ``record`` them (for a :class:`CleanResult`).
         self.recorded: list[Paragraph] | None = [] if record else None
@@ -122,7 +124,7 @@ class Cleaner:
         """Take the next piece of the document."""
         if self._closed:
             raise ValueError("feed() after close()")
-        self._buffer.append(text)
+        self._text += text
         if self.split is None and not self._resolve(final=False):
             return []
         return self._advance(final=False)
@@ -135,120 +137,193 @@ class Cleaner:
         if self.split is None:
             self._resolve(final=True)
         events = self._advance(final=True)
-        if self._units:
-            units, self._units = self._units, []
-            self._queue.append((units, self._dedup.fingerprints(self._texts(units), wait=True)))
+        if self._count:
+            self._submit(self._count, wait=True)
         while self._queue:
             events += self._decide(*self._queue.popleft())
-        if not self._started and self._run:  # no kept paragraph came to write g0
-            self._write(self._run[0][0].gap)
-        events += self._flush_run(kept_after=None)
-        self._write(self._gap)
+        end = self._base + len(self._text)
+        if self._run_start is not None:  # a run of removed paragraphs ends the document
+            start = self._run_start if self._run_first else self._written
+            events += self._flush(closed=False)
+            self._emit([self._written, start, self._last_end, end])
+        else:
+            self._emit([self._written, end])
         return events
 
     def _resolve(self, final: bool) -> bool:
         """Settle ``"auto"``: blank blocks seen in the lines so far, or none in the whole."""
-        text = "".join(self._buffer)
-        self._buffer = [text]
-        end = len(text) if final else _safe_end(text)
-        if end > self._scanned and self._detector.feed(text[self._scanned : end]):
+        at = self._scanned - self._base
+        end = len(self._text) if final else at + _safe_end(self._text[at:])
+        if end > at and self._detector.feed(self._text[at:end]):
             self.split = "blank"
         elif final:
             self.split = "lines"
-        self._scanned = max(self._scanned, end)
+        self._scanned = self._base + max(at, end)
         return self.split is not None
 
     def _advance(self, final: bool) -> list[Event]:
-        text = "".join(self._buffer)
-        end = len(text) if final else _safe_end(text)
+        """Cut the complete lines received into paragraphs, and decide full batches."""
         assert self.split is not None
-        _, paragraphs = split_resolved(text[:end], self.split, start_of_text=self._offset == 0)
-        if paragraphs and not final and self.split == "blank":
-            # The last block may go on in the next piece unless a blank line follows it.
-            last = paragraphs[-1]
-            if len(_BREAK.findall(text, last.line_end, end)) < 2:
-                paragraphs.pop()
-                end = last.line_start
-        position = 0
-        for p in paragraphs:
-            self._breaks += _breaks(text, position, p.line_start)
-            gap = self._gap + text[position : p.line_start]
-            self._gap = ""
-            position = p.line_end
-            at = self._offset
-            paragraph = Paragraph(
-                self.paragraphs,
-                p.start + at,
-                p.end + at,
-                p.line_start + at,
-                p.line_end + at,
-            )
-            self.paragraphs += 1
-            if self.recorded is not None:
-                self.recorded.append(paragraph)
-            self._units.append(
-                _Unit(paragraph, text[p.line_start : p.line_end], gap, self._breaks + 1)
-            )
-            self._breaks += _breaks(text, p.line_start, p.line_end)
-        self._breaks += _breaks(text, position, end)
-        self._gap += text[position:end]
-        self._buffer = [text[end:]]
-        self._offset += end
-        self._scanned = max(0, self._scanned - end)
+        at = self._cut - self._base
+        end = len(self._text) if final else at + _safe_end(self._text[at:])
+        piece = self._text[at:end]
+        piece_lines = lines(piece, start_of_text=self._cut == 0)
+        found = spans(piece_lines, self.split)
+        # The last block may go on in the next piece unless a blank line follows it.
+        if (
+            len(found)
+            and not final
+            and self.split == "blank"
+            and found.line_end[-1] == piece_lines.line_end[-1]
+        ):
+            end = at + int(found.line_start[-1])
+            piece = self._text[at:end]
+            found = Spans(*(a[:-1] for a in found))
+        shift = self._cut
+        found = Spans(
+            found.start + shift,
+            found.end + shift,
+            found.line_start + shift,
+            found.line_end + shift,
+            found.line + self._lines + 1,
+        )
+        if self.recorded is not None:
+            self.recorded += found.paragraphs(self.paragraphs)
+        self.paragraphs += len(found)
+        self._lines += _breaks(piece)
+        self._cut += len(piece)
+        if len(found):
+            self._waiting.append(found)
+            self._count += len(found)
         events: list[Event] = []
-        while len(self._units) >= BATCH:
-            units = self._units[:BATCH]
-            del self._units[:BATCH]
-            self._queue.append((units, self._dedup.fingerprints(self._texts(units), wait=False)))
+        while self._count >= BATCH:
+            self._submit(BATCH, wait=False)
             # Keep the workers busy: decide the oldest batch once each has one to do.
             while len(self._queue) > (self._dedup.jobs if self._dedup.jobs > 1 else 0):
                 events += self._decide(*self._queue.popleft())
         return events
 
-    @staticmethod
-    def _texts(units: list[_Unit]) -> list[str]:
-        return [unit.text for unit in units]
+    def _submit(self, count: int, wait: bool) -> None:
+        """Send the first ``count`` waiting paragraphs to be fingerprinted, as a batch."""
+        waiting = Spans(*(np.concatenate(arrays) for arrays in zip(*self._waiting, strict=True)))
+        batch = Spans(*(a[:count] for a in waiting))
+        rest = Spans(*(a[count:] for a in waiting))
+        self._waiting = [rest] if len(rest) else []
+        self._count = len(rest)
+        base, text = self._base, self._text
+        texts = [
+            text[start - base : end - base]
+            for start, end in zip(batch.start.tolist(), batch.end.tolist(), strict=True)
+        ]
+        first = self.paragraphs - self._count - len(batch)
+        self._queue.append((batch, first, self._dedup.fingerprints(texts, wait=wait)))
 
-    def _decide(self, units: list[_Unit], fingerprints: Future[Batch]) -> list[Event]:
-        batch = fingerprints.result()
-        first = units[0].paragraph.index
-        decisions = {d.index: d for d in self._dedup.decide(batch, self.document, first)}
+    def _emit(self, bounds: list[int]) -> None:
+        """Write the text between ``bounds[0]`` and ``bounds[1]``, ``bounds[2]`` and
+        ``bounds[3]``, and so on (offsets in the document); the last bound is written up
+        to, and what is before it is no longer held."""
+        base, text = self._base, self._text
+        pairs = zip(bounds[::2], bounds[1::2], strict=True)
+        out = "".join(text[a - base : b - base] for a, b in pairs)
+        if out:
+            self._write(out)
+        self._written = bounds[-1]
+        self._text = text[self._written - base :]
+        self._base = self._written
+
+    def _decide(self, batch: Spans, first: int, fingerprints: Future[Batch]) -> list[Event]:
+        decisions = self._dedup.decide(fingerprints.result(), self.document, first)
+        removed = np.zeros(len(batch), dtype=bool)
+        chosen: dict[int, Decision] = {}
         events: list[Event] = []
-        for unit in units:
-            decision = decisions.get(unit.paragraph.index)
-            if decision is not None and decision.repeat:
-                self._run.append((unit, decision))
-                continue
-            if decision is not None:
+        for decision in decisions:
+            row = decision.index - first
+            if decision.repeat:
+                removed[row] = True
+                self.removed[decision.verdict.kind or ""] += 1
+            elif self._events:
                 events.append(decision.close_call())
-            events += self._flush_run(kept_after=unit)
-            self._write(self._run_gap(unit) + unit.lines)
-            self._started = True
-            self._run = []
+            chosen[row] = decision
+        if self._run and self._run[-1].next_start is None:
+            self._run[-1] = self._run[-1]._replace(next_start=int(batch.line_start[0]))
+        # Runs of removed paragraphs: each one followed by a kept paragraph is cut from
+        # its first lines' start to that paragraph's lines' start.
+        before = np.empty(len(batch), dtype=bool)
+        before[0] = self._run_start is not None
+        before[1:] = removed[:-1]
+        starts = batch.line_start[removed & ~before].tolist()
+        if self._run_start is not None:
+            starts.insert(0, self._run_start)
+        ends = batch.line_start[~removed & before].tolist()
+        kept = np.flatnonzero(~removed)
+        if len(kept):
+            last_kept = int(kept[-1])
+            bounds = [self._written]
+            for start, end in zip(starts, ends, strict=False):
+                bounds += [start, end]
+            bounds.append(int(batch.line_end[last_kept]))
+            if self._events:
+                self._collect(batch, first, np.flatnonzero(removed[:last_kept]).tolist(), chosen)
+                events += self._flush(closed=True)
+            self._emit(bounds)
+            self._run_start, self._run_first = None, False
+        if removed[-1]:  # a run goes on to the end of the batch: what follows decides
+            open_from = int(kept[-1]) + 1 if len(kept) else 0
+            if self._run_start is None:
+                self._run_start = int(batch.line_start[open_from])
+                self._run_first = first + open_from == 0
+            if self._events:
+                self._collect(batch, first, list(range(open_from, len(batch))), chosen)
+        self._last_end = int(batch.line_end[-1])
         return events
 
-    def _run_gap(self, unit: _Unit) -> str:
-        """The gap written before a kept paragraph: the one before the removed run."""
-        return self._run[0][0].gap if self._run else unit.gap
-
-    def _flush_run(self, kept_after: _Unit | None) -> list[Event]:
-        """The removals of the run, now that what follows it is known."""
-        events: list[Event] = []
-        for position, (unit, decision) in enumerate(self._run):
-            p = unit.paragraph
-            indent = unit.lines[: p.start - p.line_start]
-            trail = unit.lines[p.end - p.line_start :]
-            if kept_after is not None:
-                following = (
-                    self._run[position + 1][0] if position + 1 < len(self._run) else kept_after
-                )
-                before, after = indent, trail + following.gap
-                cut_start = p.line_start
-            elif p.index == 0:
-                before, after, cut_start = indent, trail, p.line_start
+    def _collect(
+        self, batch: Spans, first: int, rows: list[int], chosen: dict[int, Decision]
+    ) -> None:
+        """Hold the removed ``rows`` of ``batch`` until their events can be made."""
+        for row in rows:
+            index = first + row
+            if index == 0:
+                previous_end = None
+            elif row:
+                previous_end = int(batch.line_end[row - 1])
             else:
-                before, after = unit.gap + indent, trail
-                cut_start = p.line_start - len(unit.gap)
-            events.append(decision.removal(unit.text, p, before, after, cut_start, unit.line))
-            self.removed[decision.verdict.kind or ""] += 1
+                previous_end = self._last_end
+            paragraph = Paragraph(
+                index,
+                int(batch.start[row]),
+                int(batch.end[row]),
+                int(batch.line_start[row]),
+                int(batch.line_end[row]),
+            )
+            following = int(batch.line_start[row + 1]) if row + 1 < len(batch) else None
+            self._run.append(
+                _Removed(paragraph, int(batch.line[row]), previous_end, following, chosen[row])
+            )
+
+    def _flush(self, closed: bool) -> list[Event]:
+        """Removal events for the held paragraphs: each one takes its lines and the line
+        break after them when a kept paragraph follows its run (``closed``), else the one
+        before them (only its lines for the first paragraph)."""
+        events: list[Event] = []
+        base, text = self._base, self._text
+        for p, line, previous_end, next_start, decision in self._run:
+            if closed:
+                assert next_start is not None
+                cut_start, cut_end = p.line_start, next_start
+            elif previous_end is None:
+                cut_start, cut_end = p.line_start, p.line_end
+            else:
+                cut_start, cut_end = previous_end, p.line_end
+            events.append(
+                decision.removal(
+                    text[p.start - base : p.end - base],
+                    p,
+                    text[cut_start - base : p.start - base],
+                    text[p.end - base : cut_end - base],
+                    cut_start,
+                    line,
+                )
+            )
+        self._run = []
         return events

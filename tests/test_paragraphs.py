@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import pytest
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dedup.paragraphs import Paragraph, split, split_resolved
+from dedup.paragraphs import _LEAD, _TRAIL, BlankBlocks, Paragraph, lines, split, split_resolved
 
 
 # The rule dedup.stream applies as text streams by, written for a whole text: the oracle.
@@ -96,3 +99,67 @@ def test_spans_cover_whole_lines() -> None:
 )
 def test_cut(text: str, removed: list[int], expected: str) -> None:
     assert apply_cuts(text, cut(text, split(text), removed)) == expected
+
+
+# The line rule as one regular expression per line: the oracle for the array version.
+_LINE = regex.compile(r"([^\r\n]*)(\r\n|\n|\r|\Z)")
+_EDGE = regex.compile(r"[\s\ufeff]+")
+_BLANK = regex.compile(r"[\s\ufeff]*")
+
+
+def lines_by_pattern(text: str, start_of_text: bool) -> list[tuple[int, int, int, int, bool]]:
+    found = []
+    for match in _LINE.finditer(text):
+        if not match.group(0):
+            break
+        line_start, line_end = match.span(1)
+        if line_start == 0 and start_of_text and text.startswith("\ufeff"):
+            line_start = 1  # a BOM belongs to the file, not to its first line
+        if _BLANK.fullmatch(text, line_start, line_end):
+            found.append((line_start, line_start, line_start, line_end, True))
+            continue
+        start, end = line_start, line_end
+        lead = _EDGE.match(text, start, end)
+        if lead:
+            start = lead.end()
+        while end > start and (text[end - 1].isspace() or text[end - 1] == "\ufeff"):
+            end -= 1
+        found.append((start, end, line_start, line_end, False))
+    return found
+
+
+# Line breaks, spaces that only str.isspace() knows, a BOM, a lone surrogate, an emoji.
+AWKWARD = st.text(
+    alphabet=st.sampled_from(
+        list("ab \t\n\r\ufeff\x0b\x1c\x1f\x85\u2028\u3000\xa0\u200b\u00e9\ud800\U0001f600")
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(AWKWARD, st.booleans())
+def test_lines_are_what_the_line_pattern_finds(text: str, start_of_text: bool) -> None:
+    found = lines(text, start_of_text)
+    assert list(zip(*(a.tolist() for a in found), strict=True)) == lines_by_pattern(
+        text, start_of_text
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(AWKWARD, max_size=6))
+def test_blank_blocks_are_found_across_pieces_as_in_the_whole(pieces: list[str]) -> None:
+    whole = "".join(piece + "\n" for piece in pieces)
+    detector = BlankBlocks()
+    found = [detector.feed(piece + "\n") for piece in pieces]
+    shape = "".join("b" if line[4] else "t" for line in lines_by_pattern(whole, False))
+    expected = regex.search("tb+t", shape) is not None
+    assert (found[-1] if found else False) == expected
+
+
+def test_the_space_tables_are_regex_and_str_spaces() -> None:
+    for code in range(0x10000):
+        char = chr(code)
+        assert _LEAD[code] == bool(regex.match(r"[\s\ufeff]", char)), hex(code)
+        assert _TRAIL[code] == (char.isspace() or char == "\ufeff"), hex(code)
+    assert not any(chr(code).isspace() for code in range(0x10000, 0x110000))

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 import dedup
 from dedup.paragraphs import split
 
+from .test_paragraphs import apply_cuts, cut
+
 # Paragraph material that repeats often, with the variations scraped text has.
 BASE = [
     "The council approved the new budget after a long debate about schools and roads.",
@@ -124,15 +126,20 @@ def test_a_document_fed_in_pieces_cleans_as_a_whole(
     dedup.stream.BATCH = batch
     try:
         cleaner = dedup.Deduplicator(split=split_mode).cleaner("doc", out.append)
+        quiet: list[str] = []  # the same without events
+        silent = dedup.Deduplicator(split=split_mode).cleaner("doc", quiet.append, events=False)
         events, position, turn = [], 0, 0
         while position < len(text):
             size = sizes[turn % len(sizes)]
             events += cleaner.feed(text[position : position + size])
+            assert not silent.feed(text[position : position + size])
             position, turn = position + size, turn + 1
         events += cleaner.close()
+        assert not silent.close()
     finally:
         dedup.stream.BATCH = original_batch
-    assert "".join(out) == whole.text
+    assert "".join(out) == whole.text == "".join(quiet)
+    assert silent.removed == cleaner.removed
     assert cleaner.split == whole.split
     assert cleaner.paragraphs == len(whole.paragraphs)
     assert [e for e in events if isinstance(e, dedup.Removal)] == list(whole.removed)
@@ -149,8 +156,6 @@ def test_a_document_fed_in_pieces_cleans_as_a_whole(
 def test_removed_paragraphs_go_with_their_lines_as_the_rule_says(
     paragraphs: list[str], separators: list[str], head: str, tail: str
 ) -> None:
-    from .test_paragraphs import apply_cuts, cut
-
     text = head + "".join(p + s for p, s in zip(paragraphs, separators, strict=False)) + tail
     result = dedup.clean(text)
     spans = cut(text, result.paragraphs, [r.index for r in result.removed])
