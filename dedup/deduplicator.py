@@ -191,7 +191,8 @@ class Deduplicator:
         count = len(batch)
         _, first_row, inverse = np.unique(batch.digests, return_index=True, return_inverse=True)
         same = first_row[inverse]
-        inner = batch_pairs(batch_keys(batch, config), matches.held, same == np.arange(count))
+        keepable = (same == np.arange(count)) & (matches.exact < 0)
+        inner = batch_pairs(batch_keys(batch, config), matches.held, keepable)
         inner_rows, inner_earlier, counts = raw_counts(inner.pairs)
         base = len(self.index)  # ids the rows kept now will have follow the index's ids
         # Pairs that sketches alone show to be neither repeats nor close calls (most

@@ -52,16 +52,16 @@ class Entry(NamedTuple):
 
 class Matches(NamedTuple):
     """Candidates of a batch's rows: ``exact[row]`` is the id of a kept paragraph with the
-    same digest (or -1); ``rows``, ``ids`` and ``scores`` list the other candidates, grouped
-    by row, the best first (the most keys shared; the earliest kept on a tie), at most
-    ``MAX_CANDIDATES`` a row."""
+    same digest (or -1); ``rows``, ``ids`` and ``scores`` list the candidates of the other
+    rows, grouped by row, the best first (the most keys shared; the earliest kept on a
+    tie), at most ``MAX_CANDIDATES`` a row."""
 
     exact: Array
     rows: Array
     ids: Array
     scores: npt.NDArray[np.float64]
     #: For each key family, how many paragraphs the index holds under each of the batch's
-    #: keys (in :func:`batch_keys` order).
+    #: keys (in :func:`batch_keys` order); 0 for the keys of exact repeats, not looked up.
     held: list[Array]
 
 
@@ -134,7 +134,7 @@ class Postings:
     def add(self, keys: npt.NDArray[np.generic], ids: Array) -> None:
         if len(keys):
             self._runs.append(self._capped(keys.astype(self.dtype), ids.astype(np.int32)))
-        while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):
+        while len(self._runs) > 1 and len(self._runs[-2][0]) <= 4 * len(self._runs[-1][0]):
             (k1, i1), (k2, i2) = self._runs[-2:]
             del self._runs[-2:]
             self._runs.append(self._capped(np.concatenate((k1, k2)), np.concatenate((i1, i2))))
@@ -240,24 +240,26 @@ class Inner(NamedTuple):
 
 
 def batch_pairs(
-    keys: Keys, held: Sequence[Array], first_copy: npt.NDArray[np.bool_], cap: int = MAX_BUCKET
+    keys: Keys, held: Sequence[Array], keepable: npt.NDArray[np.bool_], cap: int = MAX_BUCKET
 ) -> Inner:
     """The :class:`Inner` pairs of a batch: ``held[family][k]`` is how many paragraphs the
-    index holds under the ``k``-th key of ``keys[family]``. Only a row's ``first_copy`` in
-    the batch can be a partner: a later exact copy is always removed."""
+    index holds under the ``k``-th key of ``keys[family]`` (0 where it was not looked up:
+    another row with the same key tells). Only ``keepable`` rows can be partners (an exact
+    copy of a kept paragraph, or a later copy of a row, is always removed)."""
     pairs, crowded = [], []
     for (rows, values), counts in zip(keys, held, strict=True):
         order = np.lexsort((rows, values))
-        rows, values, room = rows[order], values[order], cap - counts[order]
-        partner = first_copy[rows]
+        rows, values, counts = rows[order], values[order], counts[order]
+        partner = keepable[rows]
         rank = _ranks(values)
         starts = np.flatnonzero(rank == 0)
         sizes = np.diff(np.append(starts, len(values)))
         group = np.repeat(np.arange(len(starts)), sizes)
+        room = cap - (np.maximum.reduceat(counts, starts) if len(starts) else counts)
         # A group is crowded when more of its rows could be kept than there is room for.
         eligible = np.bincount(group, weights=partner, minlength=len(starts))
-        busy = (eligible > room[starts])[group]
-        crowded.append((rows[busy], group[busy], room[busy]))
+        busy = (eligible > room)[group]
+        crowded.append((rows[busy], group[busy], room[group[busy]]))
         # Pairs in the other groups: each row with the eligible rows before it.
         calm = ~busy
         rows, group, partner = rows[calm], group[calm], partner[calm]
@@ -328,7 +330,10 @@ class MemoryIndex:
         for postings, (key_rows, values) in zip(
             (self._bands, self._shingles, self._edges), keys, strict=True
         ):
-            which, found = postings.lookup(values)
+            # An exact repeat needs no other candidate: its keys are not looked up.
+            asked = np.flatnonzero(exact[key_rows] < 0)
+            which, found = postings.lookup(values[asked])
+            which = asked[which]
             pairs.append((key_rows[which], found))
             held.append(np.bincount(which, minlength=len(values)))
         return Matches(exact, *score(pairs, np.diff(batch.offsets), MAX_CANDIDATES), held)
