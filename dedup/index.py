@@ -120,10 +120,10 @@ def _expand(lo: Array, hi: Array) -> tuple[Array, Array]:
 class Postings:
     """Keys, each with the ids of the first ``cap`` paragraphs posted under it.
 
-    Held as sorted runs of ``(key, id)`` pairs, merged when a run grows as large as the one
-    before it (a log-structured merge): adding is a few sorts of numpy arrays, a lookup a
-    ``searchsorted`` in each of a logarithmic number of runs. Ids are added in increasing
-    order, and a key's ids stay in that order.
+    Held as sorted runs of ``(key, id)`` pairs, merged when the run before the newest is at
+    most four times as large (a log-structured merge): adding is a sort of the new pairs
+    and a few merges, a lookup a ``searchsorted`` in each of a logarithmic number of runs.
+    Ids are added in increasing order, and a key's ids stay in that order.
     """
 
     def __init__(self, cap: int, dtype: npt.DTypeLike) -> None:
@@ -133,19 +133,28 @@ class Postings:
 
     def add(self, keys: npt.NDArray[np.generic], ids: Array) -> None:
         if len(keys):
-            self._runs.append(self._capped(keys.astype(self.dtype), ids.astype(np.int32)))
+            keys = keys.astype(self.dtype)
+            order = np.argsort(keys, kind="stable")
+            self._runs.append(self._capped(keys[order], ids[order].astype(np.int32)))
         while len(self._runs) > 1 and len(self._runs[-2][0]) <= 4 * len(self._runs[-1][0]):
             (k1, i1), (k2, i2) = self._runs[-2:]
             del self._runs[-2:]
-            self._runs.append(self._capped(np.concatenate((k1, k2)), np.concatenate((i1, i2))))
+            # Merge the sorted runs (the newer one's pairs after the older one's equal keys)
+            # by placing one into the other: no sort.
+            at = np.searchsorted(k1, k2, side="right") + np.arange(len(k2))
+            older = np.ones(len(k1) + len(k2), dtype=bool)
+            older[at] = False
+            keys, merged = np.empty(len(older), dtype=k1.dtype), np.empty(len(older), np.int32)
+            keys[at], merged[at] = k2, i2
+            keys[older], merged[older] = k1, i1
+            self._runs.append(self._capped(keys, merged))
 
     def _capped(
         self, keys: npt.NDArray[Any], ids: npt.NDArray[np.int32]
     ) -> tuple[npt.NDArray[Any], npt.NDArray[np.int32]]:
-        order = np.argsort(keys, kind="stable")
-        keys, ids = keys[order], ids[order]
+        """Sorted ``keys`` and their ``ids``, without the ids past a key's first ``cap``."""
         keep = _ranks(keys) < self.cap
-        return keys[keep], ids[keep]
+        return (keys, ids) if keep.all() else (keys[keep], ids[keep])
 
     def lookup(self, keys: npt.NDArray[np.generic]) -> tuple[Array, Array]:
         """``(which, ids)``: the ids posted under ``keys[which]``, the first ``cap`` of each."""
