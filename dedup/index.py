@@ -109,6 +109,15 @@ def _ranks(keys: npt.NDArray[np.generic]) -> Array:
     return np.arange(len(keys)) - np.repeat(starts, sizes)
 
 
+def _first(keys: npt.NDArray[np.generic], cap: int) -> npt.NDArray[np.bool_] | None:
+    """For sorted ``keys``, which are among the first ``cap`` of their equal keys (None
+    when all are): the ones with the same key ``cap`` places before are not."""
+    late = keys[cap:] == keys[:-cap] if cap else np.ones(len(keys), dtype=bool)
+    if not late.any():
+        return None
+    return np.concatenate((np.ones(min(cap, len(keys)), dtype=bool), ~late))
+
+
 def _expand(lo: Array, hi: Array) -> tuple[Array, Array]:
     """``(i, j)`` for every ``j`` in ``range(lo[i], hi[i])``."""
     counts = hi - lo
@@ -153,8 +162,8 @@ class Postings:
         self, keys: npt.NDArray[Any], ids: npt.NDArray[np.int32]
     ) -> tuple[npt.NDArray[Any], npt.NDArray[np.int32]]:
         """Sorted ``keys`` and their ``ids``, without the ids past a key's first ``cap``."""
-        keep = _ranks(keys) < self.cap
-        return (keys, ids) if keep.all() else (keys[keep], ids[keep])
+        keep = _first(keys, self.cap)
+        return (keys, ids) if keep is None else (keys[keep], ids[keep])
 
     def lookup(self, keys: npt.NDArray[np.generic]) -> tuple[Array, Array]:
         """``(which, ids)``: the ids posted under ``keys[which]``, the first ``cap`` of each."""
@@ -176,8 +185,9 @@ class Postings:
         if len(self._runs) > 1:  # older runs come first: the first ids stay
             order = np.argsort(which, kind="stable")
             which, ids = which[order], ids[order]
-            keep = _ranks(which) < self.cap
-            which, ids = which[keep], ids[keep]
+            keep = _first(which, self.cap)
+            if keep is not None:
+                which, ids = which[keep], ids[keep]
         return which, ids
 
 
@@ -232,8 +242,8 @@ def score(
     rows, ids = unique >> 32, unique & 0xFFFFFFFF
     order: Array = np.lexsort((ids, -total, rows))
     rows, ids, total = rows[order], ids[order], total[order]
-    keep = _ranks(rows) < limit
-    return rows[keep], ids[keep], total[keep]
+    keep = _first(rows, limit)
+    return (rows, ids, total) if keep is None else (rows[keep], ids[keep], total[keep])
 
 
 class Inner(NamedTuple):
