@@ -121,28 +121,35 @@ def gather(
 
 
 def token_sketches(
-    hashes: npt.NDArray[np.uint64], starts: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]
+    hashes: npt.NDArray[np.uint64],
+    starts: npt.NDArray[np.int64],
+    counts: npt.NDArray[np.int64],
+    few: int,
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint8]]:
-    """Each text's 128-bit Bloom filter of its tokens (one bit a token, from its hash) and
-    its number of distinct tokens, up to 255. Text ``i`` has ``counts[i]`` tokens at
-    ``hashes[starts[i]:]``."""
+    """Each text's 128-bit Bloom filter of its tokens (one bit a token, from its hash) and,
+    for texts of fewer than ``few`` tokens, its number of distinct tokens (255, "unknown",
+    for the others). Text ``i`` has ``counts[i]`` tokens at ``hashes[starts[i]:]``."""
     rows = len(counts)
-    row_of = np.repeat(np.arange(rows), counts)
-    values = hashes[
-        np.arange(len(row_of)) + np.repeat(starts - (np.cumsum(counts) - counts), counts)
-    ]
+    firsts = np.cumsum(counts) - counts  # where each text's tokens start in ``values``
+    values = hashes[np.arange(int(counts.sum())) + np.repeat(starts - firsts, counts)]
     bits = values & np.uint64(127)
+    ones = np.uint64(1) << (bits & np.uint64(63))
+    high = bits >= 64
     blooms = np.zeros((rows, 2), dtype=np.uint64)
-    np.bitwise_or.at(
-        blooms,
-        (row_of, (bits >> np.uint64(6)).astype(np.intp)),
-        np.uint64(1) << (bits & np.uint64(63)),
-    )
+    filled = counts > 0
+    if filled.any():
+        at = firsts[filled]
+        blooms[filled, 0] = np.bitwise_or.reduceat(np.where(high, np.uint64(0), ones), at)
+        blooms[filled, 1] = np.bitwise_or.reduceat(np.where(high, ones, np.uint64(0)), at)
+    distinct = np.full(rows, 255, dtype=np.uint8)
+    row_of = np.repeat(np.arange(rows), counts)
+    short = (counts < few)[row_of]
+    values, row_of = values[short], row_of[short]
     order = np.lexsort((values, row_of))
     values, row_of = values[order], row_of[order]
     new = np.ones(len(values), dtype=bool)
     new[1:] = (values[1:] != values[:-1]) | (row_of[1:] != row_of[:-1])
-    distinct = np.minimum(np.bincount(row_of[new], minlength=rows), 255).astype(np.uint8)
+    distinct[counts < few] = np.bincount(row_of[new], minlength=rows)[counts < few]
     return blooms, distinct
 
 
@@ -165,9 +172,9 @@ class Batch:
     offsets: npt.NDArray[np.int64]
     bands: npt.NDArray[np.uint32]
     edges: npt.NDArray[np.uint64]
-    #: A 128-bit Bloom filter of each row's tokens, how many distinct tokens it has (255
-    #: for "255 or more") and whether it ends in an ellipsis: enough to tell most pairs
-    #: of short paragraphs apart without their tokens (:func:`dedup.verify.far_pairs`).
+    #: A 128-bit Bloom filter of each row's tokens, how many distinct tokens a short row
+    #: has (255 for a long one) and whether it ends in an ellipsis: enough to tell most
+    #: pairs with a short paragraph apart without their tokens (:func:`~dedup.verify.far_pairs`).
     blooms: npt.NDArray[np.uint64]
     distinct: npt.NDArray[np.uint8]
     truncated: npt.NDArray[np.bool_]
@@ -210,7 +217,7 @@ def fingerprint_batch(
     head = _mix(_mix(np.full(len(counts), _HEAD), padded[first]), padded[first + 1])
     tail = _mix(_mix(np.full(len(counts), _TAIL), padded[last]), padded[last - 1])
     edges = np.where(has_edges[:, None], np.stack((head, tail), axis=1), np.uint64(0))
-    blooms, distinct = token_sketches(flat, starts, counts)
+    blooms, distinct = token_sketches(flat, starts, counts, min(config.min_tokens, 255))
     return Batch(
         normalized=normalized,
         digests=np.fromiter(
@@ -228,7 +235,7 @@ def fingerprint_batch(
         blooms=blooms,
         distinct=distinct,
         truncated=np.fromiter(
-            (_TRUNCATED.search(n) is not None for n in normalized),
+            ("..." in n and _TRUNCATED.search(n) is not None for n in normalized),
             dtype=bool,
             count=len(normalized),
         ),
