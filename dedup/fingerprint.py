@@ -192,11 +192,23 @@ class Batch:
         return fingerprint(self.normalized[row], config, shingles)
 
 
-def fingerprint_batch(
-    texts: Sequence[str], config: Config, hasher: TokenHasher | None = None
-) -> Batch:
-    """The :class:`Batch` of many paragraphs, computed with one call per step, not one
-    per paragraph (``hasher`` caches token hashes from one batch to the next)."""
+class _Signed(NamedTuple):
+    """Texts normalized, their token hashes (``flat``, texts ``starts[i]:ends[i]``),
+    shingle sets and MinHash signatures."""
+
+    normalized: list[str]
+    flat: npt.NDArray[np.uint64]
+    starts: npt.NDArray[np.int64]
+    ends: npt.NDArray[np.int64]
+    shingles: ShingleSet
+    offsets: npt.NDArray[np.int64]
+    signatures: npt.NDArray[np.uint32]
+
+
+def sign_batch(texts: Sequence[str], config: Config, hasher: TokenHasher | None = None) -> _Signed:
+    """Normalize, tokenize, shingle and sign many texts with one call per step: the
+    signatures of :func:`fingerprint_batch` (what ``benchmarks/speed.py`` times against
+    datasketch's loop, which does the same work)."""
     hasher = hasher if hasher is not None else TokenHasher()
     normalized = normalize_batch(texts)
     flat = hasher.hashes(tokenize_batch(normalized))
@@ -209,6 +221,16 @@ def fingerprint_batch(
         flat, starts, counts, config.shingle_size, counts >= config.min_tokens
     )
     sigs = signature_rows(values, offsets, config.num_perm, config.seed)
+    return _Signed(normalized, flat, starts, ends, values, offsets, sigs)
+
+
+def fingerprint_batch(
+    texts: Sequence[str], config: Config, hasher: TokenHasher | None = None
+) -> Batch:
+    """The :class:`Batch` of many paragraphs, computed with one call per step, not one
+    per paragraph (``hasher`` caches token hashes from one batch to the next)."""
+    normalized, flat, starts, ends, values, offsets, sigs = sign_batch(texts, config, hasher)
+    counts = ends - starts
     bands = band_keys(sigs, *lsh_params(config.lsh_threshold, config.num_perm))
     has_edges = counts >= 3
     first = np.where(has_edges, starts, 0)

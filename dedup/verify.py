@@ -29,6 +29,7 @@ later one contains it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Literal
@@ -113,6 +114,36 @@ def _variant(old: str, new: str) -> bool:
     )
 
 
+def opcodes(a: tuple[str, ...], b: tuple[str, ...]) -> Sequence[tuple[str, int, int, int, int]]:
+    """``difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()``, without
+    difflib when the answer is plain: the common start and end, and between them tokens
+    that the other sequence lacks altogether (a word put in, left out or replaced). No
+    block can then match across the middle, and the longest blocks are the start and the
+    end, so difflib aligns exactly those (a test checks the two agree)."""
+    size = min(len(a), len(b))
+    start = 0
+    while start < size and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < size - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    old, new = a[start : len(a) - end], b[start : len(b) - end]
+    plain = set(old).isdisjoint(b) and set(new).isdisjoint(a)
+    if plain and bool(old) != bool(new):
+        # Only one side has a middle: on the other, a block could run from the start
+        # into the end, unless they have no token in common.
+        plain = set(a[:start]).isdisjoint(a[len(a) - end :])
+    if not plain:
+        return SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    codes = [("equal", 0, start, 0, start)] if start else []
+    if old or new:
+        op = "replace" if old and new else "delete" if old else "insert"
+        codes.append((op, start, len(a) - end, start, len(b) - end))
+    if end:
+        codes.append(("equal", len(a) - end, len(a), len(b) - end, len(b)))
+    return codes
+
+
 def difference(earlier: tuple[str, ...], later: tuple[str, ...]) -> Difference:
     """Align the token sequences and name what differs.
 
@@ -131,8 +162,7 @@ def difference(earlier: tuple[str, ...], later: tuple[str, ...]) -> Difference:
     variants: list[tuple[str, str]] = []
     dropped: list[str] = []
     trimmed: list[str] = []
-    matcher = SequenceMatcher(None, earlier, later, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for op, i1, i2, j1, j2 in opcodes(earlier, later):
         if op == "equal":
             continue
         old, new = list(earlier[i1:i2]), list(later[j1:j2])

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup
 from dedup.paragraphs import split
+from dedup.verify import opcodes
 
 from .test_paragraphs import apply_cuts, cut
 
@@ -165,3 +167,30 @@ def test_removed_paragraphs_go_with_their_lines_as_the_rule_says(
     assert [r.line for r in result.removed] == [
         1 + len(breaks.findall(text, 0, r.start)) for r in result.removed
     ]
+
+
+@st.composite
+def edited(draw: st.DrawFn) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A token sequence from a few (often repeated) tokens and a copy with a few edits."""
+    alphabet = draw(st.sampled_from(["a", "ab", "abc", "abcdef"]))
+    tokens = st.sampled_from(list(alphabet + "xy"))
+    a = draw(st.lists(st.sampled_from(list(alphabet)), max_size=10))
+    b = list(a)
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(b)))
+        edit = draw(st.sampled_from(["add", "drop", "swap"]))
+        if edit == "add" or not b:
+            b.insert(at, draw(tokens))
+        elif edit == "drop":
+            del b[min(at, len(b) - 1)]
+        else:
+            b[min(at, len(b) - 1)] = draw(tokens)
+    pair = (tuple(a), tuple(b))
+    return pair if draw(st.booleans()) else (pair[1], pair[0])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(edited())
+def test_opcodes_are_difflibs(pair: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
+    a, b = pair
+    assert opcodes(a, b) == SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
