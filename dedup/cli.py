@@ -28,6 +28,7 @@ from dedup.errors import DedupError, InputError
 from dedup.files import atomic_writer, same_file, write_atomic
 from dedup.result import CloseCall, Removal, ReportWriter, unified_diff
 from dedup.sources import Document, Source, documents, find
+from dedup.verify import KINDS
 
 if TYPE_CHECKING:
     from dedup.check import CheckReport
@@ -87,7 +88,7 @@ def _plural(count: int, word: str) -> str:
 
 
 def _summary(name: str, paragraphs: int, kinds: Counter[str]) -> str:
-    detail = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
+    detail = ", ".join(f"{kinds[kind]} {kind}" for kind in KINDS if kinds[kind])
     return f"{name}: removed {sum(kinds.values())} of {paragraphs} paragraphs" + (
         f" ({detail})" if detail else ""
     )
@@ -686,7 +687,7 @@ def _print_check(result: CheckReport, verbose: int) -> None:
     console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 100)
     counted = result.counted()
     kinds = Counter(r.kind for r in counted)
-    detail = ", ".join(f"{kinds[k]} {k}" for k in ("exact", "near", "contained") if kinds[k])
+    detail = ", ".join(f"{kinds[k]} {k}" for k in KINDS if kinds[k])
     known = sum(len(d.repeats) for d in result.documents) - len(counted)
     console.print(
         f"{_plural(len(result.documents), 'document')}, "

@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from dedup.config import Config
 from dedup.errors import ConfigError, DedupError
-from dedup.fingerprint import Batch, Fingerprint, fingerprint, fingerprint_batch
+from dedup.fingerprint import Batch, Fingerprint, fingerprint, fingerprint_batch, gather
 from dedup.index import (
     MAX_CANDIDATES,
     Index,
@@ -182,10 +182,11 @@ class Deduplicator:
             self._verdicts.clear()
         self._verdicts[key] = value
 
-    def decide(self, batch: Batch, document: str, first: int) -> list[Decision]:
+    def decide(self, batch: Batch, document: str, first: int, explain: bool = True) -> Decided:
         """Decide the paragraphs of ``batch`` (paragraphs ``first, first + 1, ...`` of
-        ``document``) in order, add the kept ones to the index, and return the removals and
-        the close calls."""
+        ``document``) in order, add the kept ones to the index, and say which were removed,
+        with the decisions (removals and close calls; for exact repeats of paragraphs kept
+        before the batch only when asked to ``explain``)."""
         config = self.config
         matches = self.index.query(batch)
         count = len(batch)
@@ -225,15 +226,14 @@ class Deduplicator:
         quiet = words & ~repeated & ~open_pairs & (same == np.arange(count))
         kept = {row: base + row for row in np.flatnonzero(quiet).tolist()}  # row -> its id
         out: list[Decision] = []
-        for row, id in zip(
-            np.flatnonzero(repeated).tolist(), matches.exact[repeated].tolist(), strict=True
-        ):
-            ref, text, _ = self.index.entry(id)
-            if text == batch.normalized[row]:
-                out.append(Decision(first + row, document, ref, EXACT, ()))
-            else:  # another text with the same digest: look closer
-                quiet[row] = False
-                repeated[row] = False
+        unequal = self._unequal(batch, np.flatnonzero(repeated), matches.exact[repeated])
+        repeated[unequal] = False  # another text with the same digest: look closer
+        removed = repeated.copy()
+        if explain:
+            for row, id in zip(
+                np.flatnonzero(repeated).tolist(), matches.exact[repeated].tolist(), strict=True
+            ):
+                out.append(Decision(first + row, document, self.index.entry(id).ref, EXACT, ()))
         live = words & ~quiet & ~repeated
         sizes = np.diff(batch.offsets).tolist()
         within: dict[int, dict[int, list[int]]] = {}
@@ -322,13 +322,30 @@ class Deduplicator:
             if verdict.kind is not None:
                 also = tuple(sorted(r for r in repeats if r != ref))
                 out.append(Decision(first + row, document, ref, verdict, also))
+                removed[row] = True
                 continue
             self._keep(row, base, kept, members, crowded)
             if verdict.similarity >= CLOSE:
                 out.append(Decision(first + row, document, ref, verdict, ()))
         stay = sorted(kept)
         self.index.insert(batch, stay, [Ref(document, first + row) for row in stay])
-        return out
+        return Decided(removed, int(repeated.sum()), out)
+
+    def _unequal(
+        self, batch: Batch, rows: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.int64]:
+        """The ``rows`` of ``batch`` whose text differs from the kept paragraph ``ids``
+        with the same digest (none, but for a 64-bit collision)."""
+        theirs, their_offsets = self.index.texts(ids)
+        ours, our_offsets = gather(np.frombuffer(batch.utf8, np.uint8), batch.utf8_offsets, rows)
+        if np.array_equal(their_offsets, our_offsets) and np.array_equal(theirs, ours):
+            return np.empty(0, dtype=np.int64)
+        return rows[
+            [
+                batch.normalized[row] != self.index.entry(id).normalized
+                for row, id in zip(rows.tolist(), ids.tolist(), strict=True)
+            ]
+        ]
 
 
 _WORKER_HASHER = TokenHasher()
@@ -361,6 +378,16 @@ def _grouped(
     for row, id, value in zip(rows.tolist(), ids.tolist(), scores.tolist(), strict=True):
         out.setdefault(row, []).append((-value, id))
     return out
+
+
+class Decided(NamedTuple):
+    """What :meth:`Deduplicator.decide` decided for a batch: which rows were ``removed``,
+    how many of them as exact repeats of paragraphs kept before the batch (``exact``, not
+    in ``decisions`` unless explained), and the decisions."""
+
+    removed: npt.NDArray[np.bool_]
+    exact: int
+    decisions: list[Decision]
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,6 +166,10 @@ class Batch:
     """
 
     normalized: list[str]
+    #: The normalized texts in UTF-8, one after another: row ``i`` is
+    #: ``utf8[utf8_offsets[i]:utf8_offsets[i + 1]]``.
+    utf8: bytes
+    utf8_offsets: npt.NDArray[np.int64]
     digests: npt.NDArray[np.uint64]
     tokens: npt.NDArray[np.int64]
     shingles: ShingleSet
@@ -240,13 +244,14 @@ def fingerprint_batch(
     tail = _mix(_mix(np.full(len(counts), _TAIL), padded[last]), padded[last - 1])
     edges = np.where(has_edges[:, None], np.stack((head, tail), axis=1), np.uint64(0))
     blooms, distinct = token_sketches(flat, starts, counts, min(config.min_tokens, 255))
+    encoded = [n.encode("utf-8", "surrogatepass") for n in normalized]
+    utf8_offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=utf8_offsets[1:])
     return Batch(
         normalized=normalized,
-        digests=np.fromiter(
-            (xxhash.xxh3_64_intdigest(n.encode("utf-8", "surrogatepass")) for n in normalized),
-            dtype=np.uint64,
-            count=len(normalized),
-        ),
+        utf8=b"".join(encoded),
+        utf8_offsets=utf8_offsets,
+        digests=np.fromiter(map(xxhash.xxh3_64_intdigest, encoded), np.uint64, len(encoded)),
         tokens=counts,
         shingles=values,
         offsets=offsets,

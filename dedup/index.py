@@ -84,6 +84,10 @@ class Index(Protocol):
     def entry(self, id: int) -> Entry:
         """Kept paragraph ``id``: where it stands, its normalized text and shingles."""
 
+    def texts(self, ids: Array) -> tuple[npt.NDArray[np.uint8], Array]:
+        """The normalized texts of kept paragraphs ``ids`` in UTF-8, one after another,
+        and where each starts (with the end last)."""
+
     def sketches(self, ids: Array) -> Sketches:
         """The :class:`~dedup.fingerprint.Sketches` of kept paragraphs ``ids``."""
 
@@ -369,12 +373,14 @@ class MemoryIndex:
         ):
             wanted = ids[key_rows] >= 0
             postings.add(values[wanted], ids[key_rows[wanted]])
-        texts = [batch.normalized[row].encode("utf-8", "surrogatepass") for row in rows]
+        texts, text_offsets = gather(
+            np.frombuffer(batch.utf8, np.uint8), batch.utf8_offsets, chosen
+        )
         shingles, offsets = gather(batch.shingles, batch.offsets, chosen)
         self._documents += [ref.document for ref in refs]
         self._paragraphs.extend(np.array([ref.paragraph for ref in refs], dtype=np.int64))
-        self._text_offsets.extend(len(self._texts) + np.cumsum([len(t) for t in texts]))
-        self._texts += b"".join(texts)
+        self._text_offsets.extend(len(self._texts) + text_offsets[1:])
+        self._texts += texts.tobytes()
         self._set_offsets.extend(self._sets.size + offsets[1:])
         self._sets.extend(shingles)
         self._blooms.extend(batch.blooms[chosen])
@@ -388,6 +394,9 @@ class MemoryIndex:
             self._texts[texts[id] : texts[id + 1]].decode("utf-8", "surrogatepass"),
             self._sets.view[shingles[id] : shingles[id + 1]].copy(),
         )
+
+    def texts(self, ids: Array) -> tuple[npt.NDArray[np.uint8], Array]:
+        return gather(np.frombuffer(self._texts, np.uint8), self._text_offsets.view, ids)
 
     def sketches(self, ids: Array) -> Sketches:
         shingles, offsets = gather(self._sets.view, self._set_offsets.view, ids)

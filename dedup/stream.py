@@ -232,18 +232,19 @@ class Cleaner:
         self._base = self._written
 
     def _decide(self, batch: Spans, first: int, fingerprints: Future[Batch]) -> list[Event]:
-        decisions = self._dedup.decide(fingerprints.result(), self.document, first)
-        removed = np.zeros(len(batch), dtype=bool)
+        removed, exact, decisions = self._dedup.decide(
+            fingerprints.result(), self.document, first, explain=self._events
+        )
         chosen: dict[int, Decision] = {}
         events: list[Event] = []
+        if not self._events:
+            self.removed["exact"] += exact
         for decision in decisions:
-            row = decision.index - first
             if decision.repeat:
-                removed[row] = True
                 self.removed[decision.verdict.kind or ""] += 1
             elif self._events:
                 events.append(decision.close_call())
-            chosen[row] = decision
+            chosen[decision.index - first] = decision
         if self._run and self._run[-1].next_start is None:
             self._run[-1] = self._run[-1]._replace(next_start=int(batch.line_start[0]))
         # Runs of removed paragraphs: each one followed by a kept paragraph is cut from

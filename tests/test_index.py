@@ -10,7 +10,7 @@ import dedup
 from dedup.config import Config
 from dedup.deduplicator import CLOSE
 from dedup.fingerprint import fingerprint, fingerprint_batch
-from dedup.index import MAX_BUCKET, Postings
+from dedup.index import MAX_BUCKET, Postings, Ref
 from dedup.normalize import normalize, normalize_batch, tokenize, tokenize_batch
 from dedup.verify import compare, far_pairs
 
@@ -159,3 +159,20 @@ def test_token_sketches_bound_the_tokens(texts: list[str]) -> None:
         short = len(tokenize(normalized)) < 4
         assert batch.distinct[row] == (len(tokens) if short else 255)
         assert int(np.bitwise_count(batch.blooms[row]).sum()) <= len(tokens)
+
+
+def test_a_digest_shared_by_another_text_is_no_exact_repeat() -> None:
+    import dataclasses
+
+    deduplicator = dedup.Deduplicator()
+    kept = "A paragraph long enough to be indexed, kept in the first batch."
+    deduplicator.clean(kept, "first")
+    config = deduplicator.config
+    other = fingerprint_batch(["Something else entirely, with no word of it shared."], config)
+    digest = fingerprint_batch([kept], config).digests
+    colliding = dataclasses.replace(other, digests=digest)  # as if xxh3 collided
+    removed, exact, decisions = deduplicator.decide(colliding, "second", 0)
+    assert not removed.any() and exact == 0 and not decisions
+    removed, exact, decisions = deduplicator.decide(fingerprint_batch([kept], config), "third", 0)
+    assert removed.tolist() == [True] and exact == 1
+    assert decisions[0].ref == Ref("first", 0) and decisions[0].verdict.kind == "exact"
