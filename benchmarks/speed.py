@@ -9,9 +9,11 @@ a. signatures: dedup's batch path (one core, and a worker per core as ``--jobs``
    (normalize, tokenize, shingle, sign); the whole batch fingerprint the pipeline computes
    (which adds digests, LSH band keys, edge keys and token sketches) is listed beside them;
 b. end to end: the ``dedup clean --split lines`` command (``--jobs 1`` and all cores, whose
-   outputs must be byte-identical) on the first N paragraphs of the
-   real scale corpus (``../shared/data/scale-paragraphs.txt.gz``; a synthetic corpus with
-   injected copies when it is absent), next to ``awk '!seen[$0]++'`` and a Python set;
+   outputs must be byte-identical) on N paragraphs of the real scale corpus
+   (``../shared/data/scale-paragraphs.txt.gz``, shuffled once with a fixed seed so that
+   every N has the same mix; a synthetic corpus with injected copies when it is absent),
+   next to ``awk '!seen[$0]++'`` and a Python set; and, for the largest N, the corpus's
+   own first N paragraphs;
 d. scaling from each size to the next; and the cold start of ``dedup clean`` on the seed
    article against ``python -c "import numpy"``.
 
@@ -23,6 +25,7 @@ ratios measured in the same run.
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import hashlib
 import multiprocessing
@@ -58,15 +61,24 @@ SIGNED_ONE = "dedup signatures (normalize, tokenize, shingle, sign in batches), 
 SIGNED_ALL = f"dedup signatures, {os.cpu_count()} worker processes (as --jobs)"
 
 
-def corpus(size: int, folder: Path) -> Path:
-    """The first ``size`` paragraphs of the scale corpus (or a synthetic one), one a line."""
-    path = folder / f"corpus-{size}.txt"
+@functools.lru_cache(maxsize=1)
+def _real_corpus(in_order: bool) -> list[str]:
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as src:
+        lines = src.read().splitlines()
+    if not in_order:
+        random.Random(1).shuffle(lines)
+    return lines
+
+
+def corpus(size: int, folder: Path, in_order: bool = False) -> Path:
+    """``size`` paragraphs of the scale corpus, one a line: the first ones of the corpus
+    shuffled once with a fixed seed, so that every size has the same mix of sources and
+    sizes are nested (or, ``in_order``, the corpus's own first ones); a synthetic corpus
+    when the data is absent."""
+    path = folder / f"corpus-{size}{'-in-order' if in_order else ''}.txt"
     if CORPUS.exists():
-        with gzip.open(CORPUS, "rt", encoding="utf-8") as src, path.open("w") as out:
-            for n, line in enumerate(src):
-                if n == size:
-                    break
-                out.write(line)
+        lines = _real_corpus(in_order)
+        path.write_text("".join(line + "\n" for line in lines[:size]), encoding="utf-8")
         return path
     rng = random.Random(size)
     words = [f"w{n}" for n in range(5000)]
@@ -372,6 +384,18 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 )
             previous = (size, wall, rss)
+        if CORPUS.exists():
+            # The corpus in its own order: a run of near-copies (versions of the same
+            # documentation) makes its 700,000th to 800,000th lines the costliest.
+            size = max(sizes)
+            path = corpus(size, folder, in_order=True)
+            command = [sys.executable, "-m", "dedup", "clean", "-q", "--split", "lines", str(path)]
+            wall, rss = timed(command, folder / "out.txt")
+            removed = size - (folder / "out.txt").read_bytes().count(b"\n")
+            out.append(
+                f"| {size:,} (corpus order) | {ALL_CORES} | {wall:.2f} | {size / wall:,.0f} | "
+                f"{path.stat().st_size / 1e6 / wall:.1f} | {rss / 1e6:.0f} | {removed:,} |"
+            )
 
     dedup_cold, numpy_cold = cold_start()
     out += [
