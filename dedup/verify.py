@@ -285,6 +285,20 @@ def far_pairs(
     return far
 
 
+def _new_number(earlier: tuple[str, ...], later: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The occurrences of a number ``later`` has and ``earlier`` lacks, when there is one
+    such number: each occurrence is then added or put in place of another word however the
+    tokens align, and it is what :func:`compare` reports, without aligning them. None when
+    there are none or several (or it ends ``later`` and may be the stub of a cut word)."""
+    known = set(earlier)
+    numbers = tuple(t for t in later if t not in known and _is_number(t))
+    if len(set(numbers)) != 1:
+        return None
+    if later[-1] == numbers[0] and any(t.startswith(later[-1]) for t in earlier):
+        return None
+    return numbers
+
+
 def compare(
     earlier: Fingerprint, later: Fingerprint, config: Config, brief_below: float = 0.0
 ) -> Verdict:
@@ -312,15 +326,15 @@ def compare(
         far = far_apart(earlier.shingles, later.shingles, config)
         if far is not None:
             return _too_different(*far)
+    numbers = _new_number(a, b)
+    if numbers:
+        return Verdict(None, similarity, f"has numbers the kept paragraph lacks: {_quote(numbers)}")
     diff = difference(a, b)
-
     known = set(a)
     new_words = diff.added + tuple(new for _, new in diff.substituted)
-    numbers = [t for t in new_words if _is_number(t) and t not in known]
+    numbers = tuple(t for t in new_words if _is_number(t) and t not in known)
     if numbers:
-        return Verdict(
-            None, similarity, f"has numbers the kept paragraph lacks: {_quote(tuple(numbers))}"
-        )
+        return Verdict(None, similarity, f"has numbers the kept paragraph lacks: {_quote(numbers)}")
     if diff.substituted:
         old, new = diff.substituted[0]
         more = f" and {len(diff.substituted) - 1} more" if len(diff.substituted) > 1 else ""
