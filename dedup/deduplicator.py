@@ -15,13 +15,19 @@ import numpy.typing as npt
 
 from dedup.config import Config
 from dedup.errors import ConfigError, DedupError
-from dedup.fingerprint import Batch, Fingerprint, fingerprint, fingerprint_batch, gather
+from dedup.fingerprint import (
+    Batch,
+    Fingerprint,
+    batch_keys,
+    fingerprint,
+    fingerprint_batch,
+    gather,
+)
 from dedup.index import (
     MAX_CANDIDATES,
     Index,
     MemoryIndex,
     Ref,
-    batch_keys,
     batch_pairs,
     check_settings,
     raw_counts,
@@ -193,7 +199,7 @@ class Deduplicator:
         _, first_row, inverse = np.unique(batch.digests, return_index=True, return_inverse=True)
         same = first_row[inverse]
         keepable = (same == np.arange(count)) & (matches.exact < 0)
-        inner = batch_pairs(batch_keys(batch, config), matches.held, keepable)
+        inner = batch_pairs(batch_keys(batch, config), batch.key_orders, matches.held, keepable)
         inner_rows, inner_earlier, counts = raw_counts(inner.pairs)
         base = len(self.index)  # ids the rows kept now will have follow the index's ids
         # Pairs that sketches alone show to be neither repeats nor close calls (most

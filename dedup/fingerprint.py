@@ -182,6 +182,9 @@ class Batch:
     blooms: npt.NDArray[np.uint64]
     distinct: npt.NDArray[np.uint8]
     truncated: npt.NDArray[np.bool_]
+    #: For each family of :func:`batch_keys`, the order that sorts its keys (stably):
+    #: sorted here, in the worker process, not where the batch is decided.
+    key_orders: tuple[npt.NDArray[np.int32], ...]
 
     def __len__(self) -> int:
         return len(self.normalized)
@@ -194,6 +197,43 @@ class Batch:
     def fingerprint(self, row: int, config: Config) -> Fingerprint:
         shingles = self.shingles[self.offsets[row] : self.offsets[row + 1]]
         return fingerprint(self.normalized[row], config, shingles)
+
+
+class Keys(NamedTuple):
+    """The keys a batch's rows post, flat, with the row each belongs to."""
+
+    bands: tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32]]
+    shingles: tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32]]
+    edges: tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32]]
+
+
+def batch_keys(batch: Batch, config: Config) -> Keys:
+    """The band, shingle and edge keys of every row (none for the bands of short rows), in
+    row order: ``batch.key_orders`` sorts each family's keys (stably)."""
+    return _keys(
+        batch.tokens, batch.shingles, batch.offsets, batch.bands, batch.edges, config.min_tokens
+    )
+
+
+def _keys(
+    tokens: npt.NDArray[np.int64],
+    shingles: ShingleSet,
+    offsets: npt.NDArray[np.int64],
+    bands: npt.NDArray[np.uint32],
+    edges: npt.NDArray[np.uint64],
+    min_tokens: int,
+) -> Keys:
+    rows = np.arange(len(tokens))
+    long = tokens >= min_tokens
+    edged = tokens >= 3
+    return Keys(
+        bands=(np.repeat(rows[long], bands.shape[1]), bands[long].ravel()),
+        shingles=(np.repeat(rows, np.diff(offsets)), shingles),
+        edges=(
+            np.repeat(rows[edged], 2),
+            (edges[edged].ravel() >> np.uint64(32)).astype(np.uint32),
+        ),
+    )
 
 
 class _Signed(NamedTuple):
@@ -244,6 +284,10 @@ def fingerprint_batch(
     tail = _mix(_mix(np.full(len(counts), _TAIL), padded[last]), padded[last - 1])
     edges = np.where(has_edges[:, None], np.stack((head, tail), axis=1), np.uint64(0))
     blooms, distinct = token_sketches(flat, starts, counts, min(config.min_tokens, 255))
+    # The key's last step adds a band value: multiply once more so that its top half,
+    # which the index keeps, depends on all of it.
+    band_keys32 = ((bands * _MULT) >> np.uint64(32)).astype(np.uint32)
+    keys = _keys(counts, values, offsets, band_keys32, edges, config.min_tokens)
     encoded = [n.encode("utf-8", "surrogatepass") for n in normalized]
     utf8_offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(e) for e in encoded], out=utf8_offsets[1:])
@@ -255,12 +299,11 @@ def fingerprint_batch(
         tokens=counts,
         shingles=values,
         offsets=offsets,
-        # The key's last step adds a band value: multiply once more so that its top half,
-        # which the index keeps, depends on all of it.
-        bands=((bands * _MULT) >> np.uint64(32)).astype(np.uint32),
+        bands=band_keys32,
         edges=edges,
         blooms=blooms,
         distinct=distinct,
+        key_orders=tuple(np.argsort(v, kind="stable").astype(np.int32) for _, v in keys),
         truncated=np.fromiter(
             ("..." in n and _TRUNCATED.search(n) is not None for n in normalized),
             dtype=bool,

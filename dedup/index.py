@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from dedup.config import Config
 from dedup.errors import IndexMismatchError
-from dedup.fingerprint import Batch, Sketches, gather
+from dedup.fingerprint import Batch, Keys, Sketches, batch_keys, gather
 
 #: A bucket (an LSH band value, a shingle, a paragraph's first or last two tokens) holds at
 #: most this many paragraphs: the first ones kept. Templated text ("Page 1 of 20", product
@@ -169,12 +169,16 @@ class Postings:
         keep = _first(keys, self.cap)
         return (keys, ids) if keep is None else (keys[keep], ids[keep])
 
-    def lookup(self, keys: npt.NDArray[np.generic]) -> tuple[Array, Array]:
-        """``(which, ids)``: the ids posted under ``keys[which]``, the first ``cap`` of each."""
+    def lookup(
+        self, keys: npt.NDArray[np.generic], order: npt.NDArray[np.integer[Any]] | None = None
+    ) -> tuple[Array, Array]:
+        """``(which, ids)``: the ids posted under ``keys[which]``, the first ``cap`` of each,
+        for the keys at ``order`` (all by default), which sorts them."""
         # Sorted needles walk each run in order (far fewer cache misses), and only the
         # ones found there are looked up a second time, for the end of their range.
-        order = np.argsort(keys, kind="stable")
-        needles = keys.astype(self.dtype)[order]
+        if order is None:
+            order = np.argsort(keys, kind="stable")
+        needles = keys[order].astype(self.dtype, copy=False)
         found_which, found_ids = [], []
         for run_keys, run_ids in self._runs:
             lo = np.searchsorted(run_keys, needles, side="left")
@@ -193,30 +197,6 @@ class Postings:
             if keep is not None:
                 which, ids = which[keep], ids[keep]
         return which, ids
-
-
-class Keys(NamedTuple):
-    """The keys a batch's rows post, flat, with the row each belongs to."""
-
-    bands: tuple[Array, npt.NDArray[np.uint32]]
-    shingles: tuple[Array, npt.NDArray[np.uint32]]
-    edges: tuple[Array, npt.NDArray[np.uint32]]
-
-
-def batch_keys(batch: Batch, config: Config) -> Keys:
-    """The band, shingle and edge keys of every row (none for the bands of short rows)."""
-    rows = np.arange(len(batch))
-    long = batch.tokens >= config.min_tokens
-    sizes = np.diff(batch.offsets)
-    edged = batch.tokens >= 3
-    return Keys(
-        bands=(np.repeat(rows[long], batch.bands.shape[1]), batch.bands[long].ravel()),
-        shingles=(np.repeat(rows, sizes), batch.shingles),
-        edges=(
-            np.repeat(rows[edged], 2),
-            (batch.edges[edged].ravel() >> np.uint64(32)).astype(np.uint32),
-        ),
-    )
 
 
 def score(
@@ -263,15 +243,20 @@ class Inner(NamedTuple):
 
 
 def batch_pairs(
-    keys: Keys, held: Sequence[Array], keepable: npt.NDArray[np.bool_], cap: int = MAX_BUCKET
+    keys: Keys,
+    orders: Sequence[npt.NDArray[np.int32]],
+    held: Sequence[Array],
+    keepable: npt.NDArray[np.bool_],
+    cap: int = MAX_BUCKET,
 ) -> Inner:
-    """The :class:`Inner` pairs of a batch: ``held[family][k]`` is how many paragraphs the
+    """The :class:`Inner` pairs of a batch: ``orders`` sort each family's keys,
+    ``held[family][k]`` is how many paragraphs the
     index holds under the ``k``-th key of ``keys[family]`` (0 where it was not looked up:
     another row with the same key tells). Only ``keepable`` rows can be partners (an exact
     copy of a kept paragraph, or a later copy of a row, is always removed)."""
     pairs, crowded = [], []
-    for (rows, values), counts in zip(keys, held, strict=True):
-        order = np.lexsort((rows, values))
+    for (rows, values), order, counts in zip(keys, orders, held, strict=True):
+        # Keys come in row order: sorting them stably sorts by key, then row.
         rows, values, counts = rows[order], values[order], counts[order]
         partner = keepable[rows]
         rank = _ranks(values)
@@ -350,13 +335,11 @@ class MemoryIndex:
         exact[rows] = ids
         keys = batch_keys(batch, self._config)
         pairs, held = [], []
-        for postings, (key_rows, values) in zip(
-            (self._bands, self._shingles, self._edges), keys, strict=True
+        for postings, (key_rows, values), order in zip(
+            (self._bands, self._shingles, self._edges), keys, batch.key_orders, strict=True
         ):
             # An exact repeat needs no other candidate: its keys are not looked up.
-            asked = np.flatnonzero(exact[key_rows] < 0)
-            which, found = postings.lookup(values[asked])
-            which = asked[which]
+            which, found = postings.lookup(values, order[exact[key_rows[order]] < 0])
             pairs.append((key_rows[which], found))
             held.append(np.bincount(which, minlength=len(values)))
         return Matches(exact, *score(pairs, np.diff(batch.offsets), MAX_CANDIDATES), held)
