@@ -43,8 +43,8 @@ def code_form(normalized: str) -> str | None:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Fingerprint:
-    """What verification compares: the normalized text and its tokens, its shingles,
-    whether it ends in an ellipsis, and its code form (if it is code).
+    """What verification compares: the normalized text and its tokens, its shingles and
+    whether it ends in an ellipsis (its code form is worked out if a rule needs it).
 
     A paragraph with fewer than ``min_tokens`` tokens is *short*: it has no shingles (see
     :mod:`dedup.verify` for how short paragraphs compare).
@@ -54,7 +54,6 @@ class Fingerprint:
     tokens: tuple[str, ...]
     shingles: ShingleSet
     truncated: bool = False
-    code: str | None = None
     #: Tokens counted as words: two characters of an unspaced script make about one.
     words: float = 0.0
 
@@ -82,7 +81,6 @@ def fingerprint(normalized: str, config: Config, shingles: ShingleSet | None = N
         tokens=tokens,
         shingles=shingles,
         truncated=_TRUNCATED.search(normalized) is not None,
-        code=code_form(normalized),
         # Each character of an unspaced script is a token of its own (and only those are).
         words=len(tokens) - (0 if normalized.isascii() else 0.5 * len(unspaced_chars(normalized))),
     )

@@ -22,7 +22,8 @@ _TOKEN = regex.compile(rf"[{_UNSPACED}]\p{{M}}*|[^\W{_UNSPACED}]+|\p{{Sc}}")
 SEPARATOR = "\x00"
 _TOKEN_OR_SEPARATOR = regex.compile(rf"{_TOKEN.pattern}|{SEPARATOR}")
 # The same for ASCII text, where \w is [A-Za-z0-9_] and the only currency sign is $.
-_ASCII_TOKEN_OR_SEPARATOR = re.compile(rf"[A-Za-z0-9_]+|\$|{SEPARATOR}")
+_ASCII_TOKEN = re.compile(r"[A-Za-z0-9_]+|\$")
+_ASCII_TOKEN_OR_SEPARATOR = re.compile(rf"{_ASCII_TOKEN.pattern}|{SEPARATOR}")
 _UNSPACED_CHAR = regex.compile(rf"[{_UNSPACED}]")
 # Format characters: zero-width spaces and joiners, soft hyphens, bidi marks, the BOM.
 _INVISIBLE = regex.compile(r"\p{Cf}+")
@@ -110,6 +111,8 @@ def tokenize(normalized: str) -> list[str]:
     >>> tokenize("the sdk's v2.0 — 东京大学 for 10 € ok")
     ['the', 'sdk', 's', 'v2', '0', '东', '京', '大', '学', 'for', '10', '€', 'ok']
     """
+    if normalized.isascii():  # the stdlib's engine is faster, with the same tokens
+        return _ASCII_TOKEN.findall(normalized)
     return _TOKEN.findall(normalized)
 
 

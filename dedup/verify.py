@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dedup.config import Config
-from dedup.fingerprint import Fingerprint, Sketches
+from dedup.fingerprint import Fingerprint, Sketches, code_form
 from dedup.normalize import is_unspaced
 from dedup.shingles import ShingleSet, containment, jaccard, shared
 
@@ -347,7 +347,7 @@ def compare(
         return Verdict(None, similarity, f"{verb} '{negations[0]}', which changes the meaning")
 
     edits = _words(diff.added) + _words(diff.dropped) + _words(diff.trimmed) + len(diff.variants)
-    if earlier.code and later.code and earlier.code != later.code and (short or not edits):
+    if (short or not edits) and _other_code(earlier.normalized, later.normalized):
         return Verdict(None, similarity, f"code with other symbols or words: {_describe(diff)}")
     if not edits:
         return Verdict("near", similarity, "same words, other punctuation")
@@ -378,6 +378,15 @@ def compare(
             "contained", contained, f"cut-off copy or excerpt, {contained:.0%} of it contained"
         )
     return _too_different(similarity, contained)
+
+
+def _other_code(earlier: str, later: str) -> bool:
+    """Both texts are code, with other symbols (see :func:`~dedup.fingerprint.code_form`)."""
+    old = code_form(earlier)
+    if not old:
+        return False
+    new = code_form(later)
+    return bool(new) and new != old
 
 
 def _too_different(similarity: float, contained: float) -> Verdict:

@@ -198,3 +198,11 @@ def test_a_new_number_settles_a_pair_as_the_alignment_would(
             assert compare(earlier, later, config) == quick, (a, b)
         finally:
             verify._new_number = original
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_ascii_text_has_the_tokens_of_the_unicode_pattern(text: str) -> None:
+    from dedup.normalize import _TOKEN
+
+    assert tokenize(text) == _TOKEN.findall(text)
