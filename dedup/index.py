@@ -144,11 +144,20 @@ class Postings:
         self.dtype = dtype
         self._runs: list[tuple[npt.NDArray[Any], npt.NDArray[np.int32]]] = []
 
-    def add(self, keys: npt.NDArray[np.generic], ids: Array) -> None:
-        if len(keys):
-            keys = keys.astype(self.dtype)
+    def add(
+        self,
+        keys: npt.NDArray[np.generic],
+        ids: Array,
+        order: npt.NDArray[np.integer[Any]] | None = None,
+    ) -> None:
+        """Post ``ids`` under ``keys``, the ones at ``order`` if given (which sorts them
+        stably), else all."""
+        if order is None:
             order = np.argsort(keys, kind="stable")
-            self._runs.append(self._capped(keys[order], ids[order].astype(np.int32)))
+        if len(order):
+            self._runs.append(
+                self._capped(keys[order].astype(self.dtype), ids[order].astype(np.int32))
+            )
         while len(self._runs) > 1 and len(self._runs[-2][0]) <= 4 * len(self._runs[-1][0]):
             (k1, i1), (k2, i2) = self._runs[-2:]
             del self._runs[-2:]
@@ -351,11 +360,14 @@ class MemoryIndex:
         ids = np.full(len(batch), -1, dtype=np.int64)
         ids[chosen] = np.arange(self._size, self._size + len(chosen))
         self._exact.add(batch.digests[chosen], ids[chosen])
-        for postings, (key_rows, values) in zip(
-            (self._bands, self._shingles, self._edges), batch_keys(batch, self._config), strict=True
+        for postings, (key_rows, values), order in zip(
+            (self._bands, self._shingles, self._edges),
+            batch_keys(batch, self._config),
+            batch.key_orders,
+            strict=True,
         ):
-            wanted = ids[key_rows] >= 0
-            postings.add(values[wanted], ids[key_rows[wanted]])
+            key_ids = ids[key_rows]
+            postings.add(values, key_ids, order[key_ids[order] >= 0])
         texts, text_offsets = gather(
             np.frombuffer(batch.utf8, np.uint8), batch.utf8_offsets, chosen
         )
