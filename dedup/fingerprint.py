@@ -14,7 +14,7 @@ import xxhash
 from dedup.config import Config
 from dedup.lsh import band_keys, lsh_params
 from dedup.minhash import signature_rows
-from dedup.normalize import normalize_batch, tokenize, tokenize_batch, unspaced_chars
+from dedup.normalize import normalize_batch, token_groups, tokenize, unspaced_chars
 from dedup.shingles import ShingleSet, TokenHasher, shingle_rows, shingle_set
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -253,12 +253,21 @@ def sign_batch(texts: Sequence[str], config: Config, hasher: TokenHasher | None 
     datasketch's loop, which does the same work)."""
     hasher = hasher if hasher is not None else TokenHasher()
     normalized = normalize_batch(texts)
-    flat = hasher.hashes(tokenize_batch(normalized))
-    separators = np.flatnonzero(flat == 0)
-    rows = len(normalized)  # no text: no row, though "".join gives one empty text
-    ends = np.append(separators, len(flat))[:rows]
-    starts = np.concatenate(([0], separators + 1)).astype(np.int64)[:rows]
-    counts = (ends - starts).astype(np.int64)
+    # Each group's token hashes, one after another; a row's tokens are together, from
+    # ``starts[row]`` (between rows, the separator hashes to 0).
+    parts = []
+    starts = np.zeros(len(normalized), dtype=np.int64)
+    ends = np.zeros(len(normalized), dtype=np.int64)
+    at = 0
+    for rows, tokens in token_groups(normalized):
+        hashes = hasher.hashes(tokens)
+        separators = np.flatnonzero(hashes == 0)
+        starts[rows] = at + np.concatenate(([0], separators + 1))
+        ends[rows] = at + np.append(separators, len(hashes))
+        parts.append(hashes)
+        at += len(hashes)
+    flat = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+    counts = ends - starts
     values, offsets = shingle_rows(
         flat, starts, counts, config.shingle_size, counts >= config.min_tokens
     )

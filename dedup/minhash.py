@@ -20,7 +20,7 @@ from dedup.shingles import ShingleSet
 Signature = npt.NDArray[np.uint32]
 EMPTY = np.uint32(0xFFFFFFFF)
 
-# Shingles per chunk: (chunk x num_perm) uint32 stays within the CPU cache.
+# Shingles per chunk: (num_perm x chunk) uint32 stays within the CPU cache.
 _CHUNK = 4096
 
 
@@ -67,13 +67,15 @@ def signature_rows(
     hashed = _fmix32(values)
     start = 0
     while start < len(filled):
-        # Whole rows up to about _CHUNK shingles: (chunk x num_perm) stays in the cache.
+        # Whole rows up to about _CHUNK shingles: (num_perm x chunk) stays in the cache.
         base = offsets[filled[start]]
         stop = int(np.searchsorted(offsets[filled + 1], base + _CHUNK, side="right"))
         stop = max(stop, start + 1)
         chunk = filled[start:stop]
         end = offsets[chunk[-1] + 1]
-        permuted = hashed[base:end, None] * a[None, :] + b[None, :]
-        out[chunk] = np.minimum.reduceat(permuted, offsets[chunk] - base, axis=0)
+        # Permutations down, shingles across: each row's shingles are a contiguous run
+        # of every line that reduceat takes the minimum of.
+        permuted = a[:, None] * hashed[None, base:end] + b[:, None]
+        out[chunk] = np.minimum.reduceat(permuted, offsets[chunk] - base, axis=1).T
         start = stop
     return out

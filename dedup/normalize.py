@@ -24,6 +24,16 @@ _TOKEN_OR_SEPARATOR = regex.compile(rf"{_TOKEN.pattern}|{SEPARATOR}")
 # The same for ASCII text, where \w is [A-Za-z0-9_] and the only currency sign is $.
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9_]+|\$")
 _ASCII_TOKEN_OR_SEPARATOR = re.compile(rf"{_ASCII_TOKEN.pattern}|{SEPARATOR}")
+# The same for text in the Latin blocks (below U+0250), spelled out character by character
+# from the Unicode pattern for the stdlib engine.
+_LATIN_END = "\u0250"
+_LATIN_WORD = "".join(
+    regex.escape(chr(c)) for c in range(0x250) if regex.fullmatch(rf"[^\W{_UNSPACED}]", chr(c))
+)
+_LATIN_CURRENCY = "".join(
+    regex.escape(chr(c)) for c in range(0x250) if regex.match(r"\p{Sc}", chr(c))
+)
+_LATIN_TOKEN_OR_SEPARATOR = re.compile(f"[{_LATIN_WORD}]+|[{_LATIN_CURRENCY}]|{SEPARATOR}")
 _UNSPACED_CHAR = regex.compile(rf"[{_UNSPACED}]")
 # Format characters: zero-width spaces and joiners, soft hyphens, bidi marks, the BOM.
 _INVISIBLE = regex.compile(r"\p{Cf}+")
@@ -98,8 +108,19 @@ def normalize_batch(texts: Sequence[str]) -> list[str]:
     """
     if not texts or any(SEPARATOR in text for text in texts):
         return [normalize(text) for text in texts]
-    joined = _SPACES.sub(" ", normalize(SEPARATOR.join(texts), whitespace=False))
-    return [part.strip() for part in joined.split(SEPARATOR)]
+    # ASCII without entities: no format character, nothing for NFKC to change, a backtick
+    # the only typographic character and lower() the case fold; it takes the short way.
+    plain = [text.isascii() and "&" not in text for text in texts]
+    out: list[str] = [""] * len(texts)
+    for short in (True, False):
+        rows = [row for row, flag in enumerate(plain) if flag is short]
+        if not rows:
+            continue
+        joined = SEPARATOR.join(texts[row] for row in rows)
+        joined = joined.replace("`", "'").lower() if short else normalize(joined, whitespace=False)
+        for row, part in zip(rows, _SPACES.sub(" ", joined).split(SEPARATOR), strict=True):
+            out[row] = part.strip()
+    return out
 
 
 def tokenize(normalized: str) -> list[str]:
@@ -114,6 +135,27 @@ def tokenize(normalized: str) -> list[str]:
     if normalized.isascii():  # the stdlib's engine is faster, with the same tokens
         return _ASCII_TOKEN.findall(normalized)
     return _TOKEN.findall(normalized)
+
+
+def token_groups(normalized: Sequence[str]) -> list[tuple[list[int], list[str]]]:
+    """The texts' tokens in (at most) three groups, each tokenized in one call: the ASCII
+    texts and the texts in Latin letters (by the stdlib's faster engine), and the others.
+    Each group is its rows and their tokens, with ``SEPARATOR`` between one row's and the
+    next's.
+
+    >>> token_groups(["a b", "东京", "c"])
+    [([0, 2], ['a', 'b', '\\x00', 'c']), ([1], ['东', '京'])]
+    """
+    if any(SEPARATOR in text for text in normalized):
+        return [(list(range(len(normalized))), tokenize_batch(normalized))]
+    kinds = [0 if text.isascii() else 1 if max(text) < _LATIN_END else 2 for text in normalized]
+    groups = []
+    patterns = (_ASCII_TOKEN_OR_SEPARATOR, _LATIN_TOKEN_OR_SEPARATOR, _TOKEN_OR_SEPARATOR)
+    for kind, pattern in enumerate(patterns):
+        rows = [row for row, found in enumerate(kinds) if found == kind]
+        if rows:
+            groups.append((rows, pattern.findall(SEPARATOR.join(normalized[row] for row in rows))))
+    return groups
 
 
 def tokenize_batch(normalized: Sequence[str]) -> list[str]:

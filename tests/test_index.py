@@ -206,3 +206,20 @@ def test_ascii_text_has_the_tokens_of_the_unicode_pattern(text: str) -> None:
     from dedup.normalize import _TOKEN
 
     assert tokenize(text) == _TOKEN.findall(text)
+
+
+LATIN = st.text(alphabet=st.characters(min_codepoint=1, max_codepoint=0x24F), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(LATIN, PARAGRAPH, st.text(max_size=20)), max_size=10))
+def test_token_groups_give_each_text_its_tokens(texts: list[str]) -> None:
+    from dedup.normalize import _TOKEN, SEPARATOR, token_groups
+
+    normalized = normalize_batch(texts)
+    found: dict[int, list[str]] = {}
+    for rows, tokens in token_groups(normalized):
+        parts = " ".join(tokens).split(SEPARATOR)
+        for row, part in zip(rows, parts, strict=True):
+            found[row] = part.split()
+    assert found == {row: _TOKEN.findall(text) for row, text in enumerate(normalized)}
