@@ -150,7 +150,11 @@ def token_groups(normalized: Sequence[str]) -> list[tuple[list[int], list[str]]]
         return [(list(range(len(normalized))), tokenize_batch(normalized))]
     kinds = [0 if text.isascii() else 1 if max(text) < _LATIN_END else 2 for text in normalized]
     groups = []
-    patterns = (_ASCII_TOKEN_OR_SEPARATOR, _LATIN_TOKEN_OR_SEPARATOR, _TOKEN_OR_SEPARATOR)
+    patterns: tuple[re.Pattern[str] | regex.Pattern[str], ...] = (
+        _ASCII_TOKEN_OR_SEPARATOR,
+        _LATIN_TOKEN_OR_SEPARATOR,
+        _TOKEN_OR_SEPARATOR,
+    )
     for kind, pattern in enumerate(patterns):
         rows = [row for row, found in enumerate(kinds) if found == kind]
         if rows:
