@@ -73,15 +73,13 @@ def lines(text: str, start_of_text: bool = True) -> Lines:
     if start_of_text and size and codes[0] == 0xFEFF:
         starts[0] = 1
     clipped = np.minimum(codes, 0xFFFF)  # U+FFFF and above are no spaces
-    lead, trail = _LEAD[clipped], _TRAIL[clipped]
-    index = np.arange(size + 1, dtype=np.int32)
-    # The first character not a leading space from each position on, and the last one
-    # not a trailing space up to each position.
-    first = np.minimum.accumulate(np.append(np.where(lead, size, index[:-1]), size)[::-1])[::-1]
-    last = np.maximum.accumulate(np.where(trail, -1, index[:-1]))
-    start = first[starts]
+    # Each line's first character that is no leading space, and its last that is no
+    # trailing space, found among the positions of all such characters.
+    solid = np.append(np.flatnonzero(~_LEAD[clipped]), size)
+    start = solid[np.searchsorted(solid, starts)]
     blank = start >= ends
-    end = np.maximum(last[np.maximum(ends - 1, 0)] + 1, start)
+    solid = np.concatenate(([-1], np.flatnonzero(~_TRAIL[clipped])))
+    end = np.maximum(solid[np.searchsorted(solid, ends) - 1] + 1, start)
     start = np.where(blank, starts, start)
     end = np.where(blank, starts, end)
     return Lines(start, end, starts, ends, blank)
