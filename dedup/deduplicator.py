@@ -218,8 +218,8 @@ class Deduplicator:
             config,
             CLOSE,
         )
-        settled = set(_codes(matches.rows, matches.ids)[far_outer].tolist())
-        settled.update(_codes(inner_rows, base + inner_earlier)[far_inner].tolist())
+        settled = set(((matches.rows << 32) | matches.ids)[far_outer].tolist())
+        settled.update(((inner_rows << 32) | (base + inner_earlier))[far_inner].tolist())
         # Rows decided without a look at their candidates: an exact repeat of a kept
         # paragraph is removed whatever else happens in the batch; a row with no pair left
         # to verify, no crowded key and no exact copy before it in the batch is kept.
@@ -231,15 +231,18 @@ class Deduplicator:
         repeated = words & (matches.exact >= 0)
         quiet = words & ~repeated & ~open_pairs & (same == np.arange(count))
         kept = {row: base + row for row in np.flatnonzero(quiet).tolist()}  # row -> its id
-        out: list[Decision] = []
         unequal = self._unequal(batch, np.flatnonzero(repeated), matches.exact[repeated])
         repeated[unequal] = False  # another text with the same digest: look closer
         removed = repeated.copy()
-        if explain:
-            for row, id in zip(
-                np.flatnonzero(repeated).tolist(), matches.exact[repeated].tolist(), strict=True
-            ):
-                out.append(Decision(first + row, document, self.index.entry(id).ref, EXACT, ()))
+        exact_rows, exact_ids = np.flatnonzero(repeated), matches.exact[repeated]
+        out = (
+            [
+                Decision(first + row, document, self.index.entry(id).ref, EXACT, ())
+                for row, id in zip(exact_rows.tolist(), exact_ids.tolist(), strict=True)
+            ]
+            if explain
+            else []
+        )
         live = words & ~quiet & ~repeated
         sizes = np.diff(batch.offsets).tolist()
         within: dict[int, dict[int, list[int]]] = {}
@@ -369,11 +372,6 @@ def _score(counts: list[int], shingles: int) -> float:
     if shared and shared * 2 >= shingles:
         value += 2 * shared / shingles
     return value + edges
-
-
-def _codes(rows: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Pairs ``(row, id)`` as one number each: ``row << 32 | id``."""
-    return (rows << 32) | ids
 
 
 def _grouped(
