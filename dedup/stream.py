@@ -138,7 +138,9 @@ class Cleaner:
             self._resolve(final=True)
         events = self._advance(final=True)
         if self._count:
-            self._submit(self._count, wait=True)
+            # To the workers while this process decides the batches still queued; here
+            # when there are none (a short document needs no worker process).
+            self._submit(self._count, wait=not self._queue)
         while self._queue:
             events += self._decide(*self._queue.popleft())
         end = self._base + len(self._text)
