@@ -288,42 +288,7 @@ class Deduplicator:
             if not ids:
                 self._keep(row, base, kept, members, crowded)
                 continue
-            text = batch.normalized[row]
-            shingles = batch.shingles[batch.offsets[row] : batch.offsets[row + 1]]
-            later: Fingerprint | None = None
-            best: tuple[Ref, Verdict] | None = None
-            repeats: list[Ref] = []
-            for id in ids:
-                if (row << 32 | id) in settled:
-                    continue  # a far pair: it cannot be the best (see far_pairs)
-                cached = self._verdicts.get((id, text)) if id < base else None
-                if cached is None:
-                    if id >= base:
-                        j = id - base
-                        ref = Ref(document, first + j)
-                        earlier_text = batch.normalized[j]
-                        earlier_shingles = batch.shingles[batch.offsets[j] : batch.offsets[j + 1]]
-                    else:
-                        ref, earlier_text, earlier_shingles = self.index.entry(id)
-                    verdict = self._quick(earlier_text, earlier_shingles, text, shingles)
-                    if verdict is None:
-                        if later is None:
-                            later = own[row] = batch.fingerprint(row, config)
-                        if id >= base:
-                            if j not in own:
-                                own[j] = batch.fingerprint(j, config)
-                            earlier = own[j]
-                        else:
-                            earlier = self._fingerprint(id, earlier_text, earlier_shingles)
-                        verdict = compare(earlier, later, config, brief_below=CLOSE)
-                    cached = ref, verdict
-                    if id < base:
-                        self._remember((id, text), cached)
-                ref, verdict = cached
-                if verdict.repeat:
-                    repeats.append(ref)
-                if best is None or _rank(verdict) > _rank(best[1]):
-                    best = (ref, verdict)
+            best, repeats = self._verify(batch, row, ids, base, document, first, settled, own)
             if best is None:
                 self._keep(row, base, kept, members, crowded)
                 continue
@@ -339,6 +304,61 @@ class Deduplicator:
         stay = sorted(kept)
         self.index.insert(batch, stay, [Ref(document, first + row) for row in stay])
         return Decided(removed, int(repeated.sum()), out)
+
+    def _verify(
+        self,
+        batch: Batch,
+        row: int,
+        ids: list[int],
+        base: int,
+        document: str,
+        first: int,
+        settled: set[int],
+        own: dict[int, Fingerprint],
+    ) -> tuple[tuple[Ref, Verdict] | None, list[Ref]]:
+        """The best verdict on ``row``'s candidates ``ids`` (kept paragraphs: of the index
+        below ``base``, else rows of the batch, paragraphs ``first + id - base`` of
+        ``document``) with the paragraph it is on, and the paragraphs the row repeats. A
+        pair ``settled`` far apart cannot be the best and is passed over; ``own`` keeps the
+        fingerprints of the batch's rows."""
+        config = self.config
+        text = batch.normalized[row]
+        shingles = batch.shingles[batch.offsets[row] : batch.offsets[row + 1]]
+        later: Fingerprint | None = None
+        best: tuple[Ref, Verdict] | None = None
+        repeats: list[Ref] = []
+        for id in ids:
+            if (row << 32 | id) in settled:
+                continue
+            cached = self._verdicts.get((id, text)) if id < base else None
+            if cached is None:
+                if id >= base:
+                    j = id - base
+                    ref = Ref(document, first + j)
+                    earlier_text = batch.normalized[j]
+                    earlier_shingles = batch.shingles[batch.offsets[j] : batch.offsets[j + 1]]
+                else:
+                    ref, earlier_text, earlier_shingles = self.index.entry(id)
+                verdict = self._quick(earlier_text, earlier_shingles, text, shingles)
+                if verdict is None:
+                    if later is None:
+                        later = own[row] = batch.fingerprint(row, config)
+                    if id >= base:
+                        if j not in own:
+                            own[j] = batch.fingerprint(j, config)
+                        earlier = own[j]
+                    else:
+                        earlier = self._fingerprint(id, earlier_text, earlier_shingles)
+                    verdict = compare(earlier, later, config, brief_below=CLOSE)
+                cached = ref, verdict
+                if id < base:
+                    self._remember((id, text), cached)
+            ref, verdict = cached
+            if verdict.repeat:
+                repeats.append(ref)
+            if best is None or _rank(verdict) > _rank(best[1]):
+                best = (ref, verdict)
+        return best, repeats
 
     def _unequal(
         self, batch: Batch, rows: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]
