@@ -5,7 +5,7 @@ kept (and remembered) otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -26,6 +26,7 @@ from dedup.fingerprint import (
 from dedup.index import (
     MAX_CANDIDATES,
     Index,
+    Matches,
     MemoryIndex,
     Ref,
     batch_pairs,
@@ -202,37 +203,10 @@ class Deduplicator:
         inner = batch_pairs(batch_keys(batch, config), batch.key_orders, matches.held, keepable)
         inner_rows, inner_earlier, counts = raw_counts(inner.pairs)
         base = len(self.index)  # ids the rows kept now will have follow the index's ids
-        # Pairs that sketches alone show to be neither repeats nor close calls (most
-        # candidates) are settled here at once: they are skipped below.
-        far_outer = far_pairs(
-            self.index.sketches(matches.ids),
-            batch.sketches(matches.rows),
-            batch.truncated[matches.rows],
-            config,
-            CLOSE,
+        settled, repeated, quiet = self._triage(
+            batch, matches, inner.crowded, inner_rows, inner_earlier, same, base
         )
-        far_inner = far_pairs(
-            batch.sketches(inner_earlier),
-            batch.sketches(inner_rows),
-            batch.truncated[inner_rows],
-            config,
-            CLOSE,
-        )
-        settled = set(((matches.rows << 32) | matches.ids)[far_outer].tolist())
-        settled.update(((inner_rows << 32) | (base + inner_earlier))[far_inner].tolist())
-        # Rows decided without a look at their candidates: an exact repeat of a kept
-        # paragraph is removed whatever else happens in the batch; a row with no pair left
-        # to verify, no crowded key and no exact copy before it in the batch is kept.
-        words = batch.tokens > 0
-        open_pairs = np.bincount(matches.rows[~far_outer], minlength=count) > 0
-        open_pairs |= np.bincount(inner_rows[~far_inner], minlength=count) > 0
-        for rows, _, _ in inner.crowded:
-            open_pairs[rows] = True
-        repeated = words & (matches.exact >= 0)
-        quiet = words & ~repeated & ~open_pairs & (same == np.arange(count))
         kept = {row: base + row for row in np.flatnonzero(quiet).tolist()}  # row -> its id
-        unequal = self._unequal(batch, np.flatnonzero(repeated), matches.exact[repeated])
-        repeated[unequal] = False  # another text with the same digest: look closer
         removed = repeated.copy()
         exact_rows, exact_ids = np.flatnonzero(repeated), matches.exact[repeated]
         out = (
@@ -243,7 +217,7 @@ class Deduplicator:
             if explain
             else []
         )
-        live = words & ~quiet & ~repeated
+        live = (batch.tokens > 0) & ~quiet & ~repeated
         sizes = np.diff(batch.offsets).tolist()
         within: dict[int, dict[int, list[int]]] = {}
         wanted = live[inner_rows]
@@ -304,6 +278,49 @@ class Deduplicator:
         stay = sorted(kept)
         self.index.insert(batch, stay, [Ref(document, first + row) for row in stay])
         return Decided(removed, int(repeated.sum()), out)
+
+    def _triage(
+        self,
+        batch: Batch,
+        matches: Matches,
+        crowded: Sequence[tuple[npt.NDArray[np.int64], ...]],
+        inner_rows: npt.NDArray[np.int64],
+        inner_earlier: npt.NDArray[np.int64],
+        same: npt.NDArray[np.int64],
+        base: int,
+    ) -> tuple[set[int], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """What a batch's rows need no loop for: the candidate pairs (``row << 32 | id``)
+        that sketches alone show to be neither repeats nor close calls (most of them, settled
+        at once); the rows that repeat a kept paragraph exactly (removed whatever else
+        happens in the batch); and the rows with no pair left to verify, no crowded key and
+        no exact copy before them in the batch (kept)."""
+        count = len(batch)
+        far_outer = far_pairs(
+            self.index.sketches(matches.ids),
+            batch.sketches(matches.rows),
+            batch.truncated[matches.rows],
+            self.config,
+            CLOSE,
+        )
+        far_inner = far_pairs(
+            batch.sketches(inner_earlier),
+            batch.sketches(inner_rows),
+            batch.truncated[inner_rows],
+            self.config,
+            CLOSE,
+        )
+        settled = set(((matches.rows << 32) | matches.ids)[far_outer].tolist())
+        settled.update(((inner_rows << 32) | (base + inner_earlier))[far_inner].tolist())
+        words = batch.tokens > 0
+        open_pairs = np.bincount(matches.rows[~far_outer], minlength=count) > 0
+        open_pairs |= np.bincount(inner_rows[~far_inner], minlength=count) > 0
+        for rows, *_ in crowded:
+            open_pairs[rows] = True
+        repeated = words & (matches.exact >= 0)
+        quiet = words & ~repeated & ~open_pairs & (same == np.arange(count))
+        unequal = self._unequal(batch, np.flatnonzero(repeated), matches.exact[repeated])
+        repeated[unequal] = False  # another text with the same digest: look closer
+        return settled, repeated, quiet
 
     def _verify(
         self,
