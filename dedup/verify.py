@@ -193,7 +193,9 @@ def difference(earlier: tuple[str, ...], later: tuple[str, ...]) -> Difference:
 
 def _words(tokens: tuple[str, ...]) -> float:
     """Tokens counted as words: two characters of an unspaced script make about one."""
-    return sum(0.5 if is_unspaced(token) else 1.0 for token in tokens)
+    return len(tokens) - 0.5 * sum(
+        1 for token in tokens if not token.isascii() and is_unspaced(token)
+    )
 
 
 def _quote(tokens: tuple[str, ...], limit: int = 5) -> str:
