@@ -85,7 +85,10 @@ def shingle_rows(
     row_of = np.repeat(np.arange(rows, dtype=np.uint64), per_row)
     within = np.arange(int(per_row.sum())) - np.repeat(np.cumsum(per_row) - per_row, per_row)
     position = np.repeat(starts, per_row) + within
-    keys = np.unique((row_of << _SHIFT) | grams[position].astype(np.uint64))
+    # Sorted and distinct: np.sort and a mask, several times faster here than np.unique
+    # (the keys come nearly sorted, by row).
+    keys = np.sort((row_of << _SHIFT) | grams[position].astype(np.uint64))
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
     values = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     offsets = np.searchsorted(keys >> _SHIFT, np.arange(rows + 1, dtype=np.uint64))
     return values, offsets.astype(np.int64)
