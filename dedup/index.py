@@ -258,11 +258,11 @@ def batch_pairs(
     keepable: npt.NDArray[np.bool_],
     cap: int = MAX_BUCKET,
 ) -> Inner:
-    """The :class:`Inner` pairs of a batch: ``orders`` sort each family's keys,
-    ``held[family][k]`` is how many paragraphs the
-    index holds under the ``k``-th key of ``keys[family]`` (0 where it was not looked up:
-    another row with the same key tells). Only ``keepable`` rows can be partners (an exact
-    copy of a kept paragraph, or a later copy of a row, is always removed)."""
+    """The :class:`Inner` pairs of a batch: ``orders`` sort each family's keys, and
+    ``held[family][k]`` is how many paragraphs the index holds under the ``k``-th key of
+    ``keys[family]`` (0 where it was not looked up: another row with the same key tells).
+    Only ``keepable`` rows can be partners (an exact copy of a kept paragraph, or a later
+    copy of a row, is always removed)."""
     pairs, crowded = [], []
     for (rows, values), order, counts in zip(keys, orders, held, strict=True):
         # Keys come in row order: sorting them stably sorts by key, then row.
