@@ -37,7 +37,7 @@ from dedup.paragraphs import Paragraph
 from dedup.result import CleanResult, CloseCall, Removal
 from dedup.shingles import ShingleSet, TokenHasher
 from dedup.stream import BATCH, Cleaner
-from dedup.verify import EXACT, FAR, KINDS, MIN_WORDS, Verdict, compare, far_apart, far_pairs
+from dedup.verify import EXACT, KINDS, Verdict, compare, far_pairs
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -154,20 +154,6 @@ class Deduplicator:
                 self._kept.clear()
             fp = self._kept[id] = fingerprint(normalized, self.config, shingles)
         return fp
-
-    def _quick(
-        self, earlier: str, earlier_shingles: ShingleSet, later: str, later_shingles: ShingleSet
-    ) -> Verdict | None:
-        """The verdict on a pair when its texts alone settle it: equal, or (both long
-        enough to have three words for sure) too far apart, which makes it neither a repeat
-        nor a close call (:data:`~dedup.verify.FAR`); else None."""
-        if earlier == later:
-            return EXACT
-        enough = 2 * MIN_WORDS - self.config.shingle_size + 1
-        if min(earlier_shingles.size, later_shingles.size) >= max(enough, 1):
-            far = far_apart(earlier_shingles, later_shingles, self.config)
-            return FAR if far is not None else None
-        return None
 
     @staticmethod
     def _keep(
@@ -340,7 +326,6 @@ class Deduplicator:
         fingerprints of the batch's rows."""
         config = self.config
         text = batch.normalized[row]
-        shingles = batch.shingles[batch.offsets[row] : batch.offsets[row + 1]]
         later: Fingerprint | None = None
         best: tuple[Ref, Verdict] | None = None
         repeats: list[Ref] = []
@@ -349,15 +334,14 @@ class Deduplicator:
                 continue
             cached = self._verdicts.get((id, text)) if id < base else None
             if cached is None:
-                if id >= base:
+                if id >= base:  # a row of the batch
                     j = id - base
-                    ref = Ref(document, first + j)
-                    earlier_text = batch.normalized[j]
-                    earlier_shingles = batch.shingles[batch.offsets[j] : batch.offsets[j + 1]]
+                    ref, earlier_text = Ref(document, first + j), batch.normalized[j]
                 else:
                     ref, earlier_text, earlier_shingles = self.index.entry(id)
-                verdict = self._quick(earlier_text, earlier_shingles, text, shingles)
-                if verdict is None:
+                if earlier_text == text:
+                    verdict = EXACT
+                else:
                     if later is None:
                         later = own[row] = batch.fingerprint(row, config)
                     if id >= base:

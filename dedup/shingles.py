@@ -126,18 +126,3 @@ def shingle_hash(shingle: Sequence[str]) -> int:
 def shared(a: ShingleSet, b: ShingleSet) -> int:
     """How many shingles two sets share (Python sets beat numpy on a few dozen values)."""
     return len(set(a.tolist()).intersection(b.tolist()))
-
-
-def jaccard(a: ShingleSet, b: ShingleSet) -> float:
-    """Jaccard similarity of two shingle sets (0 when both are empty)."""
-    if not a.size or not b.size:
-        return 0.0
-    common = shared(a, b)
-    return common / (a.size + b.size - common)
-
-
-def containment(part: ShingleSet, whole: ShingleSet) -> float:
-    """Share of ``part``'s shingles found in ``whole`` (0 when ``part`` is empty)."""
-    if not part.size:
-        return 0.0
-    return shared(part, whole) / part.size

@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +41,7 @@ import numpy.typing as npt
 from dedup.config import Config
 from dedup.fingerprint import Fingerprint, Sketches, code_form
 from dedup.normalize import is_unspaced
-from dedup.shingles import ShingleSet, containment, jaccard, shared
+from dedup.shingles import shared
 
 Kind = Literal["exact", "near", "contained"]
 
@@ -223,21 +223,13 @@ def _tagged(earlier: tuple[str, ...], later: tuple[str, ...]) -> bool:
 
 
 EXACT = Verdict("exact", 1.0, "equal after normalization")
-#: What a pair far apart by Jaccard and containment gets when its numbers are not wanted:
-#: it can be neither a repeat nor a close call.
-FAR = Verdict(None, 0.0, "too different")
 
 
-def far_apart(earlier: ShingleSet, later: ShingleSet, config: Config) -> tuple[float, float] | None:
-    """(Jaccard, containment) of two non-empty shingle sets that are far apart by both, so
-    that no rule of :func:`compare` could call them a repeat (their tokens need not be
-    aligned, most of the cost of verifying); None when they are not."""
-    common = shared(earlier, later)
-    similarity = common / (earlier.size + later.size - common)
-    contained = common / later.size
-    if contained < min(0.5, config.containment) and similarity < min(0.4, config.threshold):
-        return similarity, contained
-    return None
+def _far(similarity: Any, contained: Any, config: Config) -> Any:
+    """Two long paragraphs far apart by both Jaccard and ``contained`` (the share of the
+    later one's shingles in the earlier one), so that no rule of :func:`compare` could call
+    them a repeat (for numbers or arrays of them)."""
+    return (contained < min(0.5, config.containment)) & (similarity < min(0.4, config.threshold))
 
 
 def far_pairs(
@@ -251,7 +243,7 @@ def far_pairs(
     each later paragraph ends in an ellipsis): True where :func:`compare` would find the
     pair neither a repeat nor as similar as ``close``, without looking at their tokens.
 
-    Two long paragraphs are far apart as :func:`far_apart` says; a pair with a short one
+    Two long paragraphs are far apart as :func:`_far` says; a pair with a short one
     when at least three tokens differ and the Jaccard of their tokens is below ``close``
     for sure, which the token Bloom filters and distinct counts bound: a bit set in one
     filter only is a token of that paragraph only. Other pairs are False (look closer).
@@ -265,16 +257,12 @@ def far_pairs(
     asked = (np.repeat(pair, later_sizes) << np.uint64(32)) | later.shingles
     at = np.minimum(np.searchsorted(known, asked), max(len(known) - 1, 0))
     found = known[at] == asked if len(known) else np.zeros(len(asked), dtype=bool)
-    shared = np.bincount(np.repeat(np.arange(count), later_sizes)[found], minlength=count)
+    common = np.bincount(np.repeat(np.arange(count), later_sizes)[found], minlength=count)
     long = (earlier_sizes > 0) & (later_sizes > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        similarity = shared / (earlier_sizes + later_sizes - shared)
-        contained = shared / later_sizes
-        far_long = (
-            long
-            & (contained < min(0.5, config.containment))
-            & (similarity < min(0.4, config.threshold, close))
-        )
+        similarity = common / (earlier_sizes + later_sizes - common)
+        contained = common / later_sizes
+        far_long = long & _far(similarity, contained, config) & (similarity < close)
         only_earlier = np.bitwise_count(earlier.blooms & ~later.blooms).sum(axis=1)
         only_later = np.bitwise_count(later.blooms & ~earlier.blooms).sum(axis=1)
         a, b = earlier.distinct.astype(np.float64), later.distinct.astype(np.float64)
@@ -323,11 +311,11 @@ def compare(
         if similarity < brief_below and not later.truncated and len(set(a) ^ set(b)) > 2:
             return Verdict(None, similarity, "short, and not the same words")
     else:
-        similarity = jaccard(earlier.shingles, later.shingles)
-        contained = containment(later.shingles, earlier.shingles)
-        far = far_apart(earlier.shingles, later.shingles, config)
-        if far is not None:
-            return _too_different(*far)
+        common = shared(earlier.shingles, later.shingles)
+        similarity = common / (earlier.shingles.size + later.shingles.size - common)
+        contained = common / later.shingles.size
+        if _far(similarity, contained, config):
+            return _too_different(similarity, contained)
     numbers = _new_number(a, b)
     if numbers:
         return Verdict(None, similarity, f"has numbers the kept paragraph lacks: {_quote(numbers)}")
