@@ -6,8 +6,8 @@ its output into words, or into single characters for scripts written without spa
 
 from __future__ import annotations
 
+import functools
 import html
-import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -24,16 +24,7 @@ _TOKEN_OR_SEPARATOR = regex.compile(rf"{_TOKEN.pattern}|{SEPARATOR}")
 # The same for ASCII text, where \w is [A-Za-z0-9_] and the only currency sign is $.
 _ASCII_TOKEN = re.compile(r"[A-Za-z0-9_]+|\$")
 _ASCII_TOKEN_OR_SEPARATOR = re.compile(rf"{_ASCII_TOKEN.pattern}|{SEPARATOR}")
-# The same for text in the Latin blocks (below U+0250), spelled out character by character
-# from the Unicode pattern for the stdlib engine.
 _LATIN_END = "\u0250"
-_LATIN_WORD = "".join(
-    regex.escape(chr(c)) for c in range(0x250) if regex.fullmatch(rf"[^\W{_UNSPACED}]", chr(c))
-)
-_LATIN_CURRENCY = "".join(
-    regex.escape(chr(c)) for c in range(0x250) if regex.match(r"\p{Sc}", chr(c))
-)
-_LATIN_TOKEN_OR_SEPARATOR = re.compile(f"[{_LATIN_WORD}]+|[{_LATIN_CURRENCY}]|{SEPARATOR}")
 _UNSPACED_CHAR = regex.compile(rf"[{_UNSPACED}]")
 # Format characters: zero-width spaces and joiners, soft hyphens, bidi marks, the BOM.
 _INVISIBLE = regex.compile(r"\p{Cf}+")
@@ -137,6 +128,18 @@ def tokenize(normalized: str) -> list[str]:
     return _TOKEN.findall(normalized)
 
 
+@functools.cache
+def _latin_token_or_separator() -> re.Pattern[str]:
+    """:data:`_ASCII_TOKEN_OR_SEPARATOR` for text in the Latin blocks (below U+0250), spelled
+    out character by character from the Unicode pattern for the stdlib engine; made on
+    first use, not at import, where a short run would pay for it."""
+    word = "".join(
+        regex.escape(chr(c)) for c in range(0x250) if regex.fullmatch(rf"[^\W{_UNSPACED}]", chr(c))
+    )
+    currency = "".join(regex.escape(chr(c)) for c in range(0x250) if regex.match(r"\p{Sc}", chr(c)))
+    return re.compile(f"[{word}]+|[{currency}]|{SEPARATOR}")
+
+
 def token_groups(normalized: Sequence[str]) -> list[tuple[list[int], list[str]]]:
     """The texts' tokens in (at most) three groups, each tokenized in one call: the ASCII
     texts and the texts in Latin letters (by the stdlib's faster engine), and the others.
@@ -152,7 +155,7 @@ def token_groups(normalized: Sequence[str]) -> list[tuple[list[int], list[str]]]
     groups = []
     patterns: tuple[re.Pattern[str] | regex.Pattern[str], ...] = (
         _ASCII_TOKEN_OR_SEPARATOR,
-        _LATIN_TOKEN_OR_SEPARATOR,
+        _latin_token_or_separator(),
         _TOKEN_OR_SEPARATOR,
     )
     for kind, pattern in enumerate(patterns):
@@ -164,20 +167,12 @@ def token_groups(normalized: Sequence[str]) -> list[tuple[list[int], list[str]]]
 
 def tokenize_batch(normalized: Sequence[str]) -> list[str]:
     """The tokens of all texts in one list, with ``SEPARATOR`` between one text's and the
-    next's (a token never contains it).
+    next's (a token never contains it); :func:`token_groups` is the fast way for texts
+    without a ``SEPARATOR``.
 
     >>> tokenize_batch(["a b", "", "c"])
     ['a', 'b', '\\x00', '\\x00', 'c']
     """
-    if not any(SEPARATOR in text for text in normalized):
-        # Runs of ASCII texts go to the stdlib's faster engine, with the same tokens.
-        joined: list[str] = []
-        for position, (ascii_run, run) in enumerate(itertools.groupby(normalized, str.isascii)):
-            if position:
-                joined.append(SEPARATOR)
-            pattern = _ASCII_TOKEN_OR_SEPARATOR if ascii_run else _TOKEN_OR_SEPARATOR
-            joined += pattern.findall(SEPARATOR.join(run))
-        return joined
     flat: list[str] = []
     for position, text in enumerate(normalized):
         if position:
