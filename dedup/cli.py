@@ -5,18 +5,15 @@ Exit codes: 0 success; 1 a check failed; 2 a usage error or an input that cannot
 
 from __future__ import annotations
 
-import contextlib
-import gzip
 import json
 import logging
 import os
-import shutil
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from click.core import ParameterSource
@@ -24,8 +21,9 @@ from click.core import ParameterSource
 from dedup import settings
 from dedup.config import SPLIT_MODES, Config
 from dedup.corpus import SCOPES, Outcome, clean_documents
-from dedup.errors import DedupError, InputError
-from dedup.files import atomic_writer, same_file, write_atomic
+from dedup.errors import DedupError
+from dedup.files import write_atomic
+from dedup.outputs import Outputs
 from dedup.result import CloseCall, Removal, ReportWriter, unified_diff
 from dedup.sources import Document, Source, documents, find
 from dedup.verify import KINDS
@@ -326,7 +324,9 @@ def _sources(paths: list[str], options: dict[str, Any]) -> Iterator[Source]:
         if not options["quiet"]:
             click.echo(f"dedup: {message}", err=True)
 
-    return find(paths, options["include"], options["exclude"], note)
+    return find(
+        paths, options["include"], options["exclude"], note, skip_suffix=options.get("backup")
+    )
 
 
 def _documents(sources: Iterable[Source], options: dict[str, Any]) -> Iterator[Document]:
@@ -388,42 +388,45 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
     sources = list(_sources(inputs, options))
     if many and len(sources) > 1:
         _fail("several inputs: write them with --output-dir DIR or --in-place (or use --jsonl)")
-    if output and any(s.path is not None and same_file(s.path, output) for s in sources):
-        _fail(f"{output}: refusing to overwrite the input with the output")
     verbose, quiet, explain, jsonl = (
         options["verbose"],
         options["quiet"],
         options["explain"],
         options["jsonl"],
     )
-    encoding = options["encoding"]
     close_calls: list[tuple[str, CloseCall]] = []
     diffs: dict[str, tuple[list[str], list[str]]] = {}
 
-    with contextlib.ExitStack() as stack:
+    with Outputs(
+        sources,
+        output=output,
+        output_dir=output_dir,
+        in_place=in_place,
+        backup=options["backup"],
+        report=options["report"],
+        stdout=sys.stdout.buffer,
+    ) as outputs:
         report_writer = (
-            ReportWriter(stack.enter_context(atomic_writer(options["report"])), config, explain)
-            if options["report"]
-            else None
+            ReportWriter(outputs.report, config, explain) if outputs.report is not None else None
         )
-        sinks = _Sinks(stack, output, output_dir, in_place, options["backup"])
         pieces: list[str] = []
 
         def writer(document: Document) -> Callable[[str], None]:
-            sink = sinks.open(document.source)
+            write = outputs.writer(document)
             if report_writer is not None:
                 report_writer.start(document.name)
             if jsonl:  # the record is written whole once its document is cleaned
                 pieces.clear()
                 return pieces.append
-            kept = diffs.setdefault(document.name, ([], []))[1] if options["show_diff"] else None
+            if not options["show_diff"]:
+                return write
+            kept = diffs.setdefault(document.name, ([], []))[1]
 
-            def write(text: str) -> None:
-                sink.write(text.encode(encoding))
-                if kept is not None:
-                    kept.append(text)
+            def write_and_keep(text: str) -> None:
+                write(text)
+                kept.append(text)
 
-            return write
+            return write_and_keep
 
         def events(document: Document, found: list[Removal | CloseCall]) -> None:
             if report_writer is not None:
@@ -471,7 +474,7 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
                     "removals": [r.to_dict() for r in outcome.removals],
                 }
                 line = json.dumps(record, ensure_ascii=False) + "\n"
-                sinks.open(document.source).write(line.encode("utf-8"))
+                outputs.sink(document.source).write(line.encode("utf-8"))
         progress.stop()
         if report_writer is not None:
             report_writer.close()
@@ -520,77 +523,6 @@ def _total(sources: list[Source]) -> int | None:
         return os.path.getsize(sources[0].path)
     except OSError:
         return None
-
-
-class _Sinks:
-    """Where cleaned text goes: stdout, one ``-o`` file, a mirrored tree, or each file in
-    place. Files are written atomically: a target is replaced only once its output is
-    whole, and on any error the temporary file goes and the target stays as it was."""
-
-    def __init__(
-        self,
-        stack: contextlib.ExitStack,
-        output: str | None,
-        output_dir: str | None,
-        in_place: bool,
-        backup: str | None,
-    ) -> None:
-        self._output, self._dir, self._in_place, self._backup = output, output_dir, in_place, backup
-        self._current: Source | None = None
-        self._sink: BinaryIO = sys.stdout.buffer
-        self._writer: contextlib.AbstractContextManager[BinaryIO] | None = None
-        self._target: Path | None = None
-        self._zipped: gzip.GzipFile | None = None
-        stack.push(self._exit)
-
-    def open(self, source: Source) -> BinaryIO:
-        if source is self._current or (self._output and self._writer is not None):
-            return self._sink
-        self._finish(None)
-        self._current = source
-        if self._output:
-            target = Path(self._output)
-        elif self._in_place:
-            assert source.path is not None
-            target = source.path
-        elif self._dir:
-            target = Path(self._dir) / source.relative
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise InputError(str(target.parent), error.strerror or str(error)) from None
-        else:
-            self._sink = sys.stdout.buffer
-            return self._sink
-        self._target = target
-        self._writer = atomic_writer(target)
-        self._sink = self._writer.__enter__()
-        self._zipped = None
-        if source.gzipped and not self._output:  # a .gz file stays one
-            self._zipped = gzip.GzipFile(fileobj=self._sink, mode="wb", mtime=0)
-            self._sink = self._zipped  # type: ignore[assignment]
-        return self._sink
-
-    def _finish(self, exc_info: tuple[Any, Any, Any] | None) -> None:
-        writer, self._writer = self._writer, None
-        if writer is None:
-            return
-        if self._zipped is not None:
-            self._zipped.close()  # writes the gzip trailer to the temporary file
-            self._zipped = None
-        if exc_info is None and self._in_place and self._backup and self._target is not None:
-            _backup(self._target, self._backup)
-        writer.__exit__(*(exc_info or (None, None, None)))
-
-    def _exit(self, *exc_info: Any) -> bool:
-        self._finish(exc_info if exc_info[0] is not None else None)
-        return False
-
-
-def _backup(target: Path, suffix: str) -> None:
-    """Copy ``target`` to ``target + suffix`` (atomically) before it is replaced."""
-    with target.open("rb") as original, atomic_writer(f"{target}{suffix}") as copy:
-        shutil.copyfileobj(original, copy)
 
 
 @cli.command(cls=_Command)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import itertools
 import os
-import tempfile
+import re
+import stat
 from collections.abc import Iterator
-from pathlib import Path
 from typing import BinaryIO
 
 from dedup.errors import InputError
@@ -50,19 +51,23 @@ def _undecodable(
     error: UnicodeDecodeError, data: bytes, source: str, encoding: str, offset: int, lines: int
 ) -> InputError:
     """The error for a byte that does not decode; ``data`` starts ``offset`` bytes into
-    the input, after ``lines`` line breaks."""
-    line = lines + data.count(b"\n", 0, error.start) + 1
+    the input, after ``lines`` line breaks (the decoder may hold a few bytes from before
+    ``data``: the start of a character)."""
+    decoded = bytes(error.object)
+    held = len(decoded) - len(data)
+    line = lines - decoded.count(b"\n", 0, held) + decoded.count(b"\n", 0, error.start) + 1
     hint = (
         "; if it is Latin-1, try --encoding latin-1"
         if encoding.lower().replace("-", "").replace("_", "") in {"utf8", "utf8sig"}
         else ""
     )
     name = codecs.lookup(encoding).name.upper()
-    return InputError(
-        source,
-        f"not valid {name} (byte 0x{data[error.start]:02x} at offset {offset + error.start}, "
-        f"line {line}){hint}",
+    where = (
+        f"byte 0x{decoded[error.start]:02x} at offset {offset - held + error.start}, line {line}"
     )
+    if not data and error.end >= len(decoded):
+        return InputError(source, f"not valid {name}: it ends inside a character ({where})")
+    return InputError(source, f"not valid {name} ({where}){hint}")
 
 
 def decode(data: bytes, source: str, encoding: str = "utf-8") -> str:
@@ -84,7 +89,7 @@ if it is Latin-1, try --encoding latin-1
         raise _undecodable(error, data, source, encoding, 0, 0) from None
 
 
-def _open(source: str) -> BinaryIO:
+def open_input(source: str) -> BinaryIO:
     try:
         return open(source, "rb")
     except FileNotFoundError:
@@ -100,7 +105,7 @@ def _open(source: str) -> BinaryIO:
 def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
     """Read the file at ``path`` as text; see :func:`decode`."""
     source = os.fspath(path)
-    with _open(source) as handle:
+    with open_input(source) as handle:
         try:
             data = handle.read()
         except OSError as error:
@@ -122,7 +127,7 @@ def read_chunks(
     out)."""
     source = name or ("<stdin>" if path is None else os.fspath(path))
     _check_encoding(source, encoding)
-    handle = stream if stream is not None else _open(os.fspath(path or source))
+    handle = stream if stream is not None else open_input(os.fspath(path or source))
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     offset = lines = 0
     first = True
@@ -176,6 +181,156 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
         return False
 
 
+#: What marks dedup's temporary files: ``.NAME.dedup-PID.tmp`` beside the file they become.
+TEMP_MARK = ".dedup-"
+_TEMP = re.compile(r"^\..+\.dedup-(\d+)(?:-\d+)?\.(?:tmp|bak)$")
+_cleaned: set[str] = set()
+
+
+def is_temporary(name: str) -> bool:
+    """True for the name of one of dedup's temporary files."""
+    return _TEMP.match(name) is not None
+
+
+def remove_stale(folder: str | os.PathLike[str]) -> None:
+    """Remove the temporary files that an ended dedup run (killed, say) left in ``folder``;
+    a run still alive keeps its own. Looked at once per folder and process."""
+    key = os.path.realpath(folder)
+    if key in _cleaned:
+        return
+    _cleaned.add(key)
+    try:
+        names = os.listdir(key)
+    except OSError:
+        return
+    for name in names:
+        match = _TEMP.match(name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(key, name))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
+
+
+def temporary_path(target: str | os.PathLike[str], kind: str = "tmp") -> str:
+    """A new, unused name for a temporary file beside ``target`` (the run's pid in it)."""
+    folder, name = os.path.split(os.fspath(target))
+    for number in itertools.count():
+        extra = f"-{number}" if number else ""
+        path = os.path.join(folder, f".{name}{TEMP_MARK}{os.getpid()}{extra}.{kind}")
+        if not os.path.lexists(path):
+            return path
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def is_regular_or_missing(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` (its symbolic links followed) is a regular file or does not exist:
+    what can be replaced atomically. A device, a FIFO or a socket is written through."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return True  # writing there will say what is wrong
+
+
+def fsync_folder(folder: str | os.PathLike[str]) -> None:
+    """Flush a folder's entries to disk, so that a rename in it survives a crash."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_error(target: str, error: OSError) -> InputError:
+    return InputError(target, f"cannot write: {error.strerror or error}")
+
+
+class Staged:
+    """A file that is written in full to a temporary file beside its target and replaces
+    the target only at :meth:`commit`; :meth:`discard` (or any error) leaves the target as
+    it was and removes the temporary file. The target's symbolic links are followed: the
+    file they point to is replaced, and the links stay. A target that is not a regular
+    file (a device, a FIFO) cannot be replaced: it is written through as the bytes come.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], name: str | None = None) -> None:
+        self.name = name or os.fspath(path)
+        self.through = not is_regular_or_missing(path)
+        self.target = os.path.realpath(path)
+        self.temp: str | None = None
+        try:
+            if self.through:  # as named: /dev/stdout is no path once resolved
+                self.handle: BinaryIO = open(path, "wb")  # noqa: SIM115
+            else:
+                folder = os.path.dirname(self.target)
+                remove_stale(folder)
+                self.temp = temporary_path(self.target)
+                fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                self.handle = os.fdopen(fd, "wb")
+        except OSError as error:
+            raise InputError(self.name, f"cannot write here: {error.strerror or error}") from None
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.handle.write(data)
+        except OSError as error:
+            raise _write_error(self.name, error) from None
+
+    def finish(self) -> None:
+        """All bytes are written: flush them to disk (the target is not replaced yet)."""
+        try:
+            self.handle.flush()
+            if not self.through:
+                os.fsync(self.handle.fileno())
+            self.handle.close()
+        except OSError as error:
+            raise _write_error(self.name, error) from None
+
+    def commit(self) -> None:
+        """Replace the target with what was written (flushing it first if need be)."""
+        if not self.handle.closed:
+            self.finish()
+        if self.temp is None:
+            return
+        try:
+            try:
+                mode = os.stat(self.target).st_mode & 0o7777
+            except FileNotFoundError:
+                umask = os.umask(0)
+                os.umask(umask)
+                mode = 0o666 & ~umask
+            os.chmod(self.temp, mode)
+            os.replace(self.temp, self.target)
+        except OSError as error:
+            self.discard()
+            raise _write_error(self.name, error) from None
+        self.temp = None
+        fsync_folder(os.path.dirname(self.target))
+
+    def discard(self) -> None:
+        """Leave the target untouched and remove the temporary file."""
+        with contextlib.suppress(OSError):
+            self.handle.close()
+        if self.temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.temp)
+            self.temp = None
+
+
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` so that it is either wholly written or untouched."""
     with atomic_writer(path) as handle:
@@ -183,34 +338,34 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+def atomic_writer(path: str | os.PathLike[str]) -> Iterator[Staged]:
     """A binary file to write ``path`` with, so that it is either wholly written or
-    untouched: the bytes go to a temporary file in the same folder, are flushed to disk
-    when the block ends without error, and only then replace ``path``; on any error the
-    temporary file is removed.
+    untouched (see :class:`Staged`): the target is replaced when the block ends without
+    error; on any error the temporary file is removed.
     """
-    target = Path(os.fspath(path))
-    folder = target.parent
+    staged = Staged(path)
     try:
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as error:
-        raise InputError(str(target), f"cannot write here: {error.strerror or error}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        if target.exists():
-            with contextlib.suppress(OSError):
-                os.chmod(temp, target.stat().st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, target)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        if isinstance(error, OSError):
-            raise InputError(str(target), f"cannot write: {error.strerror or error}") from None
+        yield staged
+        staged.commit()
+    except BaseException:
+        staged.discard()
         raise
+
+
+def stream_encoding(encoding: str, head: bytes) -> str:
+    """The codec that reads and writes a text in ``encoding`` byte for byte, given its first
+    bytes: a byte order mark is kept as the text's first character (U+FEFF) instead of being
+    consumed on reading and written again at every write. ``utf-8-sig`` is read as UTF-8,
+    ``utf-16`` and ``utf-32`` in the byte order their mark (or its absence) says.
+
+    >>> stream_encoding("utf-16", b"\\xfe\\xff\\x00a"), stream_encoding("UTF8-sig", b"a")
+    ('utf-16-be', 'utf-8')
+    """
+    name = codecs.lookup(encoding).name
+    if name == "utf-8-sig":
+        return "utf-8"
+    if name == "utf-16":
+        return "utf-16-be" if head.startswith(codecs.BOM_UTF16_BE) else "utf-16-le"
+    if name == "utf-32":
+        return "utf-32-be" if head.startswith(codecs.BOM_UTF32_BE) else "utf-32-le"
+    return name

@@ -8,7 +8,7 @@ import difflib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 from dedup.config import Config, SplitMode
 from dedup.errors import ReportError
@@ -16,6 +16,10 @@ from dedup.paragraphs import Paragraph
 from dedup.verify import Kind
 
 REPORT_VERSION = 1
+
+
+class _Writable(Protocol):
+    def write(self, data: bytes, /) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +165,7 @@ class ReportWriter:
     The JSON has the same content as ``report()``; one removal a line.
     """
 
-    def __init__(self, handle: BinaryIO, config: Config, explain: bool = False) -> None:
+    def __init__(self, handle: _Writable, config: Config, explain: bool = False) -> None:
         self._handle = handle
         self._explain = explain
         self._documents = 0

@@ -5,21 +5,27 @@ deterministic order: the paths as given, a folder's files sorted by their path w
 and a JSONL file's records in line order. Hidden files and folders (a name starting with
 ".") and binary files met inside a folder are skipped, each with a note; a file named
 explicitly that cannot be read is an :class:`~dedup.errors.InputError`.
+
+Symbolic links: a path named on the command line is followed, whatever it is; a link met
+inside a folder is skipped with a note (as ``grep -r`` does), so a walk never leaves the
+folder it was given, never reads a file twice through two names and never loops.
 """
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
 import gzip
 import io
 import json
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from dedup.errors import InputError
-from dedup.files import looks_binary, read_chunks
+from dedup.files import is_temporary, looks_binary, open_input, read_chunks, stream_encoding
 
 STDIN = "-"
 _GZIP = b"\x1f\x8b"
@@ -51,13 +57,18 @@ class Source:
 class Document:
     """One document: its ``name`` (unique in a run), where it came from, and its text,
     as pieces (``chunks``, with the bytes read so far) or, for a JSONL record, whole along
-    with the ``record`` it was in and the record's ``line``."""
+    with the ``record`` it was in and the record's ``line``. ``encoding`` is the codec that
+    writes its cleaned text back byte for byte (see :func:`~dedup.files.stream_encoding`)."""
 
     name: str
     source: Source
     chunks: Iterator[tuple[str, int]]
     record: dict[str, Any] | None = None
     line: int = 1
+    encoding: str = "utf-8"
+
+    def found_encoding(self, encoding: str) -> None:
+        self.encoding = encoding
 
 
 def find(
@@ -65,10 +76,13 @@ def find(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     note: Callable[[str], None] = lambda message: None,
+    skip_suffix: str | None = None,
 ) -> Iterator[Source]:
     """The files named by ``paths``: files as given, folders walked recursively in sorted
     order. Within a folder, a file is taken when its path (relative to the folder) or its
-    name matches one of ``include`` (if any) and none of ``exclude``."""
+    name matches one of ``include`` (if any) and none of ``exclude``; files ending in
+    ``skip_suffix`` (the backups of ``--backup``) are skipped with a note, and so are
+    symbolic links (see the module's docstring)."""
     for given in paths:
         if given == STDIN:
             yield Source("<stdin>", None, Path("stdin"))
@@ -79,8 +93,11 @@ def find(
                 raise InputError(given, "no such file")
             yield Source(given, path, Path(path.name))
             continue
-        for file in _walk(path, note):
+        for file in _walk(path, note, set()):
             relative = file.relative_to(path)
+            if skip_suffix and file.name.endswith(skip_suffix):
+                note(f"{file}: skipped, a backup ({skip_suffix})")
+                continue
             if include and not _matches(relative, include):
                 continue
             if _matches(relative, exclude):
@@ -91,16 +108,25 @@ def find(
             yield Source(str(file), file, relative)
 
 
-def _walk(folder: Path, note: Callable[[str], None]) -> Iterator[Path]:
+def _walk(folder: Path, note: Callable[[str], None], seen: set[tuple[int, int]]) -> Iterator[Path]:
     try:
+        info = folder.stat()
         entries = sorted(folder.iterdir(), key=lambda p: p.name)
     except OSError as error:
         raise InputError(str(folder), error.strerror or str(error)) from None
+    if (info.st_dev, info.st_ino) in seen:  # a bind mount of a folder above: once only
+        note(f"{folder}: skipped, a folder already walked")
+        return
+    seen.add((info.st_dev, info.st_ino))
     for entry in entries:
+        if is_temporary(entry.name):
+            continue  # a dedup run's temporary file: never a document
         if entry.name.startswith("."):
             note(f"{entry}: skipped, hidden")
+        elif entry.is_symlink():
+            note(f"{entry}: skipped, a symbolic link (name its target to clean it)")
         elif entry.is_dir():
-            yield from _walk(entry, note)
+            yield from _walk(entry, note, seen)
         elif entry.is_file():
             yield entry
 
@@ -112,31 +138,57 @@ def _matches(relative: Path, patterns: Sequence[str]) -> bool:
     )
 
 
-def _open(source: Source, stdin: BinaryIO | None) -> tuple[BinaryIO | None, bool]:
-    """The stream to read (None: read_chunks opens the path itself) and whether gzip."""
+def _open(source: Source, stdin: BinaryIO | None) -> tuple[BinaryIO, BinaryIO]:
+    """The stream to read (decompressing a gzip file on the way) and the raw one."""
     if source.path is None:
         raw = stdin if stdin is not None else io.BytesIO()
+        if raw.closed:
+            raise InputError(source.name, "standard input is closed")
+    else:
+        raw = open_input(str(source.path))
+    try:
         head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
-        if head == _GZIP:
-            return gzip.GzipFile(fileobj=raw), True  # type: ignore[return-value]
-        return raw, False
-    if source.gzipped:
-        return gzip.open(source.path, "rb"), True  # type: ignore[return-value]
-    return None, False  # read_chunks opens it (and names any problem)
+    except OSError as error:
+        raise InputError(source.name, error.strerror or str(error)) from None
+    if head == _GZIP:
+        return gzip.GzipFile(fileobj=raw), raw  # type: ignore[return-value]
+    return raw, raw
+
+
+def _gzip_error(source: Source, error: Exception) -> InputError:
+    detail = str(error) or "it ends too soon"
+    return InputError(source.name, f"cannot read the gzip data: {detail}")
 
 
 def chunks(
-    source: Source, encoding: str, stdin: BinaryIO | None = None
+    source: Source,
+    encoding: str,
+    stdin: BinaryIO | None = None,
+    found: Callable[[str], None] = lambda encoding: None,
 ) -> Iterator[tuple[str, int]]:
-    """The text of ``source`` a piece at a time (gzip files decompressed on the way)."""
-    stream, zipped = _open(source, stdin)
+    """The text of ``source`` a piece at a time (gzip files decompressed on the way).
+    Before the first piece, ``found`` gets the codec that writes the text back byte for
+    byte (see :func:`~dedup.files.stream_encoding`)."""
     try:
-        yield from read_chunks(source.path, encoding, stream=stream, name=source.name)
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
-        raise InputError(source.name, f"cannot read the gzip data: {error}") from None
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(source.name, f"unknown encoding {encoding!r}") from None
+    stream, raw = _open(source, stdin)
+    zipped = stream is not raw
+    try:
+        head = stream.peek(4)[:4] if hasattr(stream, "peek") else b""
+        concrete = stream_encoding(encoding, head)
+        found(concrete)
+        yield from read_chunks(None, concrete, stream=stream, name=source.name)
+    except (OSError, EOFError, zlib.error) as error:
+        if not zipped:
+            raise InputError(source.name, getattr(error, "strerror", None) or str(error)) from None
+        raise _gzip_error(source, error) from None
     finally:
-        if zipped and stream is not None:
+        if zipped:
             stream.close()
+        if source.path is not None:
+            raw.close()
 
 
 def documents(
@@ -150,10 +202,12 @@ def documents(
     """The documents of ``sources``: one a file, or one a JSONL record."""
     ids: set[str] = set()
     for source in sources:
-        pieces = chunks(source, encoding, stdin)
         if not jsonl:
-            yield Document(source.name, source, pieces)
+            document = Document(source.name, source, iter(()))
+            document.chunks = chunks(source, encoding, stdin, document.found_encoding)
+            yield document
             continue
+        pieces = chunks(source, encoding, stdin)
         for number, line in enumerate(_lines(pieces), start=1):
             if not line.strip():
                 continue

@@ -155,7 +155,9 @@ def test_refuses_to_overwrite_its_input(runner: CliRunner, tmp_path: Path) -> No
     source.write_text("Same.\nSame.\n")
     result = runner.invoke(cli, ["clean", "-o", str(source), str(source)])
     assert result.exit_code == 2
-    assert result.stderr == f"Error: {source}: refusing to overwrite the input with the output\n"
+    assert (
+        result.stderr == f"Error: {source}: refusing to write the output over the input {source}\n"
+    )
     assert source.read_text() == "Same.\nSame.\n"
 
 

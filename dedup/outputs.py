@@ -1,0 +1,390 @@
+"""Where cleaned text goes, written so that no user's file is ever lost.
+
+:class:`Outputs` takes the sources of a run and where their cleaned text goes (standard
+output, one ``-o`` file, a mirrored tree under ``--output-dir``, or each file ``--in-place``)
+and a report file, and before anything is written it refuses every plan that could lose a
+file: an output or a report that is an input or another output (compared by identity,
+device and inode, and by resolved path, never by spelling), the same file named twice for
+``--in-place``, two inputs whose outputs would land on one path, a backup that exists.
+
+Every file is staged: written in full to a temporary file beside it
+(``.NAME.dedup-PID.tmp``) while the run goes on; when the whole run succeeded, the report
+is put in place first, then every output, so a run that fails anywhere, on any file, leaves
+every file as it was. ``--in-place`` takes a hard link to each input (``.NAME.dedup-PID.bak``)
+before reading it, under an exclusive lock: the backup is what was read, a concurrent
+``dedup`` run on the same file is refused, and a file changed by anyone while it was cleaned
+is not replaced. Should putting the files in place fail midway, the ones already replaced
+are put back. A device, a FIFO or a socket cannot be replaced: it is written through, and
+what cannot be written there (a full disk, a closed pipe) is an error.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import fcntl
+import gzip
+import os
+import shutil
+import stat
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+from dedup.errors import InputError
+from dedup.files import Staged, fsync_folder, is_regular_or_missing, remove_stale, temporary_path
+from dedup.sources import Document, Source
+
+Identity = tuple[int, int]
+
+
+class Writable(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+
+def identity(path: str | os.PathLike[str]) -> Identity | None:
+    """The file ``path`` names (device and inode, links followed), or None if none."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _fd_identity(fd: int) -> Identity | None:
+    try:
+        info = os.fstat(fd)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino) if stat.S_ISREG(info.st_mode) else None
+
+
+class _Stream:
+    """A target that is one of this process's own streams (``-o /dev/stdout``)."""
+
+    def __init__(self, handle: BinaryIO, name: str) -> None:
+        self.handle, self.name = handle, name
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.handle.write(data)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise InputError(self.name, f"cannot write: {error.strerror or error}") from None
+
+    def finish(self) -> None:
+        self.handle.flush()
+
+    def commit(self) -> None:
+        self.finish()
+
+    def discard(self) -> None:
+        pass
+
+
+Target = Staged | _Stream
+
+
+@dataclass
+class _InPlace:
+    """An input being rewritten: what it was when read, and the link that keeps it."""
+
+    path: str  # the real path (links followed)
+    seen: os.stat_result
+    keep: str  # hard link (or copy) of what was read
+
+
+class Outputs:
+    """The files a run writes; see the module's docstring. Use it as a context manager:
+    leaving the block without an error commits everything, with one discards everything.
+
+    ``writer(document)`` gives the function that takes the document's cleaned text;
+    ``sink(source)`` the byte stream of its source's output (JSONL records); ``report``
+    the report's stream (or None).
+    """
+
+    def __init__(
+        self,
+        sources: Sequence[Source],
+        *,
+        output: str | None = None,
+        output_dir: str | None = None,
+        in_place: bool = False,
+        backup: str | None = None,
+        report: str | None = None,
+        stdout: BinaryIO,
+        stdin_fd: int | None = 0,
+    ) -> None:
+        self._sources = sources
+        self._output, self._dir, self._in_place, self._backup = output, output_dir, in_place, backup
+        self._stdout = stdout
+        self._current: Source | None = None
+        self._target: Target | None = None
+        self._zipped: gzip.GzipFile | None = None
+        self._sink: Writable = stdout
+        self._staged: list[tuple[Target, _InPlace | None]] = []
+        self._kept: dict[str, _InPlace] = {}
+        self._lock: int | None = None  # the input being read, locked
+        self._report_path = report
+        self._plan(stdin_fd)
+        self.report: Target | None = self._open(report, report) if report else None
+
+    # -- planning: refuse, before anything is written, what could lose a file --
+
+    def _plan(self, stdin_fd: int | None) -> None:
+        inputs: dict[Identity, str] = {}
+        for source in self._sources:
+            if source.path is None:
+                found = _fd_identity(stdin_fd) if stdin_fd is not None else None
+            else:
+                found = identity(source.path)
+                if self._in_place and not stat.S_ISREG(os.stat(source.path).st_mode):
+                    raise InputError(source.name, "--in-place rewrites regular files only")
+            if found is None:
+                continue
+            if found in inputs and self._in_place:
+                raise InputError(
+                    source.name, f"the same file as {inputs[found]}, named twice for --in-place"
+                )
+            inputs.setdefault(found, source.name)
+        self._stdout_identity = _fd_identity(_fileno(self._stdout))
+        written: dict[str, str] = {}  # resolved path -> what writes it
+        written_ids: dict[Identity, str] = {}
+
+        def claim(path: str, role: str, *, own_input: bool = False) -> None:
+            if not is_regular_or_missing(path):
+                return  # written through: a device or a FIFO can take several writers
+            found = identity(path)
+            if found is not None and found in inputs and not own_input:
+                raise InputError(path, f"refusing to write {role} over the input {inputs[found]}")
+            key = os.path.realpath(path)
+            earlier = written.get(key) or (written_ids.get(found) if found else None)
+            if earlier is not None:
+                raise InputError(path, f"{earlier} and {role} would both be written here")
+            written[key] = role
+            if found is not None:
+                written_ids[found] = role
+
+        if self._report_path:
+            claim(self._report_path, "the report")
+        if self._output:
+            claim(self._output, "the output")
+        for source in self._sources:
+            if self._dir:
+                claim(str(Path(self._dir) / source.relative), f"the output of {source.name}")
+            elif self._in_place and source.path is not None:
+                claim(str(source.path), f"the output of {source.name}", own_input=True)
+                if self._backup:
+                    backup = os.path.realpath(source.path) + self._backup
+                    if os.path.lexists(backup):
+                        raise InputError(
+                            f"{source.path}{self._backup}",
+                            "exists already; dedup never overwrites a backup "
+                            "(move it away, or choose another --backup)",
+                        )
+                    claim(backup, f"the backup of {source.name}")
+
+    # -- writing --
+
+    def _open(self, path: str, name: str) -> Target:
+        if self._stdout_identity is not None and identity(path) == self._stdout_identity:
+            target: Target = _Stream(self._stdout, name)
+        else:
+            target = Staged(path, name)
+        return target
+
+    def writer(self, document: Document) -> Callable[[str], None]:
+        """Where ``document``'s cleaned text goes, encoded as its input was."""
+        sink = self.sink(document.source)
+        encoder: list[Callable[[str], bytes]] = []
+
+        def write(text: str) -> None:
+            if not encoder:  # the document's codec is known once its first bytes were read
+                encoder.append(codecs.getincrementalencoder(document.encoding)().encode)
+            try:
+                data = encoder[0](text)
+            except UnicodeEncodeError as error:
+                raise InputError(
+                    document.name, f"cannot write it as {document.encoding}: {error.reason}"
+                ) from None
+            sink.write(data)
+
+        return write
+
+    def sink(self, source: Source) -> Writable:
+        """The byte stream of ``source``'s output (the one before it is then complete)."""
+        if source is self._current or (self._output and self._target is not None):
+            return self._sink
+        self._finish()
+        self._current = source
+        if self._output:
+            path = self._output
+        elif self._in_place:
+            assert source.path is not None
+            path = self._keep(source)
+        elif self._dir:
+            target = Path(self._dir) / source.relative
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise InputError(str(target.parent), error.strerror or str(error)) from None
+            path = str(target)
+        else:
+            self._sink = self._stdout
+            return self._sink
+        self._target = self._open(path, path if not self._in_place else source.name)
+        self._staged.append((self._target, self._kept.get(path)))
+        self._sink = self._target
+        if source.gzipped and not self._output:  # a .gz file stays one
+            self._zipped = gzip.GzipFile(fileobj=self._target, mode="wb", mtime=0)  # type: ignore[call-overload]
+            self._sink = self._zipped
+        return self._sink
+
+    def _keep(self, source: Source) -> str:
+        """Lock the input, and keep what is about to be read under a hard link (a copy
+        where links cannot be made); the real path to replace."""
+        assert source.path is not None
+        real = os.path.realpath(source.path)
+        remove_stale(os.path.dirname(real))
+        try:
+            fd = os.open(real, os.O_RDONLY)
+        except OSError as error:
+            raise InputError(source.name, error.strerror or str(error)) from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise InputError(
+                    source.name, "another dedup run is rewriting it; try again once it ended"
+                ) from None
+            keep = temporary_path(real, "bak")
+            try:
+                os.link(real, keep)
+            except OSError:
+                with open(keep, "xb") as copy, open(fd, "rb", closefd=False) as original:
+                    shutil.copyfileobj(original, copy)
+            self._kept[real] = _InPlace(real, os.fstat(fd), keep)
+        except BaseException as error:
+            os.close(fd)
+            if isinstance(error, OSError):
+                raise InputError(source.name, f"cannot keep a backup: {error.strerror}") from None
+            raise
+        self._lock = fd  # held while the file is read; commit() takes it again
+        return real
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def _finish(self) -> None:
+        """The current output is complete: flush it (it is not put in place yet)."""
+        if self._zipped is not None:
+            self._zipped.close()  # writes the gzip trailer
+            self._zipped = None
+        if self._target is not None and not isinstance(self._target, _Stream):
+            self._target.finish()
+        self._target = None
+        self._unlock()
+
+    # -- the end: everything, or nothing --
+
+    def commit(self) -> None:
+        """Put the report, then every output, in place (see the module's docstring)."""
+        self._finish()
+        for _, kept in self._staged:
+            if kept is not None:
+                self._check_unchanged(kept)
+        if self.report is not None:
+            self.report.commit()
+        done: list[_InPlace] = []
+        try:
+            for target, kept in self._staged:
+                if kept is None:
+                    target.commit()
+                    continue
+                with _locked(kept.path) as fd:
+                    self._check_unchanged(kept, fd)
+                    target.commit()
+                done.append(kept)
+        except BaseException:
+            for kept in done:  # put the originals back
+                with contextlib.suppress(OSError):
+                    os.replace(kept.keep, kept.path)
+            raise
+        self._staged = []
+        for kept in self._kept.values():
+            if self._backup:
+                os.replace(kept.keep, kept.path + self._backup)
+                fsync_folder(os.path.dirname(kept.path))
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(kept.keep)
+        self._kept = {}
+
+    def _check_unchanged(self, kept: _InPlace, fd: int | None = None) -> None:
+        """Refuse to replace an input that is no longer the file that was read."""
+
+        def state(info: os.stat_result) -> tuple[int, int, int, int]:
+            return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+
+        try:
+            now = {state(os.stat(kept.path)), state(os.fstat(fd) if fd is not None else kept.seen)}
+        except OSError:
+            now = set()
+        if now != {state(kept.seen)}:
+            raise InputError(
+                kept.path, "changed while it was cleaned (another program wrote it); left as it is"
+            )
+
+    def discard(self) -> None:
+        """Leave every file as it was and remove the temporary files."""
+        with contextlib.suppress(Exception):
+            if self._zipped is not None:
+                self._zipped.close()
+        self._zipped = None
+        self._unlock()
+        for target, _ in self._staged:
+            target.discard()
+        if self.report is not None:
+            self.report.discard()
+        for kept in self._kept.values():
+            with contextlib.suppress(OSError):
+                os.unlink(kept.keep)
+        self._staged, self._kept = [], {}
+
+    def __enter__(self) -> Outputs:
+        return self
+
+    def __exit__(self, kind: Any, value: Any, traceback: Any) -> None:
+        if kind is None:
+            try:
+                self.commit()
+            except BaseException:
+                self.discard()
+                raise
+        else:
+            self.discard()
+
+
+@contextlib.contextmanager
+def _locked(path: str) -> Any:
+    """An exclusive lock on the file at ``path`` (waits for a run that reads it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as error:
+        raise InputError(path, f"changed while it was cleaned: {error.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _fileno(handle: BinaryIO) -> int:
+    try:
+        return handle.fileno()
+    except (OSError, ValueError, AttributeError):
+        return -1

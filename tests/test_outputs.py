@@ -1,0 +1,300 @@
+"""Writing never loses a user's file: outputs checked by identity before anything is
+written, staged, and put in place only when the whole run succeeded (issue 10, items 1-9)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dedup.cli import cli
+from dedup.errors import InputError
+from dedup.outputs import Outputs
+from dedup.sources import Source, documents, find
+
+P = "The quick brown fox jumps over the lazy dog near the river bank today."
+TEXT = f"{P}\nunique line long enough to count here\n{P}\n"
+CLEANED = f"{P}\nunique line long enough to count here\n"
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.txt").write_text(TEXT)
+    return tmp_path
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "dedup", *args], capture_output=True, input=stdin, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["a.txt", "--report", "a.txt"],
+            "a.txt: refusing to write the report over the input a.txt",
+        ),
+        (
+            ["--in-place", "a.txt", "--report", "./a.txt"],
+            "./a.txt: refusing to write the report over the input a.txt",
+        ),
+        (
+            ["a.txt", "-o", "x", "--report", "x"],
+            "x: the report and the output would both be written here",
+        ),
+        (
+            ["a.txt", "-o", "x", "--report", "./x"],
+            "x: the report and the output would both be written here",
+        ),
+        (["a.txt", "-o", "./a.txt"], "./a.txt: refusing to write the output over the input a.txt"),
+        (
+            ["--output-dir", ".", "a.txt"],
+            "a.txt: refusing to write the output of a.txt over the input a.txt",
+        ),
+        (
+            ["--scope", "corpus", "--in-place", "a.txt", "./a.txt"],
+            "./a.txt: the same file as a.txt, named twice for --in-place",
+        ),
+    ],
+)
+def test_an_output_never_lands_on_an_input_or_another_output(
+    here: Path, runner: CliRunner, args: list[str], message: str
+) -> None:
+    before = _files(here)
+    result = runner.invoke(cli, ["clean", *args])
+    assert (result.exit_code, result.stderr) == (2, f"Error: {message}\n")
+    assert _files(here) == before
+
+
+def test_a_hard_link_is_the_same_file(here: Path, runner: CliRunner) -> None:
+    os.link("a.txt", "b.txt")
+    result = runner.invoke(cli, ["clean", "--in-place", "a.txt", "b.txt"])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: b.txt: the same file as a.txt, named twice for --in-place\n",
+    )
+    result = runner.invoke(cli, ["clean", "a.txt", "--report", "b.txt"])
+    assert result.stderr == "Error: b.txt: refusing to write the report over the input a.txt\n"
+    assert Path("a.txt").read_text() == TEXT
+
+
+def test_symbolic_links_in_folders_are_skipped_so_a_loop_is_walked_once(
+    here: Path, runner: CliRunner
+) -> None:
+    Path("d").mkdir()
+    Path("d/a.txt").write_text(TEXT)
+    os.symlink(".", "d/mirror")
+    os.symlink("a.txt", "d/alias.txt")
+    result = runner.invoke(cli, ["clean", "--scope", "corpus", "--in-place", "d"])
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "dedup: d/alias.txt: skipped, a symbolic link (name its target to clean it)\n"
+        "dedup: d/mirror: skipped, a symbolic link (name its target to clean it)\n"
+        "dedup: d/a.txt: removed 1 of 3 paragraphs (1 exact)\n"
+    )
+    assert Path("d/a.txt").read_text() == CLEANED
+    result = runner.invoke(cli, ["clean", "-q", "--output-dir", "out", "d"])
+    assert result.exit_code == 0
+    assert sorted(str(p) for p in Path("out").rglob("*")) == ["out/a.txt"]
+
+
+def test_a_symbolic_link_named_explicitly_is_followed_and_kept(
+    here: Path, runner: CliRunner
+) -> None:
+    os.symlink("a.txt", "link.txt")
+    result = runner.invoke(cli, ["clean", "-q", "--in-place", "link.txt"])
+    assert result.exit_code == 0
+    assert Path("link.txt").is_symlink() and Path("a.txt").read_text() == CLEANED
+
+
+def test_a_run_that_fails_on_a_later_file_leaves_every_file_as_it_was(
+    here: Path, runner: CliRunner
+) -> None:
+    Path("p").mkdir()
+    Path("p/a.txt").write_text(TEXT)
+    lines = "".join(
+        f"line {n} of a file long enough to be written in several pieces\n" for n in range(20_000)
+    )
+    Path("p/b.txt").write_bytes(lines.encode() + b"caf\xe9\n")
+    before = _files(here)
+    result = runner.invoke(
+        cli,
+        ["clean", "--in-place", "--split", "lines", "--report", "r.json", "--backup", ".orig", "p"],
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: p/b.txt: not valid UTF-8 (byte 0xe9 at offset")
+    assert _files(here) == before  # no output, no report, no backup, no temporary file
+
+
+def test_a_whole_run_commits_every_file_with_its_report_and_backups(
+    here: Path, runner: CliRunner
+) -> None:
+    Path("p").mkdir()
+    Path("p/a.txt").write_text(TEXT)
+    Path("p/b.txt").write_text(f"{P}\n")
+    args = ["clean", "-q", "--scope", "corpus", "--in-place", "--report", "r.json"]
+    result = runner.invoke(cli, [*args, "--backup", ".orig", "p"])
+    assert result.exit_code == 0
+    assert _files(here) == {
+        "a.txt": TEXT.encode(),
+        "p/a.txt": CLEANED.encode(),
+        "p/a.txt.orig": TEXT.encode(),
+        "p/b.txt": b"\n",  # the last line break always stays
+        "p/b.txt.orig": f"{P}\n".encode(),
+        "r.json": Path("r.json").read_bytes(),
+    }
+    assert b'"path": "p/b.txt"' in Path("r.json").read_bytes()
+
+
+def test_backups_are_not_inputs_and_are_never_overwritten(here: Path, runner: CliRunner) -> None:
+    Path("d").mkdir()
+    Path("d/a.txt").write_text(TEXT)
+    assert (
+        runner.invoke(cli, ["clean", "-q", "--in-place", "--backup", ".orig", "d"]).exit_code == 0
+    )
+    result = runner.invoke(cli, ["clean", "--in-place", "--backup", ".orig", "d"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "dedup: d/a.txt.orig: skipped, a backup (.orig)\n"
+        "Error: d/a.txt.orig: exists already; dedup never overwrites a backup "
+        "(move it away, or choose another --backup)\n"
+    )
+    assert Path("d/a.txt.orig").read_text() == TEXT
+    assert not Path("d/a.txt.orig.orig").exists()
+    result = runner.invoke(cli, ["clean", "-q", "--in-place", "--backup", ".2", "d"])
+    assert result.exit_code == 0 and Path("d/a.txt.2").read_text() == CLEANED
+
+
+def test_two_inputs_with_one_output_path_are_refused(here: Path, runner: CliRunner) -> None:
+    for folder in ("d1", "d2"):
+        Path(folder).mkdir()
+        Path(folder, "a.txt").write_text(TEXT)
+    result = runner.invoke(cli, ["clean", "--output-dir", "out", "d1/a.txt", "d2/a.txt"])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: out/a.txt: the output of d1/a.txt and the output of d2/a.txt would both be "
+        "written here\n",
+    )
+    assert not Path("out").exists()
+
+
+def _source(path: str) -> Source:
+    return next(find([path]))
+
+
+def test_an_input_changed_while_it_was_cleaned_is_not_replaced(here: Path) -> None:
+    source = _source("a.txt")
+    with (
+        pytest.raises(InputError) as caught,
+        Outputs([source], in_place=True, stdout=sys.stdout.buffer) as out,
+    ):
+        document = next(documents(iter([source])))
+        write = out.writer(document)
+        for text, _ in document.chunks:
+            write(text)
+        Path("a.txt").write_text("Written by someone else meanwhile.\n")
+    assert str(caught.value).endswith(
+        "a.txt: changed while it was cleaned (another program wrote it); left as it is"
+    )
+    assert _files(here) == {"a.txt": b"Written by someone else meanwhile.\n"}
+
+
+def test_a_concurrent_in_place_run_is_refused_and_the_backup_is_what_was_read(
+    here: Path,
+) -> None:
+    first, second = _source("a.txt"), _source("a.txt")
+    with Outputs([first], in_place=True, backup=".orig", stdout=sys.stdout.buffer) as one:
+        one.sink(first).write(b"cleaned by the first run\n")
+        with pytest.raises(InputError) as caught:
+            Outputs([second], in_place=True, backup=".bak", stdout=sys.stdout.buffer).sink(second)
+        assert "another dedup run is rewriting it" in str(caught.value)
+    assert Path("a.txt").read_text() == "cleaned by the first run\n"
+    assert Path("a.txt.orig").read_text() == TEXT
+    # A run that read the file before the first one replaced it does not replace it again.
+    late = Outputs([second], in_place=True, backup=".late", stdout=sys.stdout.buffer)
+    late.sink(second).write(b"from the old text\n")
+    Path("a.txt").unlink()
+    Path("a.txt").write_text("replaced meanwhile\n")
+    with pytest.raises(InputError, match="changed while it was cleaned"), late:
+        pass
+    assert Path("a.txt").read_text() == "replaced meanwhile\n"
+    assert sorted(_files(here)) == ["a.txt", "a.txt.orig"]
+
+
+def test_output_to_a_device_is_written_through(here: Path) -> None:
+    result = run("clean", "a.txt", "-o", "/dev/null")
+    assert result.returncode == 0
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    if os.path.exists("/dev/full"):
+        result = run("clean", "a.txt", "-o", "/dev/full")
+        assert result.returncode == 2
+        assert result.stderr == b"Error: /dev/full: cannot write: No space left on device\n"
+        assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_output_to_dev_stdout_goes_to_stdout_whatever_it_is(here: Path) -> None:
+    assert run("clean", "-q", "a.txt", "-o", "/dev/stdout").stdout == CLEANED.encode()
+    with open("out.txt", "ab") as handle:
+        handle.write(b"kept\n")
+        handle.flush()
+        done = subprocess.run(
+            [sys.executable, "-m", "dedup", "clean", "-q", "a.txt", "-o", "/dev/stdout"],
+            stdout=handle,
+            timeout=60,
+        )
+    assert done.returncode == 0
+    assert Path("out.txt").read_text() == "kept\n" + CLEANED
+
+
+def test_output_to_a_fifo_is_written_through(here: Path) -> None:
+    os.mkfifo("pipe")
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(Path("pipe").read_bytes()))
+    reader.start()
+    result = run("clean", "-q", "a.txt", "-o", "pipe")
+    reader.join(timeout=60)
+    assert result.returncode == 0 and got == [CLEANED.encode()]
+    assert stat.S_ISFIFO(os.stat("pipe").st_mode)
+
+
+def test_output_through_a_symbolic_link_replaces_its_target(here: Path, runner: CliRunner) -> None:
+    Path("target.txt").write_text("old\n")
+    os.symlink("target.txt", "link.txt")
+    assert runner.invoke(cli, ["clean", "-q", "a.txt", "-o", "link.txt"]).exit_code == 0
+    assert Path("link.txt").is_symlink() and Path("target.txt").read_text() == CLEANED
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "codec"),
+    [
+        ("utf-16", b"\xff\xfe", "utf-16-le"),
+        ("utf-16", b"\xfe\xff", "utf-16-be"),
+        ("utf-32", b"\xff\xfe\x00\x00", "utf-32-le"),
+        ("utf-8-sig", b"\xef\xbb\xbf", "utf-8"),
+        ("utf-8-sig", b"", "utf-8"),
+    ],
+)
+def test_wide_encodings_come_back_byte_for_byte_with_one_bom(
+    here: Path, runner: CliRunner, encoding: str, bom: bytes, codec: str
+) -> None:
+    Path("in.txt").write_bytes(bom + TEXT.encode(codec))
+    result = runner.invoke(cli, ["clean", "-q", "--encoding", encoding, "in.txt", "-o", "out.txt"])
+    assert result.exit_code == 0
+    assert Path("out.txt").read_bytes() == bom + CLEANED.encode(codec)
