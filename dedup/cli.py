@@ -1,19 +1,23 @@
 """The ``dedup`` command: a thin layer that builds a config, calls the library, renders.
 
-Exit codes: 0 success; 1 a check failed; 2 a usage error or an input that cannot be read.
+Exit codes: 0 success; 1 a check failed; 2 a usage error or an input that cannot be read;
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM): every file is then left as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 
 import click
 from click.core import ParameterSource
@@ -33,6 +37,11 @@ if TYPE_CHECKING:
 
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+#: Standard streams the caller closed (``<&-``, ``>&-``, ``2>&-``): see _guard_streams.
+_CLOSED: set[int] = set()
 
 
 class Failure(click.ClickException):
@@ -41,17 +50,65 @@ class Failure(click.ClickException):
     exit_code = EXIT_USAGE
 
 
+class _Terminated(BaseException):
+    """SIGTERM arrived: stop as Ctrl-C does (temporary files go, workers end)."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise _Terminated
+
+
+def _guard_streams() -> None:
+    """Open a standard stream the caller closed on the null device, so that no file this run
+    opens takes its number (and, for stdout, receives what was meant for it). Reading
+    standard input or writing standard output is then an error; stderr says nothing."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            _CLOSED.add(fd)
+            os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)  # the lowest: fd
+    if sys.stdin is None:
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+
+
+def _say(message: str) -> None:
+    """One line on stderr, if anyone can read it."""
+    with contextlib.suppress(OSError, ValueError):
+        click.echo(message, err=True)
+
+
 class _Group(click.Group):
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        _guard_streams()
+        previous = signal.signal(signal.SIGTERM, _terminate)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except DedupError as error:
             raise Failure(str(error)) from None
         except BrokenPipeError:
-            # The reader went away (`dedup clean big.txt | head`): not an error of ours.
-            # Point stdout at devnull so that the interpreter's final flush stays quiet.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return None
+            # The reader went away (`dedup clean big.txt | head`): not an error of ours;
+            # a check still exits with its verdict. Point stdout at the null device so that
+            # the interpreter's final flush stays quiet.
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(ctx.meta.get("verdict", 0))
+        except KeyboardInterrupt:
+            _say("dedup: interrupted; every file is as it was")
+            sys.exit(EXIT_INTERRUPTED)
+        except _Terminated:
+            _say("dedup: terminated; every file is as it was")
+            sys.exit(EXIT_TERMINATED)
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -76,7 +133,7 @@ def _print_diff(diff: str) -> None:
     from rich.text import Text
 
     console = Console(stderr=True, force_terminal=True, highlight=False, soft_wrap=True)
-    for line in diff.splitlines():
+    for line in diff.split("\n")[:-1]:  # each line ends with LF (see unified_diff)
         style = next((style for prefix, style in _DIFF_STYLES if line.startswith(prefix)), "")
         console.print(Text(line, style=style))
 
@@ -336,8 +393,21 @@ def _documents(sources: Iterable[Source], options: dict[str, Any]) -> Iterator[D
         jsonl=options["jsonl"],
         text_field=options["text_field"],
         id_field=options["id_field"] or None,
-        stdin=sys.stdin.buffer,
+        stdin=_stdin(),
     )
+
+
+def _stdin() -> BinaryIO:
+    if 0 in _CLOSED:
+        closed = io.BytesIO()
+        closed.close()
+        return closed
+    return sys.stdin.buffer
+
+
+def _need_stdout() -> None:
+    if 1 in _CLOSED:
+        _fail("standard output is closed; name an output file (-o FILE)")
 
 
 @cli.command(cls=_Command)
@@ -388,6 +458,8 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
     sources = list(_sources(inputs, options))
     if many and len(sources) > 1:
         _fail("several inputs: write them with --output-dir DIR or --in-place (or use --jsonl)")
+    if not (output or output_dir or in_place):
+        _need_stdout()
     verbose, quiet, explain, jsonl = (
         options["verbose"],
         options["quiet"],
@@ -467,13 +539,15 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
                 report_writer.end(outcome.split, outcome.paragraphs)
             if jsonl:
                 assert document.record is not None
-                record = dict(document.record)
-                record[options["text_field"]] = "".join(pieces)
-                record["dedup"] = {
-                    "removed": outcome.removed,
-                    "removals": [r.to_dict() for r in outcome.removals],
+                fields: dict[str, Any] = {
+                    "dedup": {
+                        "removed": outcome.removed,
+                        "removals": [r.to_dict() for r in outcome.removals],
+                    }
                 }
-                line = json.dumps(record, ensure_ascii=False) + "\n"
+                if outcome.removed:  # else the text stays as it was written
+                    fields[options["text_field"]] = "".join(pieces)
+                line = document.record.replaced(fields) + "\n"
                 outputs.sink(document.source).write(line.encode("utf-8"))
         progress.stop()
         if report_writer is not None:
@@ -583,6 +657,8 @@ def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
         counted(outcomes), options["max_ratio"], options["max_doc_ratio"], baseline
     )
     progress.stop()
+    failures = result.failures()
+    context.meta["verdict"] = EXIT_CHECK_FAILED if failures else 0
     if options["write_baseline"]:
         write_atomic(options["write_baseline"], write_baseline(result))
         if not options["quiet"]:
@@ -590,31 +666,54 @@ def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
             click.echo(f"dedup: {options['write_baseline']}: {known} known repeats", err=True)
         return
     fmt = options["output_format"]
+    _need_stdout()
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     elif fmt == "github":
         for document in result.documents:
             for r in document.counted():
                 click.echo(
-                    f"::error file={r.file},line={r.line},title=dedup::"
-                    f"paragraph {r.index} of {r.document} repeats paragraph {r.of_index} of "
-                    f"{r.of_document} ({r.kind}, {r.similarity:.2f})"
+                    _annotation(
+                        {"file": r.file, "line": str(r.line), "title": "dedup"},
+                        f"paragraph {r.index} of {r.document} repeats paragraph {r.of_index} "
+                        f"of {r.of_document} ({r.kind}, {r.similarity:.2f})",
+                    )
                 )
-        for failure in result.failures():
-            click.echo(f"::error title=dedup check failed::{failure}")
+        for failure in failures:
+            click.echo(_annotation({"title": "dedup check failed"}, failure))
     else:
         _print_check(result, options["verbose"])
-    if result.failures():
+    if failures:
         if fmt != "github" and not options["quiet"]:
-            for failure in result.failures():
+            for failure in failures:
                 click.echo(f"dedup: check failed: {failure}", err=True)
         context.exit(EXIT_CHECK_FAILED)
+
+
+def _annotation(properties: dict[str, str], message: str) -> str:
+    """A GitHub workflow command ``::error``, escaped as GitHub documents: ``%``, CR and LF
+    in the message; those and ``:`` and ``,`` in property values. No text of a user's can
+    end the command or start another.
+
+    >>> _annotation({"file": "a,b:c.txt"}, "50% of\\n::warning::x")
+    '::error file=a%2Cb%3Ac.txt::50%25 of%0A::warning::x'
+    """
+
+    def data(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def value(text: str) -> str:
+        return data(text).replace(":", "%3A").replace(",", "%2C")
+
+    fields = ",".join(f"{key}={value(text)}" for key, text in properties.items())
+    return f"::error {fields}::{data(message)}"
 
 
 def _print_check(result: CheckReport, verbose: int) -> None:
     """The text format: totals, the worst documents, the most repeated paragraphs."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text  # user text is never markup: `[/quote]` is text
 
     console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 100)
     counted = result.counted()
@@ -626,7 +725,8 @@ def _print_check(result: CheckReport, verbose: int) -> None:
         f"{_plural(result.paragraphs, 'paragraph')}, "
         f"{len(counted)} repeated ({result.ratio:.2%})"
         + (f": {detail}" if detail else "")
-        + (f"; {known} known from the baseline" if known else "")
+        + (f"; {known} known from the baseline" if known else ""),
+        markup=False,
     )
     worst = result.worst(None if verbose else 10)
     if worst:
@@ -634,7 +734,7 @@ def _print_check(result: CheckReport, verbose: int) -> None:
         for d in worst:
             c = Counter(r.kind for r in d.counted())
             table.add_row(
-                d.name,
+                Text(d.name),
                 str(d.paragraphs),
                 str(len(d.counted())),
                 str(c["exact"]),
@@ -650,7 +750,9 @@ def _print_check(result: CheckReport, verbose: int) -> None:
             where = ", ".join(f"{r.document}:{r.line}" for r in reps[:3])
             more = f" and {len(reps) - 3} more" if len(reps) > 3 else ""
             preview = text if len(text) <= 60 else text[:57] + "..."
-            table.add_row(str(len(reps)), preview, f"{document} #{index}", where + more)
+            table.add_row(
+                str(len(reps)), Text(preview), Text(f"{document} #{index}"), Text(where + more)
+            )
         console.print(table)
 
 

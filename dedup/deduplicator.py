@@ -5,6 +5,10 @@ kept (and remembered) otherwise.
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -98,7 +102,12 @@ class Deduplicator:
 
                 methods = multiprocessing.get_all_start_methods()
                 context = multiprocessing.get_context("fork" if "fork" in methods else None)
-                self._pool = ProcessPoolExecutor(self.jobs, mp_context=context)
+                self._pool = ProcessPoolExecutor(
+                    self.jobs,
+                    mp_context=context,
+                    initializer=_worker_start,
+                    initargs=(os.getpid(),),
+                )
             return self._pool.submit(_fingerprint_batch, texts, self.config)
         done: Future[Batch] = Future()
         done.set_result(fingerprint_batch(texts, self.config, self.hasher))
@@ -379,6 +388,29 @@ class Deduplicator:
 
 
 _WORKER_HASHER = TokenHasher()
+
+
+def _worker_start(parent: int) -> None:
+    """A worker process leaves interrupts to its parent (Ctrl-C reaches the whole process
+    group: the parent stops the pool) and ends when its parent ends, however it ends (a
+    parent killed with SIGKILL leaves no worker behind)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:  # Linux: the kernel sends SIGKILL when the parent dies
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):  # elsewhere: look every second
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # it ended before the line above
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
 
 
 def _fingerprint_batch(texts: list[str], config: Config) -> Batch:

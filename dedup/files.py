@@ -358,7 +358,7 @@ def stream_encoding(encoding: str, head: bytes) -> str:
     consumed on reading and written again at every write. ``utf-8-sig`` is read as UTF-8,
     ``utf-16`` and ``utf-32`` in the byte order their mark (or its absence) says.
 
-    >>> stream_encoding("utf-16", b"\\xfe\\xff\\x00a"), stream_encoding("UTF8-sig", b"a")
+    >>> stream_encoding("utf-16", b"\\xfe\\xff\\x00a"), stream_encoding("UTF-8-sig", b"a")
     ('utf-16-be', 'utf-8')
     """
     name = codecs.lookup(encoding).name

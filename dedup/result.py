@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -135,11 +136,27 @@ class CleanResult:
         return out
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of ``text`` without their breaks, counted as the report counts them: at
+    LF, CRLF and CR only (``str.splitlines`` also breaks at ``\\v``, ``\\f``, U+2028, ...).
+
+    >>> text_lines("a\\vb\\r\\nc\\rd\\n")
+    ['a\\x0bb', 'c', 'd']
+    """
+    lines = _LINE_BREAK.split(text)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 def unified_diff(original: str, cleaned: str, name: str, context: int = 1) -> str:
     """See :meth:`CleanResult.diff`."""
     lines = difflib.unified_diff(
-        original.splitlines(),
-        cleaned.splitlines(),
+        text_lines(original),
+        text_lines(cleaned),
         fromfile=name,
         tofile=f"{name} (cleaned)",
         n=context,

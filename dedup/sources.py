@@ -17,15 +17,15 @@ import codecs
 import fnmatch
 import gzip
 import io
-import json
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from dedup.errors import InputError
 from dedup.files import is_temporary, looks_binary, open_input, read_chunks, stream_encoding
+from dedup.jsonl import NotJSON, Record, parse_record
 
 STDIN = "-"
 _GZIP = b"\x1f\x8b"
@@ -63,7 +63,7 @@ class Document:
     name: str
     source: Source
     chunks: Iterator[tuple[str, int]]
-    record: dict[str, Any] | None = None
+    record: Record | None = None
     line: int = 1
     encoding: str = "utf-8"
 
@@ -211,23 +211,20 @@ def documents(
         for number, line in enumerate(_lines(pieces), start=1):
             if not line.strip():
                 continue
+            where = f"{source.name}:{number}"
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InputError(f"{source.name}:{number}", f"not JSON: {error.msg}") from None
-            if not isinstance(record, dict):
-                raise InputError(f"{source.name}:{number}", "not a JSON object")
-            text = record.get(text_field)
+                record = parse_record(line)
+            except NotJSON as error:
+                raise InputError(where, str(error)) from None
+            text = record.value(text_field) if text_field in record else None
             if not isinstance(text, str):
                 problem = "has no" if text_field not in record else "has a non-string"
-                raise InputError(
-                    f"{source.name}:{number}", f"{problem} {text_field!r} field (--text-field)"
-                )
-            key = record.get(id_field) if id_field else None
-            name = f"{source.name}:{number}" if key is None else str(key)
+                raise InputError(where, f"{problem} {text_field!r} field (--text-field)")
+            key = record.value(id_field) if id_field and id_field in record else None
+            name = where if key is None else str(key)
             if name in ids:
                 raise InputError(
-                    f"{source.name}:{number}",
+                    where,
                     f"id {name!r} names an earlier document too; ids must be unique (--id-field)",
                 )
             ids.add(name)
@@ -236,10 +233,14 @@ def documents(
 
 def _lines(pieces: Iterator[tuple[str, int]]) -> Iterator[str]:
     """Lines of a text given in pieces (JSON Lines: one record a line)."""
-    rest = ""
+    held: list[str] = []  # the start of a line that goes on in the next piece
     for text, _ in pieces:
-        rest += text
-        *lines, rest = rest.split("\n")
+        if "\n" not in text:
+            held.append(text)
+            continue
+        first, *lines, rest = text.split("\n")
+        yield "".join([*held, first])
         yield from lines
-    if rest:
-        yield rest
+        held = [rest]
+    if any(held):
+        yield "".join(held)
