@@ -277,12 +277,16 @@ def batch_pairs(
         eligible = np.bincount(group, weights=partner, minlength=len(starts))
         busy = (eligible > room)[group]
         crowded.append((rows[busy], group[busy], room[group[busy]]))
-        # Pairs in the other groups: each row with the eligible rows before it.
+        # Pairs in the other groups: each row with the eligible rows before it (at most
+        # `cap` a group, however many copies of one paragraph the group holds).
         calm = ~busy
         rows, group, partner = rows[calm], group[calm], partner[calm]
-        first = np.arange(len(rows)) - _ranks(group)
-        which, at = _expand(first, np.arange(len(rows)))
-        keep = partner[at] & (rows[at] < rows[which])
+        eligible = np.flatnonzero(partner)
+        before: Array = np.cumsum(partner) - partner  # eligible rows before each position
+        first = np.arange(len(rows)) - _ranks(group)  # where each row's group starts
+        which, at = _expand(before[first], before)
+        at = eligible[at]
+        keep = rows[at] < rows[which]
         pairs.append((rows[which][keep], rows[at][keep]))
     return Inner(pairs, crowded)
 

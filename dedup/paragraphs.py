@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+import regex
 
 from dedup.config import SplitMode
 
@@ -126,31 +127,54 @@ def spans(text_lines: Lines, mode: SplitMode) -> Spans:
     )
 
 
-class BlankBlocks:
-    """Tells, from the lines of a text seen one piece after another, whether a blank line
-    stands between two non-blank lines (then ``"auto"`` means ``"blank"``)."""
+#: ``"auto"`` decides on a text's beginning: its first ``AUTO_LINES`` lines within its first
+#: ``AUTO_CHARS`` characters (so a text streams whatever its size, and the choice does not
+#: depend on how it arrives in pieces).
+AUTO_LINES = 10_000
+AUTO_CHARS = 1 << 20
+#: ``"auto"`` chooses blank-line blocks when there are at least this many of them ...
+AUTO_BLOCKS = 3
+#: ... of at most this many lines on average; else a paragraph a line.
+AUTO_BLOCK_LINES = 8
 
-    def __init__(self) -> None:
-        self.seen_text = False
-        self.gap = False
-        self.found = False
+# What a reader cannot see: controls, format characters (zero-width space and joiners,
+# the BOM, direction marks), separators, fillers and variation selectors.
+_INVISIBLE = regex.compile(
+    r"[\p{Cc}\p{Cf}\p{Z}\s\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F"
+    r"\u3164\uFE00-\uFE0F\uFFA0]*"
+)
 
-    def feed(self, text: str) -> bool:
-        """Take the next piece, made of whole lines; True once blank blocks are found."""
-        self.lines(lines(text, start_of_text=False).blank)
-        return self.found
 
-    def lines(self, blank: npt.NDArray[np.bool_]) -> None:
-        """Take the next lines, as their blank flags."""
-        filled = np.flatnonzero(~blank)
-        if self.found or not len(filled):
-            self.gap = self.gap or (self.seen_text and bool(blank.any()))
-            return
-        self.found = bool(
-            (self.seen_text and (self.gap or filled[0] > 0)) or (np.diff(filled) > 1).any()
-        )
-        self.seen_text = True
-        self.gap = bool(filled[-1] < len(blank) - 1)
+def auto_ready(received: int, breaks: int) -> bool:
+    """Whether :func:`auto_mode` can decide on a text of which ``received`` characters,
+    holding ``breaks`` complete line breaks, have arrived (it can at the end in any case)."""
+    return received >= AUTO_CHARS or breaks >= AUTO_LINES
+
+
+def auto_mode(text: str) -> SplitMode:
+    """What ``"auto"`` means for a text that starts with ``text``: ``"blank"`` when, in its
+    first ``AUTO_LINES`` lines within ``AUTO_CHARS`` characters, at least ``AUTO_BLOCKS``
+    blocks stand between blank lines and they have at most ``AUTO_BLOCK_LINES`` lines on
+    average; else ``"lines"``. A line of invisible characters only (a zero-width space, a
+    BOM) is blank. One blank line in a text of lines does not make it blocks, and a text
+    cleaned in the mode chosen keeps that mode (unless the cleaning leaves fewer blocks).
+
+    >>> auto_mode("one\\ntwo\\n"), auto_mode("a\\nb\\n\\nc\\n\\nd\\ne\\n")
+    ('lines', 'blank')
+    >>> auto_mode("a\\nb\\n\\u200b\\nc\\n"), auto_mode("a\\n\\nb\\n" + "c\\n" * 30 + "\\nd\\n")
+    ('lines', 'lines')
+    """
+    head = text[:AUTO_CHARS]
+    found = lines(head)
+    blank = found.blank[:AUTO_LINES].copy()
+    for i in np.flatnonzero(~blank).tolist():
+        if _INVISIBLE.fullmatch(head, int(found.start[i]), int(found.end[i])):
+            blank[i] = True
+    filled = np.flatnonzero(~blank)
+    blocks = 1 + int((np.diff(filled) > 1).sum()) if len(filled) else 0
+    if blocks >= AUTO_BLOCKS and len(filled) <= AUTO_BLOCK_LINES * blocks:
+        return "blank"
+    return "lines"
 
 
 def split(text: str, mode: SplitMode = "auto") -> list[Paragraph]:
@@ -175,12 +199,9 @@ def split_resolved(
     ``start_of_text`` is False for a piece from inside a longer text, which cannot begin
     with the text's byte order mark.
 
-    >>> split_resolved("one\\ntwo\\n")[0], split_resolved("one\\n\\ntwo\\n")[0]
+    >>> split_resolved("one\\ntwo\\n")[0], split_resolved("one\\n\\ntwo\\n\\nthree\\n")[0]
     ('lines', 'blank')
     """
-    text_lines = lines(text, start_of_text)
     if mode == "auto":
-        detector = BlankBlocks()
-        detector.lines(text_lines.blank)
-        mode = "blank" if detector.found else "lines"
-    return mode, spans(text_lines, mode).paragraphs()
+        mode = auto_mode(text)
+    return mode, spans(lines(text, start_of_text), mode).paragraphs()

@@ -28,7 +28,7 @@ import numpy as np
 
 from dedup.config import SplitMode
 from dedup.fingerprint import Batch
-from dedup.paragraphs import BlankBlocks, Paragraph, Spans, lines, spans
+from dedup.paragraphs import Paragraph, Spans, auto_mode, auto_ready, lines, spans
 from dedup.result import CloseCall, Removal
 
 if TYPE_CHECKING:
@@ -97,8 +97,8 @@ class Cleaner:
         self._events = events
         mode = deduplicator.config.split
         self.split: SplitMode | None = None if mode == "auto" else mode
-        self._detector = BlankBlocks()
-        self._scanned = 0  # offset up to which the detector has seen the lines
+        self._scanned = 0  # "auto": where the line breaks were counted up to, and how many
+        self._breaks_seen = 0
         self._text = ""  # the document from _base on
         self._base = 0
         self._written = 0  # offset up to which the cleaned text is written (or cut)
@@ -153,14 +153,15 @@ class Cleaner:
         return events
 
     def _resolve(self, final: bool) -> bool:
-        """Settle ``"auto"``: blank blocks seen in the lines so far, or none in the whole."""
-        at = self._scanned - self._base
-        end = len(self._text) if final else at + _safe_end(self._text[at:])
-        if end > at and self._detector.feed(self._text[at:end]):
-            self.split = "blank"
-        elif final:
-            self.split = "lines"
-        self._scanned = self._base + max(at, end)
+        """Settle ``"auto"`` once the beginning it is decided on has arrived (see
+        :func:`~dedup.paragraphs.auto_mode`); nothing is cut or written before."""
+        text = self._text  # the whole document so far: nothing was written yet
+        end = len(text) if final else _safe_end(text)
+        if end > self._scanned:
+            self._breaks_seen += _breaks(text[self._scanned : end])
+            self._scanned = end
+        if final or auto_ready(len(text), self._breaks_seen):
+            self.split = auto_mode(text)
         return self.split is not None
 
     def _advance(self, final: bool) -> list[Event]:

@@ -196,7 +196,7 @@ def test_check_github_format_points_at_each_repeat(tree: Path) -> None:
         "repeats paragraph 0 of corpus/a.txt (near, 1.00)",
         "::error file=corpus/sub/g.txt.gz,line=1,title=dedup::paragraph 0 of "
         "corpus/sub/g.txt.gz repeats paragraph 0 of corpus/a.txt (exact, 1.00)",
-        "::error title=dedup check failed::3 of 7 paragraphs are repeats (42.86%), "
+        "::error title=dedup check failed::3 of 7 paragraphs are repeats (42.86%25), "
         "above --max-ratio 0",
     ]
 

@@ -57,7 +57,7 @@ def test_restore_refuses_a_report_that_does_not_fit() -> None:
 
 
 def test_report_entry_names_the_split_mode_used() -> None:
-    assert dedup.clean("a\n\nb").to_dict()["split"] == "blank"
+    assert dedup.clean("a\n\nb\n\nc").to_dict()["split"] == "blank"
     assert dedup.clean("a\nb").to_dict()["split"] == "lines"
 
 

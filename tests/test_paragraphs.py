@@ -9,7 +9,7 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.paragraphs import _LEAD, _TRAIL, BlankBlocks, Paragraph, lines, split, split_resolved
+from dedup.paragraphs import _LEAD, _TRAIL, Paragraph, auto_mode, lines, split, split_resolved
 
 
 # The rule dedup.stream applies as text streams by, written for a whole text: the oracle.
@@ -68,10 +68,23 @@ def test_lines(text: str, expected: list[str]) -> None:
     assert texts(text, "lines") == expected
 
 
-def test_auto_uses_blocks_only_when_a_blank_line_separates_text() -> None:
+def test_auto_uses_blocks_only_when_blank_lines_separate_short_blocks() -> None:
     assert split_resolved("\n\nleading blank\nlines\n\n")[0] == "lines"
-    assert split_resolved("a\n  \t\nb")[0] == "blank"
+    assert split_resolved("a\n  \t\nb\n\nc")[0] == "blank"
     assert texts("a\nb\n\nc\r\n\r\nd") == ["a\nb", "c", "d"]
+    # One odd line does not flip a text of lines: a single blank line, or a few in a
+    # long text, or lines of invisible characters only.
+    assert auto_mode("a\nb\n\nc\n") == "lines"
+    assert auto_mode("".join(f"line {n}\n" + "\n" * (n % 10 == 0) for n in range(100))) == "lines"
+    for invisible in ("\ufeff", "\u200b", "\u200d\u2060", "\u00ad", "\u3164", " \u200e "):
+        assert auto_mode(f"a\nb\n{invisible}\nc\n") == "lines", repr(invisible)
+        assert auto_mode(f"a\n{invisible}\nb\n{invisible}\nc\n") == "blank", repr(invisible)
+
+
+def test_auto_decides_on_the_beginning_of_a_text() -> None:
+    blocks = "one line\nanother\n\n" * 6000  # 18,000 lines: blocks in the first 10,000
+    assert auto_mode(blocks + "x\n" * 50_000) == "blank"
+    assert auto_mode("x\n" * 10_000 + blocks) == "lines"
 
 
 def test_spans_cover_whole_lines() -> None:
@@ -144,17 +157,6 @@ def test_lines_are_what_the_line_pattern_finds(text: str, start_of_text: bool) -
     assert list(zip(*(a.tolist() for a in found), strict=True)) == lines_by_pattern(
         text, start_of_text
     )
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(AWKWARD, max_size=6))
-def test_blank_blocks_are_found_across_pieces_as_in_the_whole(pieces: list[str]) -> None:
-    whole = "".join(piece + "\n" for piece in pieces)
-    detector = BlankBlocks()
-    found = [detector.feed(piece + "\n") for piece in pieces]
-    shape = "".join("b" if line[4] else "t" for line in lines_by_pattern(whole, False))
-    expected = regex.search("tb+t", shape) is not None
-    assert (found[-1] if found else False) == expected
 
 
 def test_the_space_tables_are_regex_and_str_spaces() -> None:

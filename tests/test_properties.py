@@ -109,6 +109,8 @@ def test_every_removal_names_a_kept_earlier_paragraph(text: str) -> None:
     st.sampled_from(["auto", "lines", "blank"]),
     st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=8),
     st.integers(min_value=1, max_value=5),
+    st.integers(min_value=1, max_value=8),
+    st.integers(min_value=1, max_value=80),
 )
 def test_a_document_fed_in_pieces_cleans_as_a_whole(
     paragraphs: list[str],
@@ -118,14 +120,20 @@ def test_a_document_fed_in_pieces_cleans_as_a_whole(
     split_mode: str,
     sizes: list[int],
     batch: int,
+    auto_lines: int,
+    auto_chars: int,
 ) -> None:
+    import dedup.paragraphs
     import dedup.stream
 
     text = head + "".join(p + s for p, s in zip(paragraphs, separators, strict=False)) + tail
-    whole = dedup.clean(text, split=split_mode)
     out: list[str] = []
-    original_batch = dedup.stream.BATCH
+    original = dedup.stream.BATCH, dedup.paragraphs.AUTO_LINES, dedup.paragraphs.AUTO_CHARS
+    # Small batches, and "auto" decided on a short beginning: the pieces' sizes must not
+    # change what is decided.
     dedup.stream.BATCH = batch
+    dedup.paragraphs.AUTO_LINES, dedup.paragraphs.AUTO_CHARS = auto_lines, auto_chars
+    whole = dedup.clean(text, split=split_mode)
     try:
         cleaner = dedup.Deduplicator(split=split_mode).cleaner("doc", out.append)
         quiet: list[str] = []  # the same without events
@@ -139,7 +147,7 @@ def test_a_document_fed_in_pieces_cleans_as_a_whole(
         events += cleaner.close()
         assert not silent.close()
     finally:
-        dedup.stream.BATCH = original_batch
+        dedup.stream.BATCH, dedup.paragraphs.AUTO_LINES, dedup.paragraphs.AUTO_CHARS = original
     assert "".join(out) == whole.text == "".join(quiet)
     assert silent.removed == cleaner.removed
     assert cleaner.split == whole.split
