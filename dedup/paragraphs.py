@@ -56,8 +56,15 @@ class Lines(NamedTuple):
     blank: npt.NDArray[np.bool_]
 
 
+#: A text longer than this (in characters) is looked at this many characters at a time,
+#: so that finding its lines takes a few bytes a character however long a line is.
+BLOCK = 1 << 22
+
+
 def lines(text: str, start_of_text: bool = True) -> Lines:
     """The lines of ``text``; a BOM that starts the text (``start_of_text``) is no line's."""
+    if len(text) > BLOCK:
+        return _lines_in_blocks(text, start_of_text)
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     size = len(codes)
     cr, lf = codes == _CR, codes == _LF
@@ -66,24 +73,82 @@ def lines(text: str, start_of_text: bool = True) -> Lines:
     after_cr = np.zeros(size, dtype=bool)
     after_cr[1:] = crlf[:-1]
     ends = np.flatnonzero((cr | lf) & ~after_cr)
-    starts = np.concatenate(([0], ends + 1 + crlf[ends]))
-    if starts[-1] < size:  # a last line without a line break
-        ends = np.append(ends, size)
-    else:
-        starts = starts[:-1]
-    if start_of_text and size and codes[0] == 0xFEFF:
-        starts[0] = 1
+    starts, ends = _line_bounds(ends, crlf[ends], size, start_of_text and text[:1] == "\ufeff")
     clipped = np.minimum(codes, 0xFFFF)  # U+FFFF and above are no spaces
     # Each line's first character that is no leading space, and its last that is no
     # trailing space, found among the positions of all such characters.
     solid = np.append(np.flatnonzero(~_LEAD[clipped]), size)
     start = solid[np.searchsorted(solid, starts)]
-    blank = start >= ends
     solid = np.concatenate(([-1], np.flatnonzero(~_TRAIL[clipped])))
-    end = np.maximum(solid[np.searchsorted(solid, ends) - 1] + 1, start)
-    start = np.where(blank, starts, start)
-    end = np.where(blank, starts, end)
-    return Lines(start, end, starts, ends, blank)
+    last = solid[np.searchsorted(solid, ends) - 1]
+    return _lines(starts, ends, start, last)
+
+
+def _line_bounds(
+    breaks: Array, crlf: npt.NDArray[np.bool_], size: int, bom: bool
+) -> tuple[Array, Array]:
+    """Each line's start and end (before its break), from where the breaks are."""
+    starts = np.concatenate(([0], breaks + 1 + crlf))
+    if starts[-1] < size:  # a last line without a line break
+        ends = np.append(breaks, size)
+    else:
+        starts, ends = starts[:-1], breaks
+    if bom:
+        starts[0] = 1
+    return starts, ends
+
+
+def _lines(starts: Array, ends: Array, start: Array, last: Array) -> Lines:
+    """Lines from their bounds, their first leading and last trailing non-space."""
+    blank = start >= ends
+    end = np.maximum(last + 1, start)
+    return Lines(np.where(blank, starts, start), np.where(blank, starts, end), starts, ends, blank)
+
+
+def _codes(text: str, start: int, stop: int) -> npt.NDArray[np.uint32]:
+    return np.frombuffer(text[start:stop].encode("utf-32-le", "surrogatepass"), np.uint32)
+
+
+def _lines_in_blocks(text: str, start_of_text: bool) -> Lines:
+    """:func:`lines` of a long text, ``BLOCK`` characters at a time: first the breaks,
+    then each line's first and last non-space, carried over to the next block where a
+    block holds none."""
+    size = len(text)
+    breaks, crlfs, after_cr = [], [], False
+    for at in range(0, size, BLOCK):
+        codes = _codes(text, at, at + BLOCK + 1)  # one more: a CRLF across blocks
+        cr, lf = codes == _CR, codes == _LF
+        crlf = cr[:-1] & lf[1:] if len(codes) > BLOCK else np.append(cr[:-1] & lf[1:], False)
+        inside = (cr | lf)[:BLOCK]
+        inside[0] &= not after_cr
+        inside[1:] &= ~crlf[:-1]
+        found = np.flatnonzero(inside)
+        breaks.append(found + at)
+        crlfs.append(crlf[found])
+        after_cr = bool(crlf[-1])
+    starts, ends = _line_bounds(
+        np.concatenate(breaks), np.concatenate(crlfs), size, start_of_text and text[0] == "\ufeff"
+    )
+    start = np.full(len(starts), size, dtype=np.int64)
+    last = np.full(len(ends), -1, dtype=np.int64)
+    waiting = np.empty(0, dtype=np.int64)  # lines with no leading non-space found yet
+    before = -1  # the last trailing non-space in the blocks before
+    for at in range(0, size, BLOCK):
+        clipped = np.minimum(_codes(text, at, at + BLOCK), 0xFFFF)
+        lead = np.flatnonzero(~_LEAD[clipped]) + at
+        trail = np.flatnonzero(~_TRAIL[clipped]) + at
+        lo, hi = np.searchsorted(starts, [at, at + BLOCK])
+        rows = np.concatenate((waiting, np.arange(lo, hi)))
+        k = np.searchsorted(lead, np.maximum(starts[rows], at))
+        done = k < len(lead)
+        start[rows[done]] = lead[k[done]]
+        waiting = rows[~done]
+        lo, hi = np.searchsorted(ends, [at, at + BLOCK if at + BLOCK < size else size + 1])
+        k = np.searchsorted(trail, ends[lo:hi]) - 1
+        last[lo:hi] = np.where(k >= 0, trail[np.maximum(k, 0)] if len(trail) else -1, before)
+        if len(trail):
+            before = int(trail[-1])
+    return _lines(starts, ends, start, last)
 
 
 class Spans(NamedTuple):

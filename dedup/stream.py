@@ -38,12 +38,18 @@ if TYPE_CHECKING:
 #: ones kept are added to it at once (within the batch, the pairs are found by sorting).
 BATCH = 4096
 
+#: A paragraph longer than this (in characters: a data blob, a minified script, a whole
+#: book on one line) is kept whole and compared with nothing: signing it would take memory
+#: in proportion to its length times the permutations.
+MAX_COMPARED = 1 << 20
+
 Event = Removal | CloseCall
 
 
-def _safe_end(text: str) -> int:
-    """Where ``text`` can be cut after a whole line (not inside a CRLF); 0 if nowhere."""
-    return max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1)) + 1
+def _safe_end(text: str, start: int = 0) -> int:
+    """Where ``text`` can be cut after a whole line (not inside a CRLF), looking from
+    ``start`` on (without copying the text); ``start`` if nowhere."""
+    return max(text.rfind("\n", start), text.rfind("\r", start, len(text) - 1), start - 1) + 1
 
 
 def _breaks(text: str) -> int:
@@ -168,7 +174,7 @@ class Cleaner:
         """Cut the complete lines received into paragraphs, and decide full batches."""
         assert self.split is not None
         at = self._cut - self._base
-        end = len(self._text) if final else at + _safe_end(self._text[at:])
+        end = len(self._text) if final else _safe_end(self._text, at)
         piece = self._text[at:end]
         piece_lines = lines(piece, start_of_text=self._cut == 0)
         found = spans(piece_lines, self.split)
@@ -215,7 +221,7 @@ class Cleaner:
         self._count = len(rest)
         base, text = self._base, self._text
         texts = [
-            text[start - base : end - base]
+            text[start - base : end - base] if end - start <= MAX_COMPARED else ""
             for start, end in zip(batch.start.tolist(), batch.end.tolist(), strict=True)
         ]
         first = self.paragraphs - self._count - len(batch)

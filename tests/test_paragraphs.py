@@ -165,3 +165,19 @@ def test_the_space_tables_are_regex_and_str_spaces() -> None:
         assert _LEAD[code] == bool(regex.match(r"[\s\ufeff]", char)), hex(code)
         assert _TRAIL[code] == (char.isspace() or char == "\ufeff"), hex(code)
     assert not any(chr(code).isspace() for code in range(0x10000, 0x110000))
+
+
+@settings(max_examples=500, deadline=None)
+@given(AWKWARD, st.booleans(), st.integers(min_value=1, max_value=7))
+def test_a_long_text_is_looked_at_in_blocks_with_the_same_lines(
+    text: str, start_of_text: bool, block: int
+) -> None:
+    import dedup.paragraphs
+
+    whole = lines(text, start_of_text)
+    original, dedup.paragraphs.BLOCK = dedup.paragraphs.BLOCK, block
+    try:
+        found = lines(text, start_of_text)
+    finally:
+        dedup.paragraphs.BLOCK = original
+    assert [a.tolist() for a in found] == [a.tolist() for a in whole]
