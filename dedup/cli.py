@@ -23,11 +23,11 @@ import click
 from click.core import ParameterSource
 
 from dedup import settings
-from dedup.config import SPLIT_MODES, Config
+from dedup.config import PRESETS, SPLIT_MODES, Config
 from dedup.corpus import SCOPES, Outcome, clean_documents
 from dedup.errors import DedupError
 from dedup.files import write_atomic
-from dedup.outputs import Outputs
+from dedup.outputs import Outputs, refuse_inputs
 from dedup.result import CloseCall, Removal, ReportWriter, unified_diff
 from dedup.sources import Document, Source, documents, find
 from dedup.verify import KINDS
@@ -253,7 +253,7 @@ class _Command(click.Command):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="dedup")
+@click.version_option(package_name="paradedup")
 def cli() -> None:
     """Find and remove repeated paragraphs in scraped text, and say why.
 
@@ -340,9 +340,11 @@ _CONFIG_FIELDS = (
 )
 
 
-def _show_settings(context: click.Context) -> None:
-    """Each option's value and where it comes from: command line, file, or default."""
+def _show_settings(context: click.Context, config: Config) -> None:
+    """Each option's value in force and where it comes from: command line, file, preset
+    or default."""
     file = context.meta.get("settings_file")
+    preset = context.params.get("preset")
     lines = []
     shown: set[str] = set()
     for param in context.command.params:
@@ -358,21 +360,28 @@ def _show_settings(context: click.Context) -> None:
             if source is ParameterSource.DEFAULT_MAP
             else "default"
         )
+        value = context.params.get(name)
+        if name == "jobs" and value is None:
+            value = os.cpu_count() or 1  # all cores
+        if name in _CONFIG_FIELDS:
+            value = getattr(config, name)
+            if where == "default" and preset and name in PRESETS[preset]:
+                where = f"preset {preset}"
         key = "preset" if name == "preset" else _long_name(param)
-        lines.append(f"{key.replace('_', '-')} = {context.params.get(name)!r}  ({where})")
+        lines.append(f"{key.replace('_', '-')} = {value!r}  ({where})")
     click.echo("\n".join(lines))
 
 
 def _prepare(
     context: click.Context, paths: tuple[str, ...], options: dict[str, Any]
 ) -> tuple[Config, list[str]]:
-    if options.pop("show_settings"):
-        _show_settings(context)
-        context.exit(0)
-    _setup_logging(options["verbose"], options["quiet"])
     config = Config.preset(
         options.pop("preset") or "default", **{k: options.pop(k) for k in _CONFIG_FIELDS}
     )
+    if options.pop("show_settings"):
+        _show_settings(context, config)
+        context.exit(0)
+    _setup_logging(options["verbose"], options["quiet"])
     return config, list(paths) or ["-"]
 
 
@@ -634,7 +643,9 @@ def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
     from dedup.check import CheckReport, read_baseline, write_baseline
 
     config, inputs = _prepare(context, paths, options)
-    baseline = read_baseline(options["baseline"]) if options["baseline"] else None
+    # A new baseline records every repeat: the old one (maybe not made yet) is not read.
+    wanted = options["baseline"] and not options["write_baseline"]
+    baseline = read_baseline(options["baseline"]) if wanted else None
     sources = list(_sources(inputs, options))
     progress = _Progress(_total(sources), options["quiet"])
     seen = [0]
@@ -660,6 +671,7 @@ def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
     failures = result.failures()
     context.meta["verdict"] = EXIT_CHECK_FAILED if failures else 0
     if options["write_baseline"]:
+        refuse_inputs(options["write_baseline"], "the baseline", sources)
         write_atomic(options["write_baseline"], write_baseline(result))
         if not options["quiet"]:
             known = sum(len(d.repeats) for d in result.documents)

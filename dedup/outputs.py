@@ -52,6 +52,14 @@ def identity(path: str | os.PathLike[str]) -> Identity | None:
     return info.st_dev, info.st_ino
 
 
+def refuse_inputs(path: str, role: str, sources: Sequence[Source]) -> None:
+    """Refuse to write ``path`` when it is one of the inputs, under any name."""
+    found = identity(path)
+    for source in sources:
+        if found is not None and source.path is not None and identity(source.path) == found:
+            raise InputError(path, f"refusing to write {role} over the input {source.name}")
+
+
 def _fd_identity(fd: int) -> Identity | None:
     try:
         info = os.fstat(fd)

@@ -5,7 +5,9 @@ The nearest folder (the current one, then its parents) with a ``dedup.toml`` or 
 command-line option; ``dedup.toml`` wins over ``pyproject.toml`` in the same folder. A
 command's own table (``[tool.dedup.check]``, ``[check]`` in ``dedup.toml``) adds to the
 shared one. Keys are the long option names (``max-ratio`` or ``max_ratio``); an unknown key
-is a :class:`~dedup.errors.ConfigError` naming the key and the file.
+is a :class:`~dedup.errors.ConfigError` naming the key and the file. A ``dedup.toml`` may
+hold its keys at the top or under ``[tool.dedup]``, as ``pyproject.toml`` does (not both).
+Paths (``baseline``, ``report``, ...) are relative to the folder of the file that names them.
 """
 
 from __future__ import annotations
@@ -22,12 +24,25 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
+#: Settings that name files: relative to the settings file's folder.
+PATHS = frozenset({"baseline", "write_baseline", "report", "output", "output_dir"})
+
+
 def find(start: Path) -> tuple[Path, dict[str, Any]] | None:
     """The nearest settings file from ``start`` upwards and its dedup table, or None."""
     for folder in (start, *start.parents):
         own = folder / "dedup.toml"
         if own.is_file():
-            return own, _load(own)
+            data = _load(own)
+            tool = data.get("tool")
+            nested = tool.get("dedup") if isinstance(tool, dict) else None
+            if nested is None:
+                return own, data
+            if not isinstance(nested, dict) or len(data) > 1 or len(data["tool"]) > 1:
+                raise ConfigError(
+                    f"{own}: put the settings either at the top or under [tool.dedup], not both"
+                )
+            return own, nested
         project = folder / "pyproject.toml"
         if project.is_file():
             table = _load(project).get("tool", {}).get("dedup")
@@ -66,6 +81,8 @@ def defaults(
         for key, value in entries.items():
             name = key.replace("-", "_")
             if name in options:
+                if name in PATHS and isinstance(value, str):
+                    value = str(path.parent / value)  # an absolute value stays as it is
                 out[options[name]] = value
             elif scope or name not in known:
                 raise ConfigError(f"{path}: unknown setting '{scope}{key}'")
