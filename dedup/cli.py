@@ -695,6 +695,7 @@ def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
             click.echo(_annotation({"title": "dedup check failed"}, failure))
     else:
         _print_check(result, options["verbose"])
+    sys.stdout.flush()  # here, where a reader gone away keeps the verdict
     if failures:
         if fmt != "github" and not options["quiet"]:
             for failure in failures:
@@ -727,7 +728,11 @@ def _print_check(result: CheckReport, verbose: int) -> None:
     from rich.table import Table
     from rich.text import Text  # user text is never markup: `[/quote]` is text
 
-    console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 100)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:  # rich's own exits 1: the verdict is ours
+            raise BrokenPipeError
+
+    console = _Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 100)
     counted = result.counted()
     kinds = Counter(r.kind for r in counted)
     detail = ", ".join(f"{kinds[k]} {k}" for k in KINDS if kinds[k])

@@ -70,7 +70,8 @@ class Record:
             f"{', ' if self.fields or n else ''}{_dump(k)}: {_dump(v)}"
             for n, (k, v) in enumerate((k, v) for k, v in values.items() if k not in self.fields)
         )
-        out += [self.line[at : self.end], added, self.line[self.end :]]
+        after = max((end for _, end in self.fields.values()), default=self.end)
+        out += [self.line[at:after], added, self.line[after:]]
         return "".join(out)
 
 
@@ -111,8 +112,9 @@ def parse_record(line: str) -> Record:
                 raise NotJSON(f"expected ',' or '}}' at column {pos + 1}")
             break
     close = pos
-    if _SPACE.match(line, pos + 1).end() != len(line):  # type: ignore[union-attr]
-        raise NotJSON(f"extra data at column {pos + 2}")
+    rest = _SPACE.match(line, pos + 1).end()  # type: ignore[union-attr]
+    if rest != len(line):
+        raise NotJSON(f"extra data at column {rest + 1}")
     _check(line)
     return Record(line, fields, close)
 
