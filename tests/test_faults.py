@@ -1,0 +1,134 @@
+"""Runs killed at random moments (seeded) lose nothing: every input is byte-identical or
+fully cleaned, every output is absent or whole, no worker process outlives its run, and
+the next run leaves no temporary file behind (as SQLite's crash tests kill the writer and
+look at what is left)."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SEED = 10
+MODES = ("in-place", "output-dir", "output")
+
+
+def _corpus(folder: Path) -> None:
+    """Three files of about 1.5 MB, with repeats within and across them."""
+    rng = random.Random(SEED)
+    words = [f"w{n}" for n in range(3000)]
+    pool = [" ".join(rng.choice(words) for _ in range(rng.randint(8, 16))) for _ in range(20_000)]
+    folder.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        lines = [rng.choice(pool) for _ in range(20_000)]
+        (folder / name).write_text("\n".join(lines) + "\n")
+
+
+def _command(mode: str, marker: Path) -> list[str]:
+    base = [sys.executable, "-m", "dedup", "clean", "-q", "--jobs", "2"]
+    if mode == "in-place":
+        return [*base, "--in-place", "--report", str(marker / "r.json"), str(marker / "work")]
+    if mode == "output-dir":
+        return [*base, "--output-dir", str(marker / "out"), str(marker / "work")]
+    return [*base, "-o", str(marker / "out.txt"), str(marker / "work" / "a.txt")]
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(str(p) for p in folder.rglob("*") if ".dedup-" in p.name)
+
+
+def _processes(marker: Path) -> list[int]:
+    """Processes whose command line names ``marker`` (the run and its workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            state = (entry / "stat").read_text().split()[2]
+        except OSError:
+            continue
+        if str(marker).encode() in command and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("faults")
+    _corpus(root / "src")
+    expected = root / "expected"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dedup",
+            "clean",
+            "-q",
+            "--output-dir",
+            str(expected),
+            str(root / "src"),
+        ],
+        capture_output=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return root / "src", expected
+
+
+def _check(mode: str, here: Path, src: Path, expected: Path) -> None:
+    """Every input as it was or fully cleaned; every output absent or whole."""
+    for name in ("a.txt", "b.txt", "c.txt"):
+        now = (here / "work" / name).read_bytes()
+        assert now in {(src / name).read_bytes(), (expected / name).read_bytes()}, name
+        if mode == "in-place" and now != (src / name).read_bytes():
+            report = json.loads((here / "r.json").read_text())  # committed before the outputs
+            assert len(report["documents"]) == 3
+        if mode == "output-dir" and (here / "out" / name).exists():
+            assert (here / "out" / name).read_bytes() == (expected / name).read_bytes()
+    if mode == "output" and (here / "out.txt").exists():
+        assert (here / "out.txt").read_bytes() == (expected / "a.txt").read_bytes()
+
+
+def _trials() -> list[tuple[str, int, float]]:
+    rng = random.Random(SEED)
+    return [
+        (mode, signum, round(rng.uniform(0.2, 2.0), 2))
+        for mode in MODES
+        for signum in (signal.SIGKILL, signal.SIGTERM)
+        for _ in range(2)
+    ]
+
+
+@pytest.mark.parametrize(("mode", "signum", "delay"), _trials())
+def test_a_killed_run_loses_nothing(
+    tmp_path: Path, corpus: tuple[Path, Path], mode: str, signum: int, delay: float
+) -> None:
+    src, expected = corpus
+    shutil.copytree(src, tmp_path / "work")
+    command = _command(mode, tmp_path)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(delay)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode in (0, -signal.SIGKILL, 143), err  # done, killed, terminated
+    if signum == signal.SIGTERM and process.returncode == 143:
+        assert err == b"dedup: terminated; every file is as it was\n"
+        assert _leftovers(tmp_path) == []  # a terminated run cleans up after itself
+    deadline = time.monotonic() + 10
+    while _processes(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes(tmp_path) == []  # no worker outlives its run
+    _check(mode, tmp_path, src, expected)
+    # The next run completes and removes what a killed one left.
+    done = subprocess.run(command, capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert _leftovers(tmp_path) == []
+    _check(mode, tmp_path, src, expected)
