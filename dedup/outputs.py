@@ -52,6 +52,13 @@ def identity(path: str | os.PathLike[str]) -> Identity | None:
     return info.st_dev, info.st_ino
 
 
+def is_regular(path: str | os.PathLike[str]) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def refuse_inputs(path: str, role: str, sources: Sequence[Source]) -> None:
     """Refuse to write ``path`` when it is one of the inputs, under any name."""
     found = identity(path)
@@ -148,7 +155,7 @@ class Outputs:
                 found = _fd_identity(stdin_fd) if stdin_fd is not None else None
             else:
                 found = identity(source.path)
-                if self._in_place and not stat.S_ISREG(os.stat(source.path).st_mode):
+                if self._in_place and not is_regular(source.path):
                     raise InputError(source.name, "--in-place rewrites regular files only")
             if found is None:
                 continue

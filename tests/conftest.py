@@ -12,6 +12,20 @@ SEED_EXPECTED = FIXTURES / "000_65b17c22fac51871.expected.txt"
 DATA = ROOT.parent / "shared" / "data"
 
 
+#: A line, a text that repeats it, and that text cleaned (issue 10's example).
+P = "The quick brown fox jumps over the lazy dog near the river bank today."
+TEXT = f"{P}\nunique line long enough to count here\n{P}\n"
+CLEANED = f"{P}\nunique line long enough to count here\n"
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch folder, the current one, holding ``a.txt`` (``TEXT``)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.txt").write_text(TEXT)
+    return tmp_path
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -18,17 +18,7 @@ from click.testing import CliRunner
 import dedup
 from dedup.cli import cli
 from dedup.jsonl import parse_record
-
-P = "The quick brown fox jumps over the lazy dog near the river bank today."
-TEXT = f"{P}\nunique line long enough to count here\n{P}\n"
-CLEANED = f"{P}\nunique line long enough to count here\n"
-
-
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "a.txt").write_text(TEXT)
-    return tmp_path
+from tests.conftest import CLEANED, TEXT, P
 
 
 def run(

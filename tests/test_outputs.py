@@ -17,17 +17,7 @@ from dedup.cli import cli
 from dedup.errors import InputError
 from dedup.outputs import Outputs
 from dedup.sources import Source, documents, find
-
-P = "The quick brown fox jumps over the lazy dog near the river bank today."
-TEXT = f"{P}\nunique line long enough to count here\n{P}\n"
-CLEANED = f"{P}\nunique line long enough to count here\n"
-
-
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "a.txt").write_text(TEXT)
-    return tmp_path
+from tests.conftest import CLEANED, TEXT, P
 
 
 def _files(folder: Path) -> dict[str, bytes]:
