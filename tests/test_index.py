@@ -223,3 +223,30 @@ def test_token_groups_give_each_text_its_tokens(texts: list[str]) -> None:
         for row, part in zip(rows, parts, strict=True):
             found[row] = part.split()
     assert found == {row: _TOKEN.findall(text) for row, text in enumerate(normalized)}
+
+
+def test_copies_of_one_paragraph_pair_with_the_eligible_rows_only() -> None:
+    """4,000 rows under one key, one of them a possible partner: 3,999 pairs, not 8 million
+    (issue 10: identical paragraphs were quadratic within a batch)."""
+    from dedup.index import batch_pairs
+
+    rows = np.arange(4000, dtype=np.int64)
+    keys = [(rows, np.zeros(4000, dtype=np.uint32))]
+    keepable = np.zeros(4000, dtype=bool)
+    keepable[0] = True
+    inner = batch_pairs(
+        keys, [np.arange(4000, dtype=np.int32)], [np.zeros(4000, np.int64)], keepable
+    )
+    ((later, earlier),) = inner.pairs
+    assert len(later) == 3999 and set(earlier.tolist()) == {0}
+    assert later.tolist() == list(range(1, 4000))
+
+
+def test_a_paragraph_past_the_limit_is_kept_and_compared_with_nothing(monkeypatch: object) -> None:
+    import dedup.stream
+
+    monkeypatch.setattr(dedup.stream, "MAX_COMPARED", 60)  # type: ignore[attr-defined]
+    long = "A paragraph long enough to pass the limit set for this test, twice over."
+    text = f"{long}\nshort one here\n{long}\nshort one here\n"
+    result = dedup.clean(text, split="lines")
+    assert [r.index for r in result.removed] == [3]  # the long copies both stay
