@@ -11,13 +11,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from dedup.config import Config
+from dedup.decision import Decided, Decision
 from dedup.errors import ConfigError, DedupError
 from dedup.fingerprint import (
     Batch,
@@ -37,7 +37,6 @@ from dedup.index import (
     check_settings,
     raw_counts,
 )
-from dedup.paragraphs import Paragraph
 from dedup.result import CleanResult, CloseCall, Removal
 from dedup.shingles import ShingleSet, TokenHasher
 from dedup.stream import BATCH, Cleaner
@@ -435,71 +434,6 @@ def _grouped(
     for row, id, value in zip(rows.tolist(), ids.tolist(), scores.tolist(), strict=True):
         out.setdefault(row, []).append((-value, id))
     return out
-
-
-class Decided(NamedTuple):
-    """What :meth:`Deduplicator.decide` decided for a batch: which rows were ``removed``,
-    how many of them as exact repeats of paragraphs kept before the batch (``exact``, not
-    in ``decisions`` unless explained), and the decisions."""
-
-    removed: npt.NDArray[np.bool_]
-    exact: int
-    decisions: list[Decision]
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """A paragraph of a batch that was removed (``verdict.repeat``) or kept though close to
-    ``ref``; ``index`` is its index in its document."""
-
-    index: int
-    document: str
-    ref: Ref
-    verdict: Verdict
-    also: tuple[Ref, ...]
-
-    @property
-    def repeat(self) -> bool:
-        return self.verdict.repeat
-
-    def close_call(self) -> CloseCall:
-        return CloseCall(
-            index=self.index,
-            candidate=self.ref.paragraph,
-            candidate_document=_other(self.ref, self.document),
-            similarity=self.verdict.similarity,
-            reason=self.verdict.reason,
-        )
-
-    def removal(
-        self, text: str, paragraph: Paragraph, before: str, after: str, cut_start: int, line: int
-    ) -> Removal:
-        """The report entry: ``text`` went from ``cut_start`` with ``before`` and ``after``
-        it (see :mod:`dedup.stream`)."""
-        assert self.verdict.kind is not None
-        document = self.document
-        return Removal(
-            index=self.index,
-            text=text,
-            start=paragraph.start,
-            end=paragraph.end,
-            duplicate_of=self.ref.paragraph,
-            duplicate_of_document=_other(self.ref, document),
-            kind=self.verdict.kind,
-            similarity=self.verdict.similarity,
-            reason=self.verdict.reason,
-            also_repeats=tuple((_other(r, document), r.paragraph) for r in self.also),
-            cut_start=cut_start,
-            cut_end=cut_start + len(before) + len(text) + len(after),
-            before=before,
-            after=after,
-            line=line,
-        )
-
-
-def _other(ref: Ref, document: str) -> str | None:
-    """The document of ``ref``, or None when it is ``document`` itself."""
-    return None if ref.document == document else ref.document
 
 
 def clean(text: str, config: Config | None = None, **options: Any) -> CleanResult:

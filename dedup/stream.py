@@ -22,17 +22,15 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from dedup.config import SplitMode
+from dedup.decision import Decider, Decision
 from dedup.fingerprint import Batch
 from dedup.paragraphs import Paragraph, Spans, auto_mode, auto_ready, lines, spans
 from dedup.result import CloseCall, Removal
-
-if TYPE_CHECKING:
-    from dedup.deduplicator import Decision, Deduplicator
 
 #: Paragraphs decided together: their keys are looked up in the index at once, and the
 #: ones kept are added to it at once (within the batch, the pairs are found by sorting).
@@ -91,7 +89,7 @@ class Cleaner:
 
     def __init__(
         self,
-        deduplicator: Deduplicator,
+        deduplicator: Decider,
         document: str,
         write: Callable[[str], None],
         record: bool = False,

@@ -1,0 +1,99 @@
+"""What deciding a batch gives the stream: which rows went, and each removal or close call
+with what it repeats. Between the deciding (:mod:`dedup.deduplicator`) and the stream that
+feeds it (:mod:`dedup.stream`), so that neither imports the other's module: the stream
+needs only a :class:`Decider`.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from dedup.config import Config
+from dedup.fingerprint import Batch
+from dedup.index import Ref
+from dedup.paragraphs import Paragraph
+from dedup.result import CloseCall, Removal
+from dedup.verify import Verdict
+
+
+class Decider(Protocol):
+    """What a :class:`~dedup.stream.Cleaner` needs of whoever decides: the settings, how
+    many worker processes fingerprint, the fingerprints of a batch, and its decisions (a
+    :class:`~dedup.deduplicator.Deduplicator`)."""
+
+    config: Config
+    jobs: int
+
+    def fingerprints(self, texts: list[str], wait: bool) -> Future[Batch]: ...
+
+    def decide(self, batch: Batch, document: str, first: int, explain: bool = True) -> Decided: ...
+
+
+class Decided(NamedTuple):
+    """What :meth:`Deduplicator.decide` decided for a batch: which rows were ``removed``,
+    how many of them as exact repeats of paragraphs kept before the batch (``exact``, not
+    in ``decisions`` unless explained), and the decisions."""
+
+    removed: npt.NDArray[np.bool_]
+    exact: int
+    decisions: list[Decision]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A paragraph of a batch that was removed (``verdict.repeat``) or kept though close to
+    ``ref``; ``index`` is its index in its document."""
+
+    index: int
+    document: str
+    ref: Ref
+    verdict: Verdict
+    also: tuple[Ref, ...]
+
+    @property
+    def repeat(self) -> bool:
+        return self.verdict.repeat
+
+    def close_call(self) -> CloseCall:
+        return CloseCall(
+            index=self.index,
+            candidate=self.ref.paragraph,
+            candidate_document=_other(self.ref, self.document),
+            similarity=self.verdict.similarity,
+            reason=self.verdict.reason,
+        )
+
+    def removal(
+        self, text: str, paragraph: Paragraph, before: str, after: str, cut_start: int, line: int
+    ) -> Removal:
+        """The report entry: ``text`` went from ``cut_start`` with ``before`` and ``after``
+        it (see :mod:`dedup.stream`)."""
+        assert self.verdict.kind is not None
+        document = self.document
+        return Removal(
+            index=self.index,
+            text=text,
+            start=paragraph.start,
+            end=paragraph.end,
+            duplicate_of=self.ref.paragraph,
+            duplicate_of_document=_other(self.ref, document),
+            kind=self.verdict.kind,
+            similarity=self.verdict.similarity,
+            reason=self.verdict.reason,
+            also_repeats=tuple((_other(r, document), r.paragraph) for r in self.also),
+            cut_start=cut_start,
+            cut_end=cut_start + len(before) + len(text) + len(after),
+            before=before,
+            after=after,
+            line=line,
+        )
+
+
+def _other(ref: Ref, document: str) -> str | None:
+    """The document of ``ref``, or None when it is ``document`` itself."""
+    return None if ref.document == document else ref.document

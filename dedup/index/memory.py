@@ -1,0 +1,228 @@
+"""The in-process index: every key in sorted numpy runs merged as they grow, about 8 bytes
+per key of a paragraph plus its normalized text, so a million paragraphs fit in a few
+hundred megabytes. The default; it forgets everything when its process ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from dedup.config import Config
+from dedup.fingerprint import Batch, Sketches, batch_keys, gather
+from dedup.index.base import (
+    MAX_BUCKET,
+    MAX_CANDIDATES,
+    Array,
+    Entry,
+    Matches,
+    Ref,
+    expand,
+    first_of,
+    score,
+)
+
+
+class Postings:
+    """Keys, each with the ids of the first ``cap`` paragraphs posted under it.
+
+    Held as sorted runs of ``(key, id)`` pairs, merged when the run before the newest is at
+    most four times as large (a log-structured merge): adding is a sort of the new pairs
+    and a few merges, a lookup a ``searchsorted`` in each of a logarithmic number of runs.
+    Ids are added in increasing order, and a key's ids stay in that order.
+    """
+
+    def __init__(self, cap: int, dtype: npt.DTypeLike) -> None:
+        self.cap = cap
+        self.dtype = dtype
+        self._runs: list[tuple[npt.NDArray[Any], npt.NDArray[np.int32]]] = []
+
+    def add(
+        self,
+        keys: npt.NDArray[np.generic],
+        ids: Array,
+        order: npt.NDArray[np.integer[Any]] | None = None,
+    ) -> None:
+        """Post ``ids`` under ``keys``, the ones at ``order`` if given (which sorts them
+        stably), else all."""
+        if order is None:
+            order = np.argsort(keys, kind="stable")
+        if len(order):
+            self._runs.append(
+                self._capped(keys[order].astype(self.dtype), ids[order].astype(np.int32))
+            )
+        while len(self._runs) > 1 and len(self._runs[-2][0]) <= 4 * len(self._runs[-1][0]):
+            (k1, i1), (k2, i2) = self._runs[-2:]
+            del self._runs[-2:]
+            # Merge the sorted runs (the newer one's pairs after the older one's equal keys)
+            # by placing one into the other: no sort.
+            at = np.searchsorted(k1, k2, side="right") + np.arange(len(k2))
+            older = np.ones(len(k1) + len(k2), dtype=bool)
+            older[at] = False
+            keys, merged = np.empty(len(older), dtype=k1.dtype), np.empty(len(older), np.int32)
+            keys[at], merged[at] = k2, i2
+            keys[older], merged[older] = k1, i1
+            self._runs.append(self._capped(keys, merged))
+
+    def _capped(
+        self, keys: npt.NDArray[Any], ids: npt.NDArray[np.int32]
+    ) -> tuple[npt.NDArray[Any], npt.NDArray[np.int32]]:
+        """Sorted ``keys`` and their ``ids``, without the ids past a key's first ``cap``."""
+        keep = first_of(keys, self.cap)
+        return (keys, ids) if keep is None else (keys[keep], ids[keep])
+
+    def lookup(
+        self, keys: npt.NDArray[np.generic], order: npt.NDArray[np.integer[Any]] | None = None
+    ) -> tuple[Array, Array]:
+        """``(which, ids)``: the ids posted under ``keys[which]``, the first ``cap`` of each,
+        for the keys at ``order`` (all by default), which sorts them."""
+        # Sorted needles walk each run in order (far fewer cache misses), and only the
+        # ones found there are looked up a second time, for the end of their range.
+        if order is None:
+            order = np.argsort(keys, kind="stable")
+        needles = keys[order].astype(self.dtype, copy=False)
+        found_which, found_ids = [], []
+        for run_keys, run_ids in self._runs:
+            lo = np.searchsorted(run_keys, needles, side="left")
+            hit = np.flatnonzero(run_keys[np.minimum(lo, len(run_keys) - 1)] == needles)
+            hi = np.searchsorted(run_keys, needles[hit], side="right")
+            which, at = expand(lo[hit], hi)
+            found_which.append(order[hit[which]])
+            found_ids.append(run_ids[at].astype(np.int64))
+        if not found_which:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        which, ids = np.concatenate(found_which), np.concatenate(found_ids)
+        if len(self._runs) > 1:  # older runs come first: the first ids stay
+            order = np.argsort(which, kind="stable")
+            which, ids = which[order], ids[order]
+            keep = first_of(which, self.cap)
+            if keep is not None:
+                which, ids = which[keep], ids[keep]
+        return which, ids
+
+
+class MemoryIndex:
+    """An in-process index with four kinds of keys:
+
+    * exact digests of the normalized text (never capped);
+    * LSH bands of the MinHash signature (datasketch's ``MinHashLSH`` banding, see
+      :mod:`dedup.lsh`), for near copies;
+    * shingles, for excerpts and pull-quotes, too small a part of the paragraph they come
+      from for an LSH tuned to Jaccard to find;
+    * the first and the last two tokens, for paragraphs too short to have shingles.
+
+    Keys are stored as 32-bit values (the digests as 64-bit ones): a collision only adds a
+    candidate, which verification then rejects.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._settings = config.index_name()
+        self._exact = Postings(1, np.uint64)
+        self._bands = Postings(MAX_BUCKET, np.uint32)
+        self._shingles = Postings(MAX_BUCKET, np.uint32)
+        self._edges = Postings(MAX_BUCKET, np.uint32)
+        self._size = 0
+        # Each kept paragraph's document, index, normalized text (UTF-8), shingles and
+        # token sketch, by id; texts and shingle sets one after another, with offsets.
+        self._documents: list[str] = []
+        self._paragraphs = _Column(np.int64)
+        self._texts = bytearray()
+        self._text_offsets = _Column(np.int64, initial=[0])
+        self._sets = _Column(np.uint32)
+        self._set_offsets = _Column(np.int64, initial=[0])
+        self._blooms = _Column(np.uint64, width=2)
+        self._distinct = _Column(np.uint8)
+
+    @property
+    def settings(self) -> str:
+        return self._settings
+
+    def __len__(self) -> int:
+        return self._size
+
+    def query(self, batch: Batch) -> Matches:
+        rows, ids = self._exact.lookup(batch.digests)
+        exact = np.full(len(batch), -1, dtype=np.int64)
+        exact[rows] = ids
+        keys = batch_keys(batch, self._config)
+        pairs, held = [], []
+        for postings, (key_rows, values), order in zip(
+            (self._bands, self._shingles, self._edges), keys, batch.key_orders, strict=True
+        ):
+            # An exact repeat needs no other candidate: its keys are not looked up.
+            which, found = postings.lookup(values, order[exact[key_rows[order]] < 0])
+            pairs.append((key_rows[which], found))
+            held.append(np.bincount(which, minlength=len(values)))
+        return Matches(exact, *score(pairs, np.diff(batch.offsets), MAX_CANDIDATES), held)
+
+    def insert(self, batch: Batch, rows: Sequence[int], refs: Sequence[Ref]) -> None:
+        if not rows:
+            return
+        chosen = np.asarray(rows, dtype=np.int64)
+        ids = np.full(len(batch), -1, dtype=np.int64)
+        ids[chosen] = np.arange(self._size, self._size + len(chosen))
+        self._exact.add(batch.digests[chosen], ids[chosen])
+        for postings, (key_rows, values), order in zip(
+            (self._bands, self._shingles, self._edges),
+            batch_keys(batch, self._config),
+            batch.key_orders,
+            strict=True,
+        ):
+            key_ids = ids[key_rows]
+            postings.add(values, key_ids, order[key_ids[order] >= 0])
+        texts, text_offsets = gather(
+            np.frombuffer(batch.utf8, np.uint8), batch.utf8_offsets, chosen
+        )
+        shingles, offsets = gather(batch.shingles, batch.offsets, chosen)
+        self._documents += [ref.document for ref in refs]
+        self._paragraphs.extend(np.array([ref.paragraph for ref in refs], dtype=np.int64))
+        self._text_offsets.extend(len(self._texts) + text_offsets[1:])
+        self._texts += texts.tobytes()
+        self._set_offsets.extend(self._sets.size + offsets[1:])
+        self._sets.extend(shingles)
+        self._blooms.extend(batch.blooms[chosen])
+        self._distinct.extend(batch.distinct[chosen])
+        self._size += len(chosen)
+
+    def entry(self, id: int) -> Entry:
+        texts, shingles = self._text_offsets.view, self._set_offsets.view
+        return Entry(
+            Ref(self._documents[id], int(self._paragraphs.view[id])),
+            self._texts[texts[id] : texts[id + 1]].decode("utf-8", "surrogatepass"),
+            self._sets.view[shingles[id] : shingles[id + 1]].copy(),
+        )
+
+    def texts(self, ids: Array) -> tuple[npt.NDArray[np.uint8], Array]:
+        return gather(np.frombuffer(self._texts, np.uint8), self._text_offsets.view, ids)
+
+    def sketches(self, ids: Array) -> Sketches:
+        shingles, offsets = gather(self._sets.view, self._set_offsets.view, ids)
+        return Sketches(shingles, offsets, self._blooms.view[ids], self._distinct.view[ids])
+
+
+class _Column:
+    """A numpy array that grows at its end: its capacity doubles in place (``realloc``,
+    so no copy of a large array, and pages not yet written cost no memory). Views of it
+    are valid until the next ``extend``."""
+
+    def __init__(self, dtype: npt.DTypeLike, width: int = 0, initial: Sequence[int] = ()) -> None:
+        self._shape = (width,) if width else ()
+        self._data = np.empty((max(len(initial), 16), *self._shape), dtype=dtype)
+        self.size = len(initial)
+        if initial:
+            self._data[: self.size] = initial
+
+    def extend(self, values: npt.NDArray[Any]) -> None:
+        end = self.size + len(values)
+        if end > len(self._data):
+            self._data.resize((max(end, 2 * len(self._data)), *self._shape), refcheck=False)
+        self._data[self.size : end] = values
+        self.size = end
+
+    @property
+    def view(self) -> npt.NDArray[Any]:
+        return self._data[: self.size]
