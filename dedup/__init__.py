@@ -16,8 +16,15 @@ import logging
 
 from dedup.config import Config
 from dedup.deduplicator import Deduplicator, clean
-from dedup.errors import ConfigError, DedupError, IndexMismatchError, InputError, ReportError
-from dedup.index import Index, MemoryIndex
+from dedup.errors import (
+    ConfigError,
+    DedupError,
+    IndexAccessError,
+    IndexMismatchError,
+    InputError,
+    ReportError,
+)
+from dedup.index import DiskIndex, Index, MemoryIndex, open_index
 from dedup.result import CleanResult, CloseCall, Removal, report, restore
 
 __all__ = [
@@ -27,13 +34,16 @@ __all__ = [
     "ConfigError",
     "DedupError",
     "Deduplicator",
+    "DiskIndex",
     "Index",
+    "IndexAccessError",
     "IndexMismatchError",
     "InputError",
     "MemoryIndex",
     "Removal",
     "ReportError",
     "clean",
+    "open_index",
     "report",
     "restore",
 ]

@@ -31,10 +31,10 @@ from dedup.index import (
     MAX_CANDIDATES,
     Index,
     Matches,
-    MemoryIndex,
     Ref,
     batch_pairs,
     check_settings,
+    open_index,
     raw_counts,
 )
 from dedup.result import CleanResult, CloseCall, Removal
@@ -70,7 +70,7 @@ class Deduplicator:
         self,
         config: Config | None = None,
         *,
-        index: Index | None = None,
+        index: Index | str | os.PathLike[str] | None = None,
         jobs: int = 1,
         **options: Any,
     ) -> None:
@@ -82,8 +82,20 @@ class Deduplicator:
         #: processes. Decisions stay in this process, in order: the output is the same.
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
-        self.index: Index = index if index is not None else MemoryIndex(self.config)
-        check_settings(self.index, self.config)
+        #: The index: one given, or opened from a URL or path (see
+        #: :func:`~dedup.index.open_index`; closed by :meth:`close`).
+        self.index: Index = (
+            index
+            if index is not None and not isinstance(index, (str, os.PathLike))
+            else open_index(index, self.config)
+        )
+        self._owns_index = self.index is not index
+        try:
+            check_settings(self.index, self.config)
+        except DedupError:
+            if self._owns_index:
+                self.index.close()
+            raise
         self._documents: set[str] = set()
         self.hasher = TokenHasher()
         # Recent fingerprints of kept paragraphs, and verdicts on (kept id, later text):
@@ -112,17 +124,32 @@ class Deduplicator:
         done.set_result(fingerprint_batch(texts, self.config, self.hasher))
         return done
 
+    def commit(self) -> None:
+        """Make the paragraphs kept so far part of a persistent index for good. Call it once
+        the documents that keep them were delivered: what was not committed is not in the
+        index when the process ends, so no paragraph is ever a repeat of a copy that was
+        never delivered. (The memory index needs no commit.)"""
+        self.index.commit()
+
     def close(self) -> None:
-        """Stop the worker processes, if any were started."""
+        """Stop the worker processes, if any were started, and close an index opened from
+        a URL or path (uncommitted paragraphs are not in it)."""
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+        if self._owns_index:
+            self.index.close()
 
     def __enter__(self) -> Deduplicator:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, kind: object, *exc_info: object) -> None:
+        """Leaving the block without an error commits (see :meth:`commit`), then closes."""
+        try:
+            if kind is None:
+                self.commit()
+        finally:
+            self.close()
 
     def _name(self, document: str | None) -> str:
         name = document if document is not None else f"#{len(self._documents) + 1}"

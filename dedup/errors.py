@@ -20,6 +20,15 @@ class InputError(DedupError):
         self.problem = problem
 
 
+class IndexAccessError(DedupError):
+    """An index cannot be opened, read or written."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where = where
+        self.problem = problem
+
+
 class IndexMismatchError(DedupError):
     """An index was built with other settings than the ones in force."""
 

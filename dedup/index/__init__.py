@@ -1,10 +1,15 @@
 """Where kept paragraphs are remembered, behind one small interface (:class:`Index`):
 :mod:`~dedup.index.base` holds the protocol and what every backend shares,
-:mod:`~dedup.index.memory` the in-process index.
+:mod:`~dedup.index.memory` the in-process index, :mod:`~dedup.index.disk` the index in a
+folder on disk. :func:`open_index` opens the one a URL names.
 """
 
 from __future__ import annotations
 
+import os
+
+from dedup.config import Config
+from dedup.errors import ConfigError
 from dedup.index.base import (
     MAX_BUCKET,
     MAX_CANDIDATES,
@@ -18,11 +23,34 @@ from dedup.index.base import (
     raw_counts,
     score,
 )
+from dedup.index.disk import DiskIndex
 from dedup.index.memory import MemoryIndex, Postings
+
+
+def open_index(url: str | os.PathLike[str] | None, config: Config) -> Index:
+    """The index ``url`` names: none (or ``""``) for a new one in memory, a path for the
+    index in that folder on disk (made on first use). A URL with a scheme (``redis://``)
+    names a backend this version does not have, and is refused.
+
+    >>> open_index(None, Config()).__class__.__name__
+    'MemoryIndex'
+    """
+    if url is None or os.fspath(url) == "":
+        return MemoryIndex(config)
+    text = os.fspath(url)
+    scheme, found, _ = text.partition("://")
+    if found and scheme.isalnum():
+        raise ConfigError(
+            f"index {scheme}://...: this version of dedup has no {scheme} index "
+            "(use a path for an index on disk)"
+        )
+    return DiskIndex(text, config)
+
 
 __all__ = [
     "MAX_BUCKET",
     "MAX_CANDIDATES",
+    "DiskIndex",
     "Entry",
     "Index",
     "Inner",
@@ -32,6 +60,7 @@ __all__ = [
     "Ref",
     "batch_pairs",
     "check_settings",
+    "open_index",
     "raw_counts",
     "score",
 ]

@@ -89,6 +89,13 @@ class Index(Protocol):
     def sketches(self, ids: Array) -> Sketches:
         """The :class:`~dedup.fingerprint.Sketches` of kept paragraphs ``ids``."""
 
+    def commit(self) -> None:
+        """Make the paragraphs inserted so far part of the index for good (a persistent or
+        shared index); call it once the documents that keep them were delivered."""
+
+    def close(self) -> None:
+        """Release what the index holds (a lock, a connection); uncommitted inserts go."""
+
 
 def check_settings(index: Index, config: Config) -> None:
     """Refuse an index built with other settings than ``config``, naming each that differs

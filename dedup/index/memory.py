@@ -67,6 +67,23 @@ class Postings:
             keys[older], merged[older] = k1, i1
             self._runs.append(self._capped(keys, merged))
 
+    def since(self, first: int) -> tuple[npt.NDArray[Any], npt.NDArray[np.int32]]:
+        """The ``(key, id)`` pairs with ids from ``first`` on, as one sorted run."""
+        keys = [k[i >= first] for k, i in self._runs]
+        ids = [i[i >= first] for _, i in self._runs]
+        if not keys:
+            return np.empty(0, dtype=self.dtype), np.empty(0, dtype=np.int32)
+        # Older runs first: a stable sort by key keeps each key's ids in increasing order.
+        all_keys, all_ids = np.concatenate(keys), np.concatenate(ids)
+        order = np.argsort(all_keys, kind="stable")
+        return all_keys[order], all_ids[order]
+
+    def load(self, keys: npt.NDArray[Any], ids: npt.NDArray[np.int32]) -> None:
+        """Add a run that is already sorted and capped (read from a file, say): it is
+        looked up where it lies and not merged until newer runs grow as large."""
+        if len(keys):
+            self._runs.append((keys, ids))
+
     def _capped(
         self, keys: npt.NDArray[Any], ids: npt.NDArray[np.int32]
     ) -> tuple[npt.NDArray[Any], npt.NDArray[np.int32]]:
@@ -187,6 +204,54 @@ class MemoryIndex:
         self._blooms.extend(batch.blooms[chosen])
         self._distinct.extend(batch.distinct[chosen])
         self._size += len(chosen)
+
+    #: What :meth:`arrays` gives and :meth:`load` takes: the postings of each key family,
+    #: then each paragraph's columns.
+    FAMILIES = ("exact", "bands", "shingles", "edges")
+
+    def _postings(self) -> tuple[Postings, ...]:
+        return self._exact, self._bands, self._shingles, self._edges
+
+    def arrays(self, first: int = 0) -> tuple[dict[str, npt.NDArray[Any]], list[str]]:
+        """Everything the index holds about paragraphs ``first`` and after, as arrays (and
+        the documents' names, which ``documents`` indexes): what a file stores."""
+        out: dict[str, npt.NDArray[Any]] = {}
+        for name, postings in zip(self.FAMILIES, self._postings(), strict=True):
+            out[f"{name}_keys"], out[f"{name}_ids"] = postings.since(first)
+        texts, sets = self._text_offsets.view, self._set_offsets.view
+        names = list(dict.fromkeys(self._documents[first:]))
+        number = {name: i for i, name in enumerate(names)}
+        out["documents"] = np.array([number[d] for d in self._documents[first:]], np.int32)
+        out["paragraphs"] = self._paragraphs.view[first:].copy()
+        out["texts"] = np.frombuffer(self._texts, np.uint8)[texts[first] :].copy()
+        out["text_offsets"] = texts[first:] - texts[first]
+        out["sets"] = self._sets.view[sets[first] :].copy()
+        out["set_offsets"] = sets[first:] - sets[first]
+        out["blooms"] = self._blooms.view[first:].copy()
+        out["distinct"] = self._distinct.view[first:].copy()
+        return out, names
+
+    def load(self, arrays: dict[str, npt.NDArray[Any]], names: Sequence[str]) -> None:
+        """Take in what :meth:`arrays` gave (its ids must follow the ones held): postings
+        stay where they lie (a file mapped in memory), the columns are copied."""
+        for name, postings in zip(self.FAMILIES, self._postings(), strict=True):
+            postings.load(arrays[f"{name}_keys"], arrays[f"{name}_ids"])
+        count = len(arrays["paragraphs"])
+        self._documents += [names[i] for i in arrays["documents"].tolist()]
+        self._paragraphs.extend(arrays["paragraphs"])
+        self._text_offsets.extend(len(self._texts) + arrays["text_offsets"][1:])
+        self._texts += arrays["texts"].tobytes()
+        self._set_offsets.extend(self._sets.size + arrays["set_offsets"][1:])
+        self._sets.extend(arrays["sets"])
+        self._blooms.extend(arrays["blooms"])
+        self._distinct.extend(arrays["distinct"])
+        self._size += count
+
+    def commit(self) -> None:
+        """Nothing to do: the memory index lives and dies with its process."""
+
+    def close(self) -> None:
+        """Nothing to do."""
 
     def entry(self, id: int) -> Entry:
         texts, shingles = self._text_offsets.view, self._set_offsets.view

@@ -1,0 +1,153 @@
+"""The index on disk: what was committed is there when it is opened again, decides as the
+memory index does, and survives a process killed at any moment (issue 11)."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import dedup
+from dedup.index import disk
+
+WORDS = [f"w{n}" for n in range(400)]
+
+
+def _documents(count: int, seed: int = 1) -> list[tuple[str, str]]:
+    """Articles that share paragraphs with one another, as a site's pages do."""
+    rng = random.Random(seed)
+    pool = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 14))) for _ in range(300)]
+    return [
+        (f"page-{n}", "\n".join(rng.choice(pool) for _ in range(rng.randint(5, 30))) + "\n")
+        for n in range(count)
+    ]
+
+
+def _removals(results: list[dedup.CleanResult]) -> list[list[dict[str, object]]]:
+    return [[r.to_dict() for r in result.removed] for result in results]
+
+
+def test_a_disk_index_decides_as_the_memory_index_across_processes(tmp_path: Path) -> None:
+    docs = _documents(60)
+    memory = dedup.Deduplicator(split="lines")
+    expected = [memory.clean(text, name) for name, text in docs]
+    got = []
+    for part in range(3):  # three runs, each opening what the ones before committed
+        with dedup.Deduplicator(split="lines", index=tmp_path / "site.dedup") as d:
+            got += [d.clean(text, name) for name, text in docs[part * 20 : (part + 1) * 20]]
+    assert _removals(got) == _removals(expected)
+    assert [r.text for r in got] == [r.text for r in expected]
+
+
+def test_only_what_was_committed_is_in_it(tmp_path: Path) -> None:
+    path = tmp_path / "site.dedup"
+    (first, one), (second, two) = _documents(2)
+    d = dedup.Deduplicator(split="lines", index=path)
+    d.clean(one, first)
+    d.commit()
+    size = len(d.index)
+    d.clean(two, second)  # not committed
+    assert len(d.index) > size
+    d.close()
+    with dedup.Deduplicator(split="lines", index=path) as again:
+        assert len(again.index) == size
+        info = again.index.info()  # type: ignore[attr-defined]
+    assert (info["paragraphs"], info["documents"]) == (size, 1)
+
+
+def test_many_commits_are_gathered_into_one_segment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(disk, "MAX_SEGMENTS", 3)
+    docs = _documents(12)
+    memory = dedup.Deduplicator(split="lines")
+    expected = [memory.clean(text, name) for name, text in docs]
+    got = []
+    for name, text in docs:
+        with dedup.Deduplicator(split="lines", index=tmp_path / "i") as d:
+            got.append(d.clean(text, name))
+        segments = json.loads((tmp_path / "i" / "manifest.json").read_text())["segments"]
+        assert len(segments) <= 3
+        assert sorted(p.name for p in (tmp_path / "i").iterdir()) == sorted(
+            [*segments, "lock", "manifest.json"]
+        )
+    assert _removals(got) == _removals(expected)
+
+
+def test_an_index_is_refused_with_other_settings_a_newer_format_or_a_second_writer(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "site.dedup"
+    with dedup.Deduplicator(index=path) as d:
+        d.clean("A first paragraph with enough words in it to be kept.", "a")
+    with pytest.raises(dedup.IndexMismatchError) as caught:
+        dedup.Deduplicator(index=path, shingle_size=5, num_perm=64)
+    assert str(caught.value) == (
+        "the index was built with other settings: shingle_size: index 3, now 5; "
+        "num_perm: index 128, now 64 (use the same settings, or another index)"
+    )
+    first = dedup.Deduplicator(index=path)
+    with pytest.raises(dedup.IndexAccessError, match="in use by another dedup process"):
+        dedup.Deduplicator(index=path)
+    first.close()
+    manifest = json.loads((path / "manifest.json").read_text())
+    (path / "manifest.json").write_text(json.dumps({**manifest, "format": 2, "dedup": "9.0"}))
+    with pytest.raises(dedup.IndexAccessError) as refused:
+        dedup.Deduplicator(index=path)
+    assert str(refused.value) == (
+        f"{path}: written by a newer dedup (9.0, format 2); this one (0.1.0) reads format 1: "
+        "upgrade dedup to use it"
+    )
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "x.txt").write_text("mine")
+    with pytest.raises(dedup.IndexAccessError, match="a folder without a manifest"):
+        dedup.Deduplicator(index=tmp_path / "notes")
+    assert (tmp_path / "notes" / "x.txt").read_text() == "mine"
+
+
+WRITER = """
+import sys, dedup
+sys.path.insert(0, {root!r})
+from tests.test_disk_index import _documents
+with dedup.Deduplicator(split="lines", index={path!r}) as d:
+    for name, text in _documents(400, seed={seed}):
+        d.clean(text, name + "-{seed}")
+        print("committing", len(d.index), flush=True)
+        d.commit()
+        print("committed", len(d.index), flush=True)
+"""
+
+
+def test_a_writer_killed_at_random_moments_leaves_what_it_committed(tmp_path: Path) -> None:
+    path = tmp_path / "site.dedup"
+    root = str(Path(__file__).resolve().parent.parent)
+    rng = random.Random(11)
+    committed = 0
+    for seed in range(5):
+        code = WRITER.format(root=root, path=str(path), seed=seed)
+        lines: list[str] = []
+        deadline = time.monotonic() + rng.uniform(0.8, 2.5)
+        with subprocess.Popen(
+            [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
+        ) as process:
+            assert process.stdout is not None
+            while time.monotonic() < deadline and process.poll() is None:
+                lines.append(process.stdout.readline())
+            process.send_signal(signal.SIGKILL)
+            lines += process.stdout.readlines()
+        said = [line.split() for line in lines if line.strip()]
+        done = [int(n) for word, n in said if word == "committed"]
+        trying = [int(n) for word, n in said if word == "committing"]
+        committed = done[-1] if done else committed
+        with dedup.Deduplicator(split="lines", index=path) as again:
+            # Exactly what was committed: the last commit, or the one under way when killed.
+            assert len(again.index) in {committed, *(trying[-1:])}
+            committed = len(again.index)
+            assert again.index.info()["paragraphs"] == committed  # type: ignore[attr-defined]
+    assert committed > 0
