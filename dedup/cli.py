@@ -27,6 +27,7 @@ from dedup.config import PRESETS, SPLIT_MODES, Config
 from dedup.corpus import SCOPES, Outcome, clean_documents
 from dedup.errors import DedupError
 from dedup.files import write_atomic
+from dedup.index import DiskIndex, Index, check_settings, open_index
 from dedup.outputs import Outputs, refuse_inputs
 from dedup.result import CloseCall, Removal, ReportWriter, unified_diff
 from dedup.sources import Document, Source, documents, find
@@ -223,7 +224,7 @@ class _Command(click.Command):
         if found is not None:
             path, table = found
             try:
-                commands = {name: _option_names(c) for name, c in cli.commands.items()}
+                commands = {name: _option_names(c) for name, c in _commands()}
                 extra["default_map"] = defaults = settings.defaults(
                     table, path, self.name or "", commands
                 )
@@ -299,6 +300,13 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--seed", type=click.IntRange(0), help="MinHash seed [1]."),
         click.option(
             "--encoding", default="utf-8", show_default=True, help="Encoding of inputs and outputs."
+        ),
+        click.option(
+            "--index",
+            metavar="PATH",
+            envvar="DEDUP_INDEX",
+            help="An index on disk that outlives the run (made on first use): documents are "
+            "checked against it, and clean adds what it keeps. Implies --scope corpus.",
         ),
         click.option(
             "-j",
@@ -385,6 +393,28 @@ def _prepare(
     return config, list(paths) or ["-"]
 
 
+def _index(context: click.Context, options: dict[str, Any], config: Config) -> Index | None:
+    """The index of ``--index`` (closed when the command ends), or None; it makes the
+    scope ``corpus``, and refuses an explicit ``--scope document``."""
+    url = options.pop("index")
+    if not url:
+        return None
+    if (
+        context.get_parameter_source("scope")
+        in (
+            ParameterSource.COMMANDLINE,
+            ParameterSource.DEFAULT_MAP,
+        )
+        and options["scope"] != "corpus"
+    ):
+        _fail("--index holds paragraphs across documents: it goes with --scope corpus")
+    options["scope"] = "corpus"
+    index = open_index(url, config)
+    context.call_on_close(index.close)
+    check_settings(index, config)
+    return index
+
+
 def _sources(paths: list[str], options: dict[str, Any]) -> Iterator[Source]:
     def note(message: str) -> None:
         if not options["quiet"]:
@@ -469,6 +499,7 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
         _fail("several inputs: write them with --output-dir DIR or --in-place (or use --jsonl)")
     if not (output or output_dir or in_place):
         _need_stdout()
+    index = _index(context, options, config)
     verbose, quiet, explain, jsonl = (
         options["verbose"],
         options["quiet"],
@@ -539,6 +570,7 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
             events=events if report_writer or explain or (verbose and not quiet) else None,
             progress=lambda done, seen: progress.update(done, count[0] + 1, seen),
             keep_removals=jsonl,
+            index=index,
         ):
             document = outcome.document
             count[0] += 1
@@ -562,6 +594,8 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
         if report_writer is not None:
             report_writer.close()
     sys.stdout.buffer.flush()
+    if index is not None:  # every output is delivered: what they keep enters the index
+        index.commit()
     for name, (original, cleaned) in diffs.items():
         _print_diff(unified_diff("".join(original), "".join(cleaned), name))
     if not quiet:
@@ -647,6 +681,7 @@ def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
     wanted = options["baseline"] and not options["write_baseline"]
     baseline = read_baseline(options["baseline"]) if wanted else None
     sources = list(_sources(inputs, options))
+    index = _index(context, options, config)  # read, never added to: check writes nothing
     progress = _Progress(_total(sources), options["quiet"])
     seen = [0]
     outcomes = clean_documents(
@@ -657,6 +692,7 @@ def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
         writer=lambda document: lambda text: None,
         progress=lambda done, paragraphs: progress.update(done, seen[0] + 1, paragraphs),
         keep_removals=True,
+        index=index,
     )
 
     def counted(items: Iterator[Outcome]) -> Iterator[Outcome]:
@@ -722,6 +758,88 @@ def _annotation(properties: dict[str, str], message: str) -> str:
     return f"::error {fields}::{data(message)}"
 
 
+@cli.group("index")
+def index_group() -> None:
+    """Build, inspect and delete an index on disk (--index PATH, or DEDUP_INDEX)."""
+
+
+def _index_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--index", metavar="PATH", envvar="DEDUP_INDEX", help="The index (a folder)."
+    )(function)
+
+
+@index_group.command("add", cls=_Command)
+@_common
+@click.pass_context
+def index_add(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> None:
+    """Add the paragraphs of the PATHs to the index without cleaning them (a site's
+    archive before a crawl starts); a repeat of what the index holds is not added twice."""
+    config, inputs = _prepare(context, paths, options)
+    url = options["index"]
+    if not url:
+        _fail("which index? name it with --index PATH (or DEDUP_INDEX)")
+    index = _index(context, options, config)
+    assert index is not None
+    sources = list(_sources(inputs, options))
+    total = Counter[str]()
+    paragraphs = documents_done = 0
+    for outcome in clean_documents(
+        _documents(sources, options),
+        config,
+        scope="corpus",
+        jobs=options["jobs"] or os.cpu_count() or 1,
+        writer=lambda document: lambda text: None,
+        index=index,
+    ):
+        documents_done += 1
+        paragraphs += outcome.paragraphs
+        total.update(outcome.kinds)
+    index.commit()
+    if not options["quiet"]:
+        added = paragraphs - sum(total.values())
+        click.echo(
+            f"dedup: {url}: added {added} of {paragraphs} paragraphs "
+            f"from {_plural(documents_done, 'document')}",
+            err=True,
+        )
+
+
+@index_group.command("info")
+@_index_option
+def index_info(index: str | None) -> None:
+    """Print the index's settings, paragraphs, documents, size and when it was made."""
+    if not index:
+        _fail("which index? name it with --index PATH (or DEDUP_INDEX)")
+    opened = DiskIndex(index, Config(), create=False)
+    try:
+        info = opened.info()
+    finally:
+        opened.close()
+    for key, value in info.items():
+        click.echo(f"{key}: {value}")
+
+
+@index_group.command("drop")
+@_index_option
+@click.option("--yes", is_flag=True, help="Do not ask for a confirmation.")
+def index_drop(index: str | None, yes: bool) -> None:
+    """Delete the index (after a confirmation, unless --yes)."""
+    if not index:
+        _fail("which index? name it with --index PATH (or DEDUP_INDEX)")
+    opened = DiskIndex(index, Config(), create=False)  # an index, and nobody writing it
+    question = f"Delete the index {index} ({opened.info()['paragraphs']} paragraphs)?"
+    try:
+        sure = yes or click.confirm(question, err=True)
+    except click.Abort:  # no answer (standard input ended)
+        sure = False
+    if not sure:
+        opened.close()
+        _fail(f"{index}: not deleted (answer y, or give --yes)")
+    opened.drop()
+    click.echo(f"dedup: {index}: deleted", err=True)
+
+
 def _print_check(result: CheckReport, verbose: int) -> None:
     """The text format: totals, the worst documents, the most repeated paragraphs."""
     from rich.console import Console
@@ -771,6 +889,15 @@ def _print_check(result: CheckReport, verbose: int) -> None:
                 str(len(reps)), Text(preview), Text(f"{document} #{index}"), Text(where + more)
             )
         console.print(table)
+
+
+def _commands() -> Iterator[tuple[str, click.Command]]:
+    """Every command that takes settings, with a group's commands by their own name."""
+    for name, command in cli.commands.items():
+        if isinstance(command, click.Group):
+            yield from command.commands.items()
+        else:
+            yield name, command
 
 
 def _option_names(command: click.Command) -> dict[str, str]:

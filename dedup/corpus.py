@@ -13,6 +13,8 @@ from typing import Literal
 
 from dedup.config import Config, SplitMode
 from dedup.deduplicator import Deduplicator
+from dedup.errors import ConfigError
+from dedup.index import Index
 from dedup.result import CloseCall, Removal
 from dedup.sources import Document
 
@@ -46,12 +48,20 @@ def clean_documents(
     events: Callable[[Document, list[Removal | CloseCall]], None] | None = None,
     progress: Callable[[int, int], None] = lambda done, paragraphs: None,
     keep_removals: bool = False,
+    index: Index | None = None,
 ) -> Iterator[Outcome]:
     """Clean ``documents`` in order; ``writer(document)`` gives where its cleaned text goes,
     ``events`` (when given) gets removals and close calls as they are decided,
     ``progress`` the bytes read in the current file and the paragraphs seen in all.
-    Yields one :class:`Outcome` per document, after its text was written."""
-    with Deduplicator(config, jobs=jobs) as shared:
+    Yields one :class:`Outcome` per document, after its text was written.
+
+    With an ``index`` (scope ``corpus`` only), documents are cleaned against what it holds
+    too, and what they keep is added to it, uncommitted: the caller commits it once the
+    documents were delivered (:meth:`~dedup.index.Index.commit`)."""
+    if index is not None and scope != "corpus":
+        raise ConfigError("an index holds paragraphs across documents: it goes with scope corpus")
+    shared = Deduplicator(config, jobs=jobs, index=index)
+    try:
         seen = 0
         for document in documents:
             if scope == "corpus":
@@ -61,6 +71,8 @@ def clean_documents(
                     outcome = _clean(document, alone, writer, events, progress, keep_removals, seen)
             seen += outcome.paragraphs
             yield outcome
+    finally:
+        shared.close()  # no commit: delivering is the caller's
 
 
 def _clean(

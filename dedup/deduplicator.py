@@ -97,6 +97,8 @@ class Deduplicator:
                 self.index.close()
             raise
         self._documents: set[str] = set()
+        #: Paragraphs the index held before this deduplicator: a persistent index's.
+        self._start = len(self.index)
         self.hasher = TokenHasher()
         # Recent fingerprints of kept paragraphs, and verdicts on (kept id, later text):
         # a paragraph that recurs many times meets the same candidates each time.
@@ -216,7 +218,7 @@ class Deduplicator:
         with the decisions (removals and close calls; for exact repeats of paragraphs kept
         before the batch only when asked to ``explain``)."""
         config = self.config
-        matches = self.index.query(batch)
+        matches = self._not_its_own(self.index.query(batch), document)
         count = len(batch)
         _, first_row, inverse = np.unique(batch.digests, return_index=True, return_inverse=True)
         same = first_row[inverse]
@@ -342,6 +344,24 @@ class Deduplicator:
         unequal = self._unequal(batch, np.flatnonzero(repeated), matches.exact[repeated])
         repeated[unequal] = False  # another text with the same digest: look closer
         return settled, repeated, quiet
+
+    def _not_its_own(self, matches: Matches, document: str) -> Matches:
+        """A document cleaned again (a page crawled anew, an archive added before) does not
+        repeat what it kept itself in an earlier run: those candidates are dropped."""
+        start = self._start
+        if not start:
+            return matches
+        exact = matches.exact.copy()
+        old = np.flatnonzero((exact >= 0) & (exact < start))
+        own = np.array([d == document for d in self.index.documents(exact[old])], dtype=bool)
+        exact[old[own]] = -1
+        old = np.flatnonzero(matches.ids < start)
+        own = np.array([d == document for d in self.index.documents(matches.ids[old])], bool)
+        keep = np.ones(len(matches.ids), dtype=bool)
+        keep[old[own]] = False
+        return Matches(
+            exact, matches.rows[keep], matches.ids[keep], matches.scores[keep], matches.held
+        )
 
     def _verify(
         self,

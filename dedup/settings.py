@@ -25,7 +25,7 @@ else:  # pragma: no cover
 
 
 #: Settings that name files: relative to the settings file's folder.
-PATHS = frozenset({"baseline", "write_baseline", "report", "output", "output_dir"})
+PATHS = frozenset({"baseline", "write_baseline", "report", "output", "output_dir", "index"})
 
 
 def find(start: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -81,7 +81,7 @@ def defaults(
         for key, value in entries.items():
             name = key.replace("-", "_")
             if name in options:
-                if name in PATHS and isinstance(value, str):
+                if name in PATHS and isinstance(value, str) and "://" not in value:
                     value = str(path.parent / value)  # an absolute value stays as it is
                 out[options[name]] = value
             elif scope or name not in known:

@@ -4,6 +4,7 @@ memory index does, and survives a process killed at any moment (issue 11)."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import subprocess
@@ -151,3 +152,84 @@ def test_a_writer_killed_at_random_moments_leaves_what_it_committed(tmp_path: Pa
             committed = len(again.index)
             assert again.index.info()["paragraphs"] == committed  # type: ignore[attr-defined]
     assert committed > 0
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dedup", *args], capture_output=True, text=True, timeout=120,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def _info() -> dict[str, str]:
+    lines = _cli("index", "info", "--index", "site.dedup").stdout.splitlines()
+    return dict(line.split(": ", 1) for line in lines)
+
+
+def test_the_command_line_builds_checks_and_drops_an_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    shared = "The quick brown fox jumps over the lazy dog near the river bank today."
+    Path("a.txt").write_text(f"{shared}\nA line of the first page, long enough to count.\n")
+    Path("b.txt").write_text(f"A line of the second page, long enough to count.\n{shared}\n")
+    done = _cli("index", "add", "--index", "site.dedup", "a.txt")
+    assert (done.returncode, done.stderr) == (
+        0,
+        "dedup: site.dedup: added 2 of 2 paragraphs from 1 document\n",
+    )
+    info = dict(
+        line.split(": ", 1)
+        for line in _cli("index", "info", "--index", "site.dedup").stdout.splitlines()
+    )
+    assert (info["paragraphs"], info["documents"], info["format"]) == ("2", "1", "1")
+    # check reads the index and adds nothing to it
+    done = _cli("check", "-q", "--index", "site.dedup", "b.txt")
+    assert done.returncode == 1 and "a.txt #0" in done.stdout
+    # clean removes what the index holds, and adds what it keeps once delivered
+    done = _cli("clean", "-q", "b.txt", "-o", "out.txt", env={"DEDUP_INDEX": "site.dedup"})
+    assert done.returncode == 0
+    assert Path("out.txt").read_text() == "A line of the second page, long enough to count.\n"
+    info = dict(
+        line.split(": ", 1)
+        for line in _cli("index", "info", "--index", "site.dedup").stdout.splitlines()
+    )
+    assert info["paragraphs"] == "3"
+    # a page cleaned again does not repeat its own earlier self
+    done = _cli("clean", "-q", "--index", "site.dedup", "a.txt")
+    assert done.stdout == Path("a.txt").read_text()
+    # a run that fails delivers nothing, and adds nothing
+    before = _info()["paragraphs"]
+    Path("c.txt").write_bytes(b"A third page line that is long enough to count.\ncaf\xe9\n")
+    done = _cli("clean", "-q", "--index", "site.dedup", "--output-dir", "out", "c.txt")
+    assert done.returncode == 2
+    assert _info()["paragraphs"] == before
+    # what cannot go with an index
+    done = _cli("clean", "--index", "site.dedup", "--scope", "document", "a.txt")
+    assert (done.returncode, done.stderr) == (
+        2,
+        "Error: --index holds paragraphs across documents: it goes with --scope corpus\n",
+    )
+    done = _cli("clean", "--index", "redis://localhost:6379/0", "a.txt")
+    assert (done.returncode, done.stderr) == (
+        2,
+        "Error: index redis://...: this version of dedup has no redis index (use a path for "
+        "an index on disk)\n",
+    )
+    done = _cli("clean", "--index", "site.dedup", "--shingle-size", "4", "a.txt")
+    assert (done.returncode, done.stderr) == (
+        2,
+        "Error: the index was built with other settings: shingle_size: index 3, now 4 (use "
+        "the same settings, or another index)\n",
+    )
+    # a settings file names it relative to its own folder
+    Path("dedup.toml").write_text('index = "site.dedup"\n')
+    Path("sub").mkdir()
+    monkeypatch.chdir("sub")
+    done = _cli("check", "-q", "--format", "json", "../b.txt")
+    assert json.loads(done.stdout)["corpus"]["repeated"] == 2
+    monkeypatch.chdir(tmp_path)
+    assert _cli("index", "drop", "--index", "site.dedup").returncode == 2  # no --yes, no tty
+    done = _cli("index", "drop", "--yes", "--index", "site.dedup")
+    assert (done.returncode, done.stderr) == (0, "dedup: site.dedup: deleted\n")
+    assert not Path("site.dedup").exists()

@@ -89,6 +89,9 @@ class Index(Protocol):
     def sketches(self, ids: Array) -> Sketches:
         """The :class:`~dedup.fingerprint.Sketches` of kept paragraphs ``ids``."""
 
+    def documents(self, ids: Array) -> list[str]:
+        """The names of the documents that kept paragraphs ``ids``."""
+
     def commit(self) -> None:
         """Make the paragraphs inserted so far part of the index for good (a persistent or
         shared index); call it once the documents that keep them were delivered."""

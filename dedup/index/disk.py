@@ -49,9 +49,11 @@ class DiskIndex(MemoryIndex):
     """The index in the folder ``path`` (made on first use); see the module's docstring.
     Built with ``config``'s settings, or refused by the deduplicator when they differ."""
 
-    def __init__(self, path: str | os.PathLike[str], config: Config) -> None:
+    def __init__(self, path: str | os.PathLike[str], config: Config, create: bool = True) -> None:
         super().__init__(config)
         self.path = Path(path)
+        if not create and not (self.path / MANIFEST).exists():
+            raise self._error("no dedup index here")
         self._lock = self._take_lock()
         try:
             manifest = self._read_manifest()
@@ -207,6 +209,11 @@ class DiskIndex(MemoryIndex):
             "format": self._manifest["format"],
             "dedup": self._manifest["dedup"],
         }
+
+    def drop(self) -> None:
+        """Delete the index: its folder and everything in it."""
+        self.close()
+        shutil.rmtree(self.path)
 
     def close(self) -> None:
         """Let another process open it (what was not committed is not in it)."""

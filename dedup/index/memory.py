@@ -247,6 +247,9 @@ class MemoryIndex:
         self._distinct.extend(arrays["distinct"])
         self._size += count
 
+    def documents(self, ids: Array) -> list[str]:
+        return [self._documents[i] for i in ids.tolist()]
+
     def commit(self) -> None:
         """Nothing to do: the memory index lives and dies with its process."""
 
