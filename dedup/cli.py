@@ -782,7 +782,7 @@ def index_add(context: click.Context, /, paths: tuple[str, ...], **options: Any)
     index = _index(context, options, config)
     assert index is not None
     sources = list(_sources(inputs, options))
-    total = Counter[str]()
+    held = len(index)
     paragraphs = documents_done = 0
     for outcome in clean_documents(
         _documents(sources, options),
@@ -794,10 +794,9 @@ def index_add(context: click.Context, /, paths: tuple[str, ...], **options: Any)
     ):
         documents_done += 1
         paragraphs += outcome.paragraphs
-        total.update(outcome.kinds)
     index.commit()
     if not options["quiet"]:
-        added = paragraphs - sum(total.values())
+        added = len(index) - held  # a paragraph without a word is never indexed
         click.echo(
             f"dedup: {url}: added {added} of {paragraphs} paragraphs "
             f"from {_plural(documents_done, 'document')}",
