@@ -393,9 +393,12 @@ def _prepare(
     return config, list(paths) or ["-"]
 
 
-def _index(context: click.Context, options: dict[str, Any], config: Config) -> Index | None:
+def _index(
+    context: click.Context, options: dict[str, Any], config: Config, writable: bool = True
+) -> Index | None:
     """The index of ``--index`` (closed when the command ends), or None; it makes the
-    scope ``corpus``, and refuses an explicit ``--scope document``."""
+    scope ``corpus``, and refuses an explicit ``--scope document``. Not ``writable``, it
+    must exist, and other readers may read it at the same time."""
     url = options.pop("index")
     if not url:
         return None
@@ -409,7 +412,7 @@ def _index(context: click.Context, options: dict[str, Any], config: Config) -> I
     ):
         _fail("--index holds paragraphs across documents: it goes with --scope corpus")
     options["scope"] = "corpus"
-    index = open_index(url, config)
+    index = open_index(url, config, writable=writable)
     context.call_on_close(index.close)
     check_settings(index, config)
     return index
@@ -681,7 +684,7 @@ def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
     wanted = options["baseline"] and not options["write_baseline"]
     baseline = read_baseline(options["baseline"]) if wanted else None
     sources = list(_sources(inputs, options))
-    index = _index(context, options, config)  # read, never added to: check writes nothing
+    index = _index(context, options, config, writable=False)  # check writes nothing
     progress = _Progress(_total(sources), options["quiet"])
     seen = [0]
     outcomes = clean_documents(

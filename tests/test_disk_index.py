@@ -96,7 +96,17 @@ def test_an_index_is_refused_with_other_settings_a_newer_format_or_a_second_writ
     first = dedup.Deduplicator(index=path)
     with pytest.raises(dedup.IndexAccessError, match="in use by another dedup process"):
         dedup.Deduplicator(index=path)
+    with pytest.raises(dedup.IndexAccessError, match="in use by another dedup process"):
+        dedup.open_index(path, dedup.Config(), writable=False)
     first.close()
+    readers = [dedup.open_index(path, dedup.Config(), writable=False) for _ in range(2)]
+    with pytest.raises(dedup.IndexAccessError, match="in use by another dedup process"):
+        dedup.Deduplicator(index=path)  # no writer while it is read
+    for reader in readers:
+        reader.close()
+    with pytest.raises(dedup.IndexAccessError) as missing:
+        dedup.open_index(tmp_path / "none", dedup.Config(), writable=False)
+    assert str(missing.value) == f"{tmp_path / 'none'}: no dedup index here"
     manifest = json.loads((path / "manifest.json").read_text())
     (path / "manifest.json").write_text(json.dumps({**manifest, "format": 2, "dedup": "9.0"}))
     with pytest.raises(dedup.IndexAccessError) as refused:

@@ -27,10 +27,11 @@ from dedup.index.disk import DiskIndex
 from dedup.index.memory import MemoryIndex, Postings
 
 
-def open_index(url: str | os.PathLike[str] | None, config: Config) -> Index:
+def open_index(url: str | os.PathLike[str] | None, config: Config, writable: bool = True) -> Index:
     """The index ``url`` names: none (or ``""``) for a new one in memory, a path for the
-    index in that folder on disk (made on first use). A URL with a scheme (``redis://``)
-    names a backend this version does not have, and is refused.
+    index in that folder on disk (made on first use; it must exist when not ``writable``,
+    and is then only read). A URL with a scheme (``redis://``) names a backend this version
+    does not have, and is refused.
 
     >>> open_index(None, Config()).__class__.__name__
     'MemoryIndex'
@@ -44,7 +45,7 @@ def open_index(url: str | os.PathLike[str] | None, config: Config) -> Index:
             f"index {scheme}://...: this version of dedup has no {scheme} index "
             "(use a path for an index on disk)"
         )
-    return DiskIndex(text, config)
+    return DiskIndex(text, config, writable=writable)
 
 
 __all__ = [

@@ -46,13 +46,22 @@ _POSTINGS = {f"{family}_{part}" for family in MemoryIndex.FAMILIES for part in (
 
 
 class DiskIndex(MemoryIndex):
-    """The index in the folder ``path`` (made on first use); see the module's docstring.
-    Built with ``config``'s settings, or refused by the deduplicator when they differ."""
+    """The index in the folder ``path`` (made on first use unless not ``create``); see the
+    module's docstring. Built with ``config``'s settings, or refused by the deduplicator when
+    they differ. Opened not ``writable``, several processes can read it at once (none writes
+    meanwhile), and what it is given is never committed."""
 
-    def __init__(self, path: str | os.PathLike[str], config: Config, create: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        config: Config,
+        create: bool = True,
+        writable: bool = True,
+    ) -> None:
         super().__init__(config)
         self.path = Path(path)
-        if not create and not (self.path / MANIFEST).exists():
+        self.writable = writable
+        if not (create and writable) and not (self.path / MANIFEST).exists():
             raise self._error("no dedup index here")
         self._lock = self._take_lock()
         try:
@@ -73,7 +82,8 @@ class DiskIndex(MemoryIndex):
                 arrays, names = self._read_segment(self.path / name)
                 self.load(arrays, names)
             self._committed = len(self)
-            self._remove_unlisted()
+            if writable:
+                self._remove_unlisted()
         except BaseException:
             self.close()
             raise
@@ -96,7 +106,7 @@ class DiskIndex(MemoryIndex):
         except OSError as error:
             raise self._error(error.strerror or str(error)) from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_EX if self.writable else fcntl.LOCK_SH) | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             raise self._error("in use by another dedup process") from None
@@ -149,6 +159,8 @@ class DiskIndex(MemoryIndex):
         """Make the paragraphs kept since the last commit part of the index on disk."""
         if len(self) == self._committed:
             return
+        if not self.writable:
+            raise self._error("opened for reading only: nothing is added to it")
         segments = list(self._manifest["segments"])
         whole = len(segments) + 1 > MAX_SEGMENTS
         first = 0 if whole else self._committed
