@@ -27,7 +27,7 @@ from dedup.config import PRESETS, SPLIT_MODES, Config
 from dedup.corpus import SCOPES, Outcome, clean_documents
 from dedup.errors import DedupError
 from dedup.files import write_atomic
-from dedup.index import DiskIndex, Index, check_settings, open_index
+from dedup.index import Index, check_settings, open_index
 from dedup.outputs import Outputs, refuse_inputs
 from dedup.result import CloseCall, Removal, ReportWriter, unified_diff
 from dedup.sources import Document, Source, documents, find
@@ -813,7 +813,7 @@ def index_info(index: str | None) -> None:
     """Print the index's settings, paragraphs, documents, size and when it was made."""
     if not index:
         _fail("which index? name it with --index PATH (or DEDUP_INDEX)")
-    opened = DiskIndex(index, Config(), create=False)
+    opened = open_index(index, Config(), writable=False)  # any settings: it says them
     try:
         info = opened.info()
     finally:
@@ -829,17 +829,18 @@ def index_drop(index: str | None, yes: bool) -> None:
     """Delete the index (after a confirmation, unless --yes)."""
     if not index:
         _fail("which index? name it with --index PATH (or DEDUP_INDEX)")
-    opened = DiskIndex(index, Config(), create=False)  # an index, and nobody writing it
-    question = f"Delete the index {index} ({opened.info()['paragraphs']} paragraphs)?"
+    opened = open_index(index, Config(), create=False)  # an index, nobody writing it
+    shown = opened.info()["index"]  # without a password
+    question = f"Delete the index {shown} ({opened.info()['paragraphs']} paragraphs)?"
     try:
         sure = yes or click.confirm(question, err=True)
     except click.Abort:  # no answer (standard input ended)
         sure = False
     if not sure:
         opened.close()
-        _fail(f"{index}: not deleted (answer y, or give --yes)")
+        _fail(f"{shown}: not deleted (answer y, or give --yes)")
     opened.drop()
-    click.echo(f"dedup: {index}: deleted", err=True)
+    click.echo(f"dedup: {shown}: deleted", err=True)
 
 
 def _print_check(result: CheckReport, verbose: int) -> None:

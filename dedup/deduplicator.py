@@ -153,6 +153,12 @@ class Deduplicator:
         finally:
             self.close()
 
+    def _begin(self, document: str | None) -> str:
+        """A document begins: its name, checked; a shared index takes in meanwhile."""
+        name = self._name(document)
+        self.index.refresh()
+        return name
+
     def _name(self, document: str | None) -> str:
         name = document if document is not None else f"#{len(self._documents) + 1}"
         if name in self._documents:
@@ -163,7 +169,7 @@ class Deduplicator:
     def clean(self, text: str, document: str | None = None) -> CleanResult:
         """Clean one document; ``document`` names it in reports (default: its ordinal)."""
         out: list[str] = []
-        cleaner = Cleaner(self, self._name(document), out.append, record=True)
+        cleaner = Cleaner(self, self._begin(document), out.append, record=True)
         events = cleaner.feed(text) + cleaner.close()
         assert cleaner.split is not None and cleaner.recorded is not None
         return CleanResult(
@@ -182,7 +188,7 @@ class Deduplicator:
         """A :class:`~dedup.stream.Cleaner` for a document that comes in pieces (a file too
         large to hold, a network stream): it writes the cleaned text with ``write``, and
         returns removals and close calls unless ``events`` is False."""
-        return Cleaner(self, self._name(document), write, events=events)
+        return Cleaner(self, self._begin(document), write, events=events)
 
     def _fingerprint(self, id: int, normalized: str, shingles: ShingleSet) -> Fingerprint:
         fp = self._kept.get(id)

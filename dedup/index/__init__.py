@@ -27,11 +27,16 @@ from dedup.index.disk import DiskIndex
 from dedup.index.memory import MemoryIndex, Postings
 
 
-def open_index(url: str | os.PathLike[str] | None, config: Config, writable: bool = True) -> Index:
+def open_index(
+    url: str | os.PathLike[str] | None,
+    config: Config,
+    writable: bool = True,
+    create: bool = True,
+) -> Index:
     """The index ``url`` names: none (or ``""``) for a new one in memory, a path for the
-    index in that folder on disk (made on first use; it must exist when not ``writable``,
-    and is then only read). A URL with a scheme (``redis://``) names a backend this version
-    does not have, and is refused.
+    index in that folder on disk, a ``redis://`` or ``rediss://`` URL for an index shared
+    through Redis (see :mod:`dedup.index.redis`). A persistent index is made on first use,
+    unless not ``create``; not ``writable``, it must exist and is only read.
 
     >>> open_index(None, Config()).__class__.__name__
     'MemoryIndex'
@@ -40,12 +45,16 @@ def open_index(url: str | os.PathLike[str] | None, config: Config, writable: boo
         return MemoryIndex(config)
     text = os.fspath(url)
     scheme, found, _ = text.partition("://")
+    if found and scheme in ("redis", "rediss"):
+        from dedup.index.redis import RedisIndex  # imports redis-py, an extra
+
+        return RedisIndex(text, config, writable=writable, create=create)
     if found and scheme.isalnum():
         raise ConfigError(
-            f"index {scheme}://...: this version of dedup has no {scheme} index "
-            "(use a path for an index on disk)"
+            f"index {scheme}://...: no such kind of index (a path for an index on disk, "
+            "redis:// or rediss:// for one shared through Redis)"
         )
-    return DiskIndex(text, config, writable=writable)
+    return DiskIndex(text, config, create=create, writable=writable)
 
 
 __all__ = [

@@ -92,12 +92,23 @@ class Index(Protocol):
     def documents(self, ids: Array) -> list[str]:
         """The names of the documents that kept paragraphs ``ids``."""
 
+    def refresh(self) -> None:
+        """Take in what other processes committed meanwhile (a shared index), when nothing
+        of this process's is waiting for its commit."""
+
     def commit(self) -> None:
         """Make the paragraphs inserted so far part of the index for good (a persistent or
         shared index); call it once the documents that keep them were delivered."""
 
     def close(self) -> None:
         """Release what the index holds (a lock, a connection); uncommitted inserts go."""
+
+    def info(self) -> dict[str, Any]:
+        """Where it is, its settings, paragraphs and documents (committed), size in bytes,
+        when it was made, its format and the ``dedup`` version that last wrote it."""
+
+    def drop(self) -> None:
+        """Delete it (a persistent index) and close it."""
 
 
 def check_settings(index: Index, config: Config) -> None:

@@ -222,6 +222,9 @@ class DiskIndex(MemoryIndex):
             "dedup": self._manifest["dedup"],
         }
 
+    def refresh(self) -> None:
+        """Nothing to do: one process writes it at a time, and holds it."""
+
     def drop(self) -> None:
         """Delete the index: its folder and everything in it."""
         self.close()

@@ -231,11 +231,19 @@ class MemoryIndex:
         out["distinct"] = self._distinct.view[first:].copy()
         return out, names
 
-    def load(self, arrays: dict[str, npt.NDArray[Any]], names: Sequence[str]) -> None:
-        """Take in what :meth:`arrays` gave (its ids must follow the ones held): postings
-        stay where they lie (a file mapped in memory), the columns are copied."""
+    def load(
+        self, arrays: dict[str, npt.NDArray[Any]], names: Sequence[str], merge: bool = False
+    ) -> None:
+        """Take in what :meth:`arrays` gave. Postings stay where they lie (a file mapped in
+        memory; their ids must follow the ones held), or, to ``merge`` them with the runs
+        held (many small pieces), are added like new ones, their ids counted from the
+        paragraphs held. The columns are copied."""
         for name, postings in zip(self.FAMILIES, self._postings(), strict=True):
-            postings.load(arrays[f"{name}_keys"], arrays[f"{name}_ids"])
+            keys, ids = arrays[f"{name}_keys"], arrays[f"{name}_ids"]
+            if merge:
+                postings.add(keys, ids.astype(np.int64) + self._size)
+            else:
+                postings.load(keys, ids)
         count = len(arrays["paragraphs"])
         self._documents += [names[i] for i in arrays["documents"].tolist()]
         self._paragraphs.extend(arrays["paragraphs"])
@@ -250,11 +258,26 @@ class MemoryIndex:
     def documents(self, ids: Array) -> list[str]:
         return [self._documents[i] for i in ids.tolist()]
 
+    def refresh(self) -> None:
+        """Nothing to do: nobody else adds to it."""
+
     def commit(self) -> None:
         """Nothing to do: the memory index lives and dies with its process."""
 
     def close(self) -> None:
         """Nothing to do."""
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "index": "memory",
+            "settings": self._settings,
+            "paragraphs": self._size,
+            "documents": len(set(self._documents)),
+            "bytes": len(self._texts) + self._sets.size * 4,
+        }
+
+    def drop(self) -> None:
+        """Nothing to keep: it goes with its process."""
 
     def entry(self, id: int) -> Entry:
         texts, shingles = self._text_offsets.view, self._set_offsets.view

@@ -1,0 +1,224 @@
+"""An index shared through a Redis server by many processes and machines.
+
+``redis://[:password@]host:port/db?namespace=NAME&timeout=SECONDS`` (or ``rediss://``).
+Everything lives under the namespace (``dedup`` by default), which holds one set of
+settings: ``NAME:settings``, ``NAME:format``, ``NAME:created``, ``NAME:paragraphs``,
+``NAME:documents`` (the set of document names) and ``NAME:segments``, a list of
+immutable segments: what one process kept between two commits, as the memory index's own
+arrays (the format of the index on disk, ids counted from the segment's start).
+
+Each process keeps a replica in memory: it reads the segments it has not seen before each
+document (one round trip), looks every batch's keys up locally (no round trip at all), and
+at :meth:`RedisIndex.commit` appends what it kept since the last commit as one segment,
+atomically with the counts (one round trip). So nothing enters the index before its
+document was delivered, a process killed at any moment has added exactly what it
+committed, and two processes that meet the same new paragraph at the same time may both
+keep it, never both drop it: each sees the other's paragraphs from its next document on.
+Every process holds the whole index in memory (about 400 bytes a paragraph, as the memory
+index), and Redis holds the segments (about as much).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import urllib.parse
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from dedup.config import Config
+from dedup.errors import ConfigError, IndexAccessError
+from dedup.index.memory import MemoryIndex
+
+FORMAT = 1
+DEFAULT_NAMESPACE = "dedup"
+DEFAULT_TIMEOUT = 10.0
+
+
+def masked(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``****``: what errors, logs, reports
+    and ``dedup index info`` show.
+
+    >>> masked("redis://:s3cret@db.example:6379/0?namespace=site")
+    'redis://:****@db.example:6379/0?namespace=site'
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    netloc = f"{user}:****@{host}{port}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+class RedisIndex(MemoryIndex):
+    """The index in the Redis namespace ``url`` names; see the module's docstring. Not
+    ``writable`` (``dedup check``), it must exist and refuses to commit."""
+
+    def __init__(
+        self, url: str, config: Config, writable: bool = True, create: bool = True
+    ) -> None:
+        super().__init__(config)
+        self.url = masked(url)
+        self.writable = writable
+        self._client, namespace = _connect(url, self.url)
+        self._keys = {
+            name: f"{namespace}:{name}"
+            for name in ("settings", "format", "created", "dedup", "paragraphs", "documents")
+        }
+        self._keys["segments"] = f"{namespace}:segments"
+        self._seen = 0  # segments read
+        self._own: set[int] = set()  # positions of the segments this process appended
+        self._committed = 0
+        with self._errors():
+            if writable and create:
+                pipe = self._client.pipeline(transaction=True)
+                pipe.set(self._keys["settings"], config.index_name(), nx=True)
+                pipe.set(self._keys["format"], FORMAT, nx=True)
+                now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                pipe.set(self._keys["created"], now, nx=True)
+                pipe.execute()
+            stored = self._client.mget(self._keys["settings"], self._keys["format"])
+        if stored[0] is None:
+            raise IndexAccessError(self.url, "no dedup index here")
+        if int(stored[1] or 0) > FORMAT:
+            raise IndexAccessError(
+                self.url,
+                f"written by a newer dedup (format {int(stored[1])}); this one reads format "
+                f"{FORMAT}: upgrade dedup to use it",
+            )
+        self._settings = stored[0].decode()
+        self.refresh()
+
+    def _errors(self) -> Any:
+        return _RedisErrors(self.url)
+
+    def refresh(self) -> None:
+        """Read the segments committed since the last look, unless paragraphs of this
+        process's wait for their commit (then at the next document)."""
+        if len(self) != self._committed:
+            return
+        with self._errors():
+            blobs = self._client.lrange(self._keys["segments"], self._seen, -1)
+        for position, blob in enumerate(blobs, start=self._seen):
+            if position not in self._own:
+                self.load(*_unpack(blob, self.url), merge=True)
+        self._seen += len(blobs)
+        self._committed = len(self)
+
+    def commit(self) -> None:
+        """Append what was kept since the last commit as one segment (see the module)."""
+        if len(self) == self._committed:
+            return
+        if not self.writable:
+            raise IndexAccessError(self.url, "opened for reading only: nothing is added to it")
+        arrays, names = self.arrays(self._committed)
+        for family in self.FAMILIES:  # ids counted from the segment's start
+            arrays[f"{family}_ids"] = arrays[f"{family}_ids"] - self._committed
+        with self._errors():
+            pipe = self._client.pipeline(transaction=True)
+            pipe.rpush(self._keys["segments"], _pack(arrays, names))
+            pipe.incrby(self._keys["paragraphs"], len(self) - self._committed)
+            pipe.sadd(self._keys["documents"], *names)
+            pipe.set(self._keys["dedup"], _version())
+            length = pipe.execute()[0]
+        self._own.add(length - 1)
+        self._committed = len(self)
+
+    def info(self) -> dict[str, Any]:
+        keys = self._keys
+        with self._errors():
+            settings, created, paragraphs, version = self._client.mget(
+                keys["settings"], keys["created"], keys["paragraphs"], keys["dedup"]
+            )
+            documents = self._client.scard(keys["documents"])
+            size = sum(self._client.memory_usage(key) or 0 for key in keys.values())
+        return {
+            "index": self.url,
+            "settings": (settings or b"").decode(),
+            "paragraphs": int(paragraphs or 0),
+            "documents": documents,
+            "bytes": size,
+            "created": (created or b"").decode(),
+            "format": FORMAT,
+            "dedup": (version or b"").decode(),
+        }
+
+    def drop(self) -> None:
+        """Delete the index: every key of its namespace."""
+        with self._errors():
+            self._client.delete(*self._keys.values())
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _connect(url: str, shown: str) -> tuple[Any, str]:
+    try:
+        import redis
+    except ImportError:  # pragma: no cover - the extra is missing
+        raise ConfigError('a Redis index needs redis-py: pip install "paradedup[redis]"') from None
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qs(parts.query)
+    namespace = query.pop("namespace", [DEFAULT_NAMESPACE])[-1]
+    try:
+        timeout = float(query.pop("timeout", [DEFAULT_TIMEOUT])[-1])
+    except ValueError:
+        raise ConfigError(f"{shown}: timeout must be a number of seconds") from None
+    rest = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, True)))
+    try:
+        client = redis.Redis.from_url(rest, socket_timeout=timeout, socket_connect_timeout=timeout)
+    except ValueError as error:
+        raise ConfigError(f"{shown}: {error}") from None
+    return client, namespace
+
+
+class _RedisErrors:
+    """Turns a Redis that went away (or never answered) into one clear error."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        import redis
+
+        if kind is None or not issubclass(kind, redis.RedisError):
+            return
+        if issubclass(kind, redis.TimeoutError):
+            problem = "no answer in time (raise ?timeout=SECONDS)"
+        elif issubclass(kind, redis.ConnectionError):
+            problem = "connection refused" if "refused" in str(error).lower() else str(error)
+        else:
+            problem = str(error)
+        raise IndexAccessError(self.url, problem) from None
+
+
+def _pack(arrays: dict[str, npt.NDArray[Any]], names: list[str]) -> bytes:
+    out = io.BytesIO()
+    names_blob = np.frombuffer(json.dumps(names, ensure_ascii=False).encode(), np.uint8)
+    np.savez(out, **arrays, names=names_blob)  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+def _unpack(blob: bytes, url: str) -> tuple[dict[str, npt.NDArray[Any]], list[str]]:
+    try:
+        with np.load(io.BytesIO(blob)) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except (OSError, ValueError) as error:
+        raise IndexAccessError(url, f"a segment cannot be read: {error}") from None
+    names = json.loads(arrays.pop("names").tobytes().decode())
+    return arrays, names
+
+
+def _version() -> str:
+    from dedup import __version__
+
+    return __version__

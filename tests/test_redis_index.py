@@ -1,0 +1,195 @@
+"""The index shared through a real redis-server (started by the ``redis_server`` fixture):
+it decides as the memory index does, is shared by processes, refuses what it must, and
+loses nothing when a worker is killed (issue 11)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dedup
+from dedup.normalize import normalize
+from tests.test_disk_index import _documents, _removals
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_redis_index_decides_as_the_memory_index_across_processes(redis_url: str) -> None:
+    docs = _documents(60)
+    memory = dedup.Deduplicator(split="lines")
+    expected = [memory.clean(text, name) for name, text in docs]
+    got = []
+    for part in range(3):  # three "processes", one after another
+        with dedup.Deduplicator(split="lines", index=redis_url) as d:
+            for name, text in docs[part * 20 : (part + 1) * 20]:
+                got.append(d.clean(text, name))
+                d.commit()
+    assert _removals(got) == _removals(expected)
+    with dedup.Deduplicator(split="lines", index=redis_url) as d:
+        info = d.index.info()  # type: ignore[attr-defined]
+        names = set(d.index.documents(np.arange(len(d.index))))
+    # the documents that kept a paragraph
+    assert (info["paragraphs"], info["documents"]) == (len(d.index), len(names))
+
+
+def test_what_another_process_committed_is_seen_from_the_next_document(redis_url: str) -> None:
+    shared = "A paragraph that two workers both meet, long enough to be compared."
+    one = dedup.Deduplicator(index=redis_url)
+    two = dedup.Deduplicator(index=redis_url)
+    assert one.clean(f"{shared}\nOwn line of the first worker, long enough.", "a").removed == ()
+    one.commit()
+    result = two.clean(f"Own line of the second worker, long enough here.\n{shared}", "b")
+    assert [(r.index, r.duplicate_of_document) for r in result.removed] == [(1, "a")]
+    uncommitted = one.clean("Never delivered: this line is not in the index at all.", "c")
+    assert uncommitted.removed == ()
+    assert two.clean("Never delivered: this line is not in the index at all.", "d").removed == ()
+    one.close()
+    two.close()
+
+
+def test_a_redis_index_refuses_other_settings_and_a_missing_index(redis_url: str) -> None:
+    with dedup.Deduplicator(index=redis_url) as d:
+        d.clean("A first paragraph with enough words in it to be kept.", "a")
+    with pytest.raises(dedup.IndexMismatchError) as caught:
+        dedup.Deduplicator(index=redis_url, seed=2)
+    assert str(caught.value) == (
+        "the index was built with other settings: seed: index 1, now 2 "
+        "(use the same settings, or another index)"
+    )
+    missing = redis_url.replace("namespace=", "namespace=none-")
+    with pytest.raises(dedup.IndexAccessError, match="no dedup index here"):
+        dedup.open_index(missing, dedup.Config(), writable=False)
+
+
+def test_a_redis_that_is_not_there_is_one_clear_error(tmp_path: Path) -> None:
+    Path(tmp_path / "a.txt").write_text("A line of text that is long enough to count.\n")
+    url = "redis://:s3cret@127.0.0.1:1/0?timeout=2"
+    done = subprocess.run(
+        [sys.executable, "-m", "dedup", "clean", "--index", url, str(tmp_path / "a.txt")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (
+        2,
+        "Error: redis://:****@127.0.0.1:1/0?timeout=2: connection refused\n",
+    )
+
+
+def test_the_command_line_uses_a_redis_index(redis_url: str, tmp_path: Path) -> None:
+    shared = "The quick brown fox jumps over the lazy dog near the river bank today."
+    (tmp_path / "a.txt").write_text(f"{shared}\nA line of the first page, long enough.\n")
+    (tmp_path / "b.txt").write_text(f"A line of the second page, long enough.\n{shared}\n")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "dedup", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            env={**os.environ, "DEDUP_INDEX": redis_url},
+        )
+
+    assert cli("index", "add", "-q", "a.txt").returncode == 0
+    done = cli("clean", "-q", "b.txt")
+    assert done.stdout == "A line of the second page, long enough.\n"
+    info = dict(line.split(": ", 1) for line in cli("index", "info").stdout.splitlines())
+    assert (info["paragraphs"], info["documents"]) == ("3", "2")
+    assert cli("index", "drop", "--yes").returncode == 0
+    assert cli("index", "info").stderr.endswith(": no dedup index here\n")
+
+
+WORKER = """
+import json, sys, time
+sys.path.insert(0, {root!r})
+import dedup
+out = open({out!r}, "a", encoding="utf-8")
+with dedup.Deduplicator(index={url!r}) as d:
+    for name, text in json.load(open({stream!r})):
+        if name in {done!r}:
+            continue
+        cleaned = d.clean(text, name).text
+        out.write(json.dumps([name, cleaned]) + "\\n")   # delivered ...
+        out.flush()
+        d.commit()                                     # ... then committed
+        time.sleep(0.05)
+"""
+
+
+def _streams(seed: int) -> tuple[list[list[tuple[str, str]]], list[str]]:
+    """Four overlapping streams of articles sharing boilerplate and quotes."""
+    rng = random.Random(seed)
+    words = [f"w{n}" for n in range(2000)]
+
+    def line() -> str:
+        return " ".join(rng.choice(words) for _ in range(rng.randint(9, 15)))
+
+    shared = [line() for _ in range(60)]
+    articles = []
+    for n in range(160):
+        own = [line() for _ in range(rng.randint(3, 8))]
+        body = own + rng.sample(shared, 3)
+        rng.shuffle(body)
+        articles.append((f"article-{n}", "\n".join(body) + "\n"))
+    streams = [[a for i, a in enumerate(articles) if i % 4 == k or i % 7 == k] for k in range(4)]
+    return streams, shared
+
+
+def test_four_workers_and_one_killed_keep_a_copy_of_everything(
+    redis_url: str, tmp_path: Path
+) -> None:
+    streams, shared = _streams(3)
+    for k, stream in enumerate(streams):
+        (tmp_path / f"stream{k}.json").write_text(json.dumps(stream))
+
+    def start(k: int, done: set[str]) -> subprocess.Popen[bytes]:
+        code = WORKER.format(
+            root=str(ROOT), out=str(tmp_path / f"out{k}.jsonl"), url=redis_url,
+            stream=str(tmp_path / f"stream{k}.json"), done=done,
+        )  # fmt: skip
+        return subprocess.Popen([sys.executable, "-c", code])
+
+    processes = [start(k, set()) for k in range(4)]
+    time.sleep(1.5)
+    processes[1].send_signal(signal.SIGKILL)
+    processes[1].wait()
+    delivered = (
+        {json.loads(line)[0] for line in (tmp_path / "out1.jsonl").read_text().splitlines()}
+        if (tmp_path / "out1.jsonl").exists()
+        else set()
+    )
+    assert len(delivered) < len(streams[1])  # killed midway
+    processes[1] = start(1, delivered)  # restarted: goes on after what it delivered
+    for process in processes:
+        assert process.wait(timeout=300) == 0
+    delivered_texts, names = [], set()
+    for k in range(4):
+        for line in (tmp_path / f"out{k}.jsonl").read_text().splitlines():
+            name, text = json.loads(line)
+            names.add(name)
+            delivered_texts.append(text)
+    originals = dict(a for stream in streams for a in stream)
+    assert names == set(originals)  # every article delivered, the killed worker's too
+    kept: dict[str, int] = defaultdict(int)
+    for text in delivered_texts:
+        for paragraph in text.splitlines():
+            if paragraph.strip():
+                kept[normalize(paragraph)] += 1
+    every = {normalize(p) for text in originals.values() for p in text.splitlines() if p}
+    # Every group of repeated paragraphs keeps a copy in what was delivered, and no
+    # paragraph went that was not repeated: each distinct paragraph is there at least once.
+    assert every == set(kept)
+    occurrences = sum(len(t.splitlines()) for s in streams for _, t in s)
+    assert sum(kept.values()) < occurrences * 0.7  # and the repeats did go
+    assert max(kept[normalize(p)] for p in shared) <= 4  # at most one copy a worker (a race)
