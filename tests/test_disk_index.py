@@ -220,11 +220,11 @@ def test_the_command_line_builds_checks_and_drops_an_index(
         2,
         "Error: --index holds paragraphs across documents: it goes with --scope corpus\n",
     )
-    done = _cli("clean", "--index", "redis://localhost:6379/0", "a.txt")
+    done = _cli("clean", "--index", "memcached://localhost/0", "a.txt")
     assert (done.returncode, done.stderr) == (
         2,
-        "Error: index redis://...: this version of dedup has no redis index (use a path for "
-        "an index on disk)\n",
+        "Error: index memcached://...: no such kind of index (a path for an index on disk, "
+        "redis:// or rediss:// for one shared through Redis)\n",
     )
     done = _cli("clean", "--index", "site.dedup", "--shingle-size", "4", "a.txt")
     assert (done.returncode, done.stderr) == (
