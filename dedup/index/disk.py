@@ -82,6 +82,7 @@ class DiskIndex(MemoryIndex):
                 arrays, names = self._read_segment(self.path / name)
                 self.load(arrays, names)
             self._committed = len(self)
+            self._keep_recent()
             if writable:
                 self._remove_unlisted()
         except BaseException:
@@ -179,6 +180,7 @@ class DiskIndex(MemoryIndex):
         os.replace(temporary, self.path / MANIFEST)
         fsync_folder(self.path)
         self._manifest, self._committed = manifest, len(self)
+        self._settle()
         if whole:
             for old in segments:
                 _remove(self.path / old)

@@ -39,6 +39,20 @@ class Postings:
         self.cap = cap
         self.dtype = dtype
         self._runs: list[tuple[npt.NDArray[Any], npt.NDArray[np.int32]]] = []
+        # What was added since ``_recent_from`` (kept only by a persistent index, which
+        # writes it at each commit; None: not kept).
+        self._recent: list[tuple[npt.NDArray[Any], npt.NDArray[np.int32]]] | None = None
+        self._recent_from = 0
+
+    def keep_recent(self, since: int) -> None:
+        """From now on, remember what is added (ids from ``since`` on) until :meth:`since`
+        is asked for it and :meth:`settle` forgets it."""
+        self._recent, self._recent_from = [], since
+
+    def settle(self, upto: int) -> None:
+        """What was added so far is written: forget it (ids below ``upto``)."""
+        if self._recent is not None:
+            self._recent, self._recent_from = [], upto
 
     def add(
         self,
@@ -51,9 +65,10 @@ class Postings:
         if order is None:
             order = np.argsort(keys, kind="stable")
         if len(order):
-            self._runs.append(
-                self._capped(keys[order].astype(self.dtype), ids[order].astype(np.int32))
-            )
+            run = self._capped(keys[order].astype(self.dtype), ids[order].astype(np.int32))
+            self._runs.append(run)
+            if self._recent is not None:
+                self._recent.append(run)
         while len(self._runs) > 1 and len(self._runs[-2][0]) <= 4 * len(self._runs[-1][0]):
             (k1, i1), (k2, i2) = self._runs[-2:]
             del self._runs[-2:]
@@ -68,15 +83,20 @@ class Postings:
             self._runs.append(self._capped(keys, merged))
 
     def since(self, first: int) -> tuple[npt.NDArray[Any], npt.NDArray[np.int32]]:
-        """The ``(key, id)`` pairs with ids from ``first`` on, as one sorted run."""
-        keys = [k[i >= first] for k, i in self._runs]
-        ids = [i[i >= first] for _, i in self._runs]
+        """The ``(key, id)`` pairs with ids from ``first`` on, as one sorted run, at most
+        ``cap`` a key (from what was added lately when that is kept, else from every run)."""
+        if self._recent is not None and first == self._recent_from:
+            keys = [k for k, _ in self._recent]
+            ids = [i for _, i in self._recent]
+        else:
+            keys = [k[i >= first] for k, i in self._runs]
+            ids = [i[i >= first] for _, i in self._runs]
         if not keys:
             return np.empty(0, dtype=self.dtype), np.empty(0, dtype=np.int32)
         # Older runs first: a stable sort by key keeps each key's ids in increasing order.
         all_keys, all_ids = np.concatenate(keys), np.concatenate(ids)
         order = np.argsort(all_keys, kind="stable")
-        return all_keys[order], all_ids[order]
+        return self._capped(all_keys[order], all_ids[order])
 
     def load(self, keys: npt.NDArray[Any], ids: npt.NDArray[np.int32]) -> None:
         """Add a run that is already sorted and capped (read from a file, say): it is
@@ -260,6 +280,17 @@ class MemoryIndex:
 
     def refresh(self) -> None:
         """Nothing to do: nobody else adds to it."""
+
+    def _keep_recent(self) -> None:
+        """Remember what is inserted from now on, for :meth:`arrays` from this point: a
+        persistent index writes it at each commit without looking through every run."""
+        for postings in self._postings():
+            postings.keep_recent(self._size)
+
+    def _settle(self) -> None:
+        """What was inserted so far is written (see :meth:`_keep_recent`)."""
+        for postings in self._postings():
+            postings.settle(self._size)
 
     def commit(self) -> None:
         """Nothing to do: the memory index lives and dies with its process."""

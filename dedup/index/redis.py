@@ -20,7 +20,6 @@ index), and Redis holds the segments (about as much).
 
 from __future__ import annotations
 
-import io
 import json
 import time
 import urllib.parse
@@ -109,6 +108,7 @@ class RedisIndex(MemoryIndex):
                 self.load(*_unpack(blob, self.url), merge=True)
         self._seen += len(blobs)
         self._committed = len(self)
+        self._keep_recent()  # what this process inserts from here on is its next segment
 
     def commit(self) -> None:
         """Append what was kept since the last commit as one segment (see the module)."""
@@ -128,6 +128,7 @@ class RedisIndex(MemoryIndex):
             length = pipe.execute()[0]
         self._own.add(length - 1)
         self._committed = len(self)
+        self._settle()
 
     def info(self) -> dict[str, Any]:
         keys = self._keys
@@ -202,20 +203,31 @@ class _RedisErrors:
 
 
 def _pack(arrays: dict[str, npt.NDArray[Any]], names: list[str]) -> bytes:
-    out = io.BytesIO()
-    names_blob = np.frombuffer(json.dumps(names, ensure_ascii=False).encode(), np.uint8)
-    np.savez(out, **arrays, names=names_blob)  # type: ignore[arg-type]
-    return out.getvalue()
+    """A segment as bytes: a JSON header (each array's dtype, shape and length, and the
+    documents' names), then the arrays' bytes one after another."""
+    header = {
+        "names": names,
+        "arrays": [[k, a.dtype.str, list(a.shape), a.nbytes] for k, a in arrays.items()],
+    }
+    head = json.dumps(header, ensure_ascii=False).encode()
+    parts = [len(head).to_bytes(8, "little"), head]
+    parts += [np.ascontiguousarray(a).tobytes() for a in arrays.values()]
+    return b"".join(parts)
 
 
 def _unpack(blob: bytes, url: str) -> tuple[dict[str, npt.NDArray[Any]], list[str]]:
     try:
-        with np.load(io.BytesIO(blob)) as stored:
-            arrays = {name: stored[name] for name in stored.files}
-    except (OSError, ValueError) as error:
+        size = int.from_bytes(blob[:8], "little")
+        header = json.loads(blob[8 : 8 + size])
+        at = 8 + size
+        arrays = {}
+        for name, dtype, shape, nbytes in header["arrays"]:
+            count = nbytes // np.dtype(dtype).itemsize
+            arrays[name] = np.frombuffer(blob, dtype, count, offset=at).reshape(shape)
+            at += nbytes
+    except (ValueError, KeyError, TypeError) as error:
         raise IndexAccessError(url, f"a segment cannot be read: {error}") from None
-    names = json.loads(arrays.pop("names").tobytes().decode())
-    return arrays, names
+    return arrays, list(header["names"])
 
 
 def _version() -> str:
