@@ -303,10 +303,11 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--index",
-            metavar="PATH",
+            metavar="PATH|URL",
             envvar="DEDUP_INDEX",
-            help="An index on disk that outlives the run (made on first use): documents are "
-            "checked against it, and clean adds what it keeps. Implies --scope corpus.",
+            help="An index that outlives the run, in a folder or shared through redis://URL "
+            "(made on first use): documents are checked against it, and clean adds what it "
+            "keeps once delivered. Implies --scope corpus.",
         ),
         click.option(
             "-j",
@@ -763,12 +764,15 @@ def _annotation(properties: dict[str, str], message: str) -> str:
 
 @cli.group("index")
 def index_group() -> None:
-    """Build, inspect and delete an index on disk (--index PATH, or DEDUP_INDEX)."""
+    """Build, inspect and delete an index (--index PATH|URL, or DEDUP_INDEX)."""
 
 
 def _index_option(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--index", metavar="PATH", envvar="DEDUP_INDEX", help="The index (a folder)."
+        "--index",
+        metavar="PATH|URL",
+        envvar="DEDUP_INDEX",
+        help="The index: a folder, or a redis:// URL.",
     )(function)
 
 
@@ -781,7 +785,7 @@ def index_add(context: click.Context, /, paths: tuple[str, ...], **options: Any)
     config, inputs = _prepare(context, paths, options)
     url = options["index"]
     if not url:
-        _fail("which index? name it with --index PATH (or DEDUP_INDEX)")
+        _fail("which index? name it with --index PATH|URL (or DEDUP_INDEX)")
     index = _index(context, options, config)
     assert index is not None
     sources = list(_sources(inputs, options))
@@ -812,7 +816,7 @@ def index_add(context: click.Context, /, paths: tuple[str, ...], **options: Any)
 def index_info(index: str | None) -> None:
     """Print the index's settings, paragraphs, documents, size and when it was made."""
     if not index:
-        _fail("which index? name it with --index PATH (or DEDUP_INDEX)")
+        _fail("which index? name it with --index PATH|URL (or DEDUP_INDEX)")
     opened = open_index(index, Config(), writable=False)  # any settings: it says them
     try:
         info = opened.info()
@@ -828,7 +832,7 @@ def index_info(index: str | None) -> None:
 def index_drop(index: str | None, yes: bool) -> None:
     """Delete the index (after a confirmation, unless --yes)."""
     if not index:
-        _fail("which index? name it with --index PATH (or DEDUP_INDEX)")
+        _fail("which index? name it with --index PATH|URL (or DEDUP_INDEX)")
     opened = open_index(index, Config(), create=False)  # an index, nobody writing it
     shown = opened.info()["index"]  # without a password
     question = f"Delete the index {shown} ({opened.info()['paragraphs']} paragraphs)?"
