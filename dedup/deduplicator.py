@@ -240,7 +240,7 @@ class Deduplicator:
         exact_rows, exact_ids = np.flatnonzero(repeated), matches.exact[repeated]
         out = (
             [
-                Decision(first + row, document, self.index.entry(id).ref, EXACT, ())
+                Decision(first + row, document, self.index.ref(id), EXACT, ())
                 for row, id in zip(exact_rows.tolist(), exact_ids.tolist(), strict=True)
             ]
             if explain

@@ -79,6 +79,9 @@ class Index(Protocol):
     def insert(self, batch: Batch, rows: Sequence[int], refs: Sequence[Ref]) -> None:
         """Remember ``batch``'s ``rows`` as kept paragraphs ``refs``, in that order."""
 
+    def ref(self, id: int) -> Ref:
+        """Where kept paragraph ``id`` stands (its document and index)."""
+
     def entry(self, id: int) -> Entry:
         """Kept paragraph ``id``: where it stands, its normalized text and shingles."""
 

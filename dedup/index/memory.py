@@ -310,10 +310,13 @@ class MemoryIndex:
     def drop(self) -> None:
         """Nothing to keep: it goes with its process."""
 
+    def ref(self, id: int) -> Ref:
+        return Ref(self._documents[id], int(self._paragraphs.view[id]))
+
     def entry(self, id: int) -> Entry:
         texts, shingles = self._text_offsets.view, self._set_offsets.view
         return Entry(
-            Ref(self._documents[id], int(self._paragraphs.view[id])),
+            self.ref(id),
             self._texts[texts[id] : texts[id + 1]].decode("utf-8", "surrogatepass"),
             self._sets.view[shingles[id] : shingles[id + 1]].copy(),
         )
