@@ -811,12 +811,22 @@ def index_add(context: click.Context, /, paths: tuple[str, ...], **options: Any)
         )
 
 
+def _named_index(given: str | None) -> str:
+    """The index given (--index or DEDUP_INDEX), else the settings file's ``index``."""
+    try:
+        found = given or settings.shared(Path.cwd(), "index")
+    except DedupError as error:
+        raise Failure(str(error)) from None
+    if not found or not isinstance(found, str):
+        _fail("which index? name it with --index PATH|URL (or DEDUP_INDEX)")
+    return found
+
+
 @index_group.command("info")
 @_index_option
 def index_info(index: str | None) -> None:
     """Print the index's settings, paragraphs, documents, size and when it was made."""
-    if not index:
-        _fail("which index? name it with --index PATH|URL (or DEDUP_INDEX)")
+    index = _named_index(index)
     opened = open_index(index, Config(), writable=False)  # any settings: it says them
     try:
         info = opened.info()
@@ -831,8 +841,7 @@ def index_info(index: str | None) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for a confirmation.")
 def index_drop(index: str | None, yes: bool) -> None:
     """Delete the index (after a confirmation, unless --yes)."""
-    if not index:
-        _fail("which index? name it with --index PATH|URL (or DEDUP_INDEX)")
+    index = _named_index(index)
     opened = open_index(index, Config(), create=False)  # an index, nobody writing it
     shown = opened.info()["index"]  # without a password
     question = f"Delete the index {shown} ({opened.info()['paragraphs']} paragraphs)?"

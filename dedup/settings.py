@@ -81,9 +81,26 @@ def defaults(
         for key, value in entries.items():
             name = key.replace("-", "_")
             if name in options:
-                if name in PATHS and isinstance(value, str) and "://" not in value:
-                    value = str(path.parent / value)  # an absolute value stays as it is
-                out[options[name]] = value
+                out[options[name]] = _resolved(path, name, value)
             elif scope or name not in known:
                 raise ConfigError(f"{path}: unknown setting '{scope}{key}'")
     return out
+
+
+def _resolved(path: Path, name: str, value: Any) -> Any:
+    """A path setting relative to the folder of the file ``path`` (an absolute path, or a
+    URL, stays as it is)."""
+    if name in PATHS and isinstance(value, str) and "://" not in value:
+        return str(path.parent / value)
+    return value
+
+
+def shared(start: Path, name: str) -> Any:
+    """The value the nearest settings file gives ``name`` for every command (``index``, for
+    ``dedup index info``), resolved as :func:`defaults` does; None when none does."""
+    found = find(start)
+    if found is None:
+        return None
+    path, table = found
+    value = table.get(name, table.get(name.replace("_", "-")))
+    return None if value is None else _resolved(path, name, value)

@@ -238,6 +238,7 @@ def test_the_command_line_builds_checks_and_drops_an_index(
     monkeypatch.chdir("sub")
     done = _cli("check", "-q", "--format", "json", "../b.txt")
     assert json.loads(done.stdout)["corpus"]["repeated"] == 2
+    assert f"index: {tmp_path / 'site.dedup'}\n" in _cli("index", "info").stdout
     monkeypatch.chdir(tmp_path)
     assert _cli("index", "drop", "--index", "site.dedup").returncode == 2  # no --yes, no tty
     done = _cli("index", "drop", "--yes", "--index", "site.dedup")
