@@ -37,10 +37,9 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[str]:
-    """A real redis-server on a free loopback port, for the session; its URL. Skipped where
-    there is none, except in CI (CI=true), where a missing Redis fails the run."""
+def start_redis() -> tuple[subprocess.Popen[bytes], str]:
+    """A real redis-server on a free loopback port, and its URL. Skips the test where there
+    is none, except in CI (CI=true), where a missing Redis fails the run."""
     binary = shutil.which("redis-server")
     if binary is None:
         if os.environ.get("CI") == "true":
@@ -54,20 +53,27 @@ def redis_server() -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
+                connection.sendall(b"PING\r\n")
+                if connection.recv(16).startswith(b"+PONG"):
+                    return server, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            pytest.fail("redis-server did not start")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """The session's redis-server (see :func:`start_redis`): its URL."""
+    server, url = start_redis()
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
-                    connection.sendall(b"PING\r\n")
-                    if connection.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield url
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -19,6 +19,7 @@ import pytest
 
 import dedup
 from dedup.normalize import normalize
+from tests.conftest import start_redis
 from tests.test_disk_index import _documents, _removals
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +85,20 @@ def test_a_redis_that_is_not_there_is_one_clear_error(tmp_path: Path) -> None:
         2,
         "Error: redis://:****@127.0.0.1:1/0?timeout=2: connection refused\n",
     )
+
+
+def test_a_redis_that_goes_away_mid_run_is_one_clear_error() -> None:
+    server, url = start_redis()
+    try:
+        d = dedup.Deduplicator(index=f"{url}?timeout=2")
+        d.clean("A first paragraph with enough words in it to be kept.", "a")
+        d.commit()
+    finally:
+        server.kill()
+        server.wait(timeout=20)
+    with pytest.raises(dedup.IndexAccessError) as caught:
+        d.clean("Another paragraph with enough words in it to be kept.", "b")
+    assert str(caught.value) == f"{url}?timeout=2: connection refused"
 
 
 def test_the_command_line_uses_a_redis_index(redis_url: str, tmp_path: Path) -> None:
