@@ -12,7 +12,7 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from dedup.errors import InputError
 
@@ -173,12 +173,10 @@ def looks_binary(path: str | os.PathLike[str]) -> bool:
     return False
 
 
-def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
-    """True when both paths name one existing file (so writing one would overwrite the other)."""
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
+class Writable(Protocol):
+    """Where bytes can be written: a file, a staged file, a gzip stream."""
+
+    def write(self, data: bytes, /) -> int: ...
 
 
 #: What marks dedup's temporary files: ``.NAME.dedup-PID.tmp`` beside the file they become.

@@ -30,17 +30,20 @@ import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
 from dedup.errors import InputError
-from dedup.files import Staged, fsync_folder, is_regular_or_missing, remove_stale, temporary_path
+from dedup.files import (
+    Staged,
+    Writable,
+    fsync_folder,
+    is_regular_or_missing,
+    remove_stale,
+    temporary_path,
+)
 from dedup.sources import Document, Source
 
 Identity = tuple[int, int]
-
-
-class Writable(Protocol):
-    def write(self, data: bytes, /) -> int: ...
 
 
 def identity(path: str | os.PathLike[str]) -> Identity | None:

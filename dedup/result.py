@@ -9,18 +9,15 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from dedup.config import Config, SplitMode
 from dedup.errors import ReportError
+from dedup.files import Writable
 from dedup.paragraphs import Paragraph
 from dedup.verify import Kind
 
 REPORT_VERSION = 1
-
-
-class _Writable(Protocol):
-    def write(self, data: bytes, /) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +179,7 @@ class ReportWriter:
     The JSON has the same content as ``report()``; one removal a line.
     """
 
-    def __init__(self, handle: _Writable, config: Config, explain: bool = False) -> None:
+    def __init__(self, handle: Writable, config: Config, explain: bool = False) -> None:
         self._handle = handle
         self._explain = explain
         self._documents = 0
