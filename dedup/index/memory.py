@@ -251,20 +251,30 @@ class MemoryIndex:
         out["distinct"] = self._distinct.view[first:].copy()
         return out, names
 
-    def load(
-        self, arrays: dict[str, npt.NDArray[Any]], names: Sequence[str], merge: bool = False
-    ) -> None:
-        """Take in what :meth:`arrays` gave. Postings stay where they lie (a file mapped in
-        memory; their ids must follow the ones held), or, to ``merge`` them with the runs
-        held (many small pieces), are added like new ones, their ids counted from the
-        paragraphs held. The columns are copied."""
+    def load(self, arrays: dict[str, npt.NDArray[Any]], names: Sequence[str]) -> None:
+        """Take in what :meth:`arrays` gave, its ids following the ones held. The postings
+        stay where they lie (a file mapped in memory); the columns are copied."""
         for name, postings in zip(self.FAMILIES, self._postings(), strict=True):
-            keys, ids = arrays[f"{name}_keys"], arrays[f"{name}_ids"]
-            if merge:
-                postings.add(keys, ids.astype(np.int64) + self._size)
-            else:
-                postings.load(keys, ids)
-        count = len(arrays["paragraphs"])
+            postings.load(arrays[f"{name}_keys"], arrays[f"{name}_ids"])
+        self._extend(arrays, names)
+
+    def absorb(self, pieces: Sequence[tuple[dict[str, npt.NDArray[Any]], Sequence[str]]]) -> None:
+        """Take in many small pieces of what :meth:`arrays` gave (other processes' commits),
+        each one's ids counted from its start: their postings are merged with the runs held,
+        one sort a key family for all of them."""
+        keys: dict[str, list[npt.NDArray[Any]]] = {name: [] for name in self.FAMILIES}
+        ids: dict[str, list[npt.NDArray[np.int64]]] = {name: [] for name in self.FAMILIES}
+        for arrays, names in pieces:
+            for name in self.FAMILIES:
+                keys[name].append(arrays[f"{name}_keys"])
+                ids[name].append(arrays[f"{name}_ids"].astype(np.int64) + self._size)
+            self._extend(arrays, names)
+        if pieces:
+            for name, postings in zip(self.FAMILIES, self._postings(), strict=True):
+                postings.add(np.concatenate(keys[name]), np.concatenate(ids[name]))
+
+    def _extend(self, arrays: dict[str, npt.NDArray[Any]], names: Sequence[str]) -> None:
+        """Append the paragraphs' columns of what :meth:`arrays` gave."""
         self._documents += [names[i] for i in arrays["documents"].tolist()]
         self._paragraphs.extend(arrays["paragraphs"])
         self._text_offsets.extend(len(self._texts) + arrays["text_offsets"][1:])
@@ -273,7 +283,7 @@ class MemoryIndex:
         self._sets.extend(arrays["sets"])
         self._blooms.extend(arrays["blooms"])
         self._distinct.extend(arrays["distinct"])
-        self._size += count
+        self._size += len(arrays["paragraphs"])
 
     def documents(self, ids: Array) -> list[str]:
         return [self._documents[i] for i in ids.tolist()]

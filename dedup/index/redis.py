@@ -37,6 +37,19 @@ DEFAULT_NAMESPACE = "dedup"
 DEFAULT_TIMEOUT = 10.0
 
 
+# A commit in one round trip and one reply, atomic as a script is: the segment, the
+# paragraph count, the version that wrote last, the documents' names; the list's length.
+_COMMIT = """
+local length = redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('INCRBY', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[3], ARGV[3])
+for i = 4, #ARGV, 1000 do
+    redis.call('SADD', KEYS[4], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+return length
+"""
+
+
 def masked(url: str) -> str:
     """``url`` with its password, if any, replaced by ``****``: what errors, logs, reports
     and ``dedup index info`` show.
@@ -70,6 +83,7 @@ class RedisIndex(MemoryIndex):
             for name in ("settings", "format", "created", "dedup", "paragraphs", "documents")
         }
         self._keys["segments"] = f"{namespace}:segments"
+        self._commit = self._client.register_script(_COMMIT)
         self._seen = 0  # segments read
         self._own: set[int] = set()  # positions of the segments this process appended
         self._committed = 0
@@ -103,9 +117,13 @@ class RedisIndex(MemoryIndex):
             return
         with self._errors():
             blobs = self._client.lrange(self._keys["segments"], self._seen, -1)
-        for position, blob in enumerate(blobs, start=self._seen):
-            if position not in self._own:
-                self.load(*_unpack(blob, self.url), merge=True)
+        self.absorb(
+            [
+                _unpack(blob, self.url)
+                for position, blob in enumerate(blobs, start=self._seen)
+                if position not in self._own
+            ]
+        )
         self._seen += len(blobs)
         self._committed = len(self)
         self._keep_recent()  # what this process inserts from here on is its next segment
@@ -119,14 +137,11 @@ class RedisIndex(MemoryIndex):
         arrays, names = self.arrays(self._committed)
         for family in self.FAMILIES:  # ids counted from the segment's start
             arrays[f"{family}_ids"] = arrays[f"{family}_ids"] - self._committed
+        keys = [self._keys[name] for name in ("segments", "paragraphs", "dedup", "documents")]
+        values = [_pack(arrays, names), len(self) - self._committed, _version(), *names]
         with self._errors():
-            pipe = self._client.pipeline(transaction=True)
-            pipe.rpush(self._keys["segments"], _pack(arrays, names))
-            pipe.incrby(self._keys["paragraphs"], len(self) - self._committed)
-            pipe.sadd(self._keys["documents"], *names)
-            pipe.set(self._keys["dedup"], _version())
-            length = pipe.execute()[0]
-        self._own.add(length - 1)
+            length = self._commit(keys=keys, args=values, client=self._client)
+        self._own.add(int(length) - 1)
         self._committed = len(self)
         self._settle()
 
