@@ -5,6 +5,7 @@ kept (and remembered) otherwise.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import threading
@@ -121,7 +122,7 @@ class Deduplicator:
                     initializer=_worker_start,
                     initargs=(os.getpid(),),
                 )
-            return self._pool.submit(_fingerprint_batch, texts, self.config)
+            return _with_texts(self._pool.submit(_fingerprint_batch, texts, self.config), texts)
         done: Future[Batch] = Future()
         done.set_result(fingerprint_batch(texts, self.config, self.hasher))
         return done
@@ -466,8 +467,27 @@ def _watch_parent(parent: int) -> None:
 
 
 def _fingerprint_batch(texts: list[str], config: Config) -> Batch:
-    """:func:`fingerprint_batch` in a worker process, with the worker's token cache."""
-    return fingerprint_batch(texts, config, _WORKER_HASHER)
+    """:func:`fingerprint_batch` in a worker process, with the worker's token cache; the
+    texts are not sent back (:func:`_with_texts` puts them in again)."""
+    return dataclasses.replace(fingerprint_batch(texts, config, _WORKER_HASHER), texts=())
+
+
+def _with_texts(future: Future[Batch], texts: list[str]) -> Future[Batch]:
+    """The batch ``future`` gives, with ``texts`` in it again."""
+    out: Future[Batch] = Future()
+
+    def done(source: Future[Batch]) -> None:
+        if source.cancelled():
+            out.cancel()
+            return
+        error = source.exception()
+        if error is not None:
+            out.set_exception(error)
+        else:
+            out.set_result(dataclasses.replace(source.result(), texts=texts))
+
+    future.add_done_callback(done)
+    return out
 
 
 def _score(counts: list[int], shingles: int) -> float:

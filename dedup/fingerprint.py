@@ -21,24 +21,6 @@ _MULT = np.uint64(0x9E3779B97F4A7C15)
 
 # A paragraph that ends in an ellipsis (after normalization "…" is "..."), maybe bracketed.
 _TRUNCATED = regex.compile(r"(?:\.\.\.|\[\.\.\.\]|\(\.\.\.\))\W*$")
-# Code, where symbols carry meaning: braces, brackets, operators, calls, prompts.
-_CODE = regex.compile(r"[{}\[\];=<>|\\^~]|\w\(|^(?:\$|>>>|#!) ")
-_ELLIPSIS = regex.compile(r"\[\.\.\.\]")
-_LIST_MARKER = regex.compile(r"^(?:[-*•·>]+|\d+[.)])\s+")
-
-
-def code_form(normalized: str) -> str | None:
-    """A code-looking paragraph without list marker, whitespace and final period; else None.
-
-    Tokens ignore punctuation, so ``[x, x**2]`` and ``[(x, x**2)]`` have the same ones: in
-    code the symbols are the meaning, and two code lines repeat only when these forms match.
-
-    >>> code_form("- { a: 1 }."), code_form("plain words, no code")
-    ('{a:1}', None)
-    """
-    if not _CODE.search(_ELLIPSIS.sub("", normalized)):
-        return None
-    return "".join(_LIST_MARKER.sub("", normalized).split()).rstrip(".")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -56,6 +38,9 @@ class Fingerprint:
     truncated: bool = False
     #: Tokens counted as words: two characters of an unspaced script make about one.
     words: float = 0.0
+    #: The paragraph as written ('' when not known: a kept one read from an index), for
+    #: what normalizing folds away, such as capitals (:func:`dedup.shapes.titled`).
+    raw: str = ""
 
     @property
     def short(self) -> bool:
@@ -67,8 +52,11 @@ class Fingerprint:
         return not self.tokens
 
 
-def fingerprint(normalized: str, config: Config, shingles: ShingleSet | None = None) -> Fingerprint:
-    """The fingerprint of one normalized paragraph (``shingles`` when already known)."""
+def fingerprint(
+    normalized: str, config: Config, shingles: ShingleSet | None = None, raw: str = ""
+) -> Fingerprint:
+    """The fingerprint of one normalized paragraph (``shingles`` when already known; ``raw``
+    the paragraph as written, when known)."""
     tokens = tuple(tokenize(normalized))
     if shingles is None:
         shingles = (
@@ -83,6 +71,7 @@ def fingerprint(normalized: str, config: Config, shingles: ShingleSet | None = N
         truncated=_TRUNCATED.search(normalized) is not None,
         # Each character of an unspaced script is a token of its own (and only those are).
         words=len(tokens) - (0 if normalized.isascii() else 0.5 * len(unspaced_chars(normalized))),
+        raw=raw,
     )
 
 
@@ -183,6 +172,9 @@ class Batch:
     #: For each family of :func:`batch_keys`, the order that sorts its keys (stably):
     #: sorted here, in the worker process, not where the batch is decided.
     key_orders: tuple[npt.NDArray[np.int32], ...]
+    #: The paragraphs as written (empty where not carried: from a worker process, which
+    #: does not send them back; the process that sent them adds them).
+    texts: Sequence[str] = ()
 
     def __len__(self) -> int:
         return len(self.normalized)
@@ -194,7 +186,8 @@ class Batch:
 
     def fingerprint(self, row: int, config: Config) -> Fingerprint:
         shingles = self.shingles[self.offsets[row] : self.offsets[row + 1]]
-        return fingerprint(self.normalized[row], config, shingles)
+        raw = self.texts[row] if self.texts else ""
+        return fingerprint(self.normalized[row], config, shingles, raw)
 
 
 class Keys(NamedTuple):
@@ -299,6 +292,7 @@ def fingerprint_batch(
     utf8_offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(e) for e in encoded], out=utf8_offsets[1:])
     return Batch(
+        texts=texts,
         normalized=normalized,
         utf8=b"".join(encoded),
         utf8_offsets=utf8_offsets,

@@ -128,6 +128,16 @@ def tokenize(normalized: str) -> list[str]:
     return _TOKEN.findall(normalized)
 
 
+def token_spans(normalized: str) -> list[tuple[int, int]]:
+    """Where each token of :func:`tokenize` lies in ``normalized`` (start, end).
+
+    >>> token_spans("a, bc")
+    [(0, 1), (3, 5)]
+    """
+    pattern = _ASCII_TOKEN if normalized.isascii() else _TOKEN
+    return [m.span() for m in pattern.finditer(normalized)]
+
+
 @functools.cache
 def _latin_token_or_separator() -> re.Pattern[str]:
     """:data:`_ASCII_TOKEN_OR_SEPARATOR` for text in the Latin blocks (below U+0250), spelled

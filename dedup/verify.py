@@ -30,7 +30,8 @@ later one contains it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any, Literal
@@ -39,8 +40,20 @@ import numpy as np
 import numpy.typing as npt
 
 from dedup.config import Config
-from dedup.fingerprint import Fingerprint, Sketches, code_form
-from dedup.normalize import is_unspaced
+from dedup.fingerprint import Fingerprint, Sketches, fingerprint
+from dedup.normalize import is_unspaced, token_spans, tokenize
+from dedup.shapes import (
+    LABEL_WORDS,
+    REST_WORDS,
+    code_form,
+    ends_sentence,
+    is_name,
+    prose,
+    signs,
+    starts_sentence,
+    titled,
+    unwrapped,
+)
 from dedup.shingles import shared
 
 Kind = Literal["exact", "near", "contained"]
@@ -65,6 +78,35 @@ _NEGATIONS_BY_LANGUAGE = {
 #: Words that turn a sentence into its opposite: a copy that adds or drops one is kept.
 NEGATIONS = frozenset(w for words in _NEGATIONS_BY_LANGUAGE.values() for w in words.split())
 KINDS: tuple[Kind, ...] = ("exact", "near", "contained")
+#: Below this many words (the shorter paragraph's), one word more or less at an edge
+#: must be set off by punctuation to count as a tag, and one inside must be a small word
+#: ("the", "de", "and"): a word in front of a short line names another thing ("Frozen
+#: vegetables", "Progressive Web App").
+SHORTISH = 12
+
+#: The rules that go beyond the tokens, each with a name so that the quality benchmark can
+#: measure it on its own (:func:`rules_off`); see :func:`compare`.
+RULES = ("wrappers", "names", "code", "signs", "excerpts", "edges")
+_off: set[str] = set()
+
+
+@contextmanager
+def rules_off(*names: str) -> Iterator[None]:
+    """Turn the named rules off inside the block (for measuring them; not thread-safe)."""
+    unknown = set(names) - set(RULES)
+    if unknown:
+        raise ValueError(f"unknown rules {sorted(unknown)}; rules: {', '.join(RULES)}")
+    before = set(_off)
+    _off.update(names)
+    try:
+        yield
+    finally:
+        _off.clear()
+        _off.update(before)
+
+
+def _on(rule: str) -> bool:
+    return rule not in _off
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +138,10 @@ class Difference:
     dropped: tuple[str, ...]
     trimmed: tuple[str, ...]
     extended: tuple[str, ...]
+    #: Where the shared tokens begin and end: ``(earlier, later)`` token positions of the
+    #: first equal one, and just after the last (``(0, 0)`` twice when none is equal).
+    first: tuple[int, int] = (0, 0)
+    last: tuple[int, int] = (0, 0)
 
 
 def _is_number(token: str) -> bool:
@@ -164,8 +210,11 @@ def difference(earlier: tuple[str, ...], later: tuple[str, ...]) -> Difference:
     variants: list[tuple[str, str]] = []
     dropped: list[str] = []
     trimmed: list[str] = []
+    first = last = None
     for op, i1, i2, j1, j2 in opcodes(earlier, later):
         if op == "equal":
+            first = first or (i1, j1)
+            last = (i2, j2)
             continue
         old, new = list(earlier[i1:i2]), list(later[j1:j2])
         at_edge = j1 == 0 or j2 == len(later)
@@ -188,6 +237,8 @@ def difference(earlier: tuple[str, ...], later: tuple[str, ...]) -> Difference:
         tuple(dropped),
         tuple(trimmed),
         tuple(extended),
+        first or (0, 0),
+        last or (0, 0),
     )
 
 
@@ -296,8 +347,61 @@ def compare(
 
     A short pair that no rule could call a repeat and whose similarity is below
     ``brief_below`` is given a brief reason, without aligning its tokens (callers that show
-    reasons only for close calls pass their bar).
+    reasons only for close calls pass their bar). A pair that is no repeat as it stands is
+    judged again without its wrappers (a label in front, a list number, "Read more" at the
+    end: see :mod:`dedup.shapes`), on either side.
     """
+    verdict = _compare(earlier, later, config, brief_below)
+    if verdict.kind is not None or not _on("wrappers") or verdict.reason.startswith(_FAR):
+        return verdict
+    return _unwrapped(earlier, later, config) or verdict
+
+
+def _unwrapped(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict | None:
+    """The verdict on the pair without wrappers, when that makes it a repeat."""
+    a, a_named = unwrapped(earlier.normalized)
+    b, b_named = unwrapped(later.normalized)
+    if a_named and b_named:  # other labels, numbers, counts: other things
+        return None
+    if not (a_named or b_named):
+        glued = _glued(earlier.normalized, later.normalized)
+        if glued is not None:
+            b, b_named = glued
+        else:
+            glued = _glued(later.normalized, earlier.normalized)
+            if glued is None:
+                return None
+            a, a_named = glued
+    inner = _compare(fingerprint(a, config), fingerprint(b, config), config)
+    if inner.kind is None:
+        return None
+    parts = [f"with {b_named}"] if b_named else []
+    parts += [f"the kept one with {a_named}"] if a_named else []
+    said = "the same" if inner.kind == "exact" else inner.reason
+    kind: Kind = "near" if inner.kind == "exact" else inner.kind
+    return Verdict(kind, inner.similarity, f"{said}, {'; '.join(parts)}")
+
+
+def _glued(shorter: str, longer: str) -> tuple[str, str] | None:
+    """``longer`` is ``shorter`` with a name glued to its first word ("macbacchiund ...",
+    a user name scraped together with the post): the rest, and how to name the label."""
+    if len(longer) <= len(shorter) or not longer.endswith(shorter):
+        return None
+    label = longer[: len(longer) - len(shorter)]
+    if not label[-1].isalnum() or any(ch.isdigit() for ch in label):
+        return None
+    if len(tokenize(label)) > LABEL_WORDS or len(tokenize(shorter)) < REST_WORDS:
+        return None
+    return shorter, f"'{label.strip()}' in front"
+
+
+_FAR = "too different"
+
+
+def _compare(
+    earlier: Fingerprint, later: Fingerprint, config: Config, brief_below: float = 0.0
+) -> Verdict:
+    """:func:`compare`, on the paragraphs as they stand."""
     if earlier.normalized == later.normalized:
         return EXACT
     a, b = earlier.tokens, later.tokens
@@ -316,6 +420,10 @@ def compare(
         contained = common / later.shingles.size
         if _far(similarity, contained, config):
             return _too_different(similarity, contained)
+    if _on("names") and (is_name(earlier.normalized) or is_name(later.normalized)):
+        return Verdict(
+            None, similarity, "a name (a URL, a path, an identifier) repeats only exactly"
+        )
     numbers = _new_number(a, b)
     if numbers:
         return Verdict(None, similarity, f"has numbers the kept paragraph lacks: {_quote(numbers)}")
@@ -337,25 +445,35 @@ def compare(
         return Verdict(None, similarity, f"{verb} '{negations[0]}', which changes the meaning")
 
     edits = _words(diff.added) + _words(diff.dropped) + _words(diff.trimmed) + len(diff.variants)
-    if (short or not edits) and _other_code(earlier.normalized, later.normalized):
-        return Verdict(None, similarity, f"code with other symbols or words: {_describe(diff)}")
+    code = _code(earlier.normalized, later.normalized, bool(short or not edits))
+    if code:
+        return Verdict(None, similarity, f"{code}: {_describe(diff)}".rstrip(": "))
+    if _on("signs") and not (diff.trimmed or diff.extended):
+        old_signs, new_signs = signs(earlier.normalized), signs(later.normalized)
+        if old_signs != new_signs:
+            return Verdict(
+                None,
+                similarity,
+                f"other signs: {' '.join(new_signs) or 'none'} where the kept paragraph has "
+                f"{' '.join(old_signs) or 'none'}",
+            )
     if not edits:
         return Verdict("near", similarity, "same words, other punctuation")
     if _words(diff.extended) > 1:
         return Verdict(None, similarity, f"goes on with new content: {_quote(diff.extended)}")
     if short:
-        if _tagged(a, b):
+        if _tagged(a, b) and _edges_ok(earlier, later, diff):
             return Verdict(
                 "near", similarity, f"the same with {_quote(b[: len(b) - len(a)])} in front"
             )
         if edits <= 1 and min(earlier.words, later.words) >= 6 and not any(map(_is_number, a)):
-            return Verdict("near", similarity, f"one word apart: {_describe(diff)}")
+            return _one_word_apart(earlier, later, diff, similarity)
         if later.truncated and _cut_prefix(a, b) and len(b) * 2 >= len(a):
             share = len(b) / len(a)
             return Verdict("contained", share, f"cut-off copy, the first {share:.0%} of it")
         return Verdict(None, similarity, f"short, and not the same words: {_describe(diff)}")
     if edits <= 1:
-        return Verdict("near", similarity, f"one word apart: {_describe(diff)}")
+        return _one_word_apart(earlier, later, diff, similarity)
     if similarity >= config.threshold:
         return Verdict("near", similarity, f"near copy, Jaccard {similarity:.2f}")
     if _words(diff.added) > 1:
@@ -364,24 +482,103 @@ def compare(
         return Verdict(None, similarity, f"differs inside: {_describe(diff)}")
     # What is left: the later paragraph is one piece of the earlier, trimmed at its ends.
     if contained >= config.containment and len(b) <= len(a):
+        unaligned = _unaligned(earlier, later, diff) if _on("excerpts") else None
+        if unaligned:
+            return Verdict(None, similarity, unaligned)
         return Verdict(
             "contained", contained, f"cut-off copy or excerpt, {contained:.0%} of it contained"
         )
     return _too_different(similarity, contained)
 
 
-def _other_code(earlier: str, later: str) -> bool:
-    """Both texts are code, with other symbols (see :func:`~dedup.fingerprint.code_form`)."""
-    old = code_form(earlier)
-    if not old:
+def _code(earlier: str, later: str, compared: bool) -> str | None:
+    """Why two paragraphs are not copies of one another for their code: one is code and
+    the other prose, or (when their symbols are ``compared``: when no word or little
+    differs) both are code with other symbols; None when neither."""
+    broad = not _on("code")
+    old, new = code_form(earlier, broad), code_form(later, broad)
+    if not broad and bool(old) != bool(new):
+        return "code against prose" if old else "prose against code"
+    if compared and old and new and new != old:
+        return "code with other symbols or words"
+    return None
+
+
+def _one_word_apart(
+    earlier: Fingerprint, later: Fingerprint, diff: Difference, similarity: float
+) -> Verdict:
+    if not _edges_ok(earlier, later, diff):
+        return Verdict(
+            None,
+            similarity,
+            f"one word apart on a short line, which names another thing: {_describe(diff)}",
+        )
+    return Verdict("near", similarity, f"one word apart: {_describe(diff)}")
+
+
+def _edges_ok(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
+    """Whether a one-word edit of a short line (below :data:`SHORTISH` words) leaves it
+    the same thing: a word at an edge set off by punctuation (a tag: "(dpa)", "Home /",
+    "... - AP"), or a small word inside (three letters at most). Longer lines: always."""
+    if not _on("edges") or min(earlier.words, later.words) >= SHORTISH:
+        return True
+    inside = diff.added[len(diff.extended) :] + diff.dropped
+    if any(len(word) > 3 for word in inside):
         return False
-    new = code_form(later)
-    return bool(new) and new != old
+    return not (diff.extended or diff.trimmed) or _tags(earlier, later, diff)
+
+
+def _tags(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
+    """Whether the words before and after the shared ones, on either side, are tags: set
+    off from them by punctuation (not only a space), or a list number in front."""
+    (i1, j1), (i2, j2) = diff.first, diff.last
+    if i1 == i2:  # nothing in common
+        return False
+    edges = (
+        (later, j1, True),
+        (earlier, i1, True),
+        (later, j2, False),
+        (earlier, i2, False),
+    )
+    return all(
+        _set_off(fp, at, front)
+        for fp, at, front in edges
+        if (at > 0 if front else at < len(fp.tokens))
+    )
+
+
+def _set_off(paragraph: Fingerprint, at: int, front: bool) -> bool:
+    """Whether punctuation (not only a space) parts token ``at - 1`` from token ``at``, or
+    the words before ``at`` are a list number (``front``)."""
+    if front and at == 1 and paragraph.tokens[0].isdigit() and len(paragraph.tokens[0]) <= 3:
+        return True
+    spans = token_spans(paragraph.normalized)
+    gap = paragraph.normalized[spans[at - 1][1] : spans[at][0]]
+    return bool(gap.strip())
+
+
+def _unaligned(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> str | None:
+    """Why a later paragraph found inside the earlier one is not an excerpt of it: it adds
+    a word at its edge that is no tag, or it is a title or a name (:func:`titled`) met
+    inside a sentence of the earlier paragraph's prose, not a sentence of its own."""
+    (i1, j1), (i2, j2) = diff.first, diff.last
+    if diff.extended and (j2 < len(later.tokens) or not _set_off(later, j1, True)):
+        return f"adds {_quote(diff.extended)} at its edge: not a piece of the kept paragraph"
+    if i1 == i2:
+        return "nothing in common in order"
+    if later.truncated or not titled(later.raw) or not prose(earlier.normalized):
+        return None
+    spans = token_spans(earlier.normalized)
+    text = earlier.normalized
+    ends = i2 == len(spans) or ends_sentence(text, spans[i2 - 1][1])
+    if not (starts_sentence(text, spans[i1][0]) and ends):
+        return "a title or a name met inside a sentence of the kept paragraph, not an excerpt"
+    return None
 
 
 def _too_different(similarity: float, contained: float) -> Verdict:
     return Verdict(
-        None, similarity, f"too different: Jaccard {similarity:.2f}, containment {contained:.2f}"
+        None, similarity, f"{_FAR}: Jaccard {similarity:.2f}, containment {contained:.2f}"
     )
 
 

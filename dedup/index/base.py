@@ -27,7 +27,7 @@ from dedup.fingerprint import Batch, Keys, Sketches
 MAX_BUCKET = 32
 
 #: Candidates verified for one paragraph, the most similar first (exact repeats always).
-MAX_CANDIDATES = 8
+MAX_CANDIDATES = 64
 
 Array = npt.NDArray[np.int64]
 

@@ -1,0 +1,192 @@
+"""The shape of a normalized paragraph around its words: what verification must see that
+tokens do not (they drop punctuation).
+
+* **Wrappers** that a copy gains or loses without saying anything new: a label in front
+  ("X wrote:", "Product Summary:", "Home / News /", "MOSCOW (AP) -", a date or a user name
+  glued to the first word), a list number ("3." against "-"), and a trailer at the end
+  ("Read more", "Learn more", a count such as "(87)"). :func:`unwrapped` takes them off.
+* **Boundaries**: where a sentence starts or ends, so that a title, a name or a URL met
+  inside a sentence is not taken for an excerpt of it (:func:`starts_sentence`,
+  :func:`ends_sentence`).
+* **Code** (:func:`code_form`) and the **symbols that carry information** in prose
+  (:func:`signs`: ">50" is not "50", "-5" is not "5").
+* **Names**: a paragraph that is one unbroken run of characters (a bare URL, a file name,
+  an identifier) is a name; a name repeats only exactly (:func:`is_name`).
+"""
+
+from __future__ import annotations
+
+import regex
+
+from dedup.normalize import tokenize, unspaced_chars
+
+#: Most words a label in front may have ("Home / Feature Story / General /" has four).
+LABEL_WORDS = 6
+#: Fewest words the rest must keep for a label to be taken off (a label on two words is
+#: half of the line).
+REST_WORDS = 6
+
+# A label ends at a separator: a colon (glued to the next word or not), a dash, pipe,
+# slash, arrow or guillemet (folded to '"') set off by spaces. It holds no sentence end.
+_SEPARATOR = regex.compile(r"\s*(?P<colon>:)(?![/=:])\s*|\s+[-|/>\"]+\s+")
+#: Most words of a label set off by a dash, a pipe or a slash ("MOSCOW (AP) -", "Home /"),
+#: or of each step of a breadcrumb; a colon allows :data:`LABEL_WORDS`.
+STEP_WORDS = 3
+_SENTENCE_END = regex.compile(r"[.?!]\s")
+# A date glued to the first word ("26.01.2022Strava"), a scraped post date.
+_GLUED_DATE = regex.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?=\p{L})")
+# A list number or bullet and number at the start: "3. ", "- 16.", "12) ".
+_NUMBERING = regex.compile(r"^(?:[-*+]\s*)?\d{1,3}\s?[.)]\s*(?=\S)")
+_BULLET = regex.compile(r"^[-*+]\s+(?=\S)")
+# What a link or a list adds at the end: "Read more", "Learn more", "(87)", "7 days ago".
+_TRAILER = regex.compile(
+    r"(?:\s+[-|:>\"]*\s*|(?<=[.!?)\"]))(?:read more|learn more|read full article|more|"
+    r"continue reading|weiterlesen|mehr|mehr lesen|lire la suite|en savoir plus|leer m[aá]s|"
+    r"ver m[aá]s|leia mais|czytaj wi[eę]cej|wi[eę]cej|подробнее|далее|\(\d{1,6}\))\s*"
+    r"[>\"]*$"
+)
+
+# Code, where symbols carry meaning: braces, statement ends, calls, operators of two
+# characters, tags, prompts. Pipes, brackets and quotes alone do not make a line code: a
+# table row, an annotation, a quotation.
+_CODE = regex.compile(
+    r"[{};]|\w\(|[=!<>]=|->|=>|::|&&|\|\||:=|</?[\w-]+>|\w=\S|^(?:\$|>>>|#!|#include) "
+)
+# What was taken for code before the code rule (pipes, brackets and comparisons too; and
+# a leading "-" a list marker): kept to measure that rule on its own.
+_BROAD_CODE = regex.compile(r"[{}\[\];=<>|\\^~]|\w\(|^(?:\$|>>>|#!) ")
+_ELLIPSIS = regex.compile(r"\[\.\.\.\]")
+_LIST_MARKER = regex.compile(r"^(?:[-*•·]+|\d+[.)])\s+")
+_BROAD_LIST_MARKER = regex.compile(r"^(?:[-*•·>]+|\d+[.)])\s+")
+# Symbols that change what prose says: comparisons, a sign before a number, per cent.
+_SIGNS = regex.compile(r"[<>=≤≥≠±%+]|(?<![\w.])-(?=\d)")
+
+
+def code_form(normalized: str, broad: bool = False) -> str | None:
+    """A code-looking paragraph without list marker, whitespace and final period; else None.
+
+    Tokens ignore punctuation, so ``[x, x**2]`` and ``[(x, x**2)]`` have the same ones: in
+    code the symbols are the meaning, and two code lines repeat only when these forms match.
+    A leading ``+`` stays: it is the side of a diff (a ``-`` is taken for a list marker).
+
+    >>> code_form("* { a: 1 };"), code_form("plain words | no code [sic]")
+    ('{a:1};', None)
+    """
+    if not (_BROAD_CODE if broad else _CODE).search(_ELLIPSIS.sub("", normalized)):
+        return None
+    marker = _BROAD_LIST_MARKER if broad else _LIST_MARKER
+    return "".join(marker.sub("", normalized).split()).rstrip(".")
+
+
+def signs(normalized: str) -> list[str]:
+    """The symbols of ``normalized`` that carry information in prose, in order.
+
+    >>> signs("more than 50 people"), signs("more than >50 people, -5 degrees")
+    ([], ['>', '-'])
+    """
+    return _SIGNS.findall(normalized)
+
+
+def is_name(normalized: str) -> bool:
+    """One unbroken run of characters with several tokens: a URL, a path, an identifier.
+
+    >>> is_name('* "http://tools.ietf.org/html/rfc6749#section-4.2"'), is_name("two words")
+    (True, False)
+    """
+    bare = _BULLET.sub("", normalized).strip("\"'()[]<>,.;: ")
+    if not bare or any(c.isspace() for c in bare) or unspaced_chars(bare):
+        return False  # words, or a script written without spaces
+    return len(tokenize(bare)) > 2
+
+
+# Words of four letters or more, capitalized (group 1) or not.
+_LONG_WORD = regex.compile(r"(?<!\w)(?:(\p{Lu})\p{L}{3,}|\p{Ll}\p{L}{3,})")
+
+
+def titled(raw: str) -> bool:
+    """A title, a heading or a name as written: its long words capitalized (three or more,
+    and three times as many as the others) or all in capitals, and no full stop at the
+    end. Languages that capitalize every noun write sentences that do not pass.
+
+    >>> titled("Step By Step Process For Teaching A Puppy"), titled("Teach your puppy first.")
+    (True, False)
+    """
+    text = raw.strip()
+    if not text or text[-1] in ".,;:":
+        return False
+    capitals = others = 0
+    for word in _LONG_WORD.finditer(text, 0, 400):
+        if word.group(1):
+            capitals += 1
+        else:
+            others += 1
+    return capitals >= 3 and capitals >= 3 * others
+
+
+def prose(normalized: str) -> bool:
+    """Sentences: a sentence ends inside it, or at its end after eight words or more."""
+    return bool(_SENTENCE_END.search(normalized)) or (
+        normalized.rstrip("\"')").endswith((".", "!", "?")) and len(tokenize(normalized)) >= 8
+    )
+
+
+def starts_sentence(normalized: str, at: int) -> bool:
+    """Whether a sentence (or a line's part set off by a separator) starts at ``at``."""
+    before = normalized[:at].rstrip()
+    return not before or before[-1] in ".?!:;,\"'|>)]-" or before.endswith("...")
+
+
+def ends_sentence(normalized: str, at: int) -> bool:
+    """Whether a sentence (or a part set off by a separator) ends at ``at`` (the end of
+    its last word): what follows is punctuation that closes it, or nothing."""
+    after = normalized[at:].lstrip(" )]\"'")
+    return not after or after[0] in ".?!:;,|" or after.startswith("- ")
+
+
+def unwrapped(normalized: str) -> tuple[str, str]:
+    """``normalized`` without its wrappers (see the module), and how to name them in a
+    reason ('' when there were none).
+
+    >>> unwrapped("mirage_bg wrote: i've updated my pi 5 to the new firmware, still no luck")
+    ("i've updated my pi 5 to the new firmware, still no luck", "'mirage_bg wrote:' in front")
+    >>> unwrapped("3. release the lever, lock the panel in place and let go.")
+    ('release the lever, lock the panel in place and let go.', 'a list number')
+    """
+    text, named = normalized, []
+    label = _label(text)
+    if label:
+        named.append(f"'{text[:label].strip()}' in front")
+        text = text[label:]
+    numbering = _NUMBERING.match(text)
+    if numbering:
+        named.append("a list number")
+        text = text[numbering.end() :]
+    trailer = _TRAILER.search(text)
+    if trailer and trailer.start() > 0:
+        named.append(f"'{text[trailer.start() :].strip()}' at the end")
+        text = text[: trailer.start()]
+    return text, " and ".join(named)
+
+
+def _label(text: str) -> int:
+    """Where the rest begins after a label in front of ``text``; 0 when there is none."""
+    glued = _GLUED_DATE.match(text)
+    if glued:
+        return glued.end()
+    end = 0
+    for separator in _SEPARATOR.finditer(text, 0, 120):
+        label = text[: separator.start()]
+        words = tokenize(label)
+        step = len(tokenize(text[end : separator.start()]))
+        if (
+            not step
+            or len(words) > LABEL_WORDS
+            or (step > STEP_WORDS and not separator.group("colon"))
+            or _SENTENCE_END.search(label + " ")
+            or any(ch.isdigit() for ch in label)
+        ):
+            break
+        end = separator.end()
+    if end and len(tokenize(text[end:])) >= REST_WORDS:
+        return end
+    return 0
