@@ -32,7 +32,8 @@ _SEPARATOR = regex.compile(r"\s*(?P<colon>:)(?![/=:])\s*|\s+[-|/>\"]+\s+")
 #: Most words of a label set off by a dash, a pipe or a slash ("MOSCOW (AP) -", "Home /"),
 #: or of each step of a breadcrumb; a colon allows :data:`LABEL_WORDS`.
 STEP_WORDS = 3
-_SENTENCE_END = regex.compile(r"[.?!]\s")
+# A sentence ends: not the dot of an initial ("C. Andrew Nelson wrote:").
+_SENTENCE_END = regex.compile(r"(?<!(?:^|\W)\w)[.?!]\s")
 # A date glued to the first word ("26.01.2022Strava"), a scraped post date.
 _GLUED_DATE = regex.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?=\p{L})")
 # A list number or bullet and number at the start: "3. ", "- 16.", "12) ".
@@ -42,9 +43,13 @@ _BULLET = regex.compile(r"^[-*+]\s+(?=\S)")
 _TRAILER = regex.compile(
     r"(?:\s+[-|:>\"]*\s*|(?<=[.!?)\"]))(?:read more|learn more|read full article|more|"
     r"continue reading|weiterlesen|mehr|mehr lesen|lire la suite|en savoir plus|leer m[aá]s|"
-    r"ver m[aá]s|leia mais|czytaj wi[eę]cej|wi[eę]cej|подробнее|далее|\(\d{1,6}\))\s*"
-    r"[>\"]*$"
+    r"ver m[aá]s|leia mais|czytaj wi[eę]cej|wi[eę]cej|подробнее|далее|\(\d{1,6}\)|"
+    r"\d{1,3} (?:second|minute|hour|day|week|month|year)s? ago)\s*[>\"]*$"
+    # a site's name after a pipe, as page titles end: "... | eBay", "... | MDR.DE"
+    r"|\s+\|\s+[^|\s]+(?:\s[^|\s]+)?\s*$"
 )
+# A link's verb in front of a title: "Read <title>", "Watch <title>".
+_LINK_VERB = regex.compile(r"^(?:read|watch|listen to|view)\s+(?=\w)")
 
 # Code, where symbols carry meaning: braces, statement ends, calls, operators of two
 # characters, tags, prompts. Pipes, brackets and quotes alone do not make a line code: a
@@ -168,9 +173,56 @@ def unwrapped(normalized: str) -> tuple[str, str]:
     return text, " and ".join(named)
 
 
+def label_before(shorter: str, longer: str) -> str | None:
+    """The label ``longer`` has in front of ``shorter`` when it is ``shorter`` with one
+    ("HUElavia wrote:", or a name glued to the first word: "macbacchiund ..."); None when
+    it is not, or when what is in front is a word of the text ("Frozen vegetables ...").
+    """
+    if len(longer) <= len(shorter) or not longer.endswith(shorter):
+        return None
+    label = longer[: len(longer) - len(shorter)]
+    words = tokenize(label)
+    if not words or len(words) > LABEL_WORDS or any(word.isdigit() for word in words):
+        return None
+    if _SENTENCE_END.search(label) or len(tokenize(shorter)) < REST_WORDS:
+        return None
+    if label[-1].isspace() and label.rstrip()[-1:].isalnum():
+        return None  # a word in front, set off by nothing
+    return label.strip()
+
+
+def _balanced(label: str) -> bool:
+    """Quotes and brackets closed: a label (or a step of it) is not the start of a quoted
+    title."""
+    return (
+        label.count('"') % 2 == 0
+        and label.count("(") == label.count(")")
+        and label.count("[") == label.count("]")
+    )
+
+
+def in_identifier(normalized: str, span: tuple[int, int]) -> bool:
+    """Whether the token at ``span`` is part of a path, a URL, a file or an identifier:
+    joined to others without a space by a slash, dot, underscore, colon, equals or at sign
+    (a hyphen alone joins the words of a compound: "cloud-powered").
+
+    >>> in_identifier("with /sms-quickstart appended", (10, 20))
+    True
+    >>> in_identifier("moving to cloud-powered gaming", (16, 23))
+    False
+    """
+    start, end = span
+    while start > 0 and not normalized[start - 1].isspace():
+        start -= 1
+    while end < len(normalized) and not normalized[end].isspace():
+        end += 1
+    chunk = normalized[start:end].strip(".,;:!?\"'()[]")
+    return any(mark in chunk for mark in "/._:=@")
+
+
 def _label(text: str) -> int:
     """Where the rest begins after a label in front of ``text``; 0 when there is none."""
-    glued = _GLUED_DATE.match(text)
+    glued = _GLUED_DATE.match(text) or _LINK_VERB.match(text)
     if glued:
         return glued.end()
     end = 0
@@ -183,7 +235,8 @@ def _label(text: str) -> int:
             or len(words) > LABEL_WORDS
             or (step > STEP_WORDS and not separator.group("colon"))
             or _SENTENCE_END.search(label + " ")
-            or any(ch.isdigit() for ch in label)
+            or any(word.isdigit() for word in words)
+            or not _balanced(text[end : separator.start()])
         ):
             break
         end = separator.end()

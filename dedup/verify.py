@@ -41,13 +41,13 @@ import numpy.typing as npt
 
 from dedup.config import Config
 from dedup.fingerprint import Fingerprint, Sketches, fingerprint
-from dedup.normalize import is_unspaced, token_spans, tokenize
+from dedup.normalize import is_unspaced, token_spans
 from dedup.shapes import (
-    LABEL_WORDS,
-    REST_WORDS,
     code_form,
     ends_sentence,
+    in_identifier,
     is_name,
+    label_before,
     prose,
     signs,
     starts_sentence,
@@ -358,41 +358,32 @@ def compare(
 
 
 def _unwrapped(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict | None:
-    """The verdict on the pair without wrappers, when that makes it a repeat."""
-    a, a_named = unwrapped(earlier.normalized)
-    b, b_named = unwrapped(later.normalized)
-    if a_named and b_named:  # other labels, numbers, counts: other things
-        return None
-    if not (a_named or b_named):
-        glued = _glued(earlier.normalized, later.normalized)
-        if glued is not None:
-            b, b_named = glued
+    """The verdict on the pair without wrappers, when that makes it a repeat: a label one
+    of them has in front of the other, else the wrappers of one side (both sides with
+    wrappers of their own are other things: other labels, numbers, counts)."""
+    a, b = earlier.normalized, later.normalized
+    a_named = b_named = ""
+    label = label_before(a, b)
+    if label:
+        b, b_named = a, f"'{label}' in front"
+    else:
+        label = label_before(b, a)
+        if label:
+            a, a_named = b, f"'{label}' in front"
         else:
-            glued = _glued(later.normalized, earlier.normalized)
-            if glued is None:
+            a, a_named = unwrapped(a)
+            b, b_named = unwrapped(b)
+            if bool(a_named) == bool(b_named):
                 return None
-            a, a_named = glued
-    inner = _compare(fingerprint(a, config), fingerprint(b, config), config)
+    inner = _compare(
+        fingerprint(a, config, raw=earlier.raw), fingerprint(b, config, raw=later.raw), config
+    )
     if inner.kind is None:
         return None
-    parts = [f"with {b_named}"] if b_named else []
-    parts += [f"the kept one with {a_named}"] if a_named else []
     said = "the same" if inner.kind == "exact" else inner.reason
+    named = f"with {b_named}" if b_named else f"the kept one with {a_named}"
     kind: Kind = "near" if inner.kind == "exact" else inner.kind
-    return Verdict(kind, inner.similarity, f"{said}, {'; '.join(parts)}")
-
-
-def _glued(shorter: str, longer: str) -> tuple[str, str] | None:
-    """``longer`` is ``shorter`` with a name glued to its first word ("macbacchiund ...",
-    a user name scraped together with the post): the rest, and how to name the label."""
-    if len(longer) <= len(shorter) or not longer.endswith(shorter):
-        return None
-    label = longer[: len(longer) - len(shorter)]
-    if not label[-1].isalnum() or any(ch.isdigit() for ch in label):
-        return None
-    if len(tokenize(label)) > LABEL_WORDS or len(tokenize(shorter)) < REST_WORDS:
-        return None
-    return shorter, f"'{label.strip()}' in front"
+    return Verdict(kind, inner.similarity, f"{said}, {named}")
 
 
 _FAR = "too different"
@@ -459,6 +450,12 @@ def _compare(
             )
     if not edits:
         return Verdict("near", similarity, "same words, other punctuation")
+    if _on("wrappers") and diff.extended and edits == _words(diff.extended):
+        (_, j1), (_, j2) = diff.first, diff.last
+        if set(diff.extended) <= set(b[j1:j2]):
+            return Verdict(
+                "near", similarity, f"the same, with its own words again: {_quote(diff.extended)}"
+            )
     if _words(diff.extended) > 1:
         return Verdict(None, similarity, f"goes on with new content: {_quote(diff.extended)}")
     if short:
@@ -520,12 +517,29 @@ def _edges_ok(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> boo
     """Whether a one-word edit of a short line (below :data:`SHORTISH` words) leaves it
     the same thing: a word at an edge set off by punctuation (a tag: "(dpa)", "Home /",
     "... - AP"), or a small word inside (three letters at most). Longer lines: always."""
-    if not _on("edges") or min(earlier.words, later.words) >= SHORTISH:
+    if not _on("edges"):
+        return True
+    if _identifier_edited(earlier, later, diff):
+        return False
+    if min(earlier.words, later.words) >= SHORTISH and not titled(later.raw):
         return True
     inside = diff.added[len(diff.extended) :] + diff.dropped
     if any(len(word) > 3 for word in inside):
         return False
     return not (diff.extended or diff.trimmed) or _tags(earlier, later, diff)
+
+
+def _identifier_edited(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
+    """Whether a word added or left out is part of a path, URL or identifier on its side
+    ("/sms" against "/sms-quickstart", "720p.hdtv" against "hdtv")."""
+    for paragraph, words in ((later, diff.added), (earlier, diff.dropped + diff.trimmed)):
+        if words:
+            spans = token_spans(paragraph.normalized)
+            edited = set(words)
+            for token, span in zip(paragraph.tokens, spans, strict=True):
+                if token in edited and in_identifier(paragraph.normalized, span):
+                    return True
+    return False
 
 
 def _tags(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
