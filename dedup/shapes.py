@@ -16,6 +16,8 @@ tokens do not (they drop punctuation).
 
 from __future__ import annotations
 
+import functools
+
 import regex
 
 from dedup.normalize import tokenize, unspaced_chars
@@ -28,7 +30,8 @@ REST_WORDS = 6
 
 # A label ends at a separator: a colon (glued to the next word or not), a dash, pipe,
 # slash, arrow or guillemet (folded to '"') set off by spaces. It holds no sentence end.
-_SEPARATOR = regex.compile(r"\s*(?P<colon>:)(?![/=:])\s*|\s+[-|/>\"]+\s+")
+# (Not the colons of a role or a time: ":class:`x`", "12:45".)
+_SEPARATOR = regex.compile(r"\s*(?<!:\w+)(?P<colon>:)(?![/=:]|\w+:)\s*|\s+[-|/>\"]+\s+")
 #: Most words of a label set off by a dash, a pipe or a slash ("MOSCOW (AP) -", "Home /"),
 #: or of each step of a breadcrumb; a colon allows :data:`LABEL_WORDS`.
 STEP_WORDS = 3
@@ -98,6 +101,8 @@ def is_name(normalized: str) -> bool:
     >>> is_name('* "http://tools.ietf.org/html/rfc6749#section-4.2"'), is_name("two words")
     (True, False)
     """
+    if " " in normalized.strip(" -*+\"'()[]<>,.;:"):
+        return False  # words set apart: the quick answer for almost every text
     bare = _BULLET.sub("", normalized).strip("\"'()[]<>,.;: ")
     if not bare or any(c.isspace() for c in bare) or unspaced_chars(bare):
         return False  # words, or a script written without spaces
@@ -148,6 +153,32 @@ def ends_sentence(normalized: str, at: int) -> bool:
     return not after or after[0] in ".?!:;,|" or after.startswith("- ")
 
 
+# What a label's separator looks like, for a quick look before the regular expressions.
+_SEPARATORS = (":", " - ", " | ", " / ", " > ", ' " ', " -- ")
+#: How far from the end a trailer starts, at most.
+TRAILER_CHARS = 60
+# How a trailer ends (but the site's name after a pipe), for a quick look.
+_TRAILER_ENDS = (
+    ")",
+    "more",
+    "mehr",
+    "lesen",
+    "reading",
+    "article",
+    "ago",
+    "suite",
+    "plus",
+    "mas",
+    "más",
+    "mais",
+    "wiecej",
+    "więcej",
+    "подробнее",
+    "далее",
+)
+
+
+@functools.lru_cache(maxsize=4096)
 def unwrapped(normalized: str) -> tuple[str, str]:
     """``normalized`` without its wrappers (see the module), and how to name them in a
     reason ('' when there were none).
@@ -157,8 +188,16 @@ def unwrapped(normalized: str) -> tuple[str, str]:
     >>> unwrapped("3. release the lever, lock the panel in place and let go.")
     ('release the lever, lock the panel in place and let go.', 'a list number')
     """
+    head = normalized[:120]
+    labelled = any(mark in head for mark in _SEPARATORS) or head[:1].isdigit()
+    labelled = labelled or _LINK_VERB.match(head) is not None
+    numbered = _NUMBERING.match(head) is not None
+    tail = normalized[-TRAILER_CHARS:]
+    trailed = "|" in tail or tail.rstrip(' >"').endswith(_TRAILER_ENDS)
+    if not (labelled or numbered or trailed):
+        return normalized, ""  # the quick answer for most texts
     text, named = normalized, []
-    label = _label(text)
+    label = _label(text) if labelled else 0
     if label:
         named.append(f"'{text[:label].strip()}' in front")
         text = text[label:]
@@ -166,7 +205,7 @@ def unwrapped(normalized: str) -> tuple[str, str]:
     if numbering:
         named.append("a list number")
         text = text[numbering.end() :]
-    trailer = _TRAILER.search(text)
+    trailer = _TRAILER.search(text, max(0, len(text) - TRAILER_CHARS)) if trailed else None
     if trailer and trailer.start() > 0:
         named.append(f"'{text[trailer.start() :].strip()}' at the end")
         text = text[: trailer.start()]

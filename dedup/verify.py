@@ -41,7 +41,7 @@ import numpy.typing as npt
 
 from dedup.config import Config
 from dedup.fingerprint import Fingerprint, Sketches, fingerprint
-from dedup.normalize import is_unspaced, token_spans
+from dedup.normalize import is_unspaced, token_spans, tokenize
 from dedup.shapes import (
     code_form,
     ends_sentence,
@@ -375,6 +375,11 @@ def _unwrapped(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verd
             b, b_named = unwrapped(b)
             if bool(a_named) == bool(b_named):
                 return None
+    # Most pairs are far apart whatever is around them: the shorter one's words must be
+    # mostly in the other for a second look (a repeat's are, an excerpt's are).
+    words_a, words_b = set(tokenize(a)), set(tokenize(b))
+    if 2 * len(words_a & words_b) < min(len(words_a), len(words_b)):
+        return None
     inner = _compare(
         fingerprint(a, config, raw=earlier.raw), fingerprint(b, config, raw=later.raw), config
     )
@@ -523,7 +528,9 @@ def _edges_ok(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> boo
         return False
     if min(earlier.words, later.words) >= SHORTISH and not titled(later.raw):
         return True
-    inside = diff.added[len(diff.extended) :] + diff.dropped
+    # A small word, or one the line already has (a doubled word), changes nothing.
+    known = set(earlier.tokens)
+    inside = [w for w in diff.added[len(diff.extended) :] if w not in known] + list(diff.dropped)
     if any(len(word) > 3 for word in inside):
         return False
     return not (diff.extended or diff.trimmed) or _tags(earlier, later, diff)

@@ -50,16 +50,23 @@ def test_floors_are_never_lowered_silently() -> None:
         )
 
 
-def test_labelled_pairs_meet_the_floors() -> None:
+def test_labelled_pairs_meet_the_floors_in_and_out_of_sample() -> None:
     need_data()
     floors = _floors()["floors"]
-    evaluation, _ = quality.evaluate(quality.load_labels(), {})
+    labels = quality.load_labels()
+    pages = quality.labelled_pages(labels)
+    evaluation, _ = quality.evaluate(labels, {}, pages)
+    oos = quality.out_of_sample(labels, pages)
     measured = {
         "pair_precision": evaluation.pairs.precision,
         "pair_recall": evaluation.pairs.recall,
         "pair_f1": evaluation.pairs.f1,
         "page_f1": evaluation.pages.f1,
     }
+    for name in quality.SETS:
+        measured[f"oos_{name}_precision"] = oos.scores[name].precision
+        measured[f"oos_{name}_f1"] = oos.scores[name].f1
+    assert set(measured) == set(floors)
     below = {m: round(v, 4) for m, v in measured.items() if v < floors[m]}
     assert not below, f"below the pinned floors {floors}: {below}"
 

@@ -20,6 +20,7 @@ from dedup.index.base import (
     Ref,
     batch_pairs,
     check_settings,
+    first_of,
     raw_counts,
     score,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "Ref",
     "batch_pairs",
     "check_settings",
+    "first_of",
     "open_index",
     "raw_counts",
     "score",

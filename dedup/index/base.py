@@ -26,8 +26,9 @@ from dedup.fingerprint import Batch, Keys, Sketches
 #: a bucket holds the batch's first ``MAX_BUCKET`` paragraphs with that key as well.
 MAX_BUCKET = 32
 
-#: Candidates verified for one paragraph, the most similar first (exact repeats always).
-MAX_CANDIDATES = 64
+#: Candidates held for one paragraph, the most similar first (exact repeats always); the
+#: deduplicator verifies the first few, and the others for a paragraph that repeats one.
+MAX_CANDIDATES = 16
 
 Array = npt.NDArray[np.int64]
 
