@@ -521,18 +521,21 @@ def _one_word_apart(
 def _edges_ok(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
     """Whether a one-word edit of a short line (below :data:`SHORTISH` words) leaves it
     the same thing: a word at an edge set off by punctuation (a tag: "(dpa)", "Home /",
-    "... - AP"), or a small word inside (three letters at most). Longer lines: always."""
+    "... - AP"); inside a line too short for shingles, or a title, a small word (three
+    letters at most) or one it already has (a doubled word). Longer lines: always. A word
+    joined to a path, URL or identifier never."""
     if not _on("edges"):
         return True
     if _identifier_edited(earlier, later, diff):
         return False
-    if min(earlier.words, later.words) >= SHORTISH and not titled(later.raw):
+    title = titled(later.raw)
+    if min(earlier.words, later.words) >= SHORTISH and not title:
         return True
-    # A small word, or one the line already has (a doubled word), changes nothing.
-    known = set(earlier.tokens)
-    inside = [w for w in diff.added[len(diff.extended) :] if w not in known] + list(diff.dropped)
-    if any(len(word) > 3 for word in inside):
-        return False
+    if earlier.short or later.short or title:
+        known = set(earlier.tokens)
+        added = [w for w in diff.added[len(diff.extended) :] if w not in known]
+        if any(len(word) > 3 for word in added + list(diff.dropped)):
+            return False
     return not (diff.extended or diff.trimmed) or _tags(earlier, later, diff)
 
 
