@@ -469,8 +469,10 @@ def write_results(labels: list[dict[str, Any]]) -> str:
         "exactly; `code`: code needs braces, semicolons, calls or two-character operators (not "
         "pipes or brackets), and code against prose is no repeat; `signs`: '>50' is not '50'; "
         "`excerpts`: a title inside a sentence is no excerpt, and an excerpt adds no untagged "
-        "word; `edges`: a word more or less on a line under 12 words (or a title) must be a "
-        "tag set off by punctuation, a small word, and never part of an identifier.",
+        "word; `edges`: a word more or less at the edge of a line under 12 words (or of a "
+        "title) must be a tag set off by punctuation, one inside a line too short for "
+        "shingles (or a title) a small word or one it already has, and none may be part of "
+        "an identifier.",
         "",
         rule_table(rule_effects(labels, pages, ours)),
         "",

@@ -1,0 +1,69 @@
+"""Two checkouts of dedup side by side: ``dedup clean --split lines -q --jobs 1`` on the
+same files, interleaved, median wall time and peak RSS of each (issue 12: the rules may
+cost at most 10% of speed and memory).
+
+    git worktree add /tmp/before <commit>
+    python -m benchmarks.versus /tmp/before . FILE... [--rounds 3]
+
+Each run is a whole process that imports the checkout given (the installed one is set
+aside), measured with ``/usr/bin/time``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+RUN = """
+import sys
+root = sys.argv.pop(1)
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+sys.path.insert(0, root)
+import dedup
+assert dedup.__file__.startswith(root), dedup.__file__
+from dedup.cli import cli
+sys.argv[0] = "dedup"
+cli()
+"""
+
+
+def _once(root: Path, path: Path, out: Path) -> tuple[float, int]:
+    command = ["/usr/bin/time", "-f", "%e %M", sys.executable, "-c", RUN, str(root)]
+    command += ["clean", "--split", "lines", "-q", "--jobs", "1", "-o", str(out), str(path)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    seconds, kilobytes = done.stderr.strip().splitlines()[-1].split()
+    return float(seconds), int(kilobytes) * 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("before", type=Path)
+    parser.add_argument("after", type=Path)
+    parser.add_argument("files", type=Path, nargs="+")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    roots = {"before": args.before.resolve(), "after": args.after.resolve()}
+    runs: dict[tuple[str, Path], list[tuple[float, int]]] = {}
+    for _ in range(args.rounds):
+        for name, root in roots.items():
+            for path in args.files:
+                out = Path(f"/tmp/versus-{name}-{path.name}")
+                runs.setdefault((name, path), []).append(_once(root, path, out))
+    print("| file | before: s | after: s | time | before: MB | after: MB | memory |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for path in args.files:
+        before, after = runs[("before", path)], runs[("after", path)]
+        t0, t1 = (statistics.median(r[0] for r in x) for x in (before, after))
+        m0, m1 = (statistics.median(r[1] for r in x) / 1e6 for x in (before, after))
+        print(
+            f"| {path.name} | {t0:.1f} | {t1:.1f} | {t1 / t0 - 1:+.0%} | {m0:.0f} | {m1:.0f} "
+            f"| {m1 / m0 - 1:+.0%} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
