@@ -25,6 +25,10 @@ Below three words (``MIN_WORDS``) only exact copies count, so "Share" or "Advert
 removed only when it recurs exactly. A heading or question recurring inside a longer
 paragraph is therefore not removed, and an earlier paragraph is never removed because a
 later one contains it.
+
+Tokens drop punctuation and capitals: the rules of :data:`RULES` look at the text itself
+(:mod:`dedup.shapes`): wrappers taken off before a second look, names, code, signs,
+excerpts and the edges of short lines (see :func:`compare` and the README).
 """
 
 from __future__ import annotations
