@@ -56,9 +56,11 @@ _LINK_VERB = regex.compile(r"^(?:read|watch|listen to|view)\s+(?=\w)")
 
 # Code, where symbols carry meaning: braces, statement ends, calls, operators of two
 # characters, tags, prompts. Pipes, brackets and quotes alone do not make a line code: a
-# table row, an annotation, a quotation.
+# table row, an annotation, a quotation. Calls and assignments are of ASCII names: a
+# bracket after Chinese, Japanese or Thai words is prose (a reading after a Japanese name).
 _CODE = regex.compile(
-    r"[{};]|\w\(|[=!<>]=|->|=>|::|&&|\|\||:=|</?[\w-]+>|\w=\S|^(?:\$|>>>|#!|#include) "
+    r"[{};]|[A-Za-z0-9_]\(|[=!<>]=|->|=>|::|&&|\|\||:=|</?[A-Za-z][\w-]*>|[A-Za-z0-9_]=\S"
+    r"|^(?:\$|>>>|#!|#include) "
 )
 # What was taken for code before the code rule (pipes, brackets and comparisons too; and
 # a leading "-" a list marker): kept to measure that rule on its own.
