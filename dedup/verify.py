@@ -488,7 +488,7 @@ def _compare(
         return Verdict(None, similarity, f"differs inside: {_describe(diff)}")
     # What is left: the later paragraph is one piece of the earlier, trimmed at its ends.
     if contained >= config.containment and len(b) <= len(a):
-        unaligned = _unaligned(earlier, later, diff) if _on("excerpts") else None
+        unaligned = _unaligned(earlier, later, diff, config) if _on("excerpts") else None
         if unaligned:
             return Verdict(None, similarity, unaligned)
         return Verdict(
@@ -585,11 +585,18 @@ def _set_off(paragraph: Fingerprint, at: int, front: bool) -> bool:
     return bool(gap.strip())
 
 
-def _unaligned(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> str | None:
+def _unaligned(
+    earlier: Fingerprint, later: Fingerprint, diff: Difference, config: Config
+) -> str | None:
     """Why a later paragraph found inside the earlier one is not an excerpt of it: it adds
-    a word at its edge that is no tag, or it is a title or a name (:func:`titled`) met
-    inside a sentence of the earlier paragraph's prose, not a sentence of its own."""
+    a word at its edge that is no tag; it is short counted fairly (a heading of ten Chinese
+    characters is about five words, not ten tokens) and not cut off with an ellipsis; or it
+    is a title or a name (:func:`titled`) met inside a sentence of the earlier paragraph's
+    prose, not a sentence of its own."""
     (i1, j1), (i2, j2) = diff.first, diff.last
+    unspaced = later.words < len(later.tokens)
+    if unspaced and later.words < config.min_tokens and not later.truncated:
+        return "short in a script without spaces: a heading, not an excerpt"
     if diff.extended and (j2 < len(later.tokens) or not _set_off(later, j1, True)):
         return f"adds {_quote(diff.extended)} at its edge: not a piece of the kept paragraph"
     if i1 == i2:
