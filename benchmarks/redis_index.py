@@ -21,14 +21,13 @@ import argparse
 import gzip
 import itertools
 import json
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import redis_server
 from benchmarks.results import write_section
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -53,29 +52,6 @@ with dedup.Deduplicator(split="lines", index=sys.argv[2]) as d:
         removed += len(result.removed)
 print(json.dumps([paragraphs, removed, start, time.time()]))
 """
-
-
-def _server() -> tuple[subprocess.Popen[bytes], int]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server is not installed (apt-get install redis-server)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    import redis
-
-    client = redis.Redis(port=port)
-    for _ in range(200):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    return server, port
 
 
 def _workers(pages: Path, url: str, count: int) -> tuple[int, int, float]:
@@ -132,7 +108,10 @@ def run(size: int, write: bool) -> str:
     pages = [
         (f"page-{n}", "".join(lines[at : at + PAGE])) for n, at in enumerate(range(0, size, PAGE))
     ]
-    server, port = _server()
+    try:
+        server, port = redis_server.start()
+    except redis_server.NoRedis as error:
+        raise SystemExit(str(error)) from None
     try:
         client = redis.Redis(port=port)
         with tempfile.TemporaryDirectory() as scratch:

@@ -15,6 +15,7 @@ import argparse
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 RUN = """
@@ -34,7 +35,10 @@ def _once(root: Path, path: Path, out: Path) -> tuple[float, int]:
     command = ["/usr/bin/time", "-f", "%e %M", sys.executable, "-c", RUN, str(root)]
     command += ["clean", "--split", "lines", "-q", "--jobs", "1", "-o", str(out), str(path)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
-    seconds, kilobytes = done.stderr.strip().splitlines()[-1].split()
+    *errors, measured = done.stderr.strip().splitlines()
+    if done.returncode != 0:  # /usr/bin/time reports a failed run too: it must not count
+        raise SystemExit(f"{root}: dedup failed on {path}:\n" + "\n".join(errors[-5:]))
+    seconds, kilobytes = measured.split()
     return float(seconds), int(kilobytes) * 1024
 
 
@@ -47,11 +51,12 @@ def main() -> int:
     args = parser.parse_args()
     roots = {"before": args.before.resolve(), "after": args.after.resolve()}
     runs: dict[tuple[str, Path], list[tuple[float, int]]] = {}
-    for _ in range(args.rounds):
-        for name, root in roots.items():
-            for path in args.files:
-                out = Path(f"/tmp/versus-{name}-{path.name}")
-                runs.setdefault((name, path), []).append(_once(root, path, out))
+    with tempfile.TemporaryDirectory() as scratch:  # the outputs, thrown away
+        for _ in range(args.rounds):
+            for name, root in roots.items():
+                for n, path in enumerate(args.files):
+                    out = Path(scratch) / f"{name}-{n}.txt"
+                    runs.setdefault((name, path), []).append(_once(root, path, out))
     print("| file | before: s | after: s | time | before: MB | after: MB | memory |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for path in args.files:
