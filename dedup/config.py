@@ -13,7 +13,7 @@ SPLIT_MODES: tuple[SplitMode, ...] = ("auto", "lines", "blank")
 
 #: Bumped whenever normalization, tokenizing or hashing changes the shingles a text gets,
 #: so that an index built by an older version is refused instead of silently misused.
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2
 
 
 #: Named sets of settings for users who want fewer (strict) or more (lenient) removals;
@@ -129,7 +129,7 @@ threshold, containment, shingle_size, min_tokens, num_perm, seed
         """The settings that decide what an index holds; an index records and checks them.
 
         >>> Config().index_name()
-        'dedup-index fingerprint=1 shingle_size=3 min_tokens=8 num_perm=128 seed=1 lsh=0.5'
+        'dedup-index fingerprint=2 shingle_size=3 min_tokens=8 num_perm=128 seed=1 lsh=0.5'
         """
         return (
             f"dedup-index fingerprint={FINGERPRINT_VERSION} shingle_size={self.shingle_size} "

@@ -14,7 +14,7 @@ import xxhash
 from dedup.config import Config
 from dedup.lsh import band_keys, lsh_params
 from dedup.minhash import signature_rows
-from dedup.normalize import normalize_batch, token_groups, tokenize, unspaced_chars
+from dedup.normalize import normalize_batch, token_groups, tokenize, word_count
 from dedup.shingles import ShingleSet, TokenHasher, shingle_rows, shingle_set
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -69,8 +69,7 @@ def fingerprint(
         tokens=tokens,
         shingles=shingles,
         truncated=_TRUNCATED.search(normalized) is not None,
-        # Each character of an unspaced script is a token of its own (and only those are).
-        words=len(tokens) - (0 if normalized.isascii() else 0.5 * len(unspaced_chars(normalized))),
+        words=0.0 if not tokens else len(tokens) if normalized.isascii() else word_count(tokens),
         raw=raw,
     )
 

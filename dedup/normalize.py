@@ -14,9 +14,10 @@ from collections.abc import Sequence
 
 import regex
 
-# Scripts written without spaces between words: each character is a token.
+# Scripts written without spaces between words: each letter (with its marks) is a token.
+# Their punctuation ("။", "។") is no token, as elsewhere; their digits make numbers.
 _UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
-_TOKEN = regex.compile(rf"[{_UNSPACED}]\p{{M}}*|[^\W{_UNSPACED}]+|\p{{Sc}}")
+_TOKEN = regex.compile(rf"(?=\p{{L}})[{_UNSPACED}]\p{{M}}*|[^\W{_UNSPACED}]+|\p{{N}}+|\p{{Sc}}")
 # Joins normalized texts so that one regex call tokenizes a whole batch (a NUL never is
 # part of a token, and normalized text keeps no NUL next to a space).
 SEPARATOR = "\x00"
@@ -40,6 +41,13 @@ _TYPOGRAPHY = str.maketrans(
         **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u2039\u203a", '"'),
         **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58", "-"),
         "\u2026": "...",
+        # Ethiopic's word space is a space: "የሰው፡ልጅ" is two words.
+        "\u1361": " ",
+        # Turkish dotted and dotless i: capitals lose the difference ("taraf\u0131ndan" in
+        # capitals folds to "tarafindan"), so the copy in capitals or lower case must fold
+        # alike (see normalize for "İ" made lower case).
+        "\u0131": "i",
+        "\u0130": "I",
     }
 )
 
@@ -66,7 +74,8 @@ def normalize(
     Each step can be turned off: ``entities`` decodes HTML entities (``&amp;``, ``&#8217;``);
     ``invisible`` drops format characters (zero-width spaces and joiners, soft hyphens, bidi
     marks, BOM); ``unicode`` applies NFKC (full-width letters, ligatures, NBSP); ``typography``
-    folds curly quotes, guillemets, apostrophes, dashes and the ellipsis to ASCII; ``casefold``
+    folds curly quotes, guillemets, apostrophes, dashes and the ellipsis to ASCII (and
+    Ethiopic word spaces to spaces, Turkish dotless and dotted i to i); ``casefold``
     ignores case; ``whitespace`` collapses runs of whitespace to one space and trims the ends.
 
     >>> normalize("\\u201cCaf\\u00e9&nbsp;&amp; Bar\\u201d \\u2013 it\\u2019s\\u200b OPEN\\u2026")
@@ -80,6 +89,8 @@ def normalize(
         text = unicodedata.normalize("NFKC", text)
     if typography:
         text = _TYPOGRAPHIC.sub(_fold, text)
+        if "\u0307" in text:  # "İ" in lower case ("i" and a dot above) is "i" as well
+            text = text.replace("i\u0307", "i")
     if casefold:
         text = text.casefold()
     if whitespace:
@@ -122,6 +133,8 @@ def tokenize(normalized: str) -> list[str]:
 
     >>> tokenize("the sdk's v2.0 — 东京大学 for 10 € ok")
     ['the', 'sdk', 's', 'v2', '0', '东', '京', '大', '学', 'for', '10', '€', 'ok']
+    >>> tokenize("အပိုဒ် ၁၂။ ข้อ ๑๒")
+    ['အ', 'ပို', 'ဒ်', '၁၂', 'ข้', 'อ', '๑๒']
     """
     if normalized.isascii():  # the stdlib's engine is faster, with the same tokens
         return _ASCII_TOKEN.findall(normalized)
@@ -194,6 +207,18 @@ def tokenize_batch(normalized: Sequence[str]) -> list[str]:
 def unspaced_chars(text: str) -> list[str]:
     """The characters of ``text`` from scripts written without spaces."""
     return _UNSPACED_CHAR.findall(text)
+
+
+def word_count(tokens: Sequence[str]) -> float:
+    """Tokens counted as words: two letters of an unspaced script make about one.
+
+    A token of an unspaced script is one letter with its marks (Burmese, Thai, Khmer and Lao
+    write most vowels as marks), so it is tokens, not characters, that are counted.
+
+    >>> word_count(["the", "东", "京", "大", "学"]), word_count(["လူ", "တို", "င်း"])
+    (3.0, 1.5)
+    """
+    return len(tokens) - 0.5 * sum(1 for t in tokens if not t.isascii() and is_unspaced(t))
 
 
 def is_unspaced(token: str) -> bool:

@@ -20,7 +20,7 @@ import functools
 
 import regex
 
-from dedup.normalize import tokenize, unspaced_chars
+from dedup.normalize import is_unspaced, tokenize, unspaced_chars
 
 #: Most words a label in front may have ("Home / Feature Story / General /" has four).
 LABEL_WORDS = 6
@@ -58,8 +58,12 @@ _LINK_VERB = regex.compile(r"^(?:read|watch|listen to|view)\s+(?=\w)")
 # characters, tags, prompts. Pipes, brackets and quotes alone do not make a line code: a
 # table row, an annotation, a quotation. Calls and assignments are of ASCII names: a
 # bracket after Chinese, Japanese or Thai words is prose (a reading after a Japanese name).
+# A semicolon is code after a call ("f(x);") or where it ends a line of ASCII that is no
+# prose ("WHERE a.aid < 100000;"), not where it parts two clauses ("la recta final;
+# sentencia") or ends a clause in Bengali.
+_STATEMENT_END = regex.compile(r"[A-Za-z0-9_)\]'\"];\s*$")
 _CODE = regex.compile(
-    r"[{};]|[A-Za-z0-9_]\(|[=!<>]=|->|=>|::|&&|\|\||:=|</?[A-Za-z][\w-]*>|[A-Za-z0-9_]=\S"
+    r"[{}]|\);|[A-Za-z0-9_]\(|[=!<>]=|->|=>|::|&&|\|\||:=|</?[A-Za-z][\w-]*>|[A-Za-z0-9_]=\S"
     r"|^(?:\$|>>>|#!|#include) "
 )
 # What was taken for code before the code rule (pipes, brackets and comparisons too; and
@@ -82,7 +86,11 @@ def code_form(normalized: str, broad: bool = False) -> str | None:
     >>> code_form("* { a: 1 };"), code_form("plain words | no code [sic]")
     ('{a:1};', None)
     """
-    if not (_BROAD_CODE if broad else _CODE).search(_ELLIPSIS.sub("", normalized)):
+    text = _ELLIPSIS.sub("", normalized)
+    if broad:
+        if not _BROAD_CODE.search(text):
+            return None
+    elif not _CODE.search(text) and not (_STATEMENT_END.search(text) and not prose(text)):
         return None
     marker = _BROAD_LIST_MARKER if broad else _LIST_MARKER
     return "".join(marker.sub("", normalized).split()).rstrip(".")
@@ -118,15 +126,20 @@ _LONG_WORD = regex.compile(r"(?<!\w)(?:(\p{Lu})\p{L}{3,}|\p{Ll}\p{L}{3,})")
 def titled(raw: str) -> bool:
     """A title, a heading or a name as written: its long words capitalized (three or more,
     and three times as many as the others) or all in capitals, and no full stop at the
-    end. Languages that capitalize every noun write sentences that do not pass.
+    end. Languages that capitalize every noun write sentences that do not pass, nor do
+    sentences in a script without capitals (two of its letters count as a word) that name
+    things in Latin letters.
 
     >>> titled("Step By Step Process For Teaching A Puppy"), titled("Teach your puppy first.")
     (True, False)
+    >>> titled("DeepMind希望DNC可以推动计算行业实现更多突破。DeepMind Nature AlphaGo")
+    False
     """
     text = raw.strip()
     if not text or text[-1] in ".,;:":
         return False
-    capitals = others = 0
+    capitals = 0
+    others = len(unspaced_chars(text[:400])) // 2
     for word in _LONG_WORD.finditer(text, 0, 400):
         if word.group(1):
             capitals += 1
@@ -245,14 +258,20 @@ def _balanced(label: str) -> bool:
 def in_identifier(normalized: str, span: tuple[int, int]) -> bool:
     """Whether the token at ``span`` is part of a path, a URL, a file or an identifier:
     joined to others without a space by a slash, dot, underscore, colon, equals or at sign
-    (a hyphen alone joins the words of a compound: "cloud-powered").
+    (a hyphen alone joins the words of a compound: "cloud-powered"). A letter of a script
+    without spaces is joined to its sentence anyway: only a slash, underscore, equals or at
+    sign right beside it joins it to a name.
 
     >>> in_identifier("with /sms-quickstart appended", (10, 20))
     True
     >>> in_identifier("moving to cloud-powered gaming", (16, 23))
     False
+    >>> in_identifier("发表在《自然》(nature)上。(编译/林靖东)", (2, 3))
+    False
     """
     start, end = span
+    if is_unspaced(normalized[start]):
+        return any(c in "/_=@" for c in normalized[max(start - 1, 0) : end + 1])
     while start > 0 and not normalized[start - 1].isspace():
         start -= 1
     while end < len(normalized) and not normalized[end].isspace():

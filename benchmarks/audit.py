@@ -1,0 +1,192 @@
+"""Read what ``dedup`` removes where no label says whether it should: a seeded sample.
+
+``dedup`` cleans every page of ``../shared/data/pages.jsonl.gz`` (both variants, ``main``
+and ``full``, as ``dedup clean --split lines``). Each near or contained removal whose pair of
+lines no label covers is a candidate (exact repeats are left out: they are right by
+construction, and would fill the sample). Each candidate is ranked by a hash of its page,
+variant, lines and the seed, and the first ``--sample`` are read by a person, who writes a
+verdict for each into :data:`VERDICTS`: ``right`` (the removed line repeats the kept one:
+nothing a reader needs is lost) or ``wrong``, with why. The ranking does not depend on the
+other candidates, so a sample drawn from another version of the code holds the same
+removals wherever both versions make them, and their verdicts carry over.
+
+The verdict file holds page ids, line numbers, a hash of the two lines and the reader's
+words, never the licensed text itself.
+
+    python -m benchmarks.audit                # counts, from the verdicts so far
+    python -m benchmarks.audit --show         # print the sampled removals not yet read
+    python -m benchmarks.audit --write        # the audit section of RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.quality import DATA, _line_numbers, links, load_labels, load_pages
+from benchmarks.results import write_section
+
+VERDICTS = Path(__file__).resolve().parent / "audit_verdicts.jsonl"
+SAMPLE = 200
+SEED = 12
+
+
+@dataclass(frozen=True)
+class Removal:
+    page: str
+    variant: str
+    lang: str
+    kept: int  # line numbers in the page's text
+    removed: int
+    kind: str
+    reason: str
+    kept_text: str
+    removed_text: str
+
+    @property
+    def key(self) -> tuple[str, str, int, int]:
+        return (self.page, self.variant, self.kept, self.removed)
+
+    @property
+    def digest(self) -> str:
+        """A hash of the two lines: a verdict is for these words, not for line numbers."""
+        both = f"{self.kept_text}\n{self.removed_text}".encode()
+        return hashlib.sha256(both).hexdigest()[:16]
+
+
+def candidates(pages: Iterable[dict[str, Any]], labels: list[dict[str, Any]]) -> list[Removal]:
+    """Every near or contained removal on ``pages`` whose pair no label covers."""
+    covered = {(p["doc_id"], p["variant"], p["i"], p["j"]) for p in labels}
+    found = []
+    for page in pages:
+        lines = page["text"].split("\n")
+        _, result = links(page["text"], {})
+        line = _line_numbers(page["text"], result)
+        for r in result.removed:
+            kept, removed = line[r.duplicate_of], line[r.index]
+            if r.kind == "exact" or (page["id"], page["variant"], kept, removed) in covered:
+                continue
+            found.append(
+                Removal(
+                    page["id"],
+                    page["variant"],
+                    page["lang"] or "?",
+                    kept,
+                    removed,
+                    r.kind,
+                    r.reason,
+                    lines[kept],
+                    lines[removed],
+                )
+            )
+    return found
+
+
+def _rank(removal: Removal, seed: int) -> str:
+    return hashlib.sha256(f"{seed}:{removal.key}".encode()).hexdigest()
+
+
+def sample(found: list[Removal], size: int = SAMPLE, seed: int = SEED) -> list[Removal]:
+    return sorted(found, key=lambda r: _rank(r, seed))[:size]
+
+
+def load_verdicts(path: Path = VERDICTS) -> dict[str, dict[str, Any]]:
+    """Verdicts by the digest of the two lines they judge."""
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as handle:
+        entries = [json.loads(line) for line in handle if line.strip()]
+    return {entry["digest"]: entry for entry in entries}
+
+
+@dataclass
+class Audit:
+    candidates: int
+    sampled: list[Removal]
+    verdicts: dict[str, dict[str, Any]]
+
+    @property
+    def read(self) -> list[tuple[Removal, dict[str, Any]]]:
+        return [(r, self.verdicts[r.digest]) for r in self.sampled if r.digest in self.verdicts]
+
+    @property
+    def unread(self) -> list[Removal]:
+        return [r for r in self.sampled if r.digest not in self.verdicts]
+
+    @property
+    def wrong(self) -> list[tuple[Removal, dict[str, Any]]]:
+        return [(r, v) for r, v in self.read if v["verdict"] == "wrong"]
+
+
+def run(size: int = SAMPLE, seed: int = SEED) -> Audit:
+    found = candidates(load_pages(), load_labels())
+    return Audit(len(found), sample(found, size, seed), load_verdicts())
+
+
+def report(audit: Audit) -> str:
+    read, wrong = len(audit.read), len(audit.wrong)
+    share = f"{wrong / read:.1%}" if read else "-"
+    lines = [
+        f"{audit.candidates} near or contained removals on all 5,532 pages that no label "
+        f"covers; {len(audit.sampled)} sampled (seed {SEED}), {read} read, "
+        f"{wrong} wrong ({share}), {len(audit.unread)} not read.",
+    ]
+    kinds = Counter(r.kind for r in audit.sampled)
+    langs = Counter(r.lang for r in audit.sampled)
+    lines.append(
+        "Sampled by kind: "
+        + ", ".join(f"{k} {n}" for k, n in kinds.most_common())
+        + "; by language: "
+        + ", ".join(f"{k} {n}" for k, n in langs.most_common())
+        + "."
+    )
+    if audit.wrong:
+        lines += ["", "The wrong ones (page, variant, kept line, removed line: why):", ""]
+        for r, verdict in audit.wrong:
+            lines.append(f"- `{r.page}` {r.variant} {r.kept}->{r.removed}: {verdict['why']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sample", type=int, default=SAMPLE)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--show", action="store_true", help="print the removals not yet read")
+    parser.add_argument("--write", action="store_true", help="write RESULTS.md's section")
+    args = parser.parse_args(argv)
+    if not (DATA / "pages.jsonl.gz").exists():
+        print(f"no data at {DATA}", file=sys.stderr)
+        return 2
+    audit = run(args.sample, args.seed)
+    if args.show:
+        for r in audit.unread:
+            record = {
+                "page": r.page,
+                "variant": r.variant,
+                "kept": r.kept,
+                "removed": r.removed,
+                "digest": r.digest,
+                "lang": r.lang,
+                "kind": r.kind,
+                "reason": r.reason,
+                "kept_text": r.kept_text,
+                "removed_text": r.removed_text,
+            }
+            print(json.dumps(record, ensure_ascii=False))
+        return 0
+    text = report(audit)
+    print(text)
+    if args.write:
+        write_section("audit", text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
