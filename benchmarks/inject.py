@@ -17,8 +17,9 @@ byte for byte, with nothing else removed.
 A copy must still say what its paragraph says, so the injector only drops or adds words
 that carry no information of their own: one of the language's most frequent words (its
 function words, counted on the source itself), never a number, a negation or the last word
-(a line without its last word is cut off, which is a different change). In scripts without
-spaces a "word" is one letter with its marks.
+(a line without its last word is cut off, which is a different change), and in sentences,
+not titles or names (a word put into "Blade Runner (4K Ultra HD)" names another product).
+In scripts without spaces a "word" is one letter with its marks.
 
     python -m benchmarks.inject [--pages N] [--seed S] [--misses]
 """
@@ -45,6 +46,7 @@ from pathlib import Path
 import regex
 
 import dedup
+from dedup.shapes import titled
 from dedup.verify import NEGATIONS
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -179,6 +181,7 @@ def _tag(p: str, rng: random.Random, lang: Language) -> str:
     return rng.choice(["(dpa) ", "(AFP) ", "AP \u2014 ", "[Reuters] "]) + p
 
 
+WORD_EDITS = ("word dropped", "word added")
 CHANGES: dict[str, Change] = {
     "exact": lambda p, rng, lang: p,
     "typography": _typography,
@@ -357,8 +360,11 @@ def run(limit_per_lang: int, seed: int, use_udhr: bool = True) -> Stats:
         sources = [k for k, line in enumerate(lines) if _source(line)]
         if not sources:
             continue
+        sentences = [k for k in sources if not titled(lines[k])] or sources
         for name, change in CHANGES.items():
-            source = rng.choice(sources)
+            # A word put into a title or a name makes another thing ("4K Ultra HD"), which
+            # dedup keeps on purpose: words are added to and dropped from sentences.
+            source = rng.choice(sentences if name in WORD_EDITS else sources)
             copy = change(lines[source], rng, languages[article.lang])
             at = rng.randrange(source + 1, len(lines) + 1)
             injected = [*lines[:at], copy, *lines[at:]]

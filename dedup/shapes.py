@@ -55,25 +55,33 @@ _TRAILER = regex.compile(
 _LINK_VERB = regex.compile(r"^(?:read|watch|listen to|view)\s+(?=\w)")
 
 # Code, where symbols carry meaning: braces, statement ends, calls, operators of two
-# characters, tags, prompts. Pipes, brackets and quotes alone do not make a line code: a
-# table row, an annotation, a quotation. Calls and assignments are of ASCII names: a
-# bracket after Chinese, Japanese or Thai words is prose (a reading after a Japanese name).
-# A semicolon is code after a call ("f(x);") or where it ends a line of ASCII that is no
-# prose ("WHERE a.aid < 100000;"), not where it parts two clauses ("la recta final;
-# sentencia") or ends a clause in Bengali.
+# characters, tags, type parameters ("Result<T, E>"), command options ("--worker-runtime"),
+# prompts and "//" comments. Pipes, brackets and quotes alone do not make a line code: a
+# table row, an annotation, a quotation. Calls and assignments are of ASCII names, with ASCII
+# in the brackets: a bracket after Chinese, Japanese or Thai words, or after a Latin name in
+# such a sentence (a reading of "Wi-Fi" in Japanese), is prose. A semicolon is code after a
+# call ("f(x);") or where it ends a line of ASCII that is no prose ("WHERE a.aid < 100000;"),
+# not where it parts two clauses ("la recta final; sentencia") or ends a clause in Bengali.
 _STATEMENT_END = regex.compile(r"[A-Za-z0-9_)\]'\"];\s*$")
-_CODE = regex.compile(
-    r"[{}]|\);|[A-Za-z0-9_]\(|[=!<>]=|->|=>|::|&&|\|\||:=|</?[A-Za-z][\w-]*>|[A-Za-z0-9_]=\S"
-    r"|^(?:\$|>>>|#!|#include) "
+# What makes a line code whatever its words: everything above but calls and assignments
+# (and keys given a literal: 'body:"..."'), which prose can look like ("rimasterizzata(vinile)").
+_STRONG_CODE = regex.compile(
+    r"[{}]|\);|[=!<>]=|->|=>|::|&&|\|\||:=|</?[A-Za-z][\w-]*>|[A-Za-z_]<[A-Za-z_'][\w',\s]*>"
+    r"|(?<!\S)--[A-Za-z][\w-]+|^(?:\$|>>>|#!|#include|//) "
 )
+_CALL = (
+    r"(?<![^\x00-\x7f]|[\w.])[A-Za-z_][A-Za-z0-9_.]*\((?=[\x20-\x7e])"
+    r"|[A-Za-z0-9_]=\S|[A-Za-z0-9_]:[\"'\[{]|[A-Za-z0-9_] +=(?: *[\"'\[{]|$)"
+)
+_CODE = regex.compile(f"{_STRONG_CODE.pattern}|{_CALL}")
 # What was taken for code before the code rule (pipes, brackets and comparisons too; and
 # a leading "-" a list marker): kept to measure that rule on its own.
 _BROAD_CODE = regex.compile(r"[{}\[\];=<>|\\^~]|\w\(|^(?:\$|>>>|#!) ")
 _ELLIPSIS = regex.compile(r"\[\.\.\.\]")
-_LIST_MARKER = regex.compile(r"^(?:[-*•·]+|\d+[.)])\s+")
+_LIST_MARKER = regex.compile(r"^(?:[*•·]+|\d+[.)])\s+")
 _BROAD_LIST_MARKER = regex.compile(r"^(?:[-*•·>]+|\d+[.)])\s+")
-# Symbols that change what prose says: comparisons, a sign before a number, per cent.
-_SIGNS = regex.compile(r"[<>=≤≥≠±%+]|(?<![\w.])-(?=\d)")
+# Symbols that change what prose says: comparisons, a sign before a number, per cent, stars.
+_SIGNS = regex.compile(r"[<>=≤≥≠±%+★☆]|(?<![\w.])-(?=\d)")
 
 
 def code_form(normalized: str, broad: bool = False) -> str | None:
@@ -81,7 +89,9 @@ def code_form(normalized: str, broad: bool = False) -> str | None:
 
     Tokens ignore punctuation, so ``[x, x**2]`` and ``[(x, x**2)]`` have the same ones: in
     code the symbols are the meaning, and two code lines repeat only when these forms match.
-    A leading ``+`` stays: it is the side of a diff (a ``-`` is taken for a list marker).
+    A leading ``+`` or ``-`` stays: in front of code it is the side of a diff. Single quotes
+    are double ones and escapes are dropped: most languages take ``"it's"`` and
+    ``'it\\'s'`` for the same string.
 
     >>> code_form("* { a: 1 };"), code_form("plain words | no code [sic]")
     ('{a:1};', None)
@@ -90,10 +100,24 @@ def code_form(normalized: str, broad: bool = False) -> str | None:
     if broad:
         if not _BROAD_CODE.search(text):
             return None
-    elif not _CODE.search(text) and not (_STATEMENT_END.search(text) and not prose(text)):
+    elif not _CODE.search(text) and not _statements(text):
         return None
     marker = _BROAD_LIST_MARKER if broad else _LIST_MARKER
-    return "".join(marker.sub("", normalized).split()).rstrip(".")
+    form = "".join(marker.sub("", normalized).split()).rstrip(".")
+    # "it's", 'it\'s': the same string
+    return form if broad else form.replace("\\", "").replace("'", '"')
+
+
+def strong_code(normalized: str) -> bool:
+    """Code whatever its words: braces, operators, tags, options, statement ends; not only
+    what looks like a call or an assignment."""
+    text = _ELLIPSIS.sub("", normalized)
+    return _STRONG_CODE.search(text) is not None or _statements(text)
+
+
+def _statements(text: str) -> bool:
+    """A line of ASCII, no prose, that ends a statement with a semicolon."""
+    return text.isascii() and _STATEMENT_END.search(text) is not None and not prose(text)
 
 
 def signs(normalized: str) -> list[str]:
@@ -227,6 +251,10 @@ def unwrapped(normalized: str) -> tuple[str, str]:
     return text, " and ".join(named)
 
 
+#: A name glued to the first word has at least this many characters; fewer make a prefix.
+GLUED_CHARS = 5
+
+
 def label_before(shorter: str, longer: str) -> str | None:
     """The label ``longer`` has in front of ``shorter`` when it is ``shorter`` with one
     ("HUElavia wrote:", or a name glued to the first word: "macbacchiund ..."); None when
@@ -240,8 +268,11 @@ def label_before(shorter: str, longer: str) -> str | None:
         return None
     if _SENTENCE_END.search(label) or len(tokenize(shorter)) < REST_WORDS:
         return None
-    if label[-1].isspace() and label.rstrip()[-1:].isalnum():
-        return None  # a word in front, set off by nothing
+    last = label.rstrip()[-1:]
+    if label[-1].isspace() and (last.isalnum() or last in "&+"):
+        return None  # a word in front, set off by nothing or joined ("Bundle & Save")
+    if label[-1] in "_-" or (label[-1].isalnum() and len(label) < GLUED_CHARS):
+        return None  # a prefix, not a name glued on: "disadvantages", "last_page", "allow-origin"
     return label.strip()
 
 

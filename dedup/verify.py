@@ -42,6 +42,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+import regex
 
 from dedup.config import Config
 from dedup.fingerprint import Fingerprint, Sketches, fingerprint
@@ -55,6 +56,7 @@ from dedup.shapes import (
     prose,
     signs,
     starts_sentence,
+    strong_code,
     titled,
     unwrapped,
 )
@@ -153,13 +155,16 @@ def _is_number(token: str) -> bool:
 
 
 def _variant(old: str, new: str) -> bool:
-    """Spelling variants (``colour``/``color``, ``minister``/``ministers``), not new words;
+    """Spelling variants (``colour``/``color``, ``minister``/``ministers``), not new words
+    (``advantages``/``disadvantages``);
     in scripts without spaces, one letter with other marks (a vowel or tone mark in Thai,
     Lao, Khmer or Burmese)."""
     if old[0] == new[0] and not old.isascii() and is_unspaced(old):
         return True  # tokens of the same letter differ in marks only
     if _is_number(old) or _is_number(new) or min(len(old), len(new)) < 4:
         return False
+    if old.endswith(new) or new.endswith(old):
+        return False  # a word put in front makes another word: "disadvantages", "last_pys"
     # SequenceMatcher's real_quick_ratio and quick_ratio, upper bounds of its ratio from
     # the lengths and the letters shared: most pairs stop there, before a matcher is made.
     size = len(old) + len(new)
@@ -200,10 +205,12 @@ def opcodes(a: tuple[str, ...], b: tuple[str, ...]) -> Sequence[tuple[str, int, 
     return codes
 
 
-def difference(earlier: tuple[str, ...], later: tuple[str, ...]) -> Difference:
+def difference(earlier: tuple[str, ...], later: tuple[str, ...], cut: bool = False) -> Difference:
     """Align the token sequences and name what differs.
 
-    A later paragraph cut off inside a word ("Zusammen…") does not count that stub as new.
+    A later paragraph cut off inside a word ("Zusammen…") does not count that stub as new;
+    a number is a stub only where the later paragraph is ``cut`` off with an ellipsis
+    ("in 201…"): else it is another number ("(3)" against "(368)").
 
     >>> d = difference(tuple("the cat sat on a mat".split()), tuple("the dog sat on".split()))
     >>> d.substituted, d.dropped
@@ -226,7 +233,8 @@ def difference(earlier: tuple[str, ...], later: tuple[str, ...]) -> Difference:
             continue
         old, new = list(earlier[i1:i2]), list(later[j1:j2])
         at_edge = j1 == 0 or j2 == len(later)
-        if op == "replace" and j2 == len(later) and any(t.startswith(new[-1]) for t in old):
+        stub = new[-1] if op == "replace" and j2 == len(later) else ""
+        if stub and (cut or not _is_number(stub)) and any(t.startswith(stub) for t in old):
             new.pop()  # the stub of a word cut off
             at_edge = True
         pairs = min(len(old), len(new))
@@ -353,7 +361,7 @@ def compare(
     end: see :mod:`dedup.shapes`), on either side.
     """
     verdict = _compare(earlier, later, config, brief_below)
-    if verdict.kind is not None or not _on("wrappers") or verdict.reason.startswith(_FAR):
+    if verdict.kind is not None or not _on("wrappers") or verdict.reason.startswith(_FINAL):
         return verdict
     return _unwrapped(earlier, later, config) or verdict
 
@@ -365,6 +373,8 @@ def _unwrapped(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verd
     a, b = earlier.normalized, later.normalized
     a_named = b_named = ""
     label = label_before(a, b)
+    if label and label.endswith("-") and not _DATELINE.match(later.raw):
+        return None  # "NordVPN - Best VPN ...": a name put before a heading says which
     if label:
         b, b_named = a, f"'{label}' in front"
     else:
@@ -392,7 +402,15 @@ def _unwrapped(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verd
     return Verdict(kind, inner.similarity, f"{said}, {named}")
 
 
+#: A label set off by a dash in front of a copy is a dateline ("MOSCOW (AP) -", "BERLIN
+#: (dpa) -"), in capitals but for an agency in brackets; in other letters it names a
+#: thing ("NordVPN - Best VPN for Security").
+_DATELINE = regex.compile(r"\s*(?:[^\p{Ll}(]|\([^)]{1,12}\))+?\s[-\u2013\u2014]\s")
 _FAR = "too different"
+_CODE_REASONS = ("code against prose", "prose against code", "code with other symbols or words")
+#: Verdicts that no wrapper changes: too far apart, or apart for their code ('body:"x"' is
+#: a line of code, not a label in front of a string).
+_FINAL = (_FAR, *_CODE_REASONS)
 
 
 def _compare(
@@ -424,7 +442,7 @@ def _compare(
     numbers = _new_number(a, b)
     if numbers:
         return Verdict(None, similarity, f"has numbers the kept paragraph lacks: {_quote(numbers)}")
-    diff = difference(a, b)
+    diff = difference(a, b, later.truncated)
     known = set(a)
     new_words = diff.added + tuple(new for _, new in diff.substituted)
     numbers = tuple(t for t in new_words if _is_number(t) and t not in known)
@@ -447,10 +465,11 @@ def _compare(
         + word_count(diff.trimmed)
         + len(diff.variants)
     )
-    code = _code(earlier.normalized, later.normalized, bool(short or not edits))
+    inside = not (diff.trimmed or diff.extended)  # an edit within, not an excerpt
+    code = _code(earlier.normalized, later.normalized, bool(short or not edits), inside)
     if code:
         return Verdict(None, similarity, f"{code}: {_describe(diff)}".rstrip(": "))
-    if _on("signs") and not (diff.trimmed or diff.extended):
+    if _on("signs") and inside:
         old_signs, new_signs = signs(earlier.normalized), signs(later.normalized)
         if old_signs != new_signs:
             return Verdict(
@@ -461,9 +480,12 @@ def _compare(
             )
     if not edits:
         return Verdict("near", similarity, "same words, other punctuation")
+    item = _new_item(earlier.normalized, later.normalized) if diff.added else None
+    if item:
+        return Verdict(None, similarity, f"adds an item to a list: {_quote(item)}")
     if _on("wrappers") and diff.extended and edits == word_count(diff.extended):
         (_, j1), (_, j2) = diff.first, diff.last
-        if set(diff.extended) <= set(b[j1:j2]):
+        if set(diff.extended) <= set(b[j1:j2]) and _doubled(later, diff.extended):
             return Verdict(
                 "near", similarity, f"the same, with its own words again: {_quote(diff.extended)}"
             )
@@ -500,16 +522,46 @@ def _compare(
     return _too_different(similarity, contained)
 
 
-def _code(earlier: str, later: str, compared: bool) -> str | None:
+def _new_item(earlier: str, later: str) -> tuple[str, ...] | None:
+    """The words of the (first) item that ``later`` adds to a list (parts set apart by
+    commas) that is otherwise the earlier one's ("1 cup spinach, 1 medium apple, 1 tsp.
+    olive oil" against the same without the apple)."""
+    if "," not in later:
+        return None
+    old = Counter(tuple(tokenize(part)) for part in earlier.split(","))
+    new = Counter(tuple(tokenize(part)) for part in later.split(","))
+    extra = [words for words in (new - old).elements() if words]
+    if not extra or old - new:
+        return None
+    return extra[0]
+
+
+#: Where words come again as data, not as a line doubled: a table's cells, a list, markup.
+_DATA = frozenset("|\u2502[{<")
+
+
+def _doubled(later: Fingerprint, extended: tuple[str, ...]) -> bool:
+    """Whether words that a line repeats of its own ("Seller's other items Seller's other
+    items") are the line doubled: words, not letters, numbers or signs ("f | f", "$$"), and
+    not in a table row, a list or markup ("[4, 2, 0, 2, 4]", another row of a result)."""
+    words = any(t[0].isalpha() and (len(t) > 1 or is_unspaced(t)) for t in extended)
+    return words and _DATA.isdisjoint(later.normalized)
+
+
+def _code(earlier: str, later: str, compared: bool, edited: bool = False) -> str | None:
     """Why two paragraphs are not copies of one another for their code: one is code and
-    the other prose, or (when their symbols are ``compared``: when no word or little
-    differs) both are code with other symbols; None when neither."""
+    the other prose, or both are code with other symbols or words, when their symbols are
+    ``compared`` (a short pair, or the same words) or words are ``edited`` inside lines
+    that are code by more than what looks like a call or an assignment (``&'a mut T``
+    against ``&'a T``; "rimasterizzata(vinile)" may be prose); None when neither."""
     broad = not _on("code")
     old, new = code_form(earlier, broad), code_form(later, broad)
     if not broad and bool(old) != bool(new):
-        return "code against prose" if old else "prose against code"
-    if compared and old and new and new != old:
-        return "code with other symbols or words"
+        return _CODE_REASONS[0] if old else _CODE_REASONS[1]
+    if not (old and new) or new == old:
+        return None
+    if compared or (edited and not broad and strong_code(earlier) and strong_code(later)):
+        return _CODE_REASONS[2]
     return None
 
 
@@ -572,20 +624,30 @@ def _tags(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
         (earlier, i2, False),
     )
     return all(
-        _set_off(fp, at, front)
+        _set_off(fp, at, front, named=fp is later and front)
         for fp, at, front in edges
         if (at > 0 if front else at < len(fp.tokens))
     )
 
 
-def _set_off(paragraph: Fingerprint, at: int, front: bool) -> bool:
-    """Whether punctuation (not only a space) parts token ``at - 1`` from token ``at``, or
-    the words before ``at`` are a list number (``front``)."""
+#: Signs that join the words beside them rather than set them apart ("Bundle & Save"), and
+#: that do so when nothing spaces them ("simple-select-stmt").
+_JOINERS = frozenset({"&", "+", "'"})
+_COMPOUNDS = frozenset({"-", "_"})
+
+
+def _set_off(paragraph: Fingerprint, at: int, front: bool, named: bool = False) -> bool:
+    """Whether punctuation (not a space, nor a sign that joins: "&") parts token ``at - 1``
+    from token ``at``, or the words before ``at`` are a list number (``front``). A dash
+    after words put in front of a copy (``named``) sets off a dateline only (see
+    :data:`_DATELINE`)."""
     if front and at == 1 and paragraph.tokens[0].isdigit() and len(paragraph.tokens[0]) <= 3:
         return True
     spans = token_spans(paragraph.normalized)
     gap = paragraph.normalized[spans[at - 1][1] : spans[at][0]]
-    return bool(gap.strip())
+    if named and gap.strip() == "-" and not _DATELINE.match(paragraph.raw):
+        return False
+    return bool(gap.strip()) and gap.strip() not in _JOINERS and gap not in _COMPOUNDS
 
 
 def _unaligned(
@@ -602,6 +664,9 @@ def _unaligned(
         return "short in a script without spaces: a heading, not an excerpt"
     if diff.extended and (j2 < len(later.tokens) or not _set_off(later, j1, True)):
         return f"adds {_quote(diff.extended)} at its edge: not a piece of the kept paragraph"
+    inside = tuple((Counter(diff.added) - Counter(diff.extended)).elements())
+    if any(len(word) > 3 for word in inside):  # a small word ("the", "de") is no change
+        return f"adds {_quote(inside)} inside: not a piece of the kept paragraph"
     if i1 == i2:
         return "nothing in common in order"
     if later.truncated or not titled(later.raw) or not prose(earlier.normalized):

@@ -118,7 +118,10 @@ def test_a_killed_run_loses_nothing(
     time.sleep(delay)
     process.send_signal(signum)
     _, err = process.communicate(timeout=120)
-    assert process.returncode in (0, -signal.SIGKILL, 143), err  # done, killed, terminated
+    # Done, killed, terminated; or terminated before Python got to install the handler (a
+    # loaded machine can take longer to start than the delay): nothing was written then,
+    # which the checks below see.
+    assert process.returncode in (0, -signal.SIGKILL, 143, -signal.SIGTERM), err
     if signum == signal.SIGTERM and process.returncode == 143:
         assert err == b"dedup: terminated; every file is as it was\n"
         assert _leftovers(tmp_path) == []  # a terminated run cleans up after itself
