@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from pathlib import Path
 import regex
 
 import dedup
+from benchmarks.results import write_section
 from dedup.shapes import titled
 from dedup.verify import NEGATIONS
 
@@ -340,10 +342,10 @@ class Stats:
         return sorted({lang for lang, _ in self.articles})
 
 
-def run(limit_per_lang: int, seed: int, use_udhr: bool = True) -> Stats:
+def run(limit_per_lang: int, seed: int, use_udhr: bool = True, use_pages: bool = True) -> Stats:
     rng = random.Random(seed)
     stats = Stats()
-    articles = list(pages(limit_per_lang)) if DATA.exists() else []
+    articles = list(pages(limit_per_lang)) if use_pages and DATA.exists() else []
     archive = udhr_archive() if use_udhr else None
     if archive is not None:
         articles += udhr(limit_per_lang, archive)
@@ -420,12 +422,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-udhr", action="store_true", help="the shared pages only")
     parser.add_argument("--misses", action="store_true", help="list every miss")
+    parser.add_argument("--write", action="store_true", help="write RESULTS.md's section")
     args = parser.parse_args(argv)
     stats = run(args.pages, args.seed, use_udhr=not args.no_udhr)
     if not stats.articles:
         print(f"no articles: no data at {DATA} and no udhr package", file=sys.stderr)
         return 2
-    print(report(stats))
+    text = report(stats)
+    print(text)
+    if args.write:
+        command = f"python -m benchmarks.inject --pages {args.pages} --seed {args.seed} --write"
+        write_section(
+            "inject",
+            f"## Injected repeats in {len(stats.languages)} languages (issue 12)\n\n"
+            f"`{command}`, {time.strftime('%Y-%m-%d')}, dedup {dedup.__version__}.\n\n{text}",
+        )
     if args.misses:
         for lang, name, size, source, copy in stats.misses:
             print(f"- {lang} {name} ({size}): {source[:90]!r}\n    -> {copy[:90]!r}")

@@ -412,27 +412,6 @@ ALTERNATIVES: list[dict[str, Any]] = [
 ]
 
 
-def unlabelled_removals(
-    pages: Iterable[dict[str, Any]], labels: list[dict[str, Any]], langs: set[str]
-) -> dict[str, list[tuple[str, str, str]]]:
-    """Removals on ``main`` pages that repeat no labelled or exact earlier paragraph."""
-    repeats = {
-        (p["doc_id"], p["variant"], p["i"], p["j"]) for p in labels if p["label"] == "repeat"
-    }
-    found: dict[str, list[tuple[str, str, str]]] = {lang: [] for lang in sorted(langs)}
-    for page in pages:
-        if page["variant"] != "main" or page["lang"] not in langs:
-            continue
-        lines = page["text"].split("\n")
-        _, result = links(page["text"], {})
-        line = _line_numbers(page["text"], result)
-        for r in result.removed:
-            key = (page["id"], "main", line[r.duplicate_of], line[r.index])
-            if r.kind != "exact" and key not in repeats:
-                found[page["lang"]].append((lines[key[2]], r.text, r.reason))
-    return found
-
-
 def _fmt_options(options: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in options.items()) or "defaults"
 
@@ -521,26 +500,11 @@ def write_results(labels: list[dict[str, Any]]) -> str:
         f"{exact['short_removed']} of {exact['short']}. Paragraphs with no word at all "
         "(rules of symbols) are never removed.",
     ]
-    langs = {"de", "en", "es", "fr", "pl", "zh"}
-    findings = unlabelled_removals(load_pages(), labels, langs)
     lines += [
         "",
-        "### Multilingual check: removals with no labelled or exact repeat (`main` pages)",
-        "",
-        "Near or contained removals on the `main` pages of six languages that are neither "
-        "exact nor a labelled `repeat` pair. The labels cover only screened candidate pairs, "
-        "so these are findings to read, not errors by definition.",
-        "",
-        "| language | removals |",
-        "|---|---:|",
-        *(f"| {lang} | {len(items)} |" for lang, items in findings.items()),
-        "",
-        "A sample (kept paragraph → removed paragraph: reason):",
-        "",
+        "Removals that no label covers are read by hand in samples: see the audit section "
+        "(`python -m benchmarks.audit`).",
     ]
-    for lang, items in findings.items():
-        for kept, removed, reason in items[:4]:
-            lines.append(f"- {lang}: `{kept[:90]}` → `{removed[:90]}`: {reason}")
     text = "\n".join(lines) + "\n"
     write_section("quality", text)
     return text

@@ -83,6 +83,18 @@ def _say(message: str) -> None:
         click.echo(message, err=True)
 
 
+def _stop(message: str, code: int) -> NoReturn:
+    """End a run that a signal stopped, once its files are cleaned up (the ``finally``
+    blocks between the signal and here did that): say so and leave at once. The exit
+    handlers are skipped: a worker pool interrupted mid-call can leave the interpreter's
+    own exit waiting for it forever (seen once under load); the workers end with their
+    parent."""
+    _say(message)
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    os._exit(code)
+
+
 class _Group(click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         _guard_streams()
@@ -105,11 +117,9 @@ class _Group(click.Group):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(ctx.meta.get("verdict", 0))
         except KeyboardInterrupt:
-            _say("dedup: interrupted; every file is as it was")
-            sys.exit(EXIT_INTERRUPTED)
+            _stop("dedup: interrupted; every file is as it was", EXIT_INTERRUPTED)
         except _Terminated:
-            _say("dedup: terminated; every file is as it was")
-            sys.exit(EXIT_TERMINATED)
+            _stop("dedup: terminated; every file is as it was", EXIT_TERMINATED)
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:

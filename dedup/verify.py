@@ -163,8 +163,8 @@ def _variant(old: str, new: str) -> bool:
         return True  # tokens of the same letter differ in marks only
     if _is_number(old) or _is_number(new) or min(len(old), len(new)) < 4:
         return False
-    if old.endswith(new) or new.endswith(old):
-        return False  # a word put in front makes another word: "disadvantages", "last_pys"
+    if old[0] != new[0] or old.endswith(new) or new.endswith(old):
+        return False  # another first letter or a word put in front: "vcdpa", "disadvantages"
     # SequenceMatcher's real_quick_ratio and quick_ratio, upper bounds of its ratio from
     # the lengths and the letters shared: most pairs stop there, before a matcher is made.
     size = len(old) + len(new)
@@ -595,7 +595,19 @@ def _edges_ok(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> boo
         added = [w for w in diff.added[len(diff.extended) :] if w not in known]
         if any(len(word) > 3 for word in added + list(diff.dropped)):
             return False
+        if any(_letters_of_a_name(w, later.raw) for w in added) or any(
+            _letters_of_a_name(w, earlier.raw) for w in diff.dropped
+        ):
+            return False
     return not (diff.extended or diff.trimmed) or _tags(earlier, later, diff)
+
+
+def _letters_of_a_name(word: str, raw: str) -> bool:
+    """Whether a small word is written in capitals in a line that is not ("CUBE Plus XP",
+    "Galaxy S9 FE"): the letters of a model or a name, not "the" or "de"."""
+    if len(word) < 2 or not word.isalpha() or not raw or raw.isupper():
+        return False
+    return regex.search(rf"(?<!\w){regex.escape(word.upper())}(?!\w)", raw) is not None
 
 
 def _identifier_edited(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
