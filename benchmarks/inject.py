@@ -91,10 +91,14 @@ class Language:
             letters.update({m for m in _LETTER.findall(text) if _UNSPACED.match(m)})
             split = regex.split(r"[\s\u1361]+", text)
             words.update({w for w in split if _plain(w) and not _UNSPACED.search(w)})
-        return cls(
-            [w for w, _ in words.most_common(_FUNCTION_WORDS)] or ["the"],
-            [c for c, _ in letters.most_common(_FUNCTION_WORDS)] or ["\u7684"],
-        )
+        return cls(_most_common(words) or ["the"], _most_common(letters) or ["\u7684"])
+
+
+def _most_common(counts: Counter[str]) -> list[str]:
+    """The most frequent, ties in alphabetical order: the same on every run (a set's order,
+    and so Counter's among ties, changes with PYTHONHASHSEED)."""
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [word for word, _ in ranked[:_FUNCTION_WORDS]]
 
 
 def _plain(word: str) -> bool:

@@ -69,7 +69,7 @@ def fingerprint(
         tokens=tokens,
         shingles=shingles,
         truncated=_TRUNCATED.search(normalized) is not None,
-        words=0.0 if not tokens else len(tokens) if normalized.isascii() else word_count(tokens),
+        words=len(tokens) if normalized.isascii() else word_count(tokens),
         raw=raw,
     )
 

@@ -222,5 +222,5 @@ def word_count(tokens: Sequence[str]) -> float:
 
 
 def is_unspaced(token: str) -> bool:
-    """True for a token from a script written without spaces (one character a token)."""
+    """True for a token from a script written without spaces (one letter a token)."""
     return _UNSPACED_CHAR.match(token) is not None

@@ -17,6 +17,7 @@ tokens do not (they drop punctuation).
 from __future__ import annotations
 
 import functools
+import re
 
 import regex
 
@@ -65,15 +66,17 @@ _LINK_VERB = regex.compile(r"^(?:read|watch|listen to|view)\s+(?=\w)")
 _STATEMENT_END = regex.compile(r"[A-Za-z0-9_)\]'\"];\s*$")
 # What makes a line code whatever its words: everything above but calls and assignments
 # (and keys given a literal: 'body:"..."'), which prose can look like ("rimasterizzata(vinile)").
-_STRONG_CODE = regex.compile(
+_STRONG_CODE = re.compile(
     r"[{}]|\);|[=!<>]=|->|=>|::|&&|\|\||:=|</?[A-Za-z][\w-]*>|[A-Za-z_]<[A-Za-z_'][\w',\s]*>"
     r"|(?<!\S)--[A-Za-z][\w-]+|^(?:\$|>>>|#!|#include|//) "
 )
+# Not after a letter, digit, dot or any non-ASCII character: "vpn(" in a Japanese sentence.
 _CALL = (
-    r"(?<![^\x00-\x7f]|[\w.])[A-Za-z_][A-Za-z0-9_.]*\((?=[\x20-\x7e])"
+    r"(?<![\w.\x80-\U0010ffff])[A-Za-z_][A-Za-z0-9_.]*\((?=[\x20-\x7e])"
     r"|[A-Za-z0-9_]=\S|[A-Za-z0-9_]:[\"'\[{]|[A-Za-z0-9_] +=(?: *[\"'\[{]|$)"
 )
-_CODE = regex.compile(f"{_STRONG_CODE.pattern}|{_CALL}")
+# The stdlib's engine: these patterns need nothing of regex's, and it runs them twice as fast.
+_CODE = re.compile(f"{_STRONG_CODE.pattern}|{_CALL}")
 # What was taken for code before the code rule (pipes, brackets and comparisons too; and
 # a leading "-" a list marker): kept to measure that rule on its own.
 _BROAD_CODE = regex.compile(r"[{}\[\];=<>|\\^~]|\w\(|^(?:\$|>>>|#!) ")

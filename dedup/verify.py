@@ -155,10 +155,9 @@ def _is_number(token: str) -> bool:
 
 
 def _variant(old: str, new: str) -> bool:
-    """Spelling variants (``colour``/``color``, ``minister``/``ministers``), not new words
-    (``advantages``/``disadvantages``);
-    in scripts without spaces, one letter with other marks (a vowel or tone mark in Thai,
-    Lao, Khmer or Burmese)."""
+    """Spelling variants (``colour``/``color``, ``minister``/``ministers``), not other words
+    (``advantages``/``disadvantages``, ``icdpa``/``vcdpa``); in scripts without spaces, one
+    letter with other marks (a vowel or tone mark in Thai, Lao, Khmer or Burmese)."""
     if old[0] == new[0] and not old.isascii() and is_unspaced(old):
         return True  # tokens of the same letter differ in marks only
     if _is_number(old) or _is_number(new) or min(len(old), len(new)) < 4:
