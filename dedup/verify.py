@@ -83,6 +83,18 @@ _NEGATIONS_BY_LANGUAGE = {
 }
 #: Words that turn a sentence into its opposite: a copy that adds or drops one is kept.
 NEGATIONS = frozenset(w for words in _NEGATIONS_BY_LANGUAGE.values() for w in words.split())
+_DETERMINERS_BY_LANGUAGE = {
+    "en": "the a an this that these those",
+    "de": "der die das den dem des ein eine einen einem einer eines dieser diese dieses",
+    "fr": "le la les l un une des du de ce cet cette ces",
+    "es": "el la los las un una unos unas este esta estos estas",
+    "pt": "o a os as um uma uns umas este esta estes estas",
+    "it": "il lo la i gli le l un uno una questo questa questi queste",
+    "nl": "de het een deze dit die dat",
+}
+#: Articles and demonstratives: one put in place of another ("ces" / "des", "the" / "this")
+#: points at the same thing, in a paragraph long enough to say which (:func:`_small_swap`).
+DETERMINERS = frozenset(w for words in _DETERMINERS_BY_LANGUAGE.values() for w in words.split())
 KINDS: tuple[Kind, ...] = ("exact", "near", "contained")
 #: Below this many words (the shorter paragraph's), one word more or less at an edge
 #: must be set off by punctuation to count as a tag, and one inside must be a small word
@@ -447,7 +459,7 @@ def _compare(
     numbers = tuple(t for t in new_words if _is_number(t) and t not in known)
     if numbers:
         return Verdict(None, similarity, f"has numbers the kept paragraph lacks: {_quote(numbers)}")
-    if diff.substituted:
+    if diff.substituted and not _small_swap(earlier, later, diff):
         old, new = diff.substituted[0]
         more = f" and {len(diff.substituted) - 1} more" if len(diff.substituted) > 1 else ""
         return Verdict(
@@ -463,6 +475,7 @@ def _compare(
         + word_count(diff.dropped)
         + word_count(diff.trimmed)
         + len(diff.variants)
+        + len(diff.substituted)  # a small word for a small word, if any is left
     )
     inside = not (diff.trimmed or diff.extended)  # an edit within, not an excerpt
     code = _code(earlier.normalized, later.normalized, bool(short or not edits), inside)
@@ -601,6 +614,22 @@ def _edges_ok(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> boo
     return not (diff.extended or diff.trimmed) or _tags(earlier, later, diff)
 
 
+def _small_swap(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
+    """Whether the one word put in place of another in a paragraph of :data:`SHORTISH`
+    words or more is a determiner for a determiner ("ces" / "des", "the" / "a"; not "he" /
+    "she", "on" / "off", "Mon" / "Tue"), in lower case as written and no piece of a name."""
+    if len(diff.substituted) != 1 or min(earlier.words, later.words) < SHORTISH:
+        return False
+    pair = diff.substituted[0]
+    if not all(word in DETERMINERS for word in pair):
+        return False
+    if any(_letters_of_a_name(w, later.raw) for w in pair):
+        return False
+    # Not a piece of a file name or identifier.
+    swap = Difference((pair[1],), (), (), (pair[0],), (), ())
+    return not _identifier_edited(earlier, later, swap)
+
+
 def _letters_of_a_name(word: str, raw: str) -> bool:
     """Whether a small word is written in capitals in a line that is not ("CUBE Plus XP",
     "Galaxy S9 FE"): the letters of a model or a name, not "the" or "de"."""
@@ -702,6 +731,8 @@ def _describe(diff: Difference) -> str:
         parts.append(f"adds {_quote(diff.added)}")
     if diff.variants:
         parts.append("spells " + ", ".join(f"'{new}' for '{old}'" for old, new in diff.variants))
+    if diff.substituted:
+        parts.append("says " + ", ".join(f"'{new}' for '{old}'" for old, new in diff.substituted))
     if diff.dropped:
         parts.append(f"leaves out {_quote(diff.dropped)}")
     if diff.trimmed:
