@@ -90,8 +90,9 @@ def _stop(message: str, code: int) -> NoReturn:
     own exit waiting for it forever (seen once under load); the workers end with their
     parent."""
     _say(message)
-    with contextlib.suppress(OSError, ValueError):
-        sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):  # what the exit would have flushed
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
     os._exit(code)
 
 

@@ -626,8 +626,7 @@ def _small_swap(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> b
     if any(_letters_of_a_name(w, later.raw) for w in pair):
         return False
     # Not a piece of a file name or identifier.
-    swap = Difference((pair[1],), (), (), (pair[0],), (), ())
-    return not _identifier_edited(earlier, later, swap)
+    return not (_in_identifier(earlier, pair[:1]) or _in_identifier(later, pair[1:]))
 
 
 def _letters_of_a_name(word: str, raw: str) -> bool:
@@ -641,14 +640,19 @@ def _letters_of_a_name(word: str, raw: str) -> bool:
 def _identifier_edited(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
     """Whether a word added or left out is part of a path, URL or identifier on its side
     ("/sms" against "/sms-quickstart", "720p.hdtv" against "hdtv")."""
-    for paragraph, words in ((later, diff.added), (earlier, diff.dropped + diff.trimmed)):
-        if words:
-            spans = token_spans(paragraph.normalized)
-            edited = set(words)
-            for token, span in zip(paragraph.tokens, spans, strict=True):
-                if token in edited and in_identifier(paragraph.normalized, span):
-                    return True
-    return False
+    return _in_identifier(later, diff.added) or _in_identifier(earlier, diff.dropped + diff.trimmed)
+
+
+def _in_identifier(paragraph: Fingerprint, words: Sequence[str]) -> bool:
+    """Whether one of ``words`` is, somewhere in ``paragraph``, part of an identifier."""
+    if not words:
+        return False
+    edited = set(words)
+    spans = token_spans(paragraph.normalized)
+    return any(
+        token in edited and in_identifier(paragraph.normalized, span)
+        for token, span in zip(paragraph.tokens, spans, strict=True)
+    )
 
 
 def _tags(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
