@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -42,7 +42,15 @@ from dedup.index import (
 from dedup.result import CleanResult, CloseCall, Removal
 from dedup.shingles import ShingleSet, TokenHasher
 from dedup.stream import BATCH, Cleaner
-from dedup.verify import EXACT, KINDS, Verdict, compare, far_pairs
+from dedup.verify import (
+    EXACT,
+    KINDS,
+    Verdict,
+    compare,
+    far_pairs,
+    rules_off,
+    rules_turned_off,
+)
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -102,10 +110,11 @@ class Deduplicator:
         #: Paragraphs the index held before this deduplicator: a persistent index's.
         self._start = len(self.index)
         self.hasher = TokenHasher()
-        # Recent fingerprints of kept paragraphs, and verdicts on (kept id, later text):
-        # a paragraph that recurs many times meets the same candidates each time.
+        # Recent fingerprints of kept paragraphs, and verdicts on (kept id, later text
+        # normalized and as written, which decide the verdict): a paragraph that recurs
+        # many times meets the same candidates each time.
         self._kept: dict[int, Fingerprint] = {}
-        self._verdicts: dict[tuple[int, str], tuple[Ref, Verdict]] = {}
+        self._verdicts: dict[tuple[int, str, str], tuple[Ref, Verdict]] = {}
 
     def fingerprints(self, texts: list[str], wait: bool) -> Future[Batch]:
         """The fingerprints of ``texts``, computed by the worker pool when there is one
@@ -215,7 +224,7 @@ class Deduplicator:
             if len(bucket) < room:
                 bucket.append(row)
 
-    def _remember(self, key: tuple[int, str], value: tuple[Ref, Verdict]) -> None:
+    def _remember(self, key: tuple[int, str, str], value: tuple[Ref, Verdict]) -> None:
         if len(self._verdicts) >= 16 * BATCH:
             self._verdicts.clear()
         self._verdicts[key] = value
@@ -279,6 +288,7 @@ class Deduplicator:
         same_row = same.tolist()
         exact = matches.exact.tolist()
         own: dict[int, Fingerprint] = {}
+        ahead = self._ahead(batch, np.flatnonzero(live).tolist(), outer, within, settled, base)
         for row in np.flatnonzero(live).tolist():
             ranked = outer.get(row, [])
             partners = within.get(row, {})
@@ -304,14 +314,16 @@ class Deduplicator:
             if not ids:
                 self._keep(row, base, kept, members, crowded)
                 continue
-            best, repeats = self._verify(batch, row, ids, base, document, first, settled, own)
+            best, repeats = self._verify(
+                batch, row, ids, base, document, first, settled, own, ahead
+            )
             if repeats and top < 0:  # which other kept paragraphs does it repeat?
                 at = np.searchsorted(more[0], [row, row + 1])
                 others = [id for _, id in ranked[DECIDING:]] + more[1][at[0] : at[1]].tolist()
                 if others:
                     others = others[: MAX_CANDIDATES - len(ids)]
                     better, found = self._verify(
-                        batch, row, others, base, document, first, settled, own
+                        batch, row, others, base, document, first, settled, own, ahead
                     )
                     repeats += found
                     if better is not None and (best is None or _rank(better[1]) > _rank(best[1])):
@@ -403,22 +415,31 @@ class Deduplicator:
         first: int,
         settled: set[int],
         own: dict[int, Fingerprint],
+        ahead: dict[int, Verdict],
     ) -> tuple[tuple[Ref, Verdict] | None, list[Ref]]:
         """The best verdict on ``row``'s candidates ``ids`` (kept paragraphs: of the index
         below ``base``, else rows of the batch, paragraphs ``first + id - base`` of
         ``document``) with the paragraph it is on, and the paragraphs the row repeats. A
         pair ``settled`` far apart cannot be the best and is passed over; ``own`` keeps the
-        fingerprints of the batch's rows."""
+        fingerprints of the batch's rows; ``ahead`` holds verdicts worked out before (see
+        :meth:`_ahead`), by pair (``row << 32 | id``)."""
         config = self.config
         text = batch.normalized[row]
+        raw = batch.texts[row] if batch.texts else ""
         later: Fingerprint | None = None
         best: tuple[Ref, Verdict] | None = None
         repeats: list[Ref] = []
         for id in ids:
             if (row << 32 | id) in settled:
                 continue
-            cached = self._verdicts.get((id, text)) if id < base else None
-            if cached is None:
+            cached = self._verdicts.get((id, text, raw)) if id < base else None
+            known = ahead.get(row << 32 | id) if cached is None else None
+            if known is not None:
+                ref = Ref(document, first + id - base) if id >= base else self.index.ref(id)
+                cached = ref, known
+                if id < base:
+                    self._remember((id, text, raw), cached)
+            elif cached is None:
                 if id >= base:  # a row of the batch
                     j = id - base
                     ref, earlier_text = Ref(document, first + j), batch.normalized[j]
@@ -438,13 +459,58 @@ class Deduplicator:
                     verdict = compare(earlier, later, config, brief_below=CLOSE)
                 cached = ref, verdict
                 if id < base:
-                    self._remember((id, text), cached)
+                    self._remember((id, text, raw), cached)
             ref, verdict = cached
             if verdict.repeat:
                 repeats.append(ref)
             if best is None or _rank(verdict) > _rank(best[1]):
                 best = (ref, verdict)
         return best, repeats
+
+    def _ahead(
+        self,
+        batch: Batch,
+        rows: list[int],
+        outer: dict[int, list[tuple[float, int]]],
+        within: dict[int, dict[int, list[int]]],
+        settled: set[int],
+        base: int,
+    ) -> dict[int, Verdict]:
+        """Verdicts on the pairs that deciding ``rows`` in order will most likely verify
+        (each row's best candidates in the index and the earlier rows it shares keys
+        with, but for pairs ``settled`` and verdicts remembered), by pair (``row << 32 |
+        id``), worked out at once by the worker processes and this one: a verdict is a
+        pure function of the two paragraphs, so only the order-dependent part of deciding
+        (which earlier rows are kept) stays serial. Nothing without worker processes, or
+        for a handful of pairs: the loop then verifies what it needs as it goes."""
+        if self._pool is None:
+            return {}
+        texts = batch.texts
+        pairs: list[tuple[int, int]] = []
+        for row in rows:
+            text, raw = batch.normalized[row], texts[row] if texts else ""
+            for id in [id for _, id in outer.get(row, ())[:DECIDING]]:
+                if (row << 32 | id) not in settled and (id, text, raw) not in self._verdicts:
+                    pairs.append((row, id))
+            for j in within.get(row, ()):
+                if (row << 32 | (base + j)) not in settled:
+                    pairs.append((row, base + j))
+        if len(pairs) < AHEAD_AT_LEAST:
+            return {}
+        share = -(-len(pairs) // (self.jobs + 1))
+        chunks = [pairs[at : at + share] for at in range(0, len(pairs), share)]
+        off = rules_turned_off()
+        jobs = [_Pairs.of(chunk, batch, base, self.index, off) for chunk in chunks]
+        futures = [self._pool.submit(_verify_pairs, job, self.config) for job in jobs[1:]]
+        found = _verify_pairs(jobs[0], self.config)
+        for future in futures:
+            found += future.result()
+        return {
+            row << 32 | id: verdict
+            for (row, id), verdict in zip(
+                (pair for chunk in chunks for pair in chunk), found, strict=True
+            )
+        }
 
     def _unequal(
         self, batch: Batch, rows: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]
@@ -470,7 +536,84 @@ class Deduplicator:
 #: labelled pages.
 DECIDING = 8
 
+#: Fewer pairs than this to verify in a batch are verified as deciding needs them, not
+#: sent to the worker processes ahead (see :meth:`Deduplicator._ahead`).
+AHEAD_AT_LEAST = 64
+
 _WORKER_HASHER = TokenHasher()
+
+
+class _Pairs(NamedTuple):
+    """Candidate pairs to verify in another process: the paragraphs they hold (normalized,
+    as written or '' for a kept one, which is how they are compared in the process that
+    decides, and their shingles one after another), the pairs as positions ``(earlier,
+    later)`` among them, and the rules turned off (:func:`~dedup.verify.rules_off`)."""
+
+    normalized: list[str]
+    raw: list[str]
+    shingles: ShingleSet
+    offsets: npt.NDArray[np.int64]
+    pairs: list[tuple[int, int]]
+    off: tuple[str, ...]
+
+    @classmethod
+    def of(
+        cls,
+        pairs: list[tuple[int, int]],
+        batch: Batch,
+        base: int,
+        index: Index,
+        off: tuple[str, ...],
+    ) -> _Pairs:
+        """The pairs ``(row, id)`` of ``batch`` (ids from ``base`` on are its rows, the
+        others paragraphs kept in ``index``)."""
+        at: dict[int, int] = {}
+        normalized: list[str] = []
+        raw: list[str] = []
+        sets: list[ShingleSet] = []
+        texts = batch.texts
+
+        def place(id: int) -> int:
+            where = at.get(id)
+            if where is None:
+                where = at[id] = len(normalized)
+                if id >= base:
+                    row = id - base
+                    normalized.append(batch.normalized[row])
+                    raw.append(texts[row] if texts else "")
+                    sets.append(batch.shingles[batch.offsets[row] : batch.offsets[row + 1]])
+                else:
+                    entry = index.entry(id)
+                    normalized.append(entry.normalized)
+                    raw.append("")
+                    sets.append(entry.shingles)
+            return where
+
+        positions = [(place(id), place(base + row)) for row, id in pairs]
+        offsets = np.zeros(len(sets) + 1, dtype=np.int64)
+        np.cumsum([len(s) for s in sets], out=offsets[1:])
+        shingles = np.concatenate(sets) if sets else np.empty(0, dtype=np.uint32)
+        return cls(normalized, raw, shingles, offsets, positions, off)
+
+
+def _verify_pairs(job: _Pairs, config: Config) -> list[Verdict]:
+    """The verdicts on ``job``'s pairs, as :meth:`Deduplicator._verify` reaches them."""
+    prints: dict[int, Fingerprint] = {}
+
+    def of(at: int) -> Fingerprint:
+        fp = prints.get(at)
+        if fp is None:
+            shingles = job.shingles[job.offsets[at] : job.offsets[at + 1]]
+            fp = prints[at] = fingerprint(job.normalized[at], config, shingles, job.raw[at])
+        return fp
+
+    with rules_off(*job.off):
+        return [
+            EXACT
+            if job.normalized[earlier] == job.normalized[later]
+            else compare(of(earlier), of(later), config, brief_below=CLOSE)
+            for earlier, later in job.pairs
+        ]
 
 
 def _worker_start(parent: int) -> None:
