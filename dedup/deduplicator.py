@@ -497,19 +497,25 @@ class Deduplicator:
                     pairs.append((row, base + j))
         if len(pairs) < AHEAD_AT_LEAST:
             return {}
-        share = -(-len(pairs) // (self.jobs + 1))
+        # Pieces for the workers; this process takes the ones no worker has started
+        # (from the last), so that neither waits while the other has work.
+        pieces = min(4 * (self.jobs + 1), -(-len(pairs) // AHEAD_AT_LEAST))
+        share = -(-len(pairs) // pieces)
         chunks = [pairs[at : at + share] for at in range(0, len(pairs), share)]
         off = rules_turned_off()
         jobs = [_Pairs.of(chunk, batch, base, self.index, off) for chunk in chunks]
-        futures = [self._pool.submit(_verify_pairs, job, self.config) for job in jobs[1:]]
-        found = _verify_pairs(jobs[0], self.config)
-        for future in futures:
-            found += future.result()
+        futures = [self._pool.submit(_verify_pairs, job, self.config) for job in jobs]
+        found: list[list[Verdict]] = [[] for _ in chunks]
+        for at in reversed(range(len(chunks))):
+            if futures[at].cancel():
+                found[at] = _verify_pairs(jobs[at], self.config)
+        for at, future in enumerate(futures):
+            if not future.cancelled():
+                found[at] = future.result()
         return {
             row << 32 | id: verdict
-            for (row, id), verdict in zip(
-                (pair for chunk in chunks for pair in chunk), found, strict=True
-            )
+            for chunk, verdicts in zip(chunks, found, strict=True)
+            for (row, id), verdict in zip(chunk, verdicts, strict=True)
         }
 
     def _unequal(

@@ -75,3 +75,65 @@ def test_a_removal_names_every_kept_paragraph_it_repeats() -> None:
     assert {removal.duplicate_of, *(i for _, i in removal.also_repeats)} == {0, 1}
     entry = removal.to_dict()
     assert entry["also_repeats"] == [{"index": i} for _, i in removal.also_repeats]
+
+
+def _near_copies(seed: int, count: int) -> str:
+    """Lines of the seed article's words, and copies of them a word apart or with a word
+    put in place of another, some in title case: many candidate pairs, close calls among
+    them."""
+    import random
+
+    from tests.conftest import SEED
+
+    rng = random.Random(seed)
+    words = [*SEED.read_text(encoding="utf-8").split()[:400], "XP", "GT", "not", "2024"]
+    lines = [" ".join(rng.choices(words, k=rng.randint(3, 20))) for _ in range(count)]
+    for _ in range(count):
+        copy = rng.choice(lines).split()
+        at = rng.randrange(len(copy))
+        roll = rng.random()
+        if roll < 0.3:
+            del copy[at]
+        elif roll < 0.7:
+            copy[at] = rng.choice(words)
+        else:
+            copy.insert(at, rng.choice(words))
+        line = " ".join(copy)
+        # Capitals, which normalizing folds, make a line a title or a name to some rules.
+        lines.append(line.title() if rng.random() < 0.3 else line)
+    rng.shuffle(lines)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("off", [(), ("code", "wrappers")])
+def test_verdicts_worked_out_ahead_by_workers_decide_alike(
+    monkeypatch: pytest.MonkeyPatch, off: tuple[str, ...]
+) -> None:
+    # With worker processes, the verdicts on a batch's likely pairs are worked out before
+    # the batch is decided, in pieces, some by this process: the decisions, reasons and
+    # close calls must be those of one process deciding as it goes (rules turned off
+    # included).
+    from dedup import deduplicator
+    from dedup.verify import rules_off
+
+    text = _near_copies(3, 6000)
+    ahead: list[int] = []
+    original = deduplicator.Deduplicator._ahead
+
+    def spy(self: deduplicator.Deduplicator, *args: object) -> object:
+        found = original(self, *args)  # type: ignore[arg-type]
+        ahead.append(len(found))
+        return found
+
+    monkeypatch.setattr(deduplicator.Deduplicator, "_ahead", spy)
+    results = []
+    with rules_off(*off):
+        for jobs in (1, 2):
+            with dedup.Deduplicator(jobs=jobs, split="lines") as d:
+                results.append(d.clean(text, "doc"))
+    one, two = results
+    assert sum(ahead) > 1000  # the workers did verify ahead
+    assert one.text == two.text
+    assert one.removed == two.removed
+    assert one.close == two.close
+    assert len(one.removed) > 1000 and len(one.close) > 100
