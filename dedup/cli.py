@@ -28,6 +28,7 @@ from dedup.corpus import SCOPES, Outcome, clean_documents
 from dedup.errors import DedupError
 from dedup.files import write_atomic
 from dedup.index import Index, check_settings, open_index
+from dedup.native import COMPILED
 from dedup.outputs import Outputs, refuse_inputs
 from dedup.result import CloseCall, Removal, ReportWriter, unified_diff
 from dedup.sources import Document, Source, documents, find
@@ -265,7 +266,11 @@ class _Command(click.Command):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="paradedup")
+@click.version_option(
+    package_name="paradedup",
+    message="%(prog)s, version %(version)s, "
+    + ("compiled kernels" if COMPILED else "pure Python (compiled kernels not built or off)"),
+)
 def cli() -> None:
     """Find and remove repeated paragraphs in scraped text, and say why.
 

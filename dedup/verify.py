@@ -46,6 +46,7 @@ import regex
 
 from dedup.config import Config
 from dedup.fingerprint import Fingerprint, Sketches, fingerprint
+from dedup.native import speedups
 from dedup.normalize import is_unspaced, token_spans, tokenize, word_count
 from dedup.shapes import (
     code_form,
@@ -193,6 +194,16 @@ def _variant(old: str, new: str) -> bool:
 
 
 def opcodes(a: tuple[str, ...], b: tuple[str, ...]) -> Sequence[tuple[str, int, int, int, int]]:
+    """``difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()``: compiled
+    (:mod:`dedup.native`) when it was built, else :func:`opcodes_in_python`."""
+    if speedups is not None:
+        return speedups.opcodes(a, b)  # type: ignore[no-any-return]
+    return opcodes_in_python(a, b)
+
+
+def opcodes_in_python(
+    a: tuple[str, ...], b: tuple[str, ...]
+) -> Sequence[tuple[str, int, int, int, int]]:
     """``difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()``, without
     difflib when the answer is plain: the common start and end, and between them tokens
     that the other sequence lacks altogether (a word put in, left out or replaced). No

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedup
+from dedup.native import speedups
 from dedup.paragraphs import split
-from dedup.verify import opcodes
+from dedup.verify import opcodes, opcodes_in_python
 
 from .test_paragraphs import apply_cuts, cut
 
@@ -201,4 +203,21 @@ def edited(draw: st.DrawFn) -> tuple[tuple[str, ...], tuple[str, ...]]:
 @given(edited())
 def test_opcodes_are_difflibs(pair: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
     a, b = pair
-    assert opcodes(a, b) == SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    want = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    assert opcodes_in_python(a, b) == want
+    assert opcodes(a, b) == want  # compiled, when built
+
+
+@pytest.mark.skipif(speedups is None, reason="the compiled kernels are not built or are off")
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.lists(st.sampled_from("abcdef"), max_size=40),
+    st.lists(st.sampled_from("abcdef"), max_size=40),
+)
+def test_compiled_opcodes_are_difflibs_on_any_sequences(a: list[str], b: list[str]) -> None:
+    # Few distinct items, many repeats: blocks of equal length compete, and difflib's
+    # choice among them (the earliest in a, then in b) must be made the same way.
+    assert speedups is not None
+    want = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    assert speedups.opcodes(a, b) == want
+    assert speedups.opcodes(tuple(a), tuple(b)) == want

@@ -1,0 +1,263 @@
+/* Compiled kernels of dedup's hot path, each with a pure-Python twin that gives the same
+ * answer (dedup/native.py chooses; DEDUP_PURE_PYTHON=1 forces the twins, and the tests run
+ * against both).
+ *
+ * opcodes(a, b): difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes() for two
+ * sequences of hashable items (the token tuples verification aligns), step for step the
+ * same algorithm: the longest matching block (the earliest one of a, then of b, among the
+ * longest), recursively on both sides of it, adjacent blocks joined, and the opcodes
+ * between them. Items are numbered through a dict, as difflib's b2j does, so equality is
+ * Python's.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdlib.h>
+
+typedef struct {
+    Py_ssize_t i, j, k;
+} Block;
+
+typedef struct {
+    Py_ssize_t alo, ahi, blo, bhi;
+} Range;
+
+typedef struct {
+    Py_ssize_t la, lb;
+    Py_ssize_t *a;         /* a's items as numbers of b's distinct items; -1: not in b */
+    Py_ssize_t *b;         /* b's items as numbers */
+    Py_ssize_t *where;     /* b's positions grouped by item, ascending within a group */
+    Py_ssize_t *first;     /* item n's positions are where[first[n] .. first[n + 1]) */
+    Py_ssize_t *len[2];    /* the longest match ending at (row, j + 1), for two rows */
+    Py_ssize_t *stamp[2];  /* the step that wrote len[.][j + 1] */
+    Py_ssize_t clock;      /* steps so far: one a row of a, in every call */
+} Matcher;
+
+static int
+compare_blocks(const void *x, const void *y)
+{
+    const Block *p = x, *q = y;
+    if (p->i != q->i) return p->i < q->i ? -1 : 1;
+    if (p->j != q->j) return p->j < q->j ? -1 : 1;
+    if (p->k != q->k) return p->k < q->k ? -1 : 1;
+    return 0;
+}
+
+/* difflib's find_longest_match without junk. */
+static Block
+longest(Matcher *m, Py_ssize_t alo, Py_ssize_t ahi, Py_ssize_t blo, Py_ssize_t bhi)
+{
+    Block best = {alo, blo, 0};
+    /* Each row gets a new step number: a length is read only where the row just before,
+     * in this call, wrote it (difflib's j2len is new in every call, and empty after a row
+     * of a with no match). */
+    Py_ssize_t before = -1;
+    for (Py_ssize_t i = alo; i < ahi; i++) {
+        Py_ssize_t now = ++m->clock;
+        Py_ssize_t *now_len = m->len[now & 1], *now_stamp = m->stamp[now & 1];
+        Py_ssize_t *was_len = m->len[(now + 1) & 1], *was_stamp = m->stamp[(now + 1) & 1];
+        Py_ssize_t item = m->a[i];
+        for (Py_ssize_t at = item < 0 ? 0 : m->first[item]; item >= 0 && at < m->first[item + 1];
+             at++) {
+            Py_ssize_t j = m->where[at];
+            if (j < blo) continue;
+            if (j >= bhi) break;
+            Py_ssize_t k = (was_stamp[j] == before ? was_len[j] : 0) + 1;
+            now_len[j + 1] = k;
+            now_stamp[j + 1] = now;
+            if (k > best.k) {
+                best.i = i - k + 1;
+                best.j = j - k + 1;
+                best.k = k;
+            }
+        }
+        before = now;
+    }
+    /* difflib extends the block with equal items around it (junk aside); without junk the
+     * block found is already maximal, but the same steps keep the same answer. */
+    while (best.i > alo && best.j > blo && m->a[best.i - 1] == m->b[best.j - 1]) {
+        best.i--;
+        best.j--;
+        best.k++;
+    }
+    while (best.i + best.k < ahi && best.j + best.k < bhi &&
+           m->a[best.i + best.k] == m->b[best.j + best.k])
+        best.k++;
+    return best;
+}
+
+static PyObject *TAG_EQUAL, *TAG_REPLACE, *TAG_DELETE, *TAG_INSERT;
+
+static int
+append_code(PyObject *out, PyObject *tag, Py_ssize_t i1, Py_ssize_t i2, Py_ssize_t j1,
+            Py_ssize_t j2)
+{
+    PyObject *code = Py_BuildValue("(Onnnn)", tag, i1, i2, j1, j2);
+    if (code == NULL) return -1;
+    int failed = PyList_Append(out, code);
+    Py_DECREF(code);
+    return failed;
+}
+
+static PyObject *
+opcodes(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "opcodes(a, b) takes two sequences");
+        return NULL;
+    }
+    PyObject *a = PySequence_Fast(args[0], "opcodes: a must be a sequence");
+    if (a == NULL) return NULL;
+    PyObject *b = PySequence_Fast(args[1], "opcodes: b must be a sequence");
+    if (b == NULL) {
+        Py_DECREF(a);
+        return NULL;
+    }
+    PyObject *out = NULL, *numbers = NULL;
+    Matcher m = {0};
+    Block *blocks = NULL;
+    Range *stack = NULL;
+    m.la = PySequence_Fast_GET_SIZE(a);
+    m.lb = PySequence_Fast_GET_SIZE(b);
+    PyObject **as = PySequence_Fast_ITEMS(a), **bs = PySequence_Fast_ITEMS(b);
+    Py_ssize_t la = m.la, lb = m.lb, n = lb + 1;
+    m.a = PyMem_Calloc(la + 1, sizeof(Py_ssize_t));
+    m.b = PyMem_Calloc(lb + 1, sizeof(Py_ssize_t));
+    m.where = PyMem_Calloc(lb + 1, sizeof(Py_ssize_t));
+    m.first = PyMem_Calloc(lb + 2, sizeof(Py_ssize_t));
+    for (int r = 0; r < 2; r++) {
+        m.len[r] = PyMem_Calloc(n, sizeof(Py_ssize_t));
+        m.stamp[r] = PyMem_Calloc(n, sizeof(Py_ssize_t));
+    }
+    /* At most one block per item of the shorter side, and a stack as deep. */
+    Py_ssize_t most = (la < lb ? la : lb) + 2;
+    blocks = PyMem_Calloc(most, sizeof(Block));
+    stack = PyMem_Calloc(most, sizeof(Range));
+    if (!m.a || !m.b || !m.where || !m.first || !m.len[0] || !m.len[1] || !m.stamp[0] ||
+        !m.stamp[1] || !blocks || !stack) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (int r = 0; r < 2; r++)
+        for (Py_ssize_t j = 0; j < n; j++) m.stamp[r][j] = -2;
+    /* Number b's distinct items in order of first appearance; count each one's places. */
+    numbers = PyDict_New();
+    if (numbers == NULL) goto done;
+    Py_ssize_t distinct = 0;
+    for (Py_ssize_t j = 0; j < lb; j++) {
+        PyObject *known = PyDict_GetItemWithError(numbers, bs[j]);
+        Py_ssize_t number;
+        if (known != NULL) {
+            number = PyLong_AsSsize_t(known);
+        } else {
+            if (PyErr_Occurred()) goto done;
+            number = distinct++;
+            PyObject *value = PyLong_FromSsize_t(number);
+            if (value == NULL) goto done;
+            int failed = PyDict_SetItem(numbers, bs[j], value);
+            Py_DECREF(value);
+            if (failed) goto done;
+        }
+        m.b[j] = number;
+        m.first[number + 1]++;
+    }
+    for (Py_ssize_t d = 0; d < distinct; d++) m.first[d + 1] += m.first[d];
+    {
+        Py_ssize_t *fill = PyMem_Calloc(distinct + 1, sizeof(Py_ssize_t));
+        if (fill == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (Py_ssize_t j = 0; j < lb; j++) m.where[m.first[m.b[j]] + fill[m.b[j]]++] = j;
+        PyMem_Free(fill);
+    }
+    for (Py_ssize_t i = 0; i < la; i++) {
+        PyObject *known = PyDict_GetItemWithError(numbers, as[i]);
+        if (known == NULL) {
+            if (PyErr_Occurred()) goto done;
+            m.a[i] = -1;
+        } else {
+            m.a[i] = PyLong_AsSsize_t(known);
+        }
+    }
+    /* difflib's get_matching_blocks: a stack of ranges, the block found in each. */
+    Py_ssize_t found = 0, depth = 0;
+    stack[depth++] = (Range){0, la, 0, lb};
+    while (depth) {
+        Range r = stack[--depth];
+        Block x = longest(&m, r.alo, r.ahi, r.blo, r.bhi);
+        if (x.k) {
+            blocks[found++] = x;
+            if (r.alo < x.i && r.blo < x.j) stack[depth++] = (Range){r.alo, x.i, r.blo, x.j};
+            if (x.i + x.k < r.ahi && x.j + x.k < r.bhi)
+                stack[depth++] = (Range){x.i + x.k, r.ahi, x.j + x.k, r.bhi};
+        }
+    }
+    qsort(blocks, found, sizeof(Block), compare_blocks);
+    /* Join adjacent blocks, end with the sentinel, and turn the blocks into opcodes. */
+    out = PyList_New(0);
+    if (out == NULL) goto done;
+    Py_ssize_t i = 0, j = 0;
+    Block run = {0, 0, 0};
+    for (Py_ssize_t at = 0; at <= found; at++) {
+        Block next = at < found ? blocks[at] : (Block){la, lb, 0};
+        if (at < found && run.i + run.k == next.i && run.j + run.k == next.j) {
+            run.k += next.k;
+            continue;
+        }
+        Block steps[2] = {run, next};
+        int count = 0;
+        if (run.k) steps[count++] = run;
+        if (at == found) steps[count++] = next;
+        for (int s = 0; s < count; s++) {
+            Block x = steps[s];
+            PyObject *tag = NULL;
+            if (i < x.i && j < x.j) tag = TAG_REPLACE;
+            else if (i < x.i) tag = TAG_DELETE;
+            else if (j < x.j) tag = TAG_INSERT;
+            if (tag != NULL && append_code(out, tag, i, x.i, j, x.j)) goto fail;
+            i = x.i + x.k;
+            j = x.j + x.k;
+            if (x.k && append_code(out, TAG_EQUAL, x.i, i, x.j, j)) goto fail;
+        }
+        run = next;
+    }
+    goto done;
+fail:
+    Py_CLEAR(out);
+done:
+    Py_XDECREF(numbers);
+    PyMem_Free(m.a);
+    PyMem_Free(m.b);
+    PyMem_Free(m.where);
+    PyMem_Free(m.first);
+    for (int r = 0; r < 2; r++) {
+        PyMem_Free(m.len[r]);
+        PyMem_Free(m.stamp[r]);
+    }
+    PyMem_Free(blocks);
+    PyMem_Free(stack);
+    Py_DECREF(a);
+    Py_DECREF(b);
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"opcodes", (PyCFunction)(void (*)(void))opcodes, METH_FASTCALL,
+     "difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes(), compiled."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "dedup._speedups", "dedup's compiled kernels.", -1, methods,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    TAG_EQUAL = PyUnicode_InternFromString("equal");
+    TAG_REPLACE = PyUnicode_InternFromString("replace");
+    TAG_DELETE = PyUnicode_InternFromString("delete");
+    TAG_INSERT = PyUnicode_InternFromString("insert");
+    if (!TAG_EQUAL || !TAG_REPLACE || !TAG_DELETE || !TAG_INSERT) return NULL;
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,27 @@
+"""The compiled kernels, when they were built, else their pure-Python twins.
+
+``dedup/_speedups.c`` is built by ``pip install`` where a C compiler and the Python headers
+are at hand, and skipped elsewhere; every kernel in it has a twin in Python that gives the
+same answer, byte for byte, so the output never depends on which ran (the tests run
+against both). ``DEDUP_PURE_PYTHON=1`` in the environment turns the compiled ones off.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+
+def _load() -> ModuleType | None:
+    if os.environ.get("DEDUP_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from dedup import _speedups  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return _speedups  # type: ignore[no-any-return]
+
+
+speedups = _load()
+#: Whether the compiled kernels run (``dedup --version`` says).
+COMPILED = speedups is not None
