@@ -114,7 +114,7 @@ class Deduplicator:
         # normalized and as written, which decide the verdict): a paragraph that recurs
         # many times meets the same candidates each time.
         self._kept: dict[int, Fingerprint] = {}
-        self._verdicts: dict[tuple[int, str, str], tuple[Ref, Verdict]] = {}
+        self._verdicts: dict[tuple[int, str, str], Verdict] = {}
 
     def fingerprints(self, texts: list[str], wait: bool) -> Future[Batch]:
         """The fingerprints of ``texts``, computed by the worker pool when there is one
@@ -224,7 +224,7 @@ class Deduplicator:
             if len(bucket) < room:
                 bucket.append(row)
 
-    def _remember(self, key: tuple[int, str, str], value: tuple[Ref, Verdict]) -> None:
+    def _remember(self, key: tuple[int, str, str], value: Verdict) -> None:
         if len(self._verdicts) >= 16 * BATCH:
             self._verdicts.clear()
         self._verdicts[key] = value
@@ -423,49 +423,52 @@ class Deduplicator:
         pair ``settled`` far apart cannot be the best and is passed over; ``own`` keeps the
         fingerprints of the batch's rows; ``ahead`` holds verdicts worked out before (see
         :meth:`_ahead`), by pair (``row << 32 | id``)."""
-        config = self.config
         text = batch.normalized[row]
         raw = batch.texts[row] if batch.texts else ""
-        later: Fingerprint | None = None
-        best: tuple[Ref, Verdict] | None = None
-        repeats: list[Ref] = []
+        best: tuple[int, Verdict] | None = None
+        repeats: list[int] = []
         for id in ids:
             if (row << 32 | id) in settled:
                 continue
-            cached = self._verdicts.get((id, text, raw)) if id < base else None
-            known = ahead.get(row << 32 | id) if cached is None else None
-            if known is not None:
-                ref = Ref(document, first + id - base) if id >= base else self.index.ref(id)
-                cached = ref, known
+            verdict = self._verdicts.get((id, text, raw)) if id < base else None
+            if verdict is None:
+                verdict = ahead.get(row << 32 | id)
+                if verdict is None:
+                    verdict = self._verdict_now(batch, row, id, base, own)
                 if id < base:
-                    self._remember((id, text, raw), cached)
-            elif cached is None:
-                if id >= base:  # a row of the batch
-                    j = id - base
-                    ref, earlier_text = Ref(document, first + j), batch.normalized[j]
-                else:
-                    ref, earlier_text, earlier_shingles = self.index.entry(id)
-                if earlier_text == text:
-                    verdict = EXACT
-                else:
-                    if later is None:
-                        later = own[row] = batch.fingerprint(row, config)
-                    if id >= base:
-                        if j not in own:
-                            own[j] = batch.fingerprint(j, config)
-                        earlier = own[j]
-                    else:
-                        earlier = self._fingerprint(id, earlier_text, earlier_shingles)
-                    verdict = compare(earlier, later, config, brief_below=CLOSE)
-                cached = ref, verdict
-                if id < base:
-                    self._remember((id, text, raw), cached)
-            ref, verdict = cached
+                    self._remember((id, text, raw), verdict)
             if verdict.repeat:
-                repeats.append(ref)
+                repeats.append(id)
             if best is None or _rank(verdict) > _rank(best[1]):
-                best = (ref, verdict)
-        return best, repeats
+                best = (id, verdict)
+
+        def ref(id: int) -> Ref:
+            return Ref(document, first + id - base) if id >= base else self.index.ref(id)
+
+        return (None if best is None else (ref(best[0]), best[1])), [ref(id) for id in repeats]
+
+    def _verdict_now(
+        self, batch: Batch, row: int, id: int, base: int, own: dict[int, Fingerprint]
+    ) -> Verdict:
+        """The verdict on ``row`` of ``batch`` against kept paragraph ``id`` (from ``base``
+        on, a row of the batch), worked out here; ``own`` keeps the batch's fingerprints."""
+        config = self.config
+        text = batch.normalized[row]
+        if id >= base:
+            j = id - base
+            if batch.normalized[j] == text:
+                return EXACT
+            if j not in own:
+                own[j] = batch.fingerprint(j, config)
+            earlier = own[j]
+        else:
+            _, earlier_text, earlier_shingles = self.index.entry(id)
+            if earlier_text == text:
+                return EXACT
+            earlier = self._fingerprint(id, earlier_text, earlier_shingles)
+        if row not in own:
+            own[row] = batch.fingerprint(row, config)
+        return compare(earlier, own[row], config, brief_below=CLOSE)
 
     def _ahead(
         self,
@@ -486,37 +489,36 @@ class Deduplicator:
         if self._pool is None:
             return {}
         texts = batch.texts
-        pairs: list[tuple[int, int]] = []
+        pairs: list[int] = []  # row << 32 | id
         for row in rows:
             text, raw = batch.normalized[row], texts[row] if texts else ""
             for id in [id for _, id in outer.get(row, ())[:DECIDING]]:
                 if (row << 32 | id) not in settled and (id, text, raw) not in self._verdicts:
-                    pairs.append((row, id))
+                    pairs.append(row << 32 | id)
             for j in within.get(row, ()):
                 if (row << 32 | (base + j)) not in settled:
-                    pairs.append((row, base + j))
+                    pairs.append(row << 32 | (base + j))
         if len(pairs) < AHEAD_AT_LEAST:
             return {}
         # Pieces for the workers; this process takes the ones no worker has started
         # (from the last), so that neither waits while the other has work.
         pieces = min(4 * (self.jobs + 1), -(-len(pairs) // AHEAD_AT_LEAST))
         share = -(-len(pairs) // pieces)
-        chunks = [pairs[at : at + share] for at in range(0, len(pairs), share)]
+        codes = np.array(pairs, dtype=np.int64)
         off = rules_turned_off()
-        jobs = [_Pairs.of(chunk, batch, base, self.index, off) for chunk in chunks]
+        jobs = [
+            _Pairs.of(codes[at : at + share], batch, base, self.index, off)
+            for at in range(0, len(pairs), share)
+        ]
         futures = [self._pool.submit(_verify_pairs, job, self.config) for job in jobs]
-        found: list[list[Verdict]] = [[] for _ in chunks]
-        for at in reversed(range(len(chunks))):
+        found: list[list[Verdict]] = [[] for _ in jobs]
+        for at in reversed(range(len(jobs))):
             if futures[at].cancel():
                 found[at] = _verify_pairs(jobs[at], self.config)
         for at, future in enumerate(futures):
             if not future.cancelled():
                 found[at] = future.result()
-        return {
-            row << 32 | id: verdict
-            for chunk, verdicts in zip(chunks, found, strict=True)
-            for (row, id), verdict in zip(chunk, verdicts, strict=True)
-        }
+        return dict(zip(pairs, (v for verdicts in found for v in verdicts), strict=True))
 
     def _unequal(
         self, batch: Batch, rows: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]
@@ -550,75 +552,92 @@ _WORKER_HASHER = TokenHasher()
 
 
 class _Pairs(NamedTuple):
-    """Candidate pairs to verify in another process: the paragraphs they hold (normalized,
-    as written or '' for a kept one, which is how they are compared in the process that
-    decides, and their shingles one after another), the pairs as positions ``(earlier,
-    later)`` among them, and the rules turned off (:func:`~dedup.verify.rules_off`)."""
+    """Candidate pairs to verify in another process, and what it needs of them: the
+    batch's rows they hold (normalized, and as written) and the kept paragraphs (normalized,
+    in UTF-8 one after another), the shingles of both one after another (the rows first),
+    the pairs as positions ``(earlier, later)`` among the rows then the kept paragraphs,
+    and the rules turned off (:func:`~dedup.verify.rules_off`). A kept paragraph has no
+    text as written, as in the process that decides."""
 
     normalized: list[str]
     raw: list[str]
+    kept: bytes
+    kept_offsets: npt.NDArray[np.int64]
     shingles: ShingleSet
     offsets: npt.NDArray[np.int64]
-    pairs: list[tuple[int, int]]
+    earlier: npt.NDArray[np.int64]
+    later: npt.NDArray[np.int64]
     off: tuple[str, ...]
 
     @classmethod
     def of(
         cls,
-        pairs: list[tuple[int, int]],
+        codes: npt.NDArray[np.int64],
         batch: Batch,
         base: int,
         index: Index,
         off: tuple[str, ...],
     ) -> _Pairs:
-        """The pairs ``(row, id)`` of ``batch`` (ids from ``base`` on are its rows, the
-        others paragraphs kept in ``index``)."""
-        at: dict[int, int] = {}
-        normalized: list[str] = []
-        raw: list[str] = []
-        sets: list[ShingleSet] = []
-        texts = batch.texts
+        """The pairs ``row << 32 | id`` of ``batch`` (ids from ``base`` on are its rows,
+        the others paragraphs kept in ``index``), gathered with a few array operations."""
+        later_rows, ids = codes >> 32, codes & 0xFFFFFFFF
+        inner = ids >= base
+        rows = np.unique(np.concatenate((later_rows, ids[inner] - base)))
+        kept = np.unique(ids[~inner])
+        texts, text_offsets = index.texts(kept)
+        row_sets, row_offsets = gather(batch.shingles, batch.offsets, rows)
+        kept_sets = index.sketches(kept)
+        earlier = np.searchsorted(rows, ids - base)
+        earlier[~inner] = len(rows) + np.searchsorted(kept, ids[~inner])
+        listed = rows.tolist()
+        written = batch.texts
+        return cls(
+            normalized=[batch.normalized[row] for row in listed],
+            raw=[written[row] for row in listed] if written else [""] * len(listed),
+            kept=texts.tobytes(),
+            kept_offsets=text_offsets,
+            shingles=np.concatenate((row_sets, kept_sets.shingles)),
+            offsets=np.concatenate((row_offsets, row_offsets[-1] + kept_sets.offsets[1:])),
+            earlier=earlier,
+            later=np.searchsorted(rows, later_rows),
+            off=off,
+        )
 
-        def place(id: int) -> int:
-            where = at.get(id)
-            if where is None:
-                where = at[id] = len(normalized)
-                if id >= base:
-                    row = id - base
-                    normalized.append(batch.normalized[row])
-                    raw.append(texts[row] if texts else "")
-                    sets.append(batch.shingles[batch.offsets[row] : batch.offsets[row + 1]])
-                else:
-                    entry = index.entry(id)
-                    normalized.append(entry.normalized)
-                    raw.append("")
-                    sets.append(entry.shingles)
-            return where
-
-        positions = [(place(id), place(base + row)) for row, id in pairs]
-        offsets = np.zeros(len(sets) + 1, dtype=np.int64)
-        np.cumsum([len(s) for s in sets], out=offsets[1:])
-        shingles = np.concatenate(sets) if sets else np.empty(0, dtype=np.uint32)
-        return cls(normalized, raw, shingles, offsets, positions, off)
+    def text(self, at: int) -> str:
+        """The normalized text of paragraph ``at``."""
+        count = len(self.normalized)
+        if at < count:
+            return self.normalized[at]
+        start, end = self.kept_offsets[at - count], self.kept_offsets[at - count + 1]
+        return self.kept[start:end].decode("utf-8", "surrogatepass")
 
 
 def _verify_pairs(job: _Pairs, config: Config) -> list[Verdict]:
     """The verdicts on ``job``'s pairs, as :meth:`Deduplicator._verify` reaches them."""
+    texts: dict[int, str] = {}
     prints: dict[int, Fingerprint] = {}
+    count = len(job.normalized)
+
+    def text(at: int) -> str:
+        known = texts.get(at)
+        if known is None:
+            known = texts[at] = job.text(at)
+        return known
 
     def of(at: int) -> Fingerprint:
         fp = prints.get(at)
         if fp is None:
             shingles = job.shingles[job.offsets[at] : job.offsets[at + 1]]
-            fp = prints[at] = fingerprint(job.normalized[at], config, shingles, job.raw[at])
+            raw = job.raw[at] if at < count else ""
+            fp = prints[at] = fingerprint(text(at), config, shingles, raw)
         return fp
 
     with rules_off(*job.off):
         return [
             EXACT
-            if job.normalized[earlier] == job.normalized[later]
+            if text(earlier) == text(later)
             else compare(of(earlier), of(later), config, brief_below=CLOSE)
-            for earlier, later in job.pairs
+            for earlier, later in zip(job.earlier.tolist(), job.later.tolist(), strict=True)
         ]
 
 
