@@ -113,7 +113,7 @@ class Deduplicator:
         # Recent fingerprints of kept paragraphs, and verdicts on (kept id, later text
         # normalized and as written, which decide the verdict): a paragraph that recurs
         # many times meets the same candidates each time.
-        self._kept: dict[int, Fingerprint] = {}
+        self._kept = _Recent(4 * BATCH)
         self._verdicts: dict[tuple[int, str, str], Verdict] = {}
 
     def fingerprints(self, texts: list[str], wait: bool) -> Future[Batch]:
@@ -200,14 +200,6 @@ class Deduplicator:
         large to hold, a network stream): it writes the cleaned text with ``write``, and
         returns removals and close calls unless ``events`` is False."""
         return Cleaner(self, self._begin(document), write, events=events)
-
-    def _fingerprint(self, id: int, normalized: str, shingles: ShingleSet) -> Fingerprint:
-        fp = self._kept.get(id)
-        if fp is None:
-            if len(self._kept) >= 4 * BATCH:
-                self._kept.clear()
-            fp = self._kept[id] = fingerprint(normalized, self.config, shingles)
-        return fp
 
     @staticmethod
     def _keep(
@@ -465,7 +457,7 @@ class Deduplicator:
             _, earlier_text, earlier_shingles = self.index.entry(id)
             if earlier_text == text:
                 return EXACT
-            earlier = self._fingerprint(id, earlier_text, earlier_shingles)
+            earlier = self._kept.get(id, lambda: earlier_text, earlier_shingles, config)
         if row not in own:
             own[row] = batch.fingerprint(row, config)
         return compare(earlier, own[row], config, brief_below=CLOSE)
@@ -514,7 +506,7 @@ class Deduplicator:
         found: list[list[Verdict]] = [[] for _ in jobs]
         for at in reversed(range(len(jobs))):
             if futures[at].cancel():
-                found[at] = _verify_pairs(jobs[at], self.config)
+                found[at] = _verify_pairs(jobs[at], self.config, self._kept)
         for at, future in enumerate(futures):
             if not future.cancelled():
                 found[at] = future.result()
@@ -537,6 +529,27 @@ class Deduplicator:
         ]
 
 
+class _Recent:
+    """The fingerprints of recently compared kept paragraphs, by id (forgotten all at once
+    when ``size`` are held): a kept paragraph meets many later ones, a paragraph that
+    recurs the same candidates each time."""
+
+    def __init__(self, size: int) -> None:
+        self._prints: dict[int, Fingerprint] = {}
+        self._size = size
+
+    def get(
+        self, id: int, normalized: Callable[[], str], shingles: ShingleSet, config: Config
+    ) -> Fingerprint:
+        """Kept paragraph ``id``'s fingerprint (``normalized`` gives its text if needed)."""
+        fp = self._prints.get(id)
+        if fp is None:
+            if len(self._prints) >= self._size:
+                self._prints.clear()
+            fp = self._prints[id] = fingerprint(normalized(), config, shingles)
+        return fp
+
+
 #: Candidates that decide whether a paragraph is kept (the best ranked). A repeat of one of
 #: them is then verified against the others too (up to ``MAX_CANDIDATES`` in all), so that
 #: its removal names every kept paragraph it repeats (an FAQ's question asked under many
@@ -549,18 +562,20 @@ DECIDING = 8
 AHEAD_AT_LEAST = 64
 
 _WORKER_HASHER = TokenHasher()
+_WORKER_KEPT = _Recent(8 * BATCH)
 
 
 class _Pairs(NamedTuple):
     """Candidate pairs to verify in another process, and what it needs of them: the
-    batch's rows they hold (normalized, and as written) and the kept paragraphs (normalized,
-    in UTF-8 one after another), the shingles of both one after another (the rows first),
-    the pairs as positions ``(earlier, later)`` among the rows then the kept paragraphs,
-    and the rules turned off (:func:`~dedup.verify.rules_off`). A kept paragraph has no
-    text as written, as in the process that decides."""
+    batch's rows they hold (normalized, and as written) and the kept paragraphs (their ids,
+    and their normalized texts in UTF-8 one after another), the shingles of both one after
+    another (the rows first), the pairs as positions ``(earlier, later)`` among the rows
+    then the kept paragraphs, and the rules turned off (:func:`~dedup.verify.rules_off`).
+    A kept paragraph has no text as written, as in the process that decides."""
 
     normalized: list[str]
     raw: list[str]
+    kept_ids: list[int]
     kept: bytes
     kept_offsets: npt.NDArray[np.int64]
     shingles: ShingleSet
@@ -594,6 +609,7 @@ class _Pairs(NamedTuple):
         return cls(
             normalized=[batch.normalized[row] for row in listed],
             raw=[written[row] for row in listed] if written else [""] * len(listed),
+            kept_ids=kept.tolist(),
             kept=texts.tobytes(),
             kept_offsets=text_offsets,
             shingles=np.concatenate((row_sets, kept_sets.shingles)),
@@ -612,33 +628,29 @@ class _Pairs(NamedTuple):
         return self.kept[start:end].decode("utf-8", "surrogatepass")
 
 
-def _verify_pairs(job: _Pairs, config: Config) -> list[Verdict]:
-    """The verdicts on ``job``'s pairs, as :meth:`Deduplicator._verify` reaches them."""
-    texts: dict[int, str] = {}
-    prints: dict[int, Fingerprint] = {}
+def _verify_pairs(job: _Pairs, config: Config, kept: _Recent | None = None) -> list[Verdict]:
+    """The verdicts on ``job``'s pairs, as :meth:`Deduplicator._verify` reaches them (the
+    fingerprints of kept paragraphs from ``kept``, by default the worker process's)."""
+    recent = _WORKER_KEPT if kept is None else kept
+    rows: dict[int, Fingerprint] = {}
     count = len(job.normalized)
 
-    def text(at: int) -> str:
-        known = texts.get(at)
-        if known is None:
-            known = texts[at] = job.text(at)
-        return known
-
     def of(at: int) -> Fingerprint:
-        fp = prints.get(at)
+        shingles = job.shingles[job.offsets[at] : job.offsets[at + 1]]
+        if at >= count:
+            return recent.get(job.kept_ids[at - count], lambda: job.text(at), shingles, config)
+        fp = rows.get(at)
         if fp is None:
-            shingles = job.shingles[job.offsets[at] : job.offsets[at + 1]]
-            raw = job.raw[at] if at < count else ""
-            fp = prints[at] = fingerprint(text(at), config, shingles, raw)
+            fp = rows[at] = fingerprint(job.normalized[at], config, shingles, job.raw[at])
         return fp
 
+    out = []
     with rules_off(*job.off):
-        return [
-            EXACT
-            if text(earlier) == text(later)
-            else compare(of(earlier), of(later), config, brief_below=CLOSE)
-            for earlier, later in zip(job.earlier.tolist(), job.later.tolist(), strict=True)
-        ]
+        for earlier, later in zip(job.earlier.tolist(), job.later.tolist(), strict=True):
+            old, new = of(earlier), of(later)
+            same = old.normalized == new.normalized
+            out.append(EXACT if same else compare(old, new, config, brief_below=CLOSE))
+    return out
 
 
 def _worker_start(parent: int) -> None:
