@@ -315,37 +315,40 @@ def end_to_end(
     return medians, problems
 
 
-def same_as_reference(path: Path, folder: Path) -> tuple[bool | None, str]:
-    """Whether ``dedup clean`` (one core and all) writes the cleaned text and the report
-    with close calls (``--report --explain``) that the code on main wrote when issue 13
-    began, byte for byte (``REFERENCE``; None when it holds nothing for this file)."""
+def written(path: Path, jobs: int) -> dict[str, str]:
+    """The sha256 of what ``dedup clean --jobs JOBS`` writes for ``path`` (run in its
+    folder): the cleaned text, and the report with close calls (``--report --explain``)."""
+    folder = path.parent
+    command = [sys.executable, "-m", "dedup", "clean", "-q", "--split", "lines"]
+    command += ["--jobs", str(jobs), "--explain", "--report", "report.json", path.name]
+    timed(command, folder / "out.txt", folder)
+    return {
+        name: hashlib.sha256((folder / file).read_bytes()).hexdigest()
+        for name, file in (("output", "out.txt"), ("report", "report.json"))
+    }
+
+
+def same_as_reference(path: Path) -> tuple[bool | None, str]:
+    """Whether ``dedup clean`` (one core and all) writes what the code on main wrote when
+    issue 13 began, byte for byte (``REFERENCE``; None when it holds nothing for this
+    file)."""
     expected = json.loads(REFERENCE.read_text(encoding="utf-8")).get(path.name)
     if expected is None:
         return None, "no reference for this file"
-    cores = os.cpu_count() or 1
-    wrong = []
-    for jobs in sorted({1, cores}):
-        command = [sys.executable, "-m", "dedup", "clean", "-q", "--split", "lines"]
-        command += ["--jobs", str(jobs), "--explain", "--report", "report.json", path.name]
-        timed(command, folder / "out.txt", folder)
-        for name, file in (("output", "out.txt"), ("report", "report.json")):
-            if hashlib.sha256((folder / file).read_bytes()).hexdigest() != expected[name]:
-                wrong.append(f"{name} with --jobs {jobs}")
+    wrong = [
+        f"{name} with --jobs {jobs}"
+        for jobs in sorted({1, os.cpu_count() or 1})
+        for name, digest in written(path, jobs).items()
+        if digest != expected[name]
+    ]
     return not wrong, ", ".join(wrong) or "output and report identical"
 
 
 def reference(paths: list[Path]) -> None:
     """Record what the code checked out writes for ``paths`` as the reference."""
-    folder = paths[0].parent
     known = json.loads(REFERENCE.read_text(encoding="utf-8")) if REFERENCE.exists() else {}
     for path in paths:
-        command = [sys.executable, "-m", "dedup", "clean", "-q", "--split", "lines"]
-        command += ["--jobs", "1", "--explain", "--report", "report.json", path.name]
-        timed(command, folder / "out.txt", folder)
-        known[path.name] = {
-            name: hashlib.sha256((folder / file).read_bytes()).hexdigest()
-            for name, file in (("output", "out.txt"), ("report", "report.json"))
-        }
+        known[path.name] = written(path, 1)
     REFERENCE.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
@@ -488,7 +491,7 @@ def main(argv: list[str] | None = None) -> int:
         targets += [(problem, False, "") for problem in problems]
         targets += _targets(paths, medians, with_peers)
         for path in largest:
-            same, said = same_as_reference(path, folder)
+            same, said = same_as_reference(path)
             if same is not None:
                 targets.append(
                     (f"{path.name}: the same output and report as when issue 13 began", same, said)

@@ -280,8 +280,9 @@ class Deduplicator:
         same_row = same.tolist()
         exact = matches.exact.tolist()
         own: dict[int, Fingerprint] = {}
-        ahead = self._ahead(batch, np.flatnonzero(live).tolist(), outer, within, settled, base)
-        for row in np.flatnonzero(live).tolist():
+        live_rows = np.flatnonzero(live).tolist()
+        ahead = self._ahead(batch, live_rows, outer, within, settled, base)
+        for row in live_rows:
             ranked = outer.get(row, [])
             partners = within.get(row, {})
             for family, group, _ in crowded.get(row, ()):
