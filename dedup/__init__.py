@@ -23,6 +23,7 @@ from dedup.errors import (
     IndexMismatchError,
     InputError,
     ReportError,
+    WorkerError,
 )
 from dedup.index import DiskIndex, Index, MemoryIndex, open_index
 from dedup.result import CleanResult, CloseCall, Removal, report, restore
@@ -42,6 +43,7 @@ __all__ = [
     "MemoryIndex",
     "Removal",
     "ReportError",
+    "WorkerError",
     "clean",
     "open_index",
     "report",

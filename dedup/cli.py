@@ -1,7 +1,8 @@
 """The ``dedup`` command: a thin layer that builds a config, calls the library, renders.
 
 Exit codes: 0 success; 1 a check failed; 2 a usage error or an input that cannot be read;
-130 interrupted (Ctrl-C), 143 terminated (SIGTERM): every file is then left as it was.
+3 a worker process died (killed, out of memory); 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM): every file is then left as it was.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from click.core import ParameterSource
 from dedup import settings
 from dedup.config import PRESETS, SPLIT_MODES, Config
 from dedup.corpus import SCOPES, Outcome, clean_documents
-from dedup.errors import DedupError
+from dedup.errors import DedupError, WorkerError
 from dedup.files import write_atomic
 from dedup.index import Index, check_settings, open_index
 from dedup.native import COMPILED
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
+EXIT_WORKER = 3
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
@@ -85,8 +87,8 @@ def _say(message: str) -> None:
 
 
 def _stop(message: str, code: int) -> NoReturn:
-    """End a run that a signal stopped, once its files are cleaned up (the ``finally``
-    blocks between the signal and here did that): say so and leave at once. The exit
+    """End a run that a signal stopped or a dead worker process broke, once its files are
+    cleaned up (the ``finally`` blocks on the way here did that): say so and leave at once. The exit
     handlers are skipped: a worker pool interrupted mid-call can leave the interpreter's
     own exit waiting for it forever (seen once under load); the workers end with their
     parent."""
@@ -109,6 +111,8 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except WorkerError as error:
+            _stop(f"dedup: {error}; every file is as it was", EXIT_WORKER)
         except DedupError as error:
             raise Failure(str(error)) from None
         except BrokenPipeError:
@@ -274,7 +278,8 @@ class _Command(click.Command):
 def cli() -> None:
     """Find and remove repeated paragraphs in scraped text, and say why.
 
-    Exit codes: 0 success, 1 a check failed, 2 a usage error or unreadable input.
+    Exit codes: 0 success, 1 a check failed, 2 a usage error or unreadable input, 3 a
+    worker process died.
     """
 
 
@@ -329,7 +334,8 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
             "-j",
             "--jobs",
             type=click.IntRange(1),
-            help="Processes that fingerprint paragraphs (default: all cores); same output.",
+            help="Processes that fingerprint and compare paragraphs (default: all cores); "
+            "same output.",
         ),
         click.option("-v", "--verbose", count=True, help="Say what was removed and why."),
         click.option("-q", "--quiet", is_flag=True, help="Print no summary or notes."),

@@ -11,7 +11,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import BrokenExecutor, Future
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from dedup.config import Config
 from dedup.decision import Decided, Decision
-from dedup.errors import ConfigError, DedupError
+from dedup.errors import ConfigError, DedupError, WorkerError
 from dedup.fingerprint import (
     Batch,
     Fingerprint,
@@ -132,10 +132,19 @@ class Deduplicator:
                     initializer=_worker_start,
                     initargs=(os.getpid(),),
                 )
-            return _with_texts(self._pool.submit(_fingerprint_batch, texts, self.config), texts)
+            return _with_texts(self._submit(_fingerprint_batch, texts, self.config), texts)
         done: Future[Batch] = Future()
         done.set_result(fingerprint_batch(texts, self.config, self.hasher))
         return done
+
+    def _submit(self, function: Callable[..., Any], *args: Any) -> Future[Any]:
+        """``function(*args)`` in the pool; a worker process that died is a
+        :class:`WorkerError`."""
+        assert self._pool is not None
+        try:
+            return self._pool.submit(function, *args)
+        except BrokenExecutor as error:
+            raise _worker_lost(error) from error
 
     def commit(self) -> None:
         """Make the paragraphs kept so far part of a persistent index for good. Call it once
@@ -503,14 +512,14 @@ class Deduplicator:
             _Pairs.of(codes[at : at + share], batch, base, self.index, off)
             for at in range(0, len(pairs), share)
         ]
-        futures = [self._pool.submit(_verify_pairs, job, self.config) for job in jobs]
+        futures = [self._submit(_verify_pairs, job, self.config) for job in jobs]
         found: list[list[Verdict]] = [[] for _ in jobs]
         for at in reversed(range(len(jobs))):
             if futures[at].cancel():
                 found[at] = _verify_pairs(jobs[at], self.config, self._kept)
         for at, future in enumerate(futures):
             if not future.cancelled():
-                found[at] = future.result()
+                found[at] = _result(future)
         return dict(zip(pairs, (v for verdicts in found for v in verdicts), strict=True))
 
     def _unequal(
@@ -683,6 +692,20 @@ def _fingerprint_batch(texts: list[str], config: Config) -> Batch:
     return dataclasses.replace(fingerprint_batch(texts, config, _WORKER_HASHER), texts=())
 
 
+def _worker_lost(error: BaseException) -> WorkerError:
+    return WorkerError(
+        f"a worker process ended before its work was done (killed, or out of memory?): {error}"
+    )
+
+
+def _result(future: Future[Any]) -> Any:
+    """What ``future`` gives; a worker process that died is a :class:`WorkerError`."""
+    try:
+        return future.result()
+    except BrokenExecutor as error:
+        raise _worker_lost(error) from error
+
+
 def _with_texts(future: Future[Batch], texts: list[str]) -> Future[Batch]:
     """The batch ``future`` gives, with ``texts`` in it again."""
     out: Future[Batch] = Future()
@@ -692,7 +715,9 @@ def _with_texts(future: Future[Batch], texts: list[str]) -> Future[Batch]:
             out.cancel()
             return
         error = source.exception()
-        if error is not None:
+        if isinstance(error, BrokenExecutor):
+            out.set_exception(_worker_lost(error))
+        elif error is not None:
             out.set_exception(error)
         else:
             out.set_result(dataclasses.replace(source.result(), texts=texts))

@@ -33,5 +33,10 @@ class IndexMismatchError(DedupError):
     """An index was built with other settings than the ones in force."""
 
 
+class WorkerError(DedupError):
+    """A worker process (``jobs`` > 1) ended before its work was done: killed, or out of
+    memory."""
+
+
 class ReportError(DedupError, ValueError):
     """A report does not fit the text it is applied to."""

@@ -6,6 +6,7 @@ look at what is left)."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import signal
@@ -135,3 +136,38 @@ def test_a_killed_run_loses_nothing(
     assert done.returncode == 0, done.stderr
     assert _leftovers(tmp_path) == []
     _check(mode, tmp_path, src, expected)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_worker_killed_mid_run_loses_nothing(
+    tmp_path: Path, corpus: tuple[Path, Path], mode: str
+) -> None:
+    # A worker process killed (the OOM killer, an operator): one line, exit code 3, every
+    # file as it was, no temporary file and no other worker left behind.
+    src, expected = corpus
+    shutil.copytree(src, tmp_path / "work")
+    process = subprocess.Popen(
+        _command(mode, tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while not workers and process.poll() is None and time.monotonic() < deadline:
+        workers = [pid for pid in _processes(tmp_path) if pid != process.pid]
+        time.sleep(0.05)
+    if not workers:
+        pytest.fail("the run started no worker process")
+    os.kill(workers[0], signal.SIGKILL)
+    _, err = process.communicate(timeout=120)
+    if process.returncode == 0:  # it was done: nothing left for the worker to do
+        _check(mode, tmp_path, src, expected)
+        return
+    assert process.returncode == 3, err
+    lines = err.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dedup: a worker process ended"), err
+    assert lines[0].endswith("every file is as it was")
+    deadline = time.monotonic() + 10
+    while _processes(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes(tmp_path) == []
+    assert _leftovers(tmp_path) == []
+    _check(mode, tmp_path, src, expected)  # as after a SIGTERM: absent or whole
