@@ -1,25 +1,33 @@
-"""Speed and memory of ``dedup`` against the anchors, measured side by side in one run.
+"""Speed and memory of ``dedup`` against the anchors and its peers, measured side by side
+in one run.
 
-    python -m benchmarks.speed                      # 10k and 100k paragraphs (~2 min)
-    python -m benchmarks.speed --sizes 10000,100000,1000000 --write
+    python -m benchmarks.speed                      # issue 13's run (~25 min here)
+    python -m benchmarks.speed --sizes 3000,10000 --rounds 1    # a quick look
+    python -m benchmarks.speed --write              # into the speed section of RESULTS.md
 
 a. signatures: dedup's batch path (one core, and a worker per core as ``--jobs`` runs it)
    against the loop datasketch users write (``MinHash()`` then ``update()`` per shingle),
    ``MinHash.bulk`` and ``update_batch``, all from text and doing the same work
    (normalize, tokenize, shingle, sign); the whole batch fingerprint the pipeline computes
    (which adds digests, LSH band keys, edge keys and token sketches) is listed beside them;
-b. end to end: the ``dedup clean --split lines`` command (``--jobs 1`` and all cores, whose
-   outputs must be byte-identical) on N paragraphs of the real scale corpus
-   (``../shared/data/scale-paragraphs.txt.gz``, shuffled once with a fixed seed so that
-   every N has the same mix; a synthetic corpus with injected copies when it is absent),
-   next to ``awk '!seen[$0]++'`` and a Python set; and, for the largest N, the corpus's
-   own first N paragraphs;
-d. scaling from each size to the next; and the cold start of ``dedup clean`` on the seed
-   article against ``python -c "import numpy"``.
+b. end to end, whole processes, interleaved, the median of ``--rounds`` runs each, on two
+   corpora: *shuffled*, the real scale corpus (``../shared/data/scale-paragraphs.txt.gz``)
+   shuffled once with a fixed seed, so that every size has the same mix (64% of its lines
+   repeat an earlier one exactly: a digest settles them); *distinct*, its first million
+   lines with exact repeats dropped (first occurrence kept), where every line has to be
+   compared. Rows: ``dedup clean --split lines`` with one and all cores (every run's output
+   must be the same), rensa's ``RMinHashDeduplicator`` and a datasketch ``MinHashLSH``
+   script (``benchmarks/peers.py``, the ``bench`` extra), and ``awk '!seen[$0]++'``; on
+   the largest files, dedup's output and report with close calls (``--report --explain``,
+   all cores) against what the code on main wrote when issue 13 began
+   (``benchmarks/reference.json``, recorded with ``--record-reference``);
+c. LSH candidates against brute-force Jaccard on a sample;
+d. scaling, and the cold start of ``dedup clean`` on the seed article against
+   ``python -c "import numpy"``.
 
-Every target of issue 4 is printed with PASS or FAIL; ``--write`` puts the tables in the
-speed section of RESULTS.md. Rates are paragraphs per second on this machine; targets are
-ratios measured in the same run.
+Every target of issue 13 (and issue 4's signature targets) is printed with PASS or FAIL.
+Rates are lines (paragraphs) per second on this machine; targets are ratios measured in the
+same run. A synthetic corpus stands in when the data is absent.
 """
 
 from __future__ import annotations
@@ -329,15 +337,15 @@ def written(path: Path, jobs: int) -> dict[str, str]:
 
 
 def same_as_reference(path: Path) -> tuple[bool | None, str]:
-    """Whether ``dedup clean`` (one core and all) writes what the code on main wrote when
-    issue 13 began, byte for byte (``REFERENCE``; None when it holds nothing for this
-    file)."""
+    """Whether ``dedup clean`` with all cores writes what the code on main wrote when issue
+    13 began, byte for byte (``REFERENCE``; None when it holds nothing for this file). With
+    one core it writes the same output: :func:`end_to_end` checks that every run agrees."""
     expected = json.loads(REFERENCE.read_text(encoding="utf-8")).get(path.name)
     if expected is None:
         return None, "no reference for this file"
+    jobs = os.cpu_count() or 1
     wrong = [
         f"{name} with --jobs {jobs}"
-        for jobs in sorted({1, os.cpu_count() or 1})
         for name, digest in written(path, jobs).items()
         if digest != expected[name]
     ]
