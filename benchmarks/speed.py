@@ -357,7 +357,13 @@ def reference(paths: list[Path]) -> None:
     known = json.loads(REFERENCE.read_text(encoding="utf-8")) if REFERENCE.exists() else {}
     for path in paths:
         known[path.name] = written(path, 1)
-    REFERENCE.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    # Whole or not at all: a run killed here leaves the reference it had.
+    temporary = REFERENCE.with_name(f".{REFERENCE.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(temporary, REFERENCE)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def cold_start() -> tuple[float, float]:

@@ -629,12 +629,10 @@ class _Pairs(NamedTuple):
             off=off,
         )
 
-    def text(self, at: int) -> str:
-        """The normalized text of paragraph ``at``."""
-        count = len(self.normalized)
-        if at < count:
-            return self.normalized[at]
-        start, end = self.kept_offsets[at - count], self.kept_offsets[at - count + 1]
+    def kept_text(self, at: int) -> str:
+        """The normalized text of kept paragraph ``at`` (counted after the rows)."""
+        at -= len(self.normalized)
+        start, end = self.kept_offsets[at], self.kept_offsets[at + 1]
         return self.kept[start:end].decode("utf-8", "surrogatepass")
 
 
@@ -648,7 +646,7 @@ def _verify_pairs(job: _Pairs, config: Config, kept: _Recent | None = None) -> l
     def of(at: int) -> Fingerprint:
         shingles = job.shingles[job.offsets[at] : job.offsets[at + 1]]
         if at >= count:
-            return recent.get(job.kept_ids[at - count], lambda: job.text(at), shingles, config)
+            return recent.get(job.kept_ids[at - count], lambda: job.kept_text(at), shingles, config)
         fp = rows.get(at)
         if fp is None:
             fp = rows[at] = fingerprint(job.normalized[at], config, shingles, job.raw[at])
