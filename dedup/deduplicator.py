@@ -342,6 +342,7 @@ class Deduplicator:
             self._keep(row, base, kept, members, crowded)
             if verdict.similarity >= CLOSE:
                 out.append(Decision(first + row, document, ref, verdict, ()))
+        ahead.finish()
         stay = sorted(kept)
         self.index.insert(batch, stay, [Ref(document, first + row) for row in stay])
         return Decided(removed, int(repeated.sum()), out)
@@ -417,7 +418,7 @@ class Deduplicator:
         first: int,
         settled: set[int],
         own: dict[int, Fingerprint],
-        ahead: dict[int, Verdict],
+        ahead: _Ahead,
     ) -> tuple[tuple[Ref, Verdict] | None, list[Ref]]:
         """The best verdict on ``row``'s candidates ``ids`` (kept paragraphs: of the index
         below ``base``, else rows of the batch, paragraphs ``first + id - base`` of
@@ -480,7 +481,7 @@ class Deduplicator:
         within: dict[int, dict[int, list[int]]],
         settled: set[int],
         base: int,
-    ) -> dict[int, Verdict]:
+    ) -> _Ahead:
         """Verdicts on the pairs that deciding ``rows`` in order will most likely verify
         (each row's best candidates in the index and the earlier rows it shares keys
         with, but for pairs ``settled`` and verdicts remembered), by pair (``row << 32 |
@@ -489,7 +490,7 @@ class Deduplicator:
         (which earlier rows are kept) stays serial. Nothing without worker processes, or
         for a handful of pairs: the loop then verifies what it needs as it goes."""
         if self._pool is None:
-            return {}
+            return _Ahead([], [])
         texts = batch.texts
         pairs: list[int] = []  # row << 32 | id
         for row in rows:
@@ -501,11 +502,10 @@ class Deduplicator:
                 if (row << 32 | (base + j)) not in settled:
                     pairs.append(row << 32 | (base + j))
         if len(pairs) < AHEAD_AT_LEAST:
-            return {}
+            return _Ahead([], [])
         # Pieces for the workers; this process takes the ones no worker has started
         # (from the last), so that neither waits while the other has work.
-        pieces = min(4 * (self.jobs + 1), -(-len(pairs) // AHEAD_AT_LEAST))
-        share = -(-len(pairs) // pieces)
+        share = -(-len(pairs) // min(4 * (self.jobs + 1), -(-len(pairs) // AHEAD_AT_LEAST)))
         codes = np.array(pairs, dtype=np.int64)
         off = rules_turned_off()
         jobs = [
@@ -513,14 +513,11 @@ class Deduplicator:
             for at in range(0, len(pairs), share)
         ]
         futures = [self._submit(_verify_pairs, job, self.config) for job in jobs]
-        found: list[list[Verdict]] = [[] for _ in jobs]
+        pieces: list[list[Verdict] | Future[list[Verdict]]] = list(futures)
         for at in reversed(range(len(jobs))):
             if futures[at].cancel():
-                found[at] = _verify_pairs(jobs[at], self.config, self._kept)
-        for at, future in enumerate(futures):
-            if not future.cancelled():
-                found[at] = _result(future)
-        return dict(zip(pairs, (v for verdicts in found for v in verdicts), strict=True))
+                pieces[at] = _verify_pairs(jobs[at], self.config, self._kept)
+        return _Ahead([pairs[at : at + share] for at in range(0, len(pairs), share)], pieces)
 
     def _unequal(
         self, batch: Batch, rows: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]
@@ -537,6 +534,45 @@ class Deduplicator:
                 for row, id in zip(rows.tolist(), ids.tolist(), strict=True)
             ]
         ]
+
+
+class _Ahead:
+    """Verdicts worked out ahead (:meth:`Deduplicator._ahead`), by pair (``row << 32 |
+    id``), in pieces of consecutive pairs in row order, each a list of verdicts or the
+    future of one: a piece is waited for only when deciding reaches its first row, so the
+    loop decides the rows of finished pieces while the workers finish later ones."""
+
+    def __init__(
+        self, codes: list[list[int]], pieces: list[list[Verdict] | Future[list[Verdict]]]
+    ) -> None:
+        self._codes = codes
+        self._pieces = pieces
+        self._firsts = [piece[0] >> 32 for piece in codes]
+        self._next = 0  # the first piece not taken in yet
+        self._verdicts: dict[int, Verdict] = {}
+
+    def __len__(self) -> int:
+        """How many pairs were sent ahead."""
+        return sum(map(len, self._codes))
+
+    def get(self, code: int) -> Verdict | None:
+        """The verdict on pair ``code`` if it was worked out ahead; rows are asked for in
+        increasing order."""
+        row = code >> 32
+        while self._next < len(self._pieces) and self._firsts[self._next] <= row:
+            self._take()
+        return self._verdicts.get(code)
+
+    def finish(self) -> None:
+        """Take in the pieces no row asked for (a worker that died says so here)."""
+        while self._next < len(self._pieces):
+            self._take()
+
+    def _take(self) -> None:
+        piece = self._pieces[self._next]
+        verdicts = piece if isinstance(piece, list) else _result(piece)
+        self._verdicts.update(zip(self._codes[self._next], verdicts, strict=True))
+        self._next += 1
 
 
 class _Recent:

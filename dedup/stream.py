@@ -103,7 +103,7 @@ class Cleaner:
         self.split: SplitMode | None = None if mode == "auto" else mode
         self._scanned = 0  # "auto": where the line breaks were counted up to, and how many
         self._breaks_seen = 0
-        self._text = ""  # the document from _base on
+        self._text = ""  # the document from _base (at most _written) on
         self._base = 0
         self._written = 0  # offset up to which the cleaned text is written (or cut)
         self._cut = 0  # offset up to which the text is cut into paragraphs
@@ -228,15 +228,17 @@ class Cleaner:
     def _emit(self, bounds: list[int]) -> None:
         """Write the text between ``bounds[0]`` and ``bounds[1]``, ``bounds[2]`` and
         ``bounds[3]``, and so on (offsets in the document); the last bound is written up
-        to, and what is before it is no longer held."""
+        to, and what is before it is no longer needed: it is let go once it is most of the
+        text held (a document given whole would else be copied again at every batch)."""
         base, text = self._base, self._text
         pairs = zip(bounds[::2], bounds[1::2], strict=True)
         out = "".join(text[a - base : b - base] for a, b in pairs)
         if out:
             self._write(out)
         self._written = bounds[-1]
-        self._text = text[self._written - base :]
-        self._base = self._written
+        if 2 * (self._written - base) >= len(text):
+            self._text = text[self._written - base :]
+            self._base = self._written
 
     def _decide(self, batch: Spans, first: int, fingerprints: Future[Batch]) -> list[Event]:
         removed, exact, decisions = self._dedup.decide(
