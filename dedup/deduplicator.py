@@ -291,6 +291,7 @@ class Deduplicator:
         own: dict[int, Fingerprint] = {}
         live_rows = np.flatnonzero(live).tolist()
         ahead = self._ahead(batch, live_rows, outer, within, settled, base)
+        later: list[tuple[int, int, list[int]]] = []  # (decision, row, other candidates)
         for row in live_rows:
             ranked = outer.get(row, [])
             partners = within.get(row, {})
@@ -322,14 +323,8 @@ class Deduplicator:
             if repeats and top < 0:  # which other kept paragraphs does it repeat?
                 at = np.searchsorted(more[0], [row, row + 1])
                 others = [id for _, id in ranked[DECIDING:]] + more[1][at[0] : at[1]].tolist()
-                if others:
-                    others = others[: MAX_CANDIDATES - len(ids)]
-                    better, found = self._verify(
-                        batch, row, others, base, document, first, settled, own, ahead
-                    )
-                    repeats += found
-                    if better is not None and (best is None or _rank(better[1]) > _rank(best[1])):
-                        best = better
+                if others:  # worked out after the loop: the row is removed either way
+                    later.append((len(out), row, others[: MAX_CANDIDATES - len(ids)]))
             if best is None:
                 self._keep(row, base, kept, members, crowded)
                 continue
@@ -343,6 +338,8 @@ class Deduplicator:
             if verdict.similarity >= CLOSE:
                 out.append(Decision(first + row, document, ref, verdict, ()))
         ahead.finish()
+        if later:
+            self._others(batch, later, out, base, document, first, settled, own)
         stay = sorted(kept)
         self.index.insert(batch, stay, [Ref(document, first + row) for row in stay])
         return Decided(removed, int(repeated.sum()), out)
@@ -501,7 +498,54 @@ class Deduplicator:
             for j in within.get(row, ()):
                 if (row << 32 | (base + j)) not in settled:
                     pairs.append(row << 32 | (base + j))
-        if len(pairs) < AHEAD_AT_LEAST:
+        return self._send(batch, pairs, base)
+
+    def _others(
+        self,
+        batch: Batch,
+        later: list[tuple[int, int, list[int]]],
+        out: list[Decision],
+        base: int,
+        document: str,
+        first: int,
+        settled: set[int],
+        own: dict[int, Fingerprint],
+    ) -> None:
+        """The other kept paragraphs that removed rows repeat, for their decisions in
+        ``out``: ``later`` lists each one's position there, its row and the candidates not
+        verified yet. They decide nothing (the row is removed whatever they are), so they
+        are verified after the batch's loop, by the worker processes too (see
+        :meth:`_send`); a better one replaces the paragraph the row is a copy of."""
+        texts = batch.texts
+        pairs = [
+            row << 32 | id
+            for _, row, ids in later
+            for id in ids
+            if (row << 32 | id) not in settled
+            and (
+                id >= base
+                or (id, batch.normalized[row], texts[row] if texts else "") not in self._verdicts
+            )
+        ]
+        ahead = self._send(batch, pairs, base)
+        for at, row, ids in later:
+            decision = out[at]
+            better, found = self._verify(
+                batch, row, ids, base, document, first, settled, own, ahead
+            )
+            best = (decision.ref, decision.verdict)
+            if better is not None and _rank(better[1]) > _rank(best[1]):
+                best = better
+            repeats = [decision.ref, *decision.also, *found]
+            also = tuple(sorted(r for r in repeats if r != best[0]))
+            out[at] = Decision(decision.index, document, best[0], best[1], also)
+        ahead.finish()
+
+    def _send(self, batch: Batch, pairs: list[int], base: int) -> _Ahead:
+        """The verdicts on ``pairs`` (``row << 32 | id``, in row order) worked out by the
+        worker processes and this one, in pieces; none for a handful of pairs, or without
+        worker processes: they are then verified as they are needed."""
+        if self._pool is None or len(pairs) < AHEAD_AT_LEAST:
             return _Ahead([], [])
         # Pieces for the workers; this process takes the ones no worker has started
         # (from the last), so that neither waits while the other has work.
