@@ -8,9 +8,15 @@
  * longest), recursively on both sides of it, adjacent blocks joined, and the opcodes
  * between them. Items are numbered through a dict, as difflib's b2j does, so equality is
  * Python's.
+ *
+ * lookup_runs(needles, runs, cap): the postings of sorted 32-bit keys in sorted runs of
+ * (key, id) pairs (dedup.index.memory.Postings.lookup): for each needle, in needle order,
+ * the ids posted under it, the older runs' first and each run's in its order, at most cap
+ * a needle. Each run is walked once, by galloping from where the last needle was found.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 typedef struct {
@@ -241,9 +247,124 @@ done:
     return out;
 }
 
+/* The first position at or after `from` whose key is not below `value`. */
+static Py_ssize_t
+gallop(const uint32_t *keys, Py_ssize_t size, Py_ssize_t from, uint32_t value)
+{
+    Py_ssize_t lo = from, step = 1, hi;
+    if (lo >= size || keys[lo] >= value) return lo;
+    while (lo + step < size && keys[lo + step] < value) {
+        lo += step;
+        step *= 2;
+    }
+    hi = lo + step < size ? lo + step : size; /* keys[lo] < value <= keys[hi] (or the end) */
+    lo += 1;
+    while (lo < hi) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (keys[mid] < value) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static int
+get_array(PyObject *object, Py_buffer *view, const char *what)
+{
+    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    if (view->itemsize != 4 || view->ndim != 1) {
+        PyErr_Format(PyExc_TypeError, "%s: a 1-d array of 4-byte items expected", what);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+lookup_runs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "lookup_runs(needles, runs: list, cap)");
+        return NULL;
+    }
+    Py_ssize_t cap = PyLong_AsSsize_t(args[2]);
+    if (cap < 0 && PyErr_Occurred()) return NULL;
+    Py_buffer needles;
+    if (get_array(args[0], &needles, "needles") < 0) return NULL;
+    Py_ssize_t count = needles.len / 4, nruns = PyList_GET_SIZE(args[1]), got = 0;
+    Py_buffer *views = PyMem_Calloc(2 * (size_t)nruns + 1, sizeof(Py_buffer));
+    Py_ssize_t *at = PyMem_Calloc((size_t)nruns + 1, sizeof(Py_ssize_t));
+    Py_ssize_t room = count + 16, used = 0;
+    int64_t *which = PyMem_Malloc((size_t)room * sizeof(int64_t));
+    int64_t *ids = PyMem_Malloc((size_t)room * sizeof(int64_t));
+    PyObject *out = NULL;
+    if (!views || !at || !which || !ids) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (; got < nruns; got++) {
+        PyObject *run = PyList_GET_ITEM(args[1], got);
+        if (!PyTuple_Check(run) || PyTuple_GET_SIZE(run) != 2) {
+            PyErr_SetString(PyExc_TypeError, "a run is a (keys, ids) tuple");
+            goto done;
+        }
+        if (get_array(PyTuple_GET_ITEM(run, 0), &views[2 * got], "keys") < 0) goto done;
+        if (get_array(PyTuple_GET_ITEM(run, 1), &views[2 * got + 1], "ids") < 0) {
+            PyBuffer_Release(&views[2 * got]);
+            goto done;
+        }
+        if (views[2 * got].len != views[2 * got + 1].len) {
+            PyErr_SetString(PyExc_ValueError, "a run's keys and ids differ in length");
+            PyBuffer_Release(&views[2 * got]);
+            PyBuffer_Release(&views[2 * got + 1]);
+            goto done;
+        }
+    }
+    const uint32_t *wanted = needles.buf;
+    for (Py_ssize_t n = 0; n < count; n++) {
+        uint32_t value = wanted[n];
+        Py_ssize_t taken = 0;
+        for (Py_ssize_t r = 0; r < nruns && taken < cap; r++) {
+            const uint32_t *keys = views[2 * r].buf;
+            const int32_t *posted = views[2 * r + 1].buf;
+            Py_ssize_t size = views[2 * r].len / 4;
+            Py_ssize_t p = at[r] = gallop(keys, size, at[r], value);
+            for (; p < size && keys[p] == value && taken < cap; p++, taken++) {
+                if (used == room) {
+                    room *= 2;
+                    int64_t *w = PyMem_Realloc(which, (size_t)room * sizeof(int64_t));
+                    if (w) which = w;
+                    int64_t *i = w ? PyMem_Realloc(ids, (size_t)room * sizeof(int64_t)) : NULL;
+                    if (i) ids = i;
+                    if (!w || !i) {
+                        PyErr_NoMemory();
+                        goto done;
+                    }
+                }
+                which[used] = n;
+                ids[used++] = posted[p];
+            }
+        }
+    }
+    out = Py_BuildValue("(y#y#)", (const char *)which, used * (Py_ssize_t)sizeof(int64_t),
+                        (const char *)ids, used * (Py_ssize_t)sizeof(int64_t));
+done:
+    for (Py_ssize_t r = 0; r < got; r++) {
+        PyBuffer_Release(&views[2 * r]);
+        PyBuffer_Release(&views[2 * r + 1]);
+    }
+    PyBuffer_Release(&needles);
+    PyMem_Free(views);
+    PyMem_Free(at);
+    PyMem_Free(which);
+    PyMem_Free(ids);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"opcodes", (PyCFunction)(void (*)(void))opcodes, METH_FASTCALL,
      "difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes(), compiled."},
+    {"lookup_runs", (PyCFunction)(void (*)(void))lookup_runs, METH_FASTCALL,
+     "The postings of sorted uint32 needles in sorted (keys, ids) runs, cap a needle."},
     {NULL, NULL, 0, NULL},
 };
 

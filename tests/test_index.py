@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,6 +13,7 @@ from dedup.config import Config
 from dedup.deduplicator import CLOSE
 from dedup.fingerprint import fingerprint, fingerprint_batch
 from dedup.index import MAX_BUCKET, Postings, Ref
+from dedup.native import speedups
 from dedup.normalize import normalize, normalize_batch, tokenize, tokenize_batch
 from dedup.verify import compare, far_pairs
 
@@ -250,3 +253,41 @@ def test_a_paragraph_past_the_limit_is_kept_and_compared_with_nothing(monkeypatc
     text = f"{long}\nshort one here\n{long}\nshort one here\n"
     result = dedup.clean(text, split="lines")
     assert [r.index for r in result.removed] == [3]  # the long copies both stay
+
+
+@pytest.mark.skipif(speedups is None, reason="the compiled kernels are not built or are off")
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 40), max_size=60), min_size=1, max_size=12),
+    st.lists(st.integers(0, 45), max_size=80),
+    st.integers(1, 5),
+)
+def test_compiled_lookup_finds_what_numpy_finds(
+    adds: list[list[int]], needles: list[int], cap: int
+) -> None:
+    # Few keys, many ids each: caps met within a run and across runs, needles asked twice,
+    # keys no run holds.
+    import dedup.index.memory as memory
+
+    postings = Postings(cap, np.uint32)
+    next_id = 0
+    for keys in adds:
+        ids = np.arange(next_id, next_id + len(keys))
+        next_id += len(keys)
+        postings.add(np.array(keys, dtype=np.uint32), ids)
+    asked = np.array(needles, dtype=np.uint32)
+
+    def by_needle(which: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = {}
+        for w, i in zip(which.tolist(), ids.tolist(), strict=True):
+            out.setdefault(w, []).append(i)
+        return out
+
+    compiled = by_needle(*postings.lookup(asked))
+    saved = getattr(memory, "speedups")  # noqa: B009
+    setattr(memory, "speedups", None)  # noqa: B010 (the numpy path)
+    try:
+        pure = by_needle(*postings.lookup(asked))
+    finally:
+        setattr(memory, "speedups", saved)  # noqa: B010
+    assert compiled == pure
