@@ -13,6 +13,9 @@
  * (key, id) pairs (dedup.index.memory.Postings.lookup): for each needle, in needle order,
  * the ids posted under it, the older runs' first and each run's in its order, at most cap
  * a needle. Each run is walked once, by galloping from where the last needle was found.
+ *
+ * merge_runs(keys1, ids1, keys2, ids2, cap): two sorted runs as one (Postings.add), the
+ * older one's pairs before the newer one's under an equal key, at most cap a key.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -360,11 +363,65 @@ done:
     return out;
 }
 
+static PyObject *
+merge_runs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "merge_runs(keys1, ids1, keys2, ids2, cap)");
+        return NULL;
+    }
+    Py_ssize_t cap = PyLong_AsSsize_t(args[4]);
+    if (cap < 0 && PyErr_Occurred()) return NULL;
+    Py_buffer view[4];
+    int got = 0;
+    PyObject *keys = NULL, *ids = NULL, *out = NULL;
+    for (; got < 4; got++)
+        if (get_array(args[got], &view[got], got % 2 ? "ids" : "keys") < 0) goto done;
+    if (view[0].len != view[1].len || view[2].len != view[3].len) {
+        PyErr_SetString(PyExc_ValueError, "a run's keys and ids differ in length");
+        goto done;
+    }
+    Py_ssize_t n1 = view[0].len / 4, n2 = view[2].len / 4, a = 0, b = 0, used = 0;
+    /* Written in place into the bytes objects returned (no second copy of a large run). */
+    keys = PyBytes_FromStringAndSize(NULL, (n1 + n2) * 4);
+    ids = PyBytes_FromStringAndSize(NULL, (n1 + n2) * 4);
+    if (!keys || !ids) goto done;
+    const uint32_t *k1 = view[0].buf, *k2 = view[2].buf;
+    const int32_t *i1 = view[1].buf, *i2 = view[3].buf;
+    uint32_t *k = (uint32_t *)PyBytes_AS_STRING(keys);
+    int32_t *i = (int32_t *)PyBytes_AS_STRING(ids);
+    while (a < n1 || b < n2) {
+        uint32_t value = b >= n2 || (a < n1 && k1[a] <= k2[b]) ? k1[a] : k2[b];
+        Py_ssize_t taken = 0;
+        for (; a < n1 && k1[a] == value; a++)
+            if (taken < cap) {
+                k[used] = value;
+                i[used++] = i1[a];
+                taken++;
+            }
+        for (; b < n2 && k2[b] == value; b++)
+            if (taken < cap) {
+                k[used] = value;
+                i[used++] = i2[b];
+                taken++;
+            }
+    }
+    if (_PyBytes_Resize(&keys, used * 4) < 0 || _PyBytes_Resize(&ids, used * 4) < 0) goto done;
+    out = PyTuple_Pack(2, keys, ids);
+done:
+    Py_XDECREF(keys);
+    Py_XDECREF(ids);
+    while (got--) PyBuffer_Release(&view[got]);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"opcodes", (PyCFunction)(void (*)(void))opcodes, METH_FASTCALL,
      "difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes(), compiled."},
     {"lookup_runs", (PyCFunction)(void (*)(void))lookup_runs, METH_FASTCALL,
      "The postings of sorted uint32 needles in sorted (keys, ids) runs, cap a needle."},
+    {"merge_runs", (PyCFunction)(void (*)(void))merge_runs, METH_FASTCALL,
+     "Two sorted (keys, ids) runs of uint32 keys as one, the first's first, cap a key."},
     {NULL, NULL, 0, NULL},
 };
 

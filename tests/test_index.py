@@ -262,20 +262,12 @@ def test_a_paragraph_past_the_limit_is_kept_and_compared_with_nothing(monkeypatc
     st.lists(st.integers(0, 45), max_size=80),
     st.integers(1, 5),
 )
-def test_compiled_lookup_finds_what_numpy_finds(
+def test_compiled_postings_hold_and_find_what_numpys_do(
     adds: list[list[int]], needles: list[int], cap: int
 ) -> None:
-    # Few keys, many ids each: caps met within a run and across runs, needles asked twice,
-    # keys no run holds.
+    # Few keys, many ids each: caps met within a run and across runs merged as they grow,
+    # needles asked twice, keys no run holds.
     import dedup.index.memory as memory
-
-    postings = Postings(cap, np.uint32)
-    next_id = 0
-    for keys in adds:
-        ids = np.arange(next_id, next_id + len(keys))
-        next_id += len(keys)
-        postings.add(np.array(keys, dtype=np.uint32), ids)
-    asked = np.array(needles, dtype=np.uint32)
 
     def by_needle(which: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]) -> dict[int, list[int]]:
         out: dict[int, list[int]] = {}
@@ -283,11 +275,21 @@ def test_compiled_lookup_finds_what_numpy_finds(
             out.setdefault(w, []).append(i)
         return out
 
-    compiled = by_needle(*postings.lookup(asked))
+    asked = np.array(needles, dtype=np.uint32)
+    runs, found = [], []
     saved = getattr(memory, "speedups")  # noqa: B009
-    setattr(memory, "speedups", None)  # noqa: B010 (the numpy path)
-    try:
-        pure = by_needle(*postings.lookup(asked))
-    finally:
-        setattr(memory, "speedups", saved)  # noqa: B010
-    assert compiled == pure
+    for kernels in (saved, None):
+        setattr(memory, "speedups", kernels)  # noqa: B010 (None: the numpy path)
+        try:
+            postings = Postings(cap, np.uint32)
+            next_id = 0
+            for keys in adds:
+                ids = np.arange(next_id, next_id + len(keys))
+                next_id += len(keys)
+                postings.add(np.array(keys, dtype=np.uint32), ids)
+            runs.append([(k.tolist(), i.tolist()) for k, i in postings._runs])
+            found.append(by_needle(*postings.lookup(asked)))
+        finally:
+            setattr(memory, "speedups", saved)  # noqa: B010
+    assert runs[0] == runs[1]
+    assert found[0] == found[1]
