@@ -16,10 +16,15 @@
  *
  * merge_runs(keys1, ids1, keys2, ids2, cap): two sorted runs as one (Postings.add), the
  * older one's pairs before the newer one's under an equal key, at most cap a key.
+ *
+ * ascii_tokens(text, separator): re.findall(r"[A-Za-z0-9_]+|\$", text) for an ASCII str
+ * (dedup.normalize's tokens of ASCII text), with "\0" a token of its own too when
+ * separator is true (the batch's texts joined by it).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <string.h>
 #include <stdlib.h>
 
 typedef struct {
@@ -415,6 +420,41 @@ done:
     return out;
 }
 
+static PyObject *
+ascii_tokens(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyUnicode_IS_ASCII(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "ascii_tokens(text: ASCII str, separator: bool)");
+        return NULL;
+    }
+    int separator = PyObject_IsTrue(args[1]);
+    if (separator < 0) return NULL;
+    const unsigned char *text = PyUnicode_1BYTE_DATA(args[0]);
+    Py_ssize_t size = PyUnicode_GET_LENGTH(args[0]);
+    PyObject *out = PyList_New(0);
+    if (!out) return NULL;
+    for (Py_ssize_t at = 0; at < size;) {
+        unsigned char c = text[at];
+        Py_ssize_t end = at;
+        while (end < size && (Py_ISALNUM(text[end]) || text[end] == '_')) end++;
+        if (end == at && (c == '$' || (separator && c == 0))) end = at + 1;
+        if (end == at) {
+            at++;
+            continue;
+        }
+        PyObject *token = PyUnicode_New(end - at, 127);
+        if (!token || (memcpy(PyUnicode_1BYTE_DATA(token), text + at, end - at),
+                       PyList_Append(out, token) < 0)) {
+            Py_XDECREF(token);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(token);
+        at = end;
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"opcodes", (PyCFunction)(void (*)(void))opcodes, METH_FASTCALL,
      "difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes(), compiled."},
@@ -422,6 +462,8 @@ static PyMethodDef methods[] = {
      "The postings of sorted uint32 needles in sorted (keys, ids) runs, cap a needle."},
     {"merge_runs", (PyCFunction)(void (*)(void))merge_runs, METH_FASTCALL,
      "Two sorted (keys, ids) runs of uint32 keys as one, the first's first, cap a key."},
+    {"ascii_tokens", (PyCFunction)(void (*)(void))ascii_tokens, METH_FASTCALL,
+     "re.findall(r'[A-Za-z0-9_]+|\\$', text) for ASCII text (and '\\0' if separator)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -68,7 +68,7 @@ def fingerprint(
         normalized=normalized,
         tokens=tokens,
         shingles=shingles,
-        truncated=_TRUNCATED.search(normalized) is not None,
+        truncated="..." in normalized and _TRUNCATED.search(normalized) is not None,
         words=len(tokens) if normalized.isascii() else word_count(tokens),
         raw=raw,
     )

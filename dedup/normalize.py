@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import regex
 
+from dedup.native import speedups
+
 # Scripts written without spaces between words: each letter (with its marks) is a token.
 # Their punctuation ("။", "។") is no token, as elsewhere; their digits make numbers.
 _UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
@@ -136,7 +138,9 @@ def tokenize(normalized: str) -> list[str]:
     >>> tokenize("အပိုဒ် ၁၂။ ข้อ ๑๒")
     ['အ', 'ပို', 'ဒ်', '၁၂', 'ข้', 'อ', '๑๒']
     """
-    if normalized.isascii():  # the stdlib's engine is faster, with the same tokens
+    if normalized.isascii():  # compiled, or the stdlib's faster engine: the same tokens
+        if speedups is not None:
+            return speedups.ascii_tokens(normalized, False)  # type: ignore[no-any-return]
         return _ASCII_TOKEN.findall(normalized)
     return _TOKEN.findall(normalized)
 
@@ -184,7 +188,11 @@ def token_groups(normalized: Sequence[str]) -> list[tuple[list[int], list[str]]]
     for kind, pattern in enumerate(patterns):
         rows = [row for row, found in enumerate(kinds) if found == kind]
         if rows:
-            groups.append((rows, pattern.findall(SEPARATOR.join(normalized[row] for row in rows))))
+            text = SEPARATOR.join(normalized[row] for row in rows)
+            if kind == 0 and speedups is not None:
+                groups.append((rows, speedups.ascii_tokens(text, True)))
+            else:
+                groups.append((rows, pattern.findall(text)))
     return groups
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from dedup.normalize import normalize, tokenize
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.native import speedups
+from dedup.normalize import SEPARATOR, normalize, token_groups, tokenize
 
 
 @pytest.mark.parametrize(
@@ -50,3 +55,25 @@ def test_whitespace_is_unicode_white_space() -> None:
         if 0xD800 <= code < 0xE000:
             continue
         assert bool(_SPACES.fullmatch(char + " ")) == bool(regex.match(r"\s", char)), hex(code)
+
+
+@pytest.mark.skipif(speedups is None, reason="the compiled kernels are not built or are off")
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
+def test_compiled_ascii_tokens_are_the_patterns(text: str) -> None:
+    # Every ASCII character: letters, digits, "_", "$", controls, "\0" (the separator).
+    assert speedups is not None
+    assert speedups.ascii_tokens(text, False) == re.findall(r"[A-Za-z0-9_]+|\$", text)
+    assert speedups.ascii_tokens(text, True) == re.findall(r"[A-Za-z0-9_]+|\$|\x00", text)
+    assert tokenize(text) == re.findall(r"[A-Za-z0-9_]+|\$", text)
+
+
+@given(st.lists(st.text(alphabet="ab $_9.\u00e9\u4e1c", max_size=12), max_size=6))
+def test_token_groups_are_each_texts_tokens(texts: list[str]) -> None:
+    texts = [text.replace(SEPARATOR, "") for text in texts]
+    found: dict[int, list[str]] = {}
+    for rows, tokens in token_groups(texts):
+        joined = " ".join(tokens).split(SEPARATOR)
+        for row, part in zip(rows, joined, strict=True):
+            found[row] = part.split()
+    assert [found.get(row, []) for row in range(len(texts))] == [tokenize(t) for t in texts]
