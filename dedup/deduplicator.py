@@ -488,17 +488,25 @@ class Deduplicator:
         for a handful of pairs: the loop then verifies what it needs as it goes."""
         if self._pool is None:
             return _Ahead([], [])
-        texts = batch.texts
         pairs: list[int] = []  # row << 32 | id
         for row in rows:
-            text, raw = batch.normalized[row], texts[row] if texts else ""
-            for id in [id for _, id in outer.get(row, ())[:DECIDING]]:
-                if (row << 32 | id) not in settled and (id, text, raw) not in self._verdicts:
-                    pairs.append(row << 32 | id)
-            for j in within.get(row, ()):
-                if (row << 32 | (base + j)) not in settled:
-                    pairs.append(row << 32 | (base + j))
+            ids = [id for _, id in outer.get(row, ())[:DECIDING]]
+            ids += [base + j for j in within.get(row, ())]
+            pairs += self._unknown(batch, row, ids, base, settled)
         return self._send(batch, pairs, base)
+
+    def _unknown(
+        self, batch: Batch, row: int, ids: list[int], base: int, settled: set[int]
+    ) -> list[int]:
+        """The pairs (``row << 32 | id``) of ``row`` and kept paragraphs ``ids`` whose
+        verdict is not known: neither settled far apart nor remembered."""
+        text, raw = batch.normalized[row], batch.texts[row] if batch.texts else ""
+        return [
+            row << 32 | id
+            for id in ids
+            if (row << 32 | id) not in settled
+            and (id >= base or (id, text, raw) not in self._verdicts)
+        ]
 
     def _others(
         self,
@@ -516,16 +524,8 @@ class Deduplicator:
         verified yet. They decide nothing (the row is removed whatever they are), so they
         are verified after the batch's loop, by the worker processes too (see
         :meth:`_send`); a better one replaces the paragraph the row is a copy of."""
-        texts = batch.texts
         pairs = [
-            row << 32 | id
-            for _, row, ids in later
-            for id in ids
-            if (row << 32 | id) not in settled
-            and (
-                id >= base
-                or (id, batch.normalized[row], texts[row] if texts else "") not in self._verdicts
-            )
+            code for _, row, ids in later for code in self._unknown(batch, row, ids, base, settled)
         ]
         ahead = self._send(batch, pairs, base)
         for at, row, ids in later:
@@ -581,7 +581,7 @@ class Deduplicator:
 
 
 class _Ahead:
-    """Verdicts worked out ahead (:meth:`Deduplicator._ahead`), by pair (``row << 32 |
+    """Verdicts worked out ahead (:meth:`Deduplicator._send`), by pair (``row << 32 |
     id``), in pieces of consecutive pairs in row order, each a list of verdicts or the
     future of one: a piece is waited for only when deciding reaches its first row, so the
     loop decides the rows of finished pieces while the workers finish later ones."""
