@@ -58,6 +58,7 @@ import numpy as np
 import dedup
 from benchmarks.results import write_section
 from dedup.config import Config
+from dedup.files import write_atomic
 from dedup.fingerprint import fingerprint_batch, sign_batch
 from dedup.normalize import normalize, tokenize
 from dedup.shingles import TokenHasher, shingle_hash
@@ -358,12 +359,7 @@ def reference(paths: list[Path]) -> None:
     for path in paths:
         known[path.name] = written(path, 1)
     # Whole or not at all: a run killed here leaves the reference it had.
-    temporary = REFERENCE.with_name(f".{REFERENCE.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(temporary, REFERENCE)
-    finally:
-        temporary.unlink(missing_ok=True)
+    write_atomic(REFERENCE, (json.dumps(known, indent=1, sort_keys=True) + "\n").encode())
 
 
 def cold_start() -> tuple[float, float]:
