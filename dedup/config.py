@@ -79,6 +79,8 @@ class Config:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
+        if self.seed >= 1 << 32:
+            raise ConfigError(f"seed must be below 2**32 (as in datasketch), got {self.seed!r}")
         if not isinstance(self.min_tokens, int) or self.min_tokens < self.shingle_size:
             raise ConfigError(
                 f"min_tokens must be an integer >= shingle_size ({self.shingle_size}), "

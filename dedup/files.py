@@ -9,12 +9,12 @@ import codecs
 import contextlib
 import itertools
 import os
-import re
 import stat
 from collections.abc import Iterator
 from typing import BinaryIO, Protocol
 
 from dedup.errors import InputError
+from dedup.lazy import lazy_re
 
 _SNIFF = 8192
 _MAGIC = {
@@ -181,7 +181,7 @@ class Writable(Protocol):
 
 #: What marks dedup's temporary files: ``.NAME.dedup-PID.tmp`` beside the file they become.
 TEMP_MARK = ".dedup-"
-_TEMP = re.compile(r"^\..+\.dedup-(\d+)(?:-\d+)?\.(?:tmp|bak)$")
+_TEMP = lazy_re(r"^\..+\.dedup-(\d+)(?:-\d+)?\.(?:tmp|bak)$")
 _cleaned: set[str] = set()
 
 

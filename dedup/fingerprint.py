@@ -8,10 +8,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-import regex
 import xxhash
 
 from dedup.config import Config
+from dedup.lazy import lazy_regex
 from dedup.lsh import band_keys, lsh_params
 from dedup.minhash import signature_rows
 from dedup.normalize import normalize_batch, token_groups, tokenize, word_count
@@ -20,7 +20,7 @@ from dedup.shingles import ShingleSet, TokenHasher, shingle_rows, shingle_set
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 
 # A paragraph that ends in an ellipsis (after normalization "…" is "..."), maybe bracketed.
-_TRUNCATED = regex.compile(r"(?:\.\.\.|\[\.\.\.\]|\(\.\.\.\))\W*$")
+_TRUNCATED = lazy_regex(r"(?:\.\.\.|\[\.\.\.\]|\(\.\.\.\))\W*$")
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -17,16 +17,17 @@ taken on its structure alone.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-_SPACE = re.compile(r"[ \t\n\r]*")
-_SCALAR = re.compile(
+from dedup.lazy import lazy_re
+
+_SPACE = lazy_re(r"[ \t\n\r]*")
+_SCALAR = lazy_re(
     r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null|NaN|-?Infinity"
 )
-_NESTED = re.compile(r'["\[\]{}]')
+_NESTED = lazy_re(r'["\[\]{}]')
 _CLOSE = {"[": "]", "{": "}"}
 # The json module's own string scanner (C): the decoded string and where it ends.
 _scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]

@@ -27,29 +27,42 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     >>> lsh_params(0.8, 128), lsh_params(0.5, 128)
     ((9, 13), (25, 5))
     """
-    nodes, weights = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
+    nodes, weights = _gauss_legendre(num_perm // 2 + 1)
+    # Every (bands, rows) with bands * rows <= num_perm, in the order datasketch tries
+    # them (bands, then rows, ascending): the first with the least error wins.
+    bands = np.concatenate([np.full(num_perm // b, b) for b in range(1, num_perm + 1)])
+    rows = np.concatenate([np.arange(1, num_perm // b + 1) for b in range(1, num_perm + 1)])
 
-    def integrate(f: object, low: float, high: float) -> npt.NDArray[np.float64]:
-        s = (high - low) / 2 * nodes + (high + low) / 2
-        return (high - low) / 2 * (f(s[:, None]) * weights[:, None]).sum(axis=0)  # type: ignore[operator, no-any-return]
+    def integrate(low: float, high: float, negative: bool) -> npt.NDArray[np.float64]:
+        s = (high - low) / 2 * nodes[:, None] + (high + low) / 2
+        missed = (1 - s**rows) ** bands
+        values = missed if negative else 1 - missed
+        return (high - low) / 2 * (values * weights[:, None]).sum(axis=0)  # type: ignore[no-any-return]
 
-    best, error = (0, 0), float("inf")
-    for bands in range(1, num_perm + 1):
-        rows = np.arange(1, num_perm // bands + 1, dtype=np.float64)
+    errors = 0.5 * integrate(0.0, threshold, False) + 0.5 * integrate(threshold, 1.0, True)
+    best = int(np.argmin(errors))
+    return int(bands[best]), int(rows[best])
 
-        def false_positive(s: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-            return 1 - (1 - s**rows) ** bands  # noqa: B023
 
-        def false_negative(s: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-            return (1 - s**rows) ** bands  # noqa: B023
+def _gauss_legendre(n: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Nodes and weights of ``n``-point Gauss-Legendre quadrature on [-1, 1], as
+    ``numpy.polynomial.legendre.leggauss`` gives them (importing ``numpy.polynomial`` was
+    a short run's slowest step): the eigenvalues of the Jacobi matrix, polished by one
+    Newton step on the Legendre polynomial."""
+    k = np.arange(1, n, dtype=np.float64)
+    nodes = np.linalg.eigvalsh(np.diag(k / np.sqrt(4 * k * k - 1), -1))
 
-        errors = 0.5 * integrate(false_positive, 0.0, threshold) + 0.5 * integrate(
-            false_negative, threshold, 1.0
-        )
-        for r, candidate in enumerate(errors.tolist(), start=1):
-            if candidate < error:
-                best, error = (bands, r), candidate
-    return best
+    def legendre(x: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], ...]:
+        """P_n(x) and its derivative, by the three-term recurrence."""
+        before, value = np.ones_like(x), x
+        for j in range(2, n + 1):
+            before, value = value, ((2 * j - 1) * x * value - (j - 1) * before) / j
+        return value, n * (x * value - before) / (x * x - 1)
+
+    value, slope = legendre(nodes)
+    nodes = nodes - value / slope
+    _, slope = legendre(nodes)
+    return nodes, 2 / ((1 - nodes * nodes) * slope * slope)
 
 
 def band_keys(signatures: npt.NDArray[np.uint32], bands: int, rows: int) -> npt.NDArray[np.uint64]:

@@ -6,36 +6,45 @@ its output into words, or into single characters for scripts written without spa
 
 from __future__ import annotations
 
-import functools
-import html
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import regex
-
+from dedup.lazy import lazy_re, lazy_regex
 from dedup.native import speedups
+
+if TYPE_CHECKING:
+    import regex
 
 # Scripts written without spaces between words: each letter (with its marks) is a token.
 # Their punctuation ("။", "។") is no token, as elsewhere; their digits make numbers.
 _UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
-_TOKEN = regex.compile(rf"(?=\p{{L}})[{_UNSPACED}]\p{{M}}*|[^\W{_UNSPACED}]+|\p{{N}}+|\p{{Sc}}")
+_TOKEN = lazy_regex(rf"(?=\p{{L}})[{_UNSPACED}]\p{{M}}*|[^\W{_UNSPACED}]+|\p{{N}}+|\p{{Sc}}")
 # Joins normalized texts so that one regex call tokenizes a whole batch (a NUL never is
 # part of a token, and normalized text keeps no NUL next to a space).
 SEPARATOR = "\x00"
-_TOKEN_OR_SEPARATOR = regex.compile(rf"{_TOKEN.pattern}|{SEPARATOR}")
+_TOKEN_OR_SEPARATOR = lazy_regex(rf"{_TOKEN.pattern}|{SEPARATOR}")
 # The same for ASCII text, where \w is [A-Za-z0-9_] and the only currency sign is $.
-_ASCII_TOKEN = re.compile(r"[A-Za-z0-9_]+|\$")
-_ASCII_TOKEN_OR_SEPARATOR = re.compile(rf"{_ASCII_TOKEN.pattern}|{SEPARATOR}")
+_ASCII_TOKEN = lazy_re(r"[A-Za-z0-9_]+|\$")
+_ASCII_TOKEN_OR_SEPARATOR = lazy_re(rf"{_ASCII_TOKEN.pattern}|{SEPARATOR}")
 _LATIN_END = "\u0250"
-_UNSPACED_CHAR = regex.compile(rf"[{_UNSPACED}]")
-# Format characters: zero-width spaces and joiners, soft hyphens, bidi marks, the BOM.
-_INVISIBLE = regex.compile(r"\p{Cf}+")
+_UNSPACED_CHAR = lazy_regex(rf"[{_UNSPACED}]")
+# Format characters (\p{Cf}): zero-width spaces and joiners, soft hyphens, bidi marks, the
+# BOM. Spelled out for the stdlib engine, so that text in Latin letters never needs the
+# regex module (its import was a tenth of a short run); a test holds it to regex's \p{Cf}.
+FORMAT_CHARS = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f"
+)
+_INVISIBLE = lazy_re(f"[{FORMAT_CHARS}]+")
 # Whitespace as the regex module's \s has it (Unicode White_Space), spelled out for the
 # stdlib engine, which is faster here; a lone space is left alone, any other run matches.
 _WHITE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_SPACES = re.compile(f"[{_WHITE.replace(' ', '')}][{_WHITE}]*| [{_WHITE}]+")
-_ENTITY = regex.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?")
+_SPACES = lazy_re(f"[{_WHITE.replace(' ', '')}][{_WHITE}]*| [{_WHITE}]+")
+_ENTITY = lazy_re(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?")
 
 _TYPOGRAPHY = str.maketrans(
     {
@@ -54,10 +63,10 @@ _TYPOGRAPHY = str.maketrans(
 )
 
 
-_TYPOGRAPHIC = regex.compile("[" + regex.escape("".join(map(chr, _TYPOGRAPHY))) + "]")
+_TYPOGRAPHIC = lazy_re("[" + re.escape("".join(map(chr, _TYPOGRAPHY))) + "]")
 
 
-def _fold(match: regex.Match[str]) -> str:
+def _fold(match: re.Match[str]) -> str:
     return _TYPOGRAPHY[ord(match.group())]
 
 
@@ -84,6 +93,8 @@ def normalize(
     '"café & bar" - it\\'s open...'
     """
     if entities and "&" in text:
+        import html  # here, not at the top: most text holds no entity
+
         text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
     if invisible:
         text = _INVISIBLE.sub("", text)
@@ -155,16 +166,11 @@ def token_spans(normalized: str) -> list[tuple[int, int]]:
     return [m.span() for m in pattern.finditer(normalized)]
 
 
-@functools.cache
-def _latin_token_or_separator() -> re.Pattern[str]:
-    """:data:`_ASCII_TOKEN_OR_SEPARATOR` for text in the Latin blocks (below U+0250), spelled
-    out character by character from the Unicode pattern for the stdlib engine; made on
-    first use, not at import, where a short run would pay for it."""
-    word = "".join(
-        regex.escape(chr(c)) for c in range(0x250) if regex.fullmatch(rf"[^\W{_UNSPACED}]", chr(c))
-    )
-    currency = "".join(regex.escape(chr(c)) for c in range(0x250) if regex.match(r"\p{Sc}", chr(c)))
-    return re.compile(f"[{word}]+|[{currency}]|{SEPARATOR}")
+# The same for text in the Latin blocks (below U+0250), for the stdlib engine: regex's word
+# characters and currency signs there (a test holds them to regex's).
+_LATIN_WORD = "0-9A-Z_a-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
+_LATIN_CURRENCY = "$\u00a2-\u00a5"
+_LATIN_TOKEN_OR_SEPARATOR = lazy_re(f"[{_LATIN_WORD}]+|[{_LATIN_CURRENCY}]|{SEPARATOR}")
 
 
 def token_groups(normalized: Sequence[str]) -> list[tuple[list[int], list[str]]]:
@@ -182,7 +188,7 @@ def token_groups(normalized: Sequence[str]) -> list[tuple[list[int], list[str]]]
     groups = []
     patterns: tuple[re.Pattern[str] | regex.Pattern[str], ...] = (
         _ASCII_TOKEN_OR_SEPARATOR,
-        _latin_token_or_separator(),
+        _LATIN_TOKEN_OR_SEPARATOR,
         _TOKEN_OR_SEPARATOR,
     )
     for kind, pattern in enumerate(patterns):

@@ -13,9 +13,9 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-import regex
 
 from dedup.config import SplitMode
+from dedup.lazy import lazy_re
 
 Array = npt.NDArray[np.int64]
 
@@ -202,12 +202,18 @@ AUTO_BLOCKS = 3
 #: ... of at most this many lines on average; else a paragraph a line.
 AUTO_BLOCK_LINES = 8
 
-# What a reader cannot see: controls, format characters (zero-width space and joiners,
-# the BOM, direction marks), separators, fillers and variation selectors.
-_INVISIBLE = regex.compile(
-    r"[\p{Cc}\p{Cf}\p{Z}\s\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F"
-    r"\u3164\uFE00-\uFE0F\uFFA0]*"
+#: What a reader cannot see: controls, format characters (zero-width space and joiners,
+#: the BOM, direction marks), separators, fillers and variation selectors; as the regex
+#: module has ``[\p{Cc}\p{Cf}\p{Z}\s\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u3164
+#: \uFE00-\uFE0F\uFFA0]`` (a test holds it to that), spelled out for the stdlib engine.
+INVISIBLE_CHARS = (
+    "\u0000-\u0020\u007f-\u00a0\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891"
+    "\u08e2\u115f\u1160\u1680\u17b4\u17b5\u180b-\u180f\u2000-\u200f\u2028-\u202f"
+    "\u205f-\u2064\u2066-\u206f\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f"
 )
+_INVISIBLE = lazy_re(f"[{INVISIBLE_CHARS}]*")
 
 
 def auto_ready(received: int, breaks: int) -> bool:

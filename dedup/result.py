@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from dedup.config import Config, SplitMode
 from dedup.errors import ReportError
 from dedup.files import Writable
+from dedup.lazy import lazy_re
 from dedup.paragraphs import Paragraph
 from dedup.verify import Kind
 
@@ -133,7 +133,7 @@ class CleanResult:
         return out
 
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_BREAK = lazy_re(r"\r\n|\r|\n")
 
 
 def text_lines(text: str) -> list[str]:

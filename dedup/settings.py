@@ -18,12 +18,6 @@ from typing import Any
 
 from dedup.errors import ConfigError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-
 #: Settings that name files: relative to the settings file's folder.
 PATHS = frozenset({"baseline", "write_baseline", "report", "output", "output_dir", "index"})
 
@@ -45,7 +39,7 @@ def find(start: Path) -> tuple[Path, dict[str, Any]] | None:
             return own, nested
         project = folder / "pyproject.toml"
         if project.is_file():
-            table = _load(project).get("tool", {}).get("dedup")
+            table = _load(project, naming=b"dedup").get("tool", {}).get("dedup")
             if table is not None:
                 if not isinstance(table, dict):
                     raise ConfigError(f"{project}: [tool.dedup] must be a table")
@@ -53,12 +47,22 @@ def find(start: Path) -> tuple[Path, dict[str, Any]] | None:
     return None
 
 
-def _load(path: Path) -> dict[str, Any]:
+def _load(path: Path, naming: bytes = b"") -> dict[str, Any]:
+    """The TOML file's tables; none when it does not contain ``naming`` (a project's
+    file that does not name dedup is neither parsed nor held to being valid TOML)."""
+    if sys.version_info >= (3, 11):
+        import tomllib  # here, not at the top: most runs find no settings file
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        data = path.read_bytes()
+        if naming not in data:
+            return {}
+        return tomllib.loads(data.decode())
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: not UTF-8 ({error.reason})") from None
     except OSError as error:
         raise ConfigError(f"{path}: {error.strerror or error}") from None
 

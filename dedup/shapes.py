@@ -17,10 +17,8 @@ tokens do not (they drop punctuation).
 from __future__ import annotations
 
 import functools
-import re
 
-import regex
-
+from dedup.lazy import lazy_re, lazy_regex
 from dedup.normalize import is_unspaced, tokenize, unspaced_chars
 
 #: Most words a label in front may have ("Home / Feature Story / General /" has four).
@@ -32,19 +30,19 @@ REST_WORDS = 6
 # A label ends at a separator: a colon (glued to the next word or not), a dash, pipe,
 # slash, arrow or guillemet (folded to '"') set off by spaces. It holds no sentence end.
 # (Not the colons of a role or a time: ":class:`x`", "12:45".)
-_SEPARATOR = regex.compile(r"\s*(?<!:\w+)(?P<colon>:)(?![/=:]|\w+:)\s*|\s+[-|/>\"]+\s+")
+_SEPARATOR = lazy_regex(r"\s*(?<!:\w+)(?P<colon>:)(?![/=:]|\w+:)\s*|\s+[-|/>\"]+\s+")
 #: Most words of a label set off by a dash, a pipe or a slash ("MOSCOW (AP) -", "Home /"),
 #: or of each step of a breadcrumb; a colon allows :data:`LABEL_WORDS`.
 STEP_WORDS = 3
 # A sentence ends: not the dot of an initial ("C. Andrew Nelson wrote:").
-_SENTENCE_END = regex.compile(r"(?<!(?:^|\W)\w)[.?!]\s")
+_SENTENCE_END = lazy_regex(r"(?<!(?:^|\W)\w)[.?!]\s")
 # A date glued to the first word ("26.01.2022Strava"), a scraped post date.
-_GLUED_DATE = regex.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?=\p{L})")
+_GLUED_DATE = lazy_regex(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?=\p{L})")
 # A list number or bullet and number at the start: "3. ", "- 16.", "12) ".
-_NUMBERING = regex.compile(r"^(?:[-*+]\s*)?\d{1,3}\s?[.)]\s*(?=\S)")
-_BULLET = regex.compile(r"^[-*+]\s+(?=\S)")
+_NUMBERING = lazy_regex(r"^(?:[-*+]\s*)?\d{1,3}\s?[.)]\s*(?=\S)")
+_BULLET = lazy_regex(r"^[-*+]\s+(?=\S)")
 # What a link or a list adds at the end: "Read more", "Learn more", "(87)", "7 days ago".
-_TRAILER = regex.compile(
+_TRAILER = lazy_regex(
     r"(?:\s+[-|:>\"]*\s*|(?<=[.!?)\"]))(?:read more|learn more|read full article|more|"
     r"continue reading|weiterlesen|mehr|mehr lesen|lire la suite|en savoir plus|leer m[aá]s|"
     r"ver m[aá]s|leia mais|czytaj wi[eę]cej|wi[eę]cej|подробнее|далее|\(\d{1,6}\)|"
@@ -53,7 +51,7 @@ _TRAILER = regex.compile(
     r"|\s+\|\s+[^|\s]+(?:\s[^|\s]+)?\s*$"
 )
 # A link's verb in front of a title: "Read <title>", "Watch <title>".
-_LINK_VERB = regex.compile(r"^(?:read|watch|listen to|view)\s+(?=\w)")
+_LINK_VERB = lazy_regex(r"^(?:read|watch|listen to|view)\s+(?=\w)")
 
 # Code, where symbols carry meaning: braces, statement ends, calls, operators of two
 # characters, tags, type parameters ("Result<T, E>"), command options ("--worker-runtime"),
@@ -63,10 +61,10 @@ _LINK_VERB = regex.compile(r"^(?:read|watch|listen to|view)\s+(?=\w)")
 # such a sentence (a reading of "Wi-Fi" in Japanese), is prose. A semicolon is code after a
 # call ("f(x);") or where it ends a line of ASCII that is no prose ("WHERE a.aid < 100000;"),
 # not where it parts two clauses ("la recta final; sentencia") or ends a clause in Bengali.
-_STATEMENT_END = regex.compile(r"[A-Za-z0-9_)\]'\"];\s*$")
+_STATEMENT_END = lazy_regex(r"[A-Za-z0-9_)\]'\"];\s*$")
 # What makes a line code whatever its words: everything above but calls and assignments
 # (and keys given a literal: 'body:"..."'), which prose can look like ("rimasterizzata(vinile)").
-_STRONG_CODE = re.compile(
+_STRONG_CODE = lazy_re(
     r"[{}]|\);|[=!<>]=|->|=>|::|&&|\|\||:=|</?[A-Za-z][\w-]*>|[A-Za-z_]<[A-Za-z_'][\w',\s]*>"
     r"|(?<!\S)--[A-Za-z][\w-]+|^(?:\$|>>>|#!|#include|//) "
 )
@@ -76,15 +74,15 @@ _CALL = (
     r"|[A-Za-z0-9_]=\S|[A-Za-z0-9_]:[\"'\[{]|[A-Za-z0-9_] +=(?: *[\"'\[{]|$)"
 )
 # The stdlib's engine: these patterns need nothing of regex's, and it runs them twice as fast.
-_CODE = re.compile(f"{_STRONG_CODE.pattern}|{_CALL}")
+_CODE = lazy_re(f"{_STRONG_CODE.pattern}|{_CALL}")
 # What was taken for code before the code rule (pipes, brackets and comparisons too; and
 # a leading "-" a list marker): kept to measure that rule on its own.
-_BROAD_CODE = regex.compile(r"[{}\[\];=<>|\\^~]|\w\(|^(?:\$|>>>|#!) ")
-_ELLIPSIS = regex.compile(r"\[\.\.\.\]")
-_LIST_MARKER = regex.compile(r"^(?:[*•·]+|\d+[.)])\s+")
-_BROAD_LIST_MARKER = regex.compile(r"^(?:[-*•·>]+|\d+[.)])\s+")
+_BROAD_CODE = lazy_regex(r"[{}\[\];=<>|\\^~]|\w\(|^(?:\$|>>>|#!) ")
+_ELLIPSIS = lazy_regex(r"\[\.\.\.\]")
+_LIST_MARKER = lazy_regex(r"^(?:[*•·]+|\d+[.)])\s+")
+_BROAD_LIST_MARKER = lazy_regex(r"^(?:[-*•·>]+|\d+[.)])\s+")
 # Symbols that change what prose says: comparisons, a sign before a number, per cent, stars.
-_SIGNS = regex.compile(r"[<>=≤≥≠±%+★☆]|(?<![\w.])-(?=\d)")
+_SIGNS = lazy_regex(r"[<>=≤≥≠±%+★☆]|(?<![\w.])-(?=\d)")
 
 
 def code_form(normalized: str, broad: bool = False) -> str | None:
@@ -147,7 +145,7 @@ def is_name(normalized: str) -> bool:
 
 
 # Words of four letters or more, capitalized (group 1) or not.
-_LONG_WORD = regex.compile(r"(?<!\w)(?:(\p{Lu})\p{L}{3,}|\p{Ll}\p{L}{3,})")
+_LONG_WORD = lazy_regex(r"(?<!\w)(?:(\p{Lu})\p{L}{3,}|\p{Ll}\p{L}{3,})")
 
 
 def titled(raw: str) -> bool:

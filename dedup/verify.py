@@ -42,10 +42,10 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import regex
 
 from dedup.config import Config
 from dedup.fingerprint import Fingerprint, Sketches, fingerprint
+from dedup.lazy import lazy_regex
 from dedup.native import speedups
 from dedup.normalize import is_unspaced, token_spans, tokenize, word_count
 from dedup.shapes import (
@@ -433,7 +433,7 @@ def _unwrapped(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verd
 #: A label set off by a dash in front of a copy is a dateline ("MOSCOW (AP) -", "BERLIN
 #: (dpa) -"), in capitals but for an agency in brackets; in other letters it names a
 #: thing ("NordVPN - Best VPN for Security").
-_DATELINE = regex.compile(r"\s*(?:[^\p{Ll}(]|\([^)]{1,12}\))+?\s[-\u2013\u2014]\s")
+_DATELINE = lazy_regex(r"\s*(?:[^\p{Ll}(]|\([^)]{1,12}\))+?\s[-\u2013\u2014]\s")
 _FAR = "too different"
 _CODE_REASONS = ("code against prose", "prose against code", "code with other symbols or words")
 #: Verdicts that no wrapper changes: too far apart, or apart for their code ('body:"x"' is
@@ -651,6 +651,8 @@ def _letters_of_a_name(word: str, raw: str) -> bool:
     "Galaxy S9 FE"): the letters of a model or a name, not "the" or "de"."""
     if len(word) < 2 or not word.isalpha() or not raw or raw.isupper():
         return False
+    import regex  # here, not at the top: a run in Latin letters need not import it
+
     return regex.search(rf"(?<!\w){regex.escape(word.upper())}(?!\w)", raw) is not None
 
 

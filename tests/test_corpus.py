@@ -290,6 +290,22 @@ def test_dedup_toml_wins_and_unknown_keys_are_named(tree: Path) -> None:
     )
 
 
+def test_a_broken_settings_file_is_named_and_another_tools_is_left_alone(tree: Path) -> None:
+    without = run("check", "corpus")
+    Path("pyproject.toml").write_text("[tool.black\nline-length = 99\n")
+    assert run("check", "corpus") == without  # not dedup's: neither read nor judged
+    Path("pyproject.toml").write_text("[tool.dedup\nthreshold = 0.9\n")
+    code, _, err = run("check", "corpus")
+    assert code == 2
+    assert err.startswith(f"Error: {Path.cwd() / 'pyproject.toml'}: not valid TOML: ")
+    Path("pyproject.toml").write_bytes(b"[tool.dedup]\nthreshold = 0.9 # \xff\n")
+    code, _, err = run("check", "corpus")
+    assert (code, err.split(": not UTF-8")[0]) == (
+        2,
+        f"Error: {Path.cwd() / 'pyproject.toml'}: not valid TOML",
+    )
+
+
 # --- clean and check agree on a corpus ---------------------------------------------------
 
 

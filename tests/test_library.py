@@ -51,6 +51,8 @@ def test_settings_are_validated_with_a_hint() -> None:
         dedup.clean("x", treshold=0.5)
     with pytest.raises(dedup.ConfigError, match="unknown preset 'loose'"):
         Config.preset("loose")
+    with pytest.raises(dedup.ConfigError, match=r"seed must be below 2\*\*32"):
+        dedup.clean("x", seed=2**32)
 
 
 def test_restore_refuses_a_report_that_does_not_fit() -> None:

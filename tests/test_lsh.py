@@ -7,13 +7,21 @@ import pytest
 from datasketch import MinHash, MinHashLSH
 from datasketch.lsh import _optimal_param
 
-from dedup.lsh import band_keys, lsh_params
+from dedup.lsh import _gauss_legendre, band_keys, lsh_params
 
 
 @pytest.mark.parametrize("num_perm", [16, 64, 128, 256])
-@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.7, 0.8, 0.9])
+@pytest.mark.parametrize("threshold", [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95])
 def test_parameters_equal_datasketch(threshold: float, num_perm: int) -> None:
     assert lsh_params(threshold, num_perm) == _optimal_param(threshold, num_perm, 0.5, 0.5)
+
+
+@pytest.mark.parametrize("n", [2, 3, 9, 65, 129])
+def test_quadrature_equals_numpy(n: int) -> None:
+    nodes, weights = _gauss_legendre(n)
+    expected_nodes, expected_weights = np.polynomial.legendre.leggauss(n)
+    assert np.allclose(nodes, expected_nodes, rtol=0, atol=1e-14)
+    assert np.allclose(weights, expected_weights, rtol=0, atol=1e-14)
 
 
 def test_same_candidates_as_minhashlsh() -> None:

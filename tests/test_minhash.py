@@ -19,7 +19,9 @@ from tests.test_cases import CASES
 WORDS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1)
 
 
-@pytest.mark.parametrize(("num_perm", "seed"), [(128, 1), (64, 42), (256, 0), (9, 7)])
+@pytest.mark.parametrize(
+    ("num_perm", "seed"), [(128, 1), (64, 42), (256, 0), (9, 7), (3, 2**32 - 1), (1000, 123456789)]
+)
 def test_permutations_equal_datasketch(num_perm: int, seed: int) -> None:
     a, b = permutations(num_perm, seed)
     reference = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations

@@ -3,13 +3,55 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dedup import normalize as normalize_module
 from dedup.native import speedups
 from dedup.normalize import SEPARATOR, normalize, token_groups, tokenize
+from dedup.paragraphs import INVISIBLE_CHARS
+
+EVERY_CHARACTER = "".join(map(chr, range(sys.maxunicode + 1)))
+
+
+@pytest.mark.parametrize(
+    ("spelled_out", "unicode_class", "below"),
+    [
+        (normalize_module.FORMAT_CHARS, r"\p{Cf}", sys.maxunicode + 1),
+        (
+            INVISIBLE_CHARS,
+            r"\p{Cc}\p{Cf}\p{Z}\s\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u3164\uFE00-\uFE0F\uFFA0",
+            sys.maxunicode + 1,
+        ),
+        (normalize_module._LATIN_WORD, rf"^\W{normalize_module._UNSPACED}", 0x250),
+        (normalize_module._LATIN_CURRENCY, r"\p{Sc}", 0x250),
+    ],
+    ids=["format", "invisible", "latin word", "latin currency"],
+)
+def test_classes_spelled_out_for_the_stdlib_are_the_regex_modules(
+    spelled_out: str, unicode_class: str, below: int
+) -> None:
+    """The classes written out so that text in Latin letters needs no regex module hold the
+    same characters as the Unicode classes they stand for, by the regex module's tables."""
+    text = EVERY_CHARACTER[:below]
+    assert re.findall(f"[{spelled_out}]", text) == regex.findall(f"[{unicode_class}]", text)
+
+
+def test_text_in_latin_letters_is_cleaned_without_the_regex_module() -> None:
+    """Importing the regex module was a tenth of a short run's time: text in Latin letters
+    (ASCII, accents, typography, a format character, a repeat to verify) never needs it."""
+    code = (
+        "import sys, dedup\n"
+        "text = 'Ein Absatz über Café-Preise – „teuer“ wie nie zuvor in\u200b Köln.\\n' * 2\n"
+        "assert dedup.clean(text + 'Plain ASCII line with enough words to shingle.\\n').removed\n"
+        "assert 'regex' not in sys.modules, 'the regex module was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @pytest.mark.parametrize(
