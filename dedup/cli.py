@@ -8,6 +8,7 @@ Exit codes: 0 success; 1 a check failed; 2 a usage error or an input that cannot
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import json
 import logging
@@ -99,9 +100,33 @@ def _stop(message: str, code: int) -> NoReturn:
     os._exit(code)
 
 
+def _return_freed_memory() -> None:
+    """Have glibc's malloc give memory back to the system as numpy frees it.
+
+    Its thresholds adapt to the largest block freed so far (up to 32 MB): after that, arrays
+    of up to that size come from the heap, and up to twice that stays held when freed. A
+    run's per-batch arrays then keep the peak RSS a fifth higher than what is in use
+    (403k lines without repeats: 420 MB, 340 MB with fixed 2 MB thresholds, for some 5% of
+    time). Only the command does this: a library does not set its host's allocator. Other
+    C libraries have no ``mallopt`` (or ignore it), and keep theirs.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    for parameter in (_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD):
+        mallopt(parameter, 2 << 20)
+
+
+# glibc's malloc.h
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
 class _Group(click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         _guard_streams()
+        _return_freed_memory()
         previous = signal.signal(signal.SIGTERM, _terminate)
         try:
             return super().main(*args, **kwargs)

@@ -113,7 +113,7 @@ class Deduplicator:
         # Recent fingerprints of kept paragraphs, and verdicts on (kept id, later text
         # normalized and as written, which decide the verdict): a paragraph that recurs
         # many times meets the same candidates each time.
-        self._kept = _Recent(4 * BATCH)
+        self._kept = _Recent(BATCH)
         self._verdicts: dict[tuple[int, str, str], Verdict] = {}
 
     def fingerprints(self, texts: list[str], wait: bool) -> Future[Batch]:
