@@ -23,14 +23,12 @@ from __future__ import annotations
 import codecs
 import contextlib
 import fcntl
-import gzip
 import os
-import shutil
 import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dedup.errors import InputError
 from dedup.files import (
@@ -42,6 +40,9 @@ from dedup.files import (
     temporary_path,
 )
 from dedup.sources import Document, Source
+
+if TYPE_CHECKING:
+    import gzip
 
 Identity = tuple[int, int]
 
@@ -256,6 +257,8 @@ class Outputs:
         self._staged.append((self._target, self._kept.get(path)))
         self._sink = self._target
         if source.gzipped and not self._output:  # a .gz file stays one
+            import gzip  # here, not at the top, as shutil below: a short run needs neither
+
             self._zipped = gzip.GzipFile(fileobj=self._target, mode="wb", mtime=0)  # type: ignore[call-overload]
             self._sink = self._zipped
         return self._sink
@@ -281,6 +284,8 @@ class Outputs:
             try:
                 os.link(real, keep)
             except OSError:
+                import shutil
+
                 with open(keep, "xb") as copy, open(fd, "rb", closefd=False) as original:
                     shutil.copyfileobj(original, copy)
             self._kept[real] = _InPlace(real, os.fstat(fd), keep)

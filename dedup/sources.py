@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import codecs
 import fnmatch
-import gzip
 import io
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -151,6 +150,8 @@ def _open(source: Source, stdin: BinaryIO | None) -> tuple[BinaryIO, BinaryIO]:
     except OSError as error:
         raise InputError(source.name, error.strerror or str(error)) from None
     if head == _GZIP:
+        import gzip  # here, not at the top: most input is not compressed
+
         return gzip.GzipFile(fileobj=raw), raw  # type: ignore[return-value]
     return raw, raw
 

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import normalize as normalize_module
+from dedup.lazy import lazy_re, lazy_regex
 from dedup.native import speedups
 from dedup.normalize import SEPARATOR, normalize, token_groups, tokenize
 from dedup.paragraphs import INVISIBLE_CHARS
@@ -40,6 +41,17 @@ def test_classes_spelled_out_for_the_stdlib_are_the_regex_modules(
     same characters as the Unicode classes they stand for, by the regex module's tables."""
     text = EVERY_CHARACTER[:below]
     assert re.findall(f"[{spelled_out}]", text) == regex.findall(f"[{unicode_class}]", text)
+
+
+def test_a_lazy_pattern_is_the_compiled_one_when_used() -> None:
+    lazy = lazy_regex(r"\p{Lu}(\w+)")
+    assert lazy.pattern == r"\p{Lu}(\w+)" and "search" not in vars(lazy)  # not compiled yet
+    assert lazy.findall("Ab cd Éfg") == regex.findall(r"\p{Lu}(\w+)", "Ab cd Éfg") == ["b", "fg"]
+    assert lazy.sub("-", "Ab cd") == "- cd" and "sub" in vars(lazy)  # one attribute from now
+    plain = lazy_re(r"[a-c]+", re.IGNORECASE)
+    assert plain.fullmatch("aBc") is not None and plain.flags & re.IGNORECASE
+    with pytest.raises(AttributeError):
+        plain.no_such_method  # noqa: B018
 
 
 def test_text_in_latin_letters_is_cleaned_without_the_regex_module() -> None:

@@ -24,7 +24,6 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -230,6 +229,8 @@ class DiskIndex(MemoryIndex):
     def drop(self) -> None:
         """Delete the index: its folder and everything in it."""
         self.close()
+        import shutil  # here, not at the top: most runs drop no index
+
         shutil.rmtree(self.path)
 
     def close(self) -> None:
@@ -247,6 +248,8 @@ def _mapped(file: Path) -> bool:
 def _remove(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         if path.is_dir():
+            import shutil
+
             shutil.rmtree(path)
         else:
             path.unlink()
