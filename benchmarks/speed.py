@@ -371,19 +371,17 @@ def cold_start() -> tuple[float, float]:
     module from source at each start, which no installed copy does).
     """
     compileall.compile_dir(Path(dedup.__file__).parent, quiet=1)
-
-    def median(command: list[str]) -> float:
-        runs = []
-        for _ in range(7):
+    commands = (
+        [sys.executable, "-m", "dedup", "clean", "-q", str(SEED)],
+        [sys.executable, "-c", "import numpy"],
+    )
+    runs: tuple[list[float], list[float]] = ([], [])
+    for _ in range(11):  # interleaved: the machine's load changes under both alike
+        for command, times in zip(commands, runs, strict=True):
             started = time.perf_counter()
             subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
-            runs.append(time.perf_counter() - started)
-        return statistics.median(runs)
-
-    return (
-        median([sys.executable, "-m", "dedup", "clean", "-q", str(SEED)]),
-        median([sys.executable, "-c", "import numpy"]),
-    )
+            times.append(time.perf_counter() - started)
+    return statistics.median(runs[0]), statistics.median(runs[1])
 
 
 def verdict(ok: bool) -> str:
