@@ -12,8 +12,6 @@ True
 
 from __future__ import annotations
 
-import logging
-
 from dedup.config import Config
 from dedup.deduplicator import Deduplicator, clean
 from dedup.errors import (
@@ -51,5 +49,3 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
-
-logging.getLogger(__name__).addHandler(logging.NullHandler())

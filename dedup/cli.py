@@ -11,7 +11,6 @@ import contextlib
 import ctypes
 import io
 import json
-import logging
 import os
 import signal
 import sys
@@ -156,6 +155,11 @@ class _Group(click.Group):
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
+    """Messages logged by a library that ``dedup`` uses (redis-py, for an index in Redis)
+    are printed as dedup's own, or not at all with ``--quiet``. Set up only where an index
+    is opened: dedup logs nothing itself, and ``logging`` takes ~10 ms to import."""
+    import logging
+
     level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="dedup: %(message)s", stream=sys.stderr)
 
@@ -439,7 +443,6 @@ def _prepare(
     if options.pop("show_settings"):
         _show_settings(context, config)
         context.exit(0)
-    _setup_logging(options["verbose"], options["quiet"])
     return config, list(paths) or ["-"]
 
 
@@ -462,6 +465,7 @@ def _index(
     ):
         _fail("--index holds paragraphs across documents: it goes with --scope corpus")
     options["scope"] = "corpus"
+    _setup_logging(options["verbose"], options["quiet"])
     index = open_index(url, config, writable=writable)
     context.call_on_close(index.close)
     check_settings(index, config)

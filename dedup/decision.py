@@ -6,9 +6,8 @@ needs only a :class:`Decider`.
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +19,14 @@ from dedup.paragraphs import Paragraph
 from dedup.result import CloseCall, Removal
 from dedup.verify import Verdict
 
+_T = TypeVar("_T", covariant=True)
+
+
+class Pending(Protocol[_T]):
+    """A result that may still be being worked out (a ``concurrent.futures.Future``)."""
+
+    def result(self) -> _T: ...
+
 
 class Decider(Protocol):
     """What a :class:`~dedup.stream.Cleaner` needs of whoever decides: the settings, how
@@ -29,7 +36,7 @@ class Decider(Protocol):
     config: Config
     jobs: int
 
-    def fingerprints(self, texts: list[str], wait: bool) -> Future[Batch]: ...
+    def fingerprints(self, texts: list[str], wait: bool) -> Pending[Batch]: ...
 
     def decide(self, batch: Batch, document: str, first: int, explain: bool = True) -> Decided: ...
 

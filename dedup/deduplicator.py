@@ -8,17 +8,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
-import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import BrokenExecutor, Future
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from dedup.config import Config
-from dedup.decision import Decided, Decision
+from dedup.decision import Decided, Decision, Pending
 from dedup.errors import ConfigError, DedupError, WorkerError
 from dedup.fingerprint import (
     Batch,
@@ -53,7 +51,7 @@ from dedup.verify import (
 )
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 #: A kept paragraph whose closest candidate is at least this similar is a close call,
 #: listed with the reason it was kept (``CleanResult.close``, ``dedup clean --explain``).
@@ -116,7 +114,7 @@ class Deduplicator:
         self._kept = _Recent(BATCH)
         self._verdicts: dict[tuple[int, str, str], Verdict] = {}
 
-    def fingerprints(self, texts: list[str], wait: bool) -> Future[Batch]:
+    def fingerprints(self, texts: list[str], wait: bool) -> Pending[Batch]:
         """The fingerprints of ``texts``, computed by the worker pool when there is one
         and the caller does not ``wait`` for them; else here and now."""
         if self.jobs > 1 and not wait:
@@ -133,13 +131,13 @@ class Deduplicator:
                     initargs=(os.getpid(),),
                 )
             return _with_texts(self._submit(_fingerprint_batch, texts, self.config), texts)
-        done: Future[Batch] = Future()
-        done.set_result(fingerprint_batch(texts, self.config, self.hasher))
-        return done
+        return _Done(fingerprint_batch(texts, self.config, self.hasher))
 
     def _submit(self, function: Callable[..., Any], *args: Any) -> Future[Any]:
         """``function(*args)`` in the pool; a worker process that died is a
         :class:`WorkerError`."""
+        from concurrent.futures import BrokenExecutor
+
         assert self._pool is not None
         try:
             return self._pool.submit(function, *args)
@@ -753,6 +751,8 @@ def _worker_start(parent: int) -> None:
         pr_set_pdeathsig = 1
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
     except (OSError, AttributeError):  # elsewhere: look every second
+        import threading
+
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     if os.getppid() != parent:  # it ended before the line above
         os._exit(1)
@@ -778,14 +778,34 @@ def _worker_lost(error: BaseException) -> WorkerError:
 
 def _result(future: Future[Any]) -> Any:
     """What ``future`` gives; a worker process that died is a :class:`WorkerError`."""
+    from concurrent.futures import BrokenExecutor
+
     try:
         return future.result()
     except BrokenExecutor as error:
         raise _worker_lost(error) from error
 
 
+_T = TypeVar("_T")
+
+
+class _Done(Generic[_T]):
+    """A result worked out already (``concurrent.futures`` is imported only with worker
+    processes: it takes ``logging`` in, ~10 ms of a start)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: _T) -> None:
+        self._value = value
+
+    def result(self) -> _T:
+        return self._value
+
+
 def _with_texts(future: Future[Batch], texts: list[str]) -> Future[Batch]:
     """The batch ``future`` gives, with ``texts`` in it again."""
+    from concurrent.futures import BrokenExecutor, Future
+
     out: Future[Batch] = Future()
 
     def done(source: Future[Batch]) -> None:

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import NamedTuple
 
 import numpy as np
 
 from dedup.config import SplitMode
-from dedup.decision import Decider, Decision
+from dedup.decision import Decider, Decision, Pending
 from dedup.fingerprint import Batch
 from dedup.paragraphs import Paragraph, Spans, auto_mode, auto_ready, lines, spans
 from dedup.result import CloseCall, Removal
@@ -111,7 +110,7 @@ class Cleaner:
         self._waiting: list[Spans] = []  # paragraphs not yet in a batch
         self._count = 0  # of the paragraphs waiting
         # Batches being fingerprinted (by worker processes, with jobs > 1), oldest first.
-        self._queue: deque[tuple[Spans, int, Future[Batch]]] = deque()
+        self._queue: deque[tuple[Spans, int, Pending[Batch]]] = deque()
         # The run of removed paragraphs at the end of what was decided: its first lines'
         # start, whether it starts the document, and (for the events) the paragraphs.
         self._run_start: int | None = None
@@ -240,7 +239,7 @@ class Cleaner:
             self._text = text[self._written - base :]
             self._base = self._written
 
-    def _decide(self, batch: Spans, first: int, fingerprints: Future[Batch]) -> list[Event]:
+    def _decide(self, batch: Spans, first: int, fingerprints: Pending[Batch]) -> list[Event]:
         removed, exact, decisions = self._dedup.decide(
             fingerprints.result(), self.document, first, explain=self._events
         )
