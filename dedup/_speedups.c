@@ -20,6 +20,12 @@
  * ascii_tokens(text, separator): re.findall(r"[A-Za-z0-9_]+|\$", text) for an ASCII str
  * (dedup.normalize's tokens of ASCII text), with "\0" a token of its own too when
  * separator is true (the batch's texts joined by it).
+ *
+ * text_lines(text, bom, lead, trail): dedup.paragraphs.lines, in one pass over the str
+ * where it lies (no UTF-32 copy): each line's content, its bounds without the line break
+ * (CRLF, LF or CR), and whether it is blank, as five bytes objects (int64 arrays but the
+ * last, bools). lead and trail are 65,536-byte tables of the characters that never start
+ * or end a line's content (U+FFFF and above are none); bom drops a BOM at the start.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -455,6 +461,92 @@ ascii_tokens(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return out;
 }
 
+static int
+get_table(PyObject *object, Py_buffer *view, const char *what)
+{
+    if (PyObject_GetBuffer(object, view, PyBUF_SIMPLE) < 0) return -1;
+    if (view->len != 0x10000) {
+        PyErr_Format(PyExc_ValueError, "%s: a table of 65,536 bytes expected", what);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+text_lines(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "text_lines(text: str, bom, lead, trail)");
+        return NULL;
+    }
+    int bom = PyObject_IsTrue(args[1]);
+    if (bom < 0) return NULL;
+    Py_buffer tables[2];
+    if (get_table(args[2], &tables[0], "lead") < 0) return NULL;
+    if (get_table(args[3], &tables[1], "trail") < 0) {
+        PyBuffer_Release(&tables[0]);
+        return NULL;
+    }
+    const unsigned char *lead = tables[0].buf, *trail = tables[1].buf;
+    PyObject *text = args[0], *arrays[5] = {NULL}, *out = NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t size = PyUnicode_GET_LENGTH(text), count = 0, at;
+#define CODE(i) PyUnicode_READ(kind, data, (i))
+#define CLIP(c) ((c) > 0xFFFF ? 0xFFFF : (c))
+    for (at = 0; at < size; at++) {
+        Py_UCS4 c = CODE(at);
+        if (c == '\r' || c == '\n') {
+            count++;
+            if (c == '\r' && at + 1 < size && CODE(at + 1) == '\n') at++;
+        }
+    }
+    /* A line follows the last break unless the text ends there. */
+    Py_ssize_t last_start = 0;
+    if (count) {
+        for (at = size - 1; at >= 0 && CODE(at) != '\r' && CODE(at) != '\n'; at--);
+        last_start = at + 1;
+    }
+    if (last_start < size) count++;
+    for (int k = 0; k < 5; k++)
+        if (!(arrays[k] = PyBytes_FromStringAndSize(NULL, count * (k < 4 ? 8 : 1)))) goto done;
+    int64_t *start = (int64_t *)PyBytes_AS_STRING(arrays[0]);
+    int64_t *end = (int64_t *)PyBytes_AS_STRING(arrays[1]);
+    int64_t *line_start = (int64_t *)PyBytes_AS_STRING(arrays[2]);
+    int64_t *line_end = (int64_t *)PyBytes_AS_STRING(arrays[3]);
+    char *blank = PyBytes_AS_STRING(arrays[4]);
+    Py_ssize_t from = 0;
+    for (Py_ssize_t line = 0; line < count; line++) {
+        Py_ssize_t stop = from;
+        while (stop < size && CODE(stop) != '\r' && CODE(stop) != '\n') stop++;
+        Py_ssize_t s = line == 0 && bom ? 1 : from, p = s;
+        while (p < stop && lead[CLIP(CODE(p))]) p++;
+        line_start[line] = s;
+        line_end[line] = stop;
+        if (p >= stop) {
+            start[line] = end[line] = s;
+            blank[line] = 1;
+        } else {
+            Py_ssize_t q = stop - 1;
+            while (q >= p && trail[CLIP(CODE(q))]) q--;
+            start[line] = p;
+            end[line] = q + 1 > p ? q + 1 : p;
+            blank[line] = 0;
+        }
+        from = stop + 1;
+        if (stop + 1 < size && CODE(stop) == '\r' && CODE(stop + 1) == '\n') from++;
+    }
+#undef CODE
+#undef CLIP
+    out = PyTuple_Pack(5, arrays[0], arrays[1], arrays[2], arrays[3], arrays[4]);
+done:
+    for (int k = 0; k < 5; k++) Py_XDECREF(arrays[k]);
+    PyBuffer_Release(&tables[0]);
+    PyBuffer_Release(&tables[1]);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"opcodes", (PyCFunction)(void (*)(void))opcodes, METH_FASTCALL,
      "difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes(), compiled."},
@@ -464,6 +556,8 @@ static PyMethodDef methods[] = {
      "Two sorted (keys, ids) runs of uint32 keys as one, the first's first, cap a key."},
     {"ascii_tokens", (PyCFunction)(void (*)(void))ascii_tokens, METH_FASTCALL,
      "re.findall(r'[A-Za-z0-9_]+|\\$', text) for ASCII text (and '\\0' if separator)."},
+    {"text_lines", (PyCFunction)(void (*)(void))text_lines, METH_FASTCALL,
+     "dedup.paragraphs.lines in one pass: five bytes objects (int64 arrays, bools)."},
     {NULL, NULL, 0, NULL},
 };
 

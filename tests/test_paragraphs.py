@@ -9,6 +9,7 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dedup.native import speedups
 from dedup.paragraphs import _LEAD, _TRAIL, Paragraph, auto_mode, lines, split, split_resolved
 
 
@@ -174,10 +175,31 @@ def test_a_long_text_is_looked_at_in_blocks_with_the_same_lines(
 ) -> None:
     import dedup.paragraphs
 
-    whole = lines(text, start_of_text)
-    original, dedup.paragraphs.BLOCK = dedup.paragraphs.BLOCK, block
+    kernels = dedup.paragraphs.speedups
+    dedup.paragraphs.speedups = None  # the numpy path, which looks at blocks
     try:
-        found = lines(text, start_of_text)
+        whole = lines(text, start_of_text)
+        original, dedup.paragraphs.BLOCK = dedup.paragraphs.BLOCK, block
+        try:
+            found = lines(text, start_of_text)
+        finally:
+            dedup.paragraphs.BLOCK = original
     finally:
-        dedup.paragraphs.BLOCK = original
+        dedup.paragraphs.speedups = kernels
     assert [a.tolist() for a in found] == [a.tolist() for a in whole]
+
+
+@pytest.mark.skipif(speedups is None, reason="the compiled kernels are not built or are off")
+@settings(max_examples=1000, deadline=None)
+@given(AWKWARD, st.booleans())
+def test_the_compiled_lines_are_the_numpy_ones(text: str, start_of_text: bool) -> None:
+    import dedup.paragraphs
+
+    compiled = lines(text, start_of_text)
+    dedup.paragraphs.speedups = None
+    try:
+        plain = lines(text, start_of_text)
+    finally:
+        dedup.paragraphs.speedups = speedups
+    assert [a.tolist() for a in compiled] == [a.tolist() for a in plain]
+    assert [a.dtype for a in compiled] == [a.dtype for a in plain]
