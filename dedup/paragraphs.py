@@ -67,8 +67,11 @@ def lines(text: str, start_of_text: bool = True) -> Lines:
     """The lines of ``text``; a BOM that starts the text (``start_of_text``) is no line's."""
     if speedups is not None:  # one pass over the text where it lies
         bom = start_of_text and text[:1] == "\ufeff"
-        *bounds, blank = speedups.text_lines(text, bom, *_TABLES)
-        return Lines(*(np.frombuffer(b, np.int64) for b in bounds), np.frombuffer(blank, bool))
+        start, end, line_start, line_end, blank = (
+            np.frombuffer(b, bool if i == 4 else np.int64)
+            for i, b in enumerate(speedups.text_lines(text, bom, *_TABLES))
+        )
+        return Lines(start, end, line_start, line_end, blank)
     if len(text) > BLOCK:
         return _lines_in_blocks(text, start_of_text)
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
