@@ -26,6 +26,11 @@
  * (CRLF, LF or CR), and whether it is blank, as five bytes objects (int64 arrays but the
  * last, bools). lead and trail are 65,536-byte tables of the characters that never start
  * or end a line's content (U+FFFF and above are none); bom drops a BOM at the start.
+ *
+ * shared_counts(known, known_offsets, asked, asked_offsets): for each pair i, how many
+ * values the sorted sets known[known_offsets[i]:known_offsets[i + 1]] and
+ * asked[asked_offsets[i]:asked_offsets[i + 1]] (uint32, int64 offsets) share, by one
+ * merge of the two (dedup.verify.far_pairs' shingles shared), as int64 in a bytes object.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -547,6 +552,67 @@ done:
     return out;
 }
 
+static int
+get_offsets(PyObject *object, Py_buffer *view, const char *what)
+{
+    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    if (view->itemsize != 8 || view->ndim != 1 || view->len < 8) {
+        PyErr_Format(PyExc_TypeError, "%s: a 1-d array of 8-byte offsets expected", what);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+shared_counts(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError,
+                        "shared_counts(known, known_offsets, asked, asked_offsets)");
+        return NULL;
+    }
+    Py_buffer view[4];
+    int got = 0;
+    PyObject *out = NULL;
+    for (; got < 4; got++)
+        if ((got % 2 ? get_offsets(args[got], &view[got], "offsets")
+                     : get_array(args[got], &view[got], "values")) < 0)
+            goto done;
+    if (view[1].len != view[3].len) {
+        PyErr_SetString(PyExc_ValueError, "the two sides hold other numbers of sets");
+        goto done;
+    }
+    const uint32_t *known = view[0].buf, *asked = view[2].buf;
+    const int64_t *ko = view[1].buf, *ao = view[3].buf;
+    Py_ssize_t pairs = view[1].len / 8 - 1, nk = view[0].len / 4, na = view[2].len / 4;
+    if (ko[0] < 0 || ao[0] < 0 || ko[pairs] > nk || ao[pairs] > na) {
+        PyErr_SetString(PyExc_ValueError, "offsets beyond the values");
+        goto done;
+    }
+    out = PyBytes_FromStringAndSize(NULL, pairs * 8);
+    if (!out) goto done;
+    int64_t *counts = (int64_t *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = 0; i < pairs; i++) {
+        int64_t a = ko[i], a_end = ko[i + 1], b = ao[i], b_end = ao[i + 1], n = 0;
+        if (a > a_end || b > b_end || a_end > nk || b_end > na) {
+            PyErr_SetString(PyExc_ValueError, "offsets out of order");
+            Py_CLEAR(out);
+            goto done;
+        }
+        while (a < a_end && b < b_end) {
+            uint32_t x = known[a], y = asked[b];
+            n += x == y;
+            a += x <= y;
+            b += y <= x;
+        }
+        counts[i] = n;
+    }
+done:
+    while (got--) PyBuffer_Release(&view[got]);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"opcodes", (PyCFunction)(void (*)(void))opcodes, METH_FASTCALL,
      "difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes(), compiled."},
@@ -558,6 +624,8 @@ static PyMethodDef methods[] = {
      "re.findall(r'[A-Za-z0-9_]+|\\$', text) for ASCII text (and '\\0' if separator)."},
     {"text_lines", (PyCFunction)(void (*)(void))text_lines, METH_FASTCALL,
      "dedup.paragraphs.lines in one pass: five bytes objects (int64 arrays, bools)."},
+    {"shared_counts", (PyCFunction)(void (*)(void))shared_counts, METH_FASTCALL,
+     "How many values each pair of sorted uint32 sets shares (int64 in bytes)."},
     {NULL, NULL, 0, NULL},
 };
 

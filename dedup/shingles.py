@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
+from dedup.native import speedups
 from dedup.normalize import SEPARATOR
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -126,3 +127,27 @@ def shingle_hash(shingle: Sequence[str]) -> int:
 def shared(a: ShingleSet, b: ShingleSet) -> int:
     """How many shingles two sets share (Python sets beat numpy on a few dozen values)."""
     return len(set(a.tolist()).intersection(b.tolist()))
+
+
+def shared_counts(
+    known: ShingleSet,
+    known_offsets: npt.NDArray[np.int64],
+    asked: ShingleSet,
+    asked_offsets: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """:func:`shared` for many pairs at once: pair ``i`` is the sorted sets
+    ``known[known_offsets[i]:known_offsets[i + 1]]`` and the same of ``asked``."""
+    if speedups is not None:  # one merge a pair
+        return np.frombuffer(
+            speedups.shared_counts(known, known_offsets, asked, asked_offsets), np.int64
+        )
+    # With the pair number in the high bits, all the sets are one sorted array, searched
+    # at once.
+    count = len(asked_offsets) - 1
+    known_sizes, asked_sizes = np.diff(known_offsets), np.diff(asked_offsets)
+    pair = np.arange(count, dtype=np.uint64)
+    keys = (np.repeat(pair, known_sizes) << _SHIFT) | known
+    wanted = (np.repeat(pair, asked_sizes) << _SHIFT) | asked
+    at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
+    found = keys[at] == wanted if len(keys) else np.zeros(len(wanted), dtype=bool)
+    return np.bincount(np.repeat(np.arange(count), asked_sizes)[found], minlength=count)

@@ -61,7 +61,7 @@ from dedup.shapes import (
     titled,
     unwrapped,
 )
-from dedup.shingles import shared
+from dedup.shingles import shared, shared_counts
 
 Kind = Literal["exact", "near", "contained"]
 
@@ -336,16 +336,8 @@ def far_pairs(
     for sure, which the token Bloom filters and distinct counts bound: a bit set in one
     filter only is a token of that paragraph only. Other pairs are False (look closer).
     """
-    count = len(later.offsets) - 1
     earlier_sizes, later_sizes = np.diff(earlier.offsets), np.diff(later.offsets)
-    # Shingles shared: each pair's sets are sorted, so with the pair number in the high
-    # bits all of them are one sorted array, searched at once.
-    pair = np.arange(count, dtype=np.uint64)
-    known = (np.repeat(pair, earlier_sizes) << np.uint64(32)) | earlier.shingles
-    asked = (np.repeat(pair, later_sizes) << np.uint64(32)) | later.shingles
-    at = np.minimum(np.searchsorted(known, asked), max(len(known) - 1, 0))
-    found = known[at] == asked if len(known) else np.zeros(len(asked), dtype=bool)
-    common = np.bincount(np.repeat(np.arange(count), later_sizes)[found], minlength=count)
+    common = shared_counts(earlier.shingles, earlier.offsets, later.shingles, later.offsets)
     long = (earlier_sizes > 0) & (later_sizes > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         similarity = common / (earlier_sizes + later_sizes - common)

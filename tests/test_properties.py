@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 import dedup
 from dedup.native import speedups
 from dedup.paragraphs import split
+from dedup.shingles import shared_counts
 from dedup.verify import opcodes, opcodes_in_python
 
 from .test_paragraphs import apply_cuts, cut
@@ -221,3 +223,31 @@ def test_compiled_opcodes_are_difflibs_on_any_sequences(a: list[str], b: list[st
     want = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     assert speedups.opcodes(a, b) == want
     assert speedups.opcodes(tuple(a), tuple(b)) == want
+
+
+# Small values often, so that sets share some; any uint32 too.
+SET = st.frozensets(st.integers(0, 9) | st.integers(min_value=0, max_value=2**32 - 1))
+
+
+def _flat(sets: list[frozenset[int]]) -> tuple[np.ndarray, np.ndarray]:
+    values = [sorted(s) for s in sets]
+    offsets = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum([len(v) for v in values], out=offsets[1:])
+    return np.array([x for v in values for x in v], dtype=np.uint32), offsets
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.data())
+def test_shingles_shared_by_many_pairs_are_each_pairs_count(data: st.DataObject) -> None:
+    known = data.draw(st.lists(SET))
+    asked = data.draw(st.lists(SET, min_size=len(known), max_size=len(known)))
+    want = [len(a & b) for a, b in zip(known, asked, strict=True)]
+    import dedup.shingles
+
+    for kernels in (speedups, None):  # compiled (when built), then numpy
+        saved, dedup.shingles.speedups = dedup.shingles.speedups, kernels
+        try:
+            counts = shared_counts(*_flat(known), *_flat(asked))
+        finally:
+            dedup.shingles.speedups = saved
+        assert counts.tolist() == want and counts.dtype == np.int64
