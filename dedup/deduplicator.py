@@ -9,6 +9,7 @@ import dataclasses
 import os
 import signal
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
@@ -113,6 +114,9 @@ class Deduplicator:
         # many times meets the same candidates each time.
         self._kept = _Recent(BATCH)
         self._verdicts: dict[tuple[int, str, str], Verdict] = {}
+        # Batches to fingerprint that wait for the verifying of a batch to end (see _Held).
+        self._held: deque[_Held] = deque()
+        self._decided = False
 
     def fingerprints(self, texts: list[str], wait: bool) -> Pending[Batch]:
         """The fingerprints of ``texts``, computed by the worker pool when there is one
@@ -130,7 +134,12 @@ class Deduplicator:
                     initializer=_worker_start,
                     initargs=(os.getpid(),),
                 )
-            return _with_texts(self._submit(_fingerprint_batch, texts, self.config), texts)
+            job = _Held(self, texts)
+            if self._decided:  # handed to the workers when deciding leaves them a core
+                self._held.append(job)
+            else:
+                job.start()
+            return job
         return _Done(fingerprint_batch(texts, self.config, self.hasher))
 
     def _submit(self, function: Callable[..., Any], *args: Any) -> Future[Any]:
@@ -336,6 +345,9 @@ class Deduplicator:
             if verdict.similarity >= CLOSE:
                 out.append(Decision(first + row, document, ref, verdict, ()))
         ahead.finish()
+        self._decided = True
+        if self._held:
+            self._held.popleft().start()
         if later:
             self._others(batch, later, out, base, document, first, settled, own)
         stay = sorted(kept)
@@ -576,6 +588,34 @@ class Deduplicator:
                 for row, id in zip(rows.tolist(), ids.tolist(), strict=True)
             ]
         ]
+
+
+class _Held:
+    """A batch to fingerprint in a worker process, handed to the pool when the verifying of
+    the batch being decided is over (:meth:`Deduplicator.decide`), or when its fingerprints
+    are asked for. The deciding process's own work (looking up candidates before the
+    verifying, keeping rows after it) leaves a core free: a batch handed over then runs on
+    it, where one handed over as soon as it was cut ran during the verifying and held up
+    a worker that the verifying waited for (100k distinct lines: ~4% of the time)."""
+
+    def __init__(self, dedup: Deduplicator, texts: list[str]) -> None:
+        self._dedup = dedup
+        self._texts = texts
+        self._future: Future[Batch] | None = None
+
+    def start(self) -> None:
+        dedup = self._dedup
+        self._future = _with_texts(
+            dedup._submit(_fingerprint_batch, self._texts, dedup.config), self._texts
+        )
+
+    def result(self) -> Batch:
+        if self._future is None:
+            if self in self._dedup._held:
+                self._dedup._held.remove(self)
+            self.start()
+        assert self._future is not None
+        return self._future.result()
 
 
 class _Ahead:
