@@ -262,7 +262,7 @@ class Deduplicator:
         inner = batch_pairs(batch_keys(batch, config), batch.key_orders, matches.held, keepable)
         inner_rows, inner_earlier, counts = raw_counts(inner.pairs)
         base = len(self.index)  # ids the rows kept now will have follow the index's ids
-        settled, repeated, quiet = self._triage(
+        settled, far, repeated, quiet = self._triage(
             batch, matches, inner.crowded, inner_rows, inner_earlier, same, base
         )
         kept = {row: base + row for row in np.flatnonzero(quiet).tolist()}  # row -> its id
@@ -297,7 +297,7 @@ class Deduplicator:
         exact = matches.exact.tolist()
         own: dict[int, Fingerprint] = {}
         live_rows = np.flatnonzero(live).tolist()
-        ahead = self._ahead(batch, live_rows, outer, within, settled, base)
+        ahead = self._ahead(batch, live, matches, inner_rows, inner_earlier, far, base)
         later: list[tuple[int, int, list[int]]] = []  # (decision, row, other candidates)
         for row in live_rows:
             ranked = outer.get(row, [])
@@ -363,10 +363,16 @@ class Deduplicator:
         inner_earlier: npt.NDArray[np.int64],
         same: npt.NDArray[np.int64],
         base: int,
-    ) -> tuple[set[int], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    ) -> tuple[
+        set[int],
+        tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]],
+        npt.NDArray[np.bool_],
+        npt.NDArray[np.bool_],
+    ]:
         """What a batch's rows need no loop for: the candidate pairs (``row << 32 | id``)
         that sketches alone show to be neither repeats nor close calls (most of them, settled
-        at once); the rows that repeat a kept paragraph exactly (removed whatever else
+        at once), and which they are among the candidates in the index and in the batch; the
+        rows that repeat a kept paragraph exactly (removed whatever else
         happens in the batch); and the rows with no pair left to verify, no crowded key and
         no exact copy before them in the batch (kept)."""
         count = len(batch)
@@ -395,7 +401,7 @@ class Deduplicator:
         quiet = words & ~repeated & ~open_pairs & (same == np.arange(count))
         unequal = self._unequal(batch, np.flatnonzero(repeated), matches.exact[repeated])
         repeated[unequal] = False  # another text with the same digest: look closer
-        return settled, repeated, quiet
+        return settled, (far_outer, far_inner), repeated, quiet
 
     def _not_its_own(self, matches: Matches, document: str) -> Matches:
         """A document cleaned again (a page crawled anew, an archive added before) does not
@@ -483,27 +489,41 @@ class Deduplicator:
     def _ahead(
         self,
         batch: Batch,
-        rows: list[int],
-        outer: dict[int, list[tuple[float, int]]],
-        within: dict[int, dict[int, list[int]]],
-        settled: set[int],
+        live: npt.NDArray[np.bool_],
+        matches: Matches,
+        inner_rows: npt.NDArray[np.int64],
+        inner_earlier: npt.NDArray[np.int64],
+        far: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]],
         base: int,
     ) -> _Ahead:
-        """Verdicts on the pairs that deciding ``rows`` in order will most likely verify
-        (each row's best candidates in the index and the earlier rows it shares keys
-        with, but for pairs ``settled`` and verdicts remembered), by pair (``row << 32 |
-        id``), worked out at once by the worker processes and this one: a verdict is a
+        """Verdicts on the pairs that deciding the ``live`` rows in order will most likely
+        verify (each row's deciding candidates in the index, ``matches``, then the earlier
+        rows it shares keys with, ``inner_earlier``), but for the pairs ``far`` apart (by
+        candidate, in the index and in the batch) and verdicts remembered, by pair (``row <<
+        32 | id``), worked out at once by the worker processes and this one: a verdict is a
         pure function of the two paragraphs, so only the order-dependent part of deciding
         (which earlier rows are kept) stays serial. Nothing without worker processes, or
         for a handful of pairs: the loop then verifies what it needs as it goes."""
         if self._pool is None:
             return _Ahead([], [])
-        pairs: list[int] = []  # row << 32 | id
-        for row in rows:
-            ids = [id for _, id in outer.get(row, ())[:DECIDING]]
-            ids += [base + j for j in within.get(row, ())]
-            pairs += self._unknown(batch, row, ids, base, settled)
-        return self._send(batch, pairs, base)
+        outer = live[matches.rows] & ~far[0]
+        inner = live[inner_rows] & ~far[1]
+        rows = np.concatenate((matches.rows[outer], inner_rows[inner]))
+        ids = np.concatenate((matches.ids[outer], base + inner_earlier[inner]))
+        order = np.argsort(rows, kind="stable")  # by row: its candidates, then its partners
+        rows, ids = rows[order], ids[order]
+        if self._verdicts:
+            texts, written = batch.normalized, batch.texts
+            unknown = np.array(
+                [
+                    id >= base
+                    or (id, texts[row], written[row] if written else "") not in self._verdicts
+                    for row, id in zip(rows.tolist(), ids.tolist(), strict=True)
+                ],
+                dtype=bool,
+            )
+            rows, ids = rows[unknown], ids[unknown]
+        return self._send(batch, (rows << 32) | ids, base)
 
     def _unknown(
         self, batch: Batch, row: int, ids: list[int], base: int, settled: set[int]
@@ -551,7 +571,7 @@ class Deduplicator:
             out[at] = Decision(decision.index, document, best[0], best[1], also)
         ahead.finish()
 
-    def _send(self, batch: Batch, pairs: list[int], base: int) -> _Ahead:
+    def _send(self, batch: Batch, pairs: list[int] | npt.NDArray[np.int64], base: int) -> _Ahead:
         """The verdicts on ``pairs`` (``row << 32 | id``, in row order) worked out by the
         worker processes and this one, in pieces; none for a handful of pairs, or without
         worker processes: they are then verified as they are needed."""
@@ -560,7 +580,7 @@ class Deduplicator:
         # Pieces for the workers; this process takes the ones no worker has started
         # (from the last), so that neither waits while the other has work.
         share = -(-len(pairs) // min(4 * (self.jobs + 1), -(-len(pairs) // AHEAD_AT_LEAST)))
-        codes = np.array(pairs, dtype=np.int64)
+        codes = np.asarray(pairs, dtype=np.int64)
         off = rules_turned_off()
         jobs = [
             _Pairs.of(codes[at : at + share], batch, base, self.index, off)
@@ -571,7 +591,9 @@ class Deduplicator:
         for at in reversed(range(len(jobs))):
             if futures[at].cancel():
                 pieces[at] = _verify_pairs(jobs[at], self.config, self._kept)
-        return _Ahead([pairs[at : at + share] for at in range(0, len(pairs), share)], pieces)
+        return _Ahead(
+            [codes[at : at + share].tolist() for at in range(0, len(pairs), share)], pieces
+        )
 
     def _unequal(
         self, batch: Batch, rows: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]
