@@ -291,8 +291,11 @@ class Deduplicator:
             ):
                 crowded.setdefault(row, []).append((family, group, room))
         members: dict[tuple[int, int], list[int]] = {}
+        # Each row's deciding candidates in the index, the best first: row ``r``'s are
+        # ``outer_ids[bounds[r]:bounds[r + 1]]``.
         wanted = live[matches.rows]
-        outer = _grouped(matches.rows[wanted], matches.ids[wanted], matches.scores[wanted])
+        outer_ids, outer_scores = matches.ids[wanted].tolist(), matches.scores[wanted].tolist()
+        bounds = np.searchsorted(matches.rows[wanted], np.arange(count + 1)).tolist()
         same_row = same.tolist()
         exact = matches.exact.tolist()
         own: dict[int, Fingerprint] = {}
@@ -300,19 +303,23 @@ class Deduplicator:
         ahead = self._ahead(batch, live, matches, inner_rows, inner_earlier, far, base)
         later: list[tuple[int, int, list[int]]] = []  # (decision, row, other candidates)
         for row in live_rows:
-            ranked = outer.get(row, [])
+            lo, hi = bounds[row], bounds[row + 1]
             partners = within.get(row, {})
             for family, group, _ in crowded.get(row, ()):
                 for j in members.get((family, group), ()):
                     partners.setdefault(j, [0, 0, 0])[family] += 1
-            if partners:
-                ranked = ranked + [
+            if partners:  # the kept ones rank among the candidates
+                ranked = [(-outer_scores[k], outer_ids[k]) for k in range(lo, hi)]
+                ranked += [
                     (-_score(counts, sizes[row]), base + j)
                     for j, counts in partners.items()
                     if j in kept
                 ]
                 ranked.sort()
-            ids = [id for _, id in ranked[:DECIDING]]
+                ids = [id for _, id in ranked[:DECIDING]]
+                passed = [id for _, id in ranked[DECIDING:]]
+            else:
+                ids, passed = outer_ids[lo : min(hi, lo + DECIDING)], outer_ids[lo + DECIDING : hi]
             top = exact[row]
             if top < 0 and same_row[row] in kept:  # an exact repeat earlier in the batch
                 top = kept[same_row[row]]
@@ -329,7 +336,7 @@ class Deduplicator:
             )
             if repeats and top < 0:  # which other kept paragraphs does it repeat?
                 at = np.searchsorted(more[0], [row, row + 1])
-                others = [id for _, id in ranked[DECIDING:]] + more[1][at[0] : at[1]].tolist()
+                others = passed + more[1][at[0] : at[1]].tolist()
                 if others:  # worked out after the loop: the row is removed either way
                     later.append((len(out), row, others[: MAX_CANDIDATES - len(ids)]))
             if best is None:
@@ -893,16 +900,6 @@ def _score(counts: list[int], shingles: int) -> float:
     if shared and shared * 2 >= shingles:
         value += 2 * shared / shingles
     return value + edges
-
-
-def _grouped(
-    rows: npt.NDArray[np.int64], ids: npt.NDArray[np.int64], scores: npt.NDArray[np.float64]
-) -> dict[int, list[tuple[float, int]]]:
-    """Candidates by row, as ``(-score, id)`` pairs in their order."""
-    out: dict[int, list[tuple[float, int]]] = {}
-    for row, id, value in zip(rows.tolist(), ids.tolist(), scores.tolist(), strict=True):
-        out.setdefault(row, []).append((-value, id))
-    return out
 
 
 def clean(text: str, config: Config | None = None, **options: Any) -> CleanResult:
