@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import io
-import json
 import os
 import signal
 import sys
@@ -773,6 +772,8 @@ def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
     fmt = options["output_format"]
     _need_stdout()
     if fmt == "json":
+        import json
+
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     elif fmt == "github":
         for document in result.documents:

@@ -5,7 +5,6 @@ unified diff, a JSON-ready report, and :func:`restore`, which undoes it all.
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -180,6 +179,8 @@ class ReportWriter:
     """
 
     def __init__(self, handle: Writable, config: Config, explain: bool = False) -> None:
+        import json  # only when a report is written (~3 ms of a start)
+
         self._handle = handle
         self._explain = explain
         self._documents = 0
@@ -193,6 +194,8 @@ class ReportWriter:
 
     def start(self, path: str | None) -> None:
         """A document begins."""
+        import json
+
         self._put(("," if self._documents else "") + "\n  {")
         self._put(f'"path": {json.dumps(path, ensure_ascii=False)}, "removed": [')
         self._documents += 1
@@ -200,6 +203,8 @@ class ReportWriter:
         self._close = []
 
     def add(self, events: Iterable[Removal | CloseCall]) -> None:
+        import json
+
         for event in events:
             if isinstance(event, CloseCall):
                 self._close.append(event)
@@ -210,6 +215,8 @@ class ReportWriter:
 
     def end(self, split: SplitMode, paragraphs: int) -> None:
         """The document ended, with ``paragraphs`` paragraphs cut in ``split`` mode."""
+        import json
+
         self._put("\n  ]" if self._removals else "]")
         self._put(f', "split": {json.dumps(split)}, "paragraphs": {paragraphs}')
         if self._explain:

@@ -20,11 +20,13 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from dedup.errors import InputError
 from dedup.files import is_temporary, looks_binary, open_input, read_chunks, stream_encoding
-from dedup.jsonl import NotJSON, Record, parse_record
+
+if TYPE_CHECKING:
+    from dedup.jsonl import Record
 
 STDIN = "-"
 _GZIP = b"\x1f\x8b"
@@ -208,6 +210,8 @@ def documents(
             document.chunks = chunks(source, encoding, stdin, document.found_encoding)
             yield document
             continue
+        from dedup.jsonl import NotJSON, parse_record  # with json: only for JSONL
+
         pieces = chunks(source, encoding, stdin)
         for number, line in enumerate(_lines(pieces), start=1):
             if not line.strip():

@@ -29,9 +29,10 @@ def test_seed_article_cleans_to_the_expected_text(runner: CliRunner) -> None:
     assert result.stderr == f"dedup: {SEED}: removed 4 of 10 paragraphs (4 exact)\n"
 
 
-def test_a_run_on_one_core_imports_no_logging_nor_process_pool() -> None:
-    """``logging`` (taken in by ``concurrent.futures``) is a twentieth of a short run's
-    start: the command imports it only to open an index, the pool only with ``--jobs``."""
+def test_a_short_run_imports_no_logging_pool_or_json() -> None:
+    """``logging`` (taken in by ``concurrent.futures``) and ``json`` are a twentieth of a
+    short run's start: the command imports the first to open an index, the pool with
+    ``--jobs``, ``json`` for JSONL, a report or an index on disk."""
     code = (
         "import runpy, sys\n"
         f"sys.argv = ['dedup', 'clean', '-q', {str(SEED)!r}]\n"
@@ -39,7 +40,7 @@ def test_a_run_on_one_core_imports_no_logging_nor_process_pool() -> None:
         "    runpy.run_module('dedup', run_name='__main__')\n"
         "except SystemExit as end:\n"
         "    assert not end.code, end.code\n"
-        "loaded = {'logging', 'concurrent.futures'} & set(sys.modules)\n"
+        "loaded = {'logging', 'concurrent.futures', 'json'} & set(sys.modules)\n"
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import time
 from pathlib import Path
@@ -113,6 +112,8 @@ class DiskIndex(MemoryIndex):
         return fd
 
     def _read_manifest(self) -> dict[str, Any] | None:
+        import json  # only with an index on disk
+
         try:
             manifest = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -133,6 +134,8 @@ class DiskIndex(MemoryIndex):
         return manifest
 
     def _read_segment(self, folder: Path) -> tuple[dict[str, npt.NDArray[Any]], list[str]]:
+        import json
+
         try:
             arrays = {
                 file.stem: np.load(file, mmap_mode="r" if _mapped(file) else None)
@@ -157,6 +160,8 @@ class DiskIndex(MemoryIndex):
 
     def commit(self) -> None:
         """Make the paragraphs kept since the last commit part of the index on disk."""
+        import json
+
         if len(self) == self._committed:
             return
         if not self.writable:
@@ -191,6 +196,8 @@ class DiskIndex(MemoryIndex):
     def _write_segment(
         self, name: str, arrays: dict[str, npt.NDArray[Any]], names: list[str]
     ) -> None:
+        import json
+
         building = self.path / f".{name}"
         _remove(building)
         building.mkdir()
