@@ -379,9 +379,9 @@ class Deduplicator:
         """What a batch's rows need no loop for: the candidate pairs (``row << 32 | id``)
         that sketches alone show to be neither repeats nor close calls (most of them, settled
         at once), and which they are among the candidates in the index and in the batch; the
-        rows that repeat a kept paragraph exactly (removed whatever else
-        happens in the batch); and the rows with no pair left to verify, no crowded key and
-        no exact copy before them in the batch (kept)."""
+        rows that repeat a kept paragraph exactly (removed whatever else happens in the
+        batch); and the rows with no pair left to verify, no crowded key and no exact copy
+        before them in the batch (kept)."""
         count = len(batch)
         far_outer = far_pairs(
             self.index.sketches(matches.ids),
