@@ -287,15 +287,22 @@ gallop(const uint32_t *keys, Py_ssize_t size, Py_ssize_t from, uint32_t value)
 }
 
 static int
-get_array(PyObject *object, Py_buffer *view, const char *what)
+get_items(PyObject *object, Py_buffer *view, const char *what, Py_ssize_t itemsize)
 {
     if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
-    if (view->itemsize != 4 || view->ndim != 1) {
-        PyErr_Format(PyExc_TypeError, "%s: a 1-d array of 4-byte items expected", what);
+    if (view->itemsize != itemsize || view->ndim != 1) {
+        PyErr_Format(PyExc_TypeError, "%s: a 1-d array of %zd-byte items expected", what,
+                     itemsize);
         PyBuffer_Release(view);
         return -1;
     }
     return 0;
+}
+
+static int
+get_array(PyObject *object, Py_buffer *view, const char *what)
+{
+    return get_items(object, view, what, 4);
 }
 
 static PyObject *
@@ -552,18 +559,6 @@ done:
     return out;
 }
 
-static int
-get_offsets(PyObject *object, Py_buffer *view, const char *what)
-{
-    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
-    if (view->itemsize != 8 || view->ndim != 1 || view->len < 8) {
-        PyErr_Format(PyExc_TypeError, "%s: a 1-d array of 8-byte offsets expected", what);
-        PyBuffer_Release(view);
-        return -1;
-    }
-    return 0;
-}
-
 static PyObject *
 shared_counts(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -576,9 +571,13 @@ shared_counts(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     int got = 0;
     PyObject *out = NULL;
     for (; got < 4; got++)
-        if ((got % 2 ? get_offsets(args[got], &view[got], "offsets")
-                     : get_array(args[got], &view[got], "values")) < 0)
+        if (get_items(args[got], &view[got], got % 2 ? "offsets" : "values",
+                      got % 2 ? 8 : 4) < 0)
             goto done;
+    if (view[1].len == 0) {
+        PyErr_SetString(PyExc_ValueError, "offsets: at least one expected");
+        goto done;
+    }
     if (view[1].len != view[3].len) {
         PyErr_SetString(PyExc_ValueError, "the two sides hold other numbers of sets");
         goto done;

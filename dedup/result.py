@@ -181,12 +181,13 @@ class ReportWriter:
     def __init__(self, handle: Writable, config: Config, explain: bool = False) -> None:
         import json  # only when a report is written (~3 ms of a start)
 
+        self._dumps = json.dumps
         self._handle = handle
         self._explain = explain
         self._documents = 0
         self._removals = 0
         self._close: list[CloseCall] = []
-        head = json.dumps({"version": REPORT_VERSION, "settings": config.as_dict()})
+        head = self._dumps({"version": REPORT_VERSION, "settings": config.as_dict()})
         self._put(head[:-1] + ', "documents": [')
 
     def _put(self, text: str) -> None:
@@ -194,33 +195,27 @@ class ReportWriter:
 
     def start(self, path: str | None) -> None:
         """A document begins."""
-        import json
-
         self._put(("," if self._documents else "") + "\n  {")
-        self._put(f'"path": {json.dumps(path, ensure_ascii=False)}, "removed": [')
+        self._put(f'"path": {self._dumps(path, ensure_ascii=False)}, "removed": [')
         self._documents += 1
         self._removals = 0
         self._close = []
 
     def add(self, events: Iterable[Removal | CloseCall]) -> None:
-        import json
-
         for event in events:
             if isinstance(event, CloseCall):
                 self._close.append(event)
                 continue
-            entry = json.dumps(event.to_dict(), ensure_ascii=False)
+            entry = self._dumps(event.to_dict(), ensure_ascii=False)
             self._put(("," if self._removals else "") + "\n    " + entry)
             self._removals += 1
 
     def end(self, split: SplitMode, paragraphs: int) -> None:
         """The document ended, with ``paragraphs`` paragraphs cut in ``split`` mode."""
-        import json
-
         self._put("\n  ]" if self._removals else "]")
-        self._put(f', "split": {json.dumps(split)}, "paragraphs": {paragraphs}')
+        self._put(f', "split": {self._dumps(split)}, "paragraphs": {paragraphs}')
         if self._explain:
-            calls = json.dumps([c.to_dict() for c in self._close], ensure_ascii=False)
+            calls = self._dumps([c.to_dict() for c in self._close], ensure_ascii=False)
             self._put(f', "kept_close": {calls}')
         self._put("}")
 
