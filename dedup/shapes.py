@@ -148,6 +148,21 @@ def is_name(normalized: str) -> bool:
 _LONG_WORD = lazy_regex(r"(?<!\w)(?:(\p{Lu})\p{L}{3,}|\p{Ll}\p{L}{3,})")
 
 
+#: What opens the subject of a reply or a forwarded message, after a list number if any
+#: ("Re:", "AW:", "SV:", "Odp:", "Fwd:", "WG:").
+_REPLY = lazy_re(r"(?:[-*+]\s*)?(?:\d{1,3}\s?[.)]\s*)?(?:re|aw|antw|sv|odp|fwd?|wg)\s?:\s")
+
+
+def reply(normalized: str) -> bool:
+    """Whether a line is the subject of a reply or a forwarded message: the header of
+    another message than the one whose subject it repeats.
+
+    >>> reply("2. re: tips from a first time japan visitor"), reply("read: the guide")
+    (True, False)
+    """
+    return _REPLY.match(normalized) is not None
+
+
 def titled(raw: str) -> bool:
     """A title, a heading or a name as written: its long words capitalized (three or more,
     and three times as many as the others) or all in capitals, and no full stop at the
@@ -250,6 +265,13 @@ def unwrapped(normalized: str) -> tuple[str, str]:
         named.append(f"'{text[trailer.start() :].strip()}' at the end")
         text = text[: trailer.start()]
     return text, " and ".join(named)
+
+
+def shared_label(a: str, b: str) -> int:
+    """The length of a label both texts have in front ("Pagerank: ..." twice); 0 when
+    they have none, or other ones."""
+    end = _label(a) if any(mark in a[:120] for mark in _SEPARATORS) else 0
+    return end if end and b.startswith(a[:end]) and _label(b) == end else 0
 
 
 #: A name glued to the first word has at least this many characters; fewer make a prefix.

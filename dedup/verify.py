@@ -49,12 +49,15 @@ from dedup.lazy import lazy_regex
 from dedup.native import speedups
 from dedup.normalize import is_unspaced, token_spans, tokenize, word_count
 from dedup.shapes import (
+    LABEL_WORDS,
     code_form,
     ends_sentence,
     in_identifier,
     is_name,
     label_before,
     prose,
+    reply,
+    shared_label,
     signs,
     starts_sentence,
     strong_code,
@@ -388,8 +391,9 @@ def compare(
 
 def _unwrapped(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict | None:
     """The verdict on the pair without wrappers, when that makes it a repeat: a label one
-    of them has in front of the other, else the wrappers of one side (both sides with
-    wrappers of their own are other things: other labels, numbers, counts)."""
+    of them has in front of the other, else the wrappers of one side, past a label both
+    have (both sides with wrappers of their own are other things: other labels, numbers,
+    counts)."""
     a, b = earlier.normalized, later.normalized
     a_named = b_named = ""
     label = label_before(a, b)
@@ -402,8 +406,9 @@ def _unwrapped(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verd
         if label:
             a, a_named = b, f"'{label}' in front"
         else:
-            a, a_named = unwrapped(a)
-            b, b_named = unwrapped(b)
+            same = shared_label(a, b)  # the same label is no wrapper: look past it
+            a, a_named = unwrapped(a[same:])
+            b, b_named = unwrapped(b[same:])
             if bool(a_named) == bool(b_named):
                 return None
     # Most pairs are far apart whatever is around them: the shorter one's words must be
@@ -455,6 +460,10 @@ def _compare(
         contained = common / later.shingles.size
         if _far(similarity, contained, config):
             return _too_different(similarity, contained)
+    if _on("wrappers") and reply(earlier.normalized) != reply(later.normalized):
+        return Verdict(
+            None, similarity, "a reply's subject ('Re: ...'): another message than it answers"
+        )
     if _on("names") and (is_name(earlier.normalized) or is_name(later.normalized)):
         return Verdict(
             None, similarity, "a name (a URL, a path, an identifier) repeats only exactly"
@@ -510,7 +519,8 @@ def _compare(
             return Verdict(
                 "near", similarity, f"the same, with its own words again: {_quote(diff.extended)}"
             )
-    if word_count(diff.extended) > 1:
+    named = word_count(diff.extended) > 1 and _named_in_front(earlier, later, diff)
+    if word_count(diff.extended) > 1 and not named:
         return Verdict(None, similarity, f"goes on with new content: {_quote(diff.extended)}")
     if later.truncated and _cut_prefix(a, b):
         share = len(later.normalized) / len(earlier.normalized)
@@ -526,8 +536,15 @@ def _compare(
         return Verdict(None, similarity, f"short, and not the same words: {_describe(diff)}")
     if edits <= 1:
         return _one_word_apart(earlier, later, diff, similarity)
+    if _names_edited(earlier, later, diff):
+        return Verdict(
+            None,
+            similarity,
+            f"words apart on short lines, which name another thing: {_describe(diff)}",
+        )
     if similarity >= config.threshold:
-        return Verdict("near", similarity, f"near copy, Jaccard {similarity:.2f}")
+        front = f", with {_quote(diff.extended)} in front" if named else ""
+        return Verdict("near", similarity, f"near copy, Jaccard {similarity:.2f}{front}")
     if word_count(diff.added) > 1:
         return Verdict(None, similarity, f"adds {_quote(diff.added)}")
     if word_count(diff.dropped) + len(diff.variants) > 1:
@@ -621,6 +638,35 @@ def _edges_ok(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> boo
         ):
             return False
     return not (diff.extended or diff.trimmed) or _tags(earlier, later, diff)
+
+
+def _named_in_front(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
+    """Whether the words a paragraph of :data:`SHORTISH` words or more adds are a few in
+    front, set off from the copy by punctuation: a name or label put before the same text
+    ("Black Cumin (Ancient panacea) - boasts ..." against "Ancient panacea. Boasts ...")."""
+    if not _on("wrappers") or min(earlier.words, later.words) < SHORTISH:
+        return False
+    (_, j1), (_, j2) = diff.first, diff.last
+    if j1 == 0 or j2 < len(later.tokens) or j1 != len(diff.extended):
+        return False  # not all in front
+    return word_count(diff.extended) <= LABEL_WORDS and _set_off(later, j1, True, named=True)
+
+
+def _names_edited(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
+    """Whether words more or less at an edge of two lines of fewer than :data:`SHORTISH`
+    words each, or words added at an edge of a title, change what they name: as for one
+    word (:func:`_edges_ok`), they must be tags set off by punctuation ("Golden Gate
+    Integral Counseling Center" is not "Integral Counseling Center"; "... 3X OC BLACK" is
+    another card than "... 3X OC"; "... - SpaceNews.com" is the same headline). A longer
+    title that leaves words out is a part of the other ("Search forums Communities Pre-Med
+    ..." against "Pre-Med ...")."""
+    if not _on("edges") or not (diff.extended or diff.trimmed):
+        return False
+    if max(earlier.words, later.words) >= SHORTISH and not (
+        diff.extended and titled(earlier.raw) and titled(later.raw)
+    ):
+        return False
+    return not _tags(earlier, later, diff)
 
 
 def _small_swap(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
