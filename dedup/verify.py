@@ -653,18 +653,16 @@ def _named_in_front(earlier: Fingerprint, later: Fingerprint, diff: Difference) 
 
 
 def _names_edited(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
-    """Whether words more or less at an edge of two lines of fewer than :data:`SHORTISH`
-    words each, or words added at an edge of a title, change what they name: as for one
-    word (:func:`_edges_ok`), they must be tags set off by punctuation ("Golden Gate
-    Integral Counseling Center" is not "Integral Counseling Center"; "... 3X OC BLACK" is
-    another card than "... 3X OC"; "... - SpaceNews.com" is the same headline). A longer
-    title that leaves words out is a part of the other ("Search forums Communities Pre-Med
-    ..." against "Pre-Med ...")."""
-    if not _on("edges") or not (diff.extended or diff.trimmed):
+    """Whether words a line adds at an edge, beside others more or less, change what it
+    names, on two lines of fewer than :data:`SHORTISH` words each or on two titles: as for
+    one word (:func:`_edges_ok`), they must be tags set off by punctuation ("... 3X OC
+    BLACK" is another card than "... 3X OC"; "... - SpaceNews.com" is the same headline).
+    A line that only leaves words out at its edges is a piece of the other (a title without
+    the breadcrumb or the menu around it)."""
+    if not _on("edges") or not diff.extended:
         return False
-    if max(earlier.words, later.words) >= SHORTISH and not (
-        diff.extended and titled(earlier.raw) and titled(later.raw)
-    ):
+    both_short = max(earlier.words, later.words) < SHORTISH
+    if not (both_short or (titled(earlier.raw) and titled(later.raw))):
         return False
     return not _tags(earlier, later, diff)
 
