@@ -542,6 +542,8 @@ def _compare(
             similarity,
             f"words apart on short lines, which name another thing: {_describe(diff)}",
         )
+    if edits == len(diff.dropped) and _small_words_out(earlier, later, diff):
+        return Verdict("near", similarity, f"leaves out small words: {_quote(diff.dropped)}")
     if similarity >= config.threshold:
         front = f", with {_quote(diff.extended)} in front" if named else ""
         return Verdict("near", similarity, f"near copy, Jaccard {similarity:.2f}{front}")
@@ -652,6 +654,18 @@ def _named_in_front(earlier: Fingerprint, later: Fingerprint, diff: Difference) 
     return word_count(diff.extended) <= LABEL_WORDS and _set_off(later, j1, True, named=True)
 
 
+def _small_words_out(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
+    """Whether what a paragraph of :data:`SHORTISH` words or more leaves out of the other
+    is two small words at most (three letters each, no number): "Yes, but it is at the
+    discretion of the driver" and "Yes, but at the discretion ..." say the same (a
+    negation is caught before)."""
+    if not _on("edges") or min(earlier.words, later.words) < SHORTISH:
+        return False
+    return len(diff.dropped) <= 2 and all(
+        len(word) <= 3 and not _is_number(word) for word in diff.dropped
+    )
+
+
 def _names_edited(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
     """Whether words a line adds at an edge, beside others more or less, change what it
     names, on two lines of fewer than :data:`SHORTISH` words each or on two titles: as for
@@ -664,7 +678,11 @@ def _names_edited(earlier: Fingerprint, later: Fingerprint, diff: Difference) ->
     both_short = max(earlier.words, later.words) < SHORTISH
     if not (both_short or (titled(earlier.raw) and titled(later.raw))):
         return False
-    return not _tags(earlier, later, diff)
+    (_, j1), (_, j2) = diff.first, diff.last
+    if j1 == j2:  # nothing in common
+        return True
+    front = j1 > 0 and not _set_off(later, j1, True, named=True)
+    return front or (j2 < len(later.tokens) and not _set_off(later, j2, False))
 
 
 def _small_swap(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
