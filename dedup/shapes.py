@@ -81,8 +81,9 @@ _BROAD_CODE = lazy_regex(r"[{}\[\];=<>|\\^~]|\w\(|^(?:\$|>>>|#!) ")
 _ELLIPSIS = lazy_regex(r"\[\.\.\.\]")
 _LIST_MARKER = lazy_regex(r"^(?:[*•·]+|\d+[.)])\s+")
 _BROAD_LIST_MARKER = lazy_regex(r"^(?:[-*•·>]+|\d+[.)])\s+")
-# Symbols that change what prose says: comparisons, a sign before a number, per cent, stars.
-_SIGNS = lazy_regex(r"[<>=≤≥≠±%+★☆]|(?<![\w.])-(?=\d)")
+# Symbols that change what prose says: comparisons, a sign before a number, per cent, stars,
+# currencies (a price level is "$$", another "$$$").
+_SIGNS = lazy_regex(r"[<>=≤≥≠±%+★☆]|[$€£¥₹]+|(?<![\w.])-(?=\d)")
 
 
 def code_form(normalized: str, broad: bool = False) -> str | None:

@@ -45,7 +45,7 @@ import numpy.typing as npt
 
 from dedup.config import Config
 from dedup.fingerprint import Fingerprint, Sketches, fingerprint
-from dedup.lazy import lazy_regex
+from dedup.lazy import lazy_re, lazy_regex
 from dedup.native import speedups
 from dedup.normalize import is_unspaced, token_spans, tokenize, word_count
 from dedup.shapes import (
@@ -477,6 +477,10 @@ def _compare(
     numbers = tuple(t for t in new_words if _is_number(t) and t not in known)
     if numbers:
         return Verdict(None, similarity, f"has numbers the kept paragraph lacks: {_quote(numbers)}")
+    kept = set(b)
+    numbers = tuple(t for t in diff.dropped if _is_number(t) and t not in kept)
+    if numbers:  # "5 hrs" against "4-5 hrs"; a number cut off the end is an excerpt's
+        return Verdict(None, similarity, f"leaves out numbers: {_quote(numbers)}")
     if diff.substituted and not _small_swap(earlier, later, diff):
         old, new = diff.substituted[0]
         more = f" and {len(diff.substituted) - 1} more" if len(diff.substituted) > 1 else ""
@@ -562,14 +566,19 @@ def _compare(
     return _too_different(similarity, contained)
 
 
+#: What sets the items of a list apart: commas, and the brackets around a list ("Salad (1
+#: cup lettuce, ½ cup tomatoes, ...)"; not around one word: "Mode (White)").
+_ITEMS = lazy_re(r"[,;)\]]|[(\[](?=[^()\[\]]*,)")
+
+
 def _new_item(earlier: str, later: str) -> tuple[str, ...] | None:
     """The words of the (first) item that ``later`` adds to a list (parts set apart by
     commas) that is otherwise the earlier one's ("1 cup spinach, 1 medium apple, 1 tsp.
     olive oil" against the same without the apple)."""
     if "," not in later:
         return None
-    old = Counter(tuple(tokenize(part)) for part in earlier.split(","))
-    new = Counter(tuple(tokenize(part)) for part in later.split(","))
+    old = Counter(tuple(tokenize(part)) for part in _ITEMS.split(earlier))
+    new = Counter(tuple(tokenize(part)) for part in _ITEMS.split(later))
     extra = [words for words in (new - old).elements() if words]
     if not extra or old - new:
         return None
@@ -702,8 +711,9 @@ def _small_swap(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> b
 
 def _letters_of_a_name(word: str, raw: str) -> bool:
     """Whether a small word is written in capitals in a line that is not ("CUBE Plus XP",
-    "Galaxy S9 FE"): the letters of a model or a name, not "the" or "de"."""
-    if len(word) < 2 or not word.isalpha() or not raw or raw.isupper():
+    "Galaxy S9 FE"): the letters of a model or a name, not "the" or "de". Letters without
+    case (Bengali, Hebrew, Chinese) are in no capitals."""
+    if len(word) < 2 or not word.isalpha() or not raw or raw.isupper() or word.upper() == word:
         return False
     import regex  # here, not at the top: a run in Latin letters need not import it
 
