@@ -477,8 +477,7 @@ def _compare(
     numbers = tuple(t for t in new_words if _is_number(t) and t not in known)
     if numbers:
         return Verdict(None, similarity, f"has numbers the kept paragraph lacks: {_quote(numbers)}")
-    kept = set(b)
-    numbers = tuple(t for t in diff.dropped if _is_number(t) and t not in kept)
+    numbers = tuple(t for t in diff.dropped if _is_number(t) and a.count(t) > b.count(t))
     if numbers:  # "5 hrs" against "4-5 hrs"; a number cut off the end is an excerpt's
         return Verdict(None, similarity, f"leaves out numbers: {_quote(numbers)}")
     if diff.substituted and not _small_swap(earlier, later, diff):
