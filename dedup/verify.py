@@ -522,9 +522,11 @@ def _compare(
             return Verdict(
                 "near", similarity, f"the same, with its own words again: {_quote(diff.extended)}"
             )
-    named = word_count(diff.extended) > 1 and _named_in_front(earlier, later, diff)
-    if word_count(diff.extended) > 1 and not named:
-        return Verdict(None, similarity, f"goes on with new content: {_quote(diff.extended)}")
+    named = False
+    if word_count(diff.extended) > 1:
+        named = _named_in_front(earlier, later, diff)
+        if not named:
+            return Verdict(None, similarity, f"goes on with new content: {_quote(diff.extended)}")
     if later.truncated and _cut_prefix(a, b):
         share = len(later.normalized) / len(earlier.normalized)
         if share >= 0.5:  # at least half of the text, not a shared first few words
