@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 # Scripts written without spaces between words: each letter (with its marks) is a token.
 # Their punctuation ("။", "។") is no token, as elsewhere; their digits make numbers.
 _UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
-_TOKEN = lazy_regex(rf"(?=\p{{L}})[{_UNSPACED}]\p{{M}}*|[^\W{_UNSPACED}]+|\p{{N}}+|\p{{Sc}}")
+# A word starts with a letter, digit or underscore, not a mark: a variation selector alone
+# ("\u21a9\ufe0e", an emoji's "\ufe0f") is part of the sign before it, which is no token.
+_TOKEN = lazy_regex(
+    rf"(?=\p{{L}})[{_UNSPACED}]\p{{M}}*|[^\W\p{{M}}{_UNSPACED}][^\W{_UNSPACED}]*|\p{{N}}+|\p{{Sc}}"
+)
 # Joins normalized texts so that one regex call tokenizes a whole batch (a NUL never is
 # part of a token, and normalized text keeps no NUL next to a space).
 SEPARATOR = "\x00"

@@ -39,7 +39,7 @@ _SENTENCE_END = lazy_regex(r"(?<!(?:^|\W)\w)[.?!]\s")
 # A date glued to the first word ("26.01.2022Strava"), a scraped post date.
 _GLUED_DATE = lazy_regex(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?=\p{L})")
 # A list number or bullet and number at the start: "3. ", "- 16.", "12) ".
-_NUMBERING = lazy_regex(r"^(?:[-*+]\s*)?\d{1,3}\s?[.)]\s*(?=\S)")
+_NUMBERING = lazy_regex(r"^(?:[-*+]\s*)?\d{1,3}\s?[.)](?!\d)\s*(?=\S)")
 _BULLET = lazy_regex(r"^[-*+]\s+(?=\S)")
 # What a link or a list adds at the end: "Read more", "Learn more", "(87)", "7 days ago".
 _TRAILER = lazy_regex(
@@ -235,37 +235,43 @@ _TRAILER_ENDS = (
 
 
 @functools.lru_cache(maxsize=4096)
-def unwrapped(normalized: str) -> tuple[str, str]:
-    """``normalized`` without its wrappers (see the module), and how to name them in a
-    reason ('' when there were none).
+def unwrapped(
+    normalized: str, front: bool = True, end: bool = True
+) -> tuple[str, str, frozenset[str]]:
+    """``normalized`` without its wrappers (see the module; those in ``front``, those at the
+    ``end``), how to name them in a reason ('' when there were none) and which they were
+    ("label", "number", "trailer").
 
-    >>> unwrapped("mirage_bg wrote: i've updated my pi 5 to the new firmware, still no luck")
+    >>> unwrapped("mirage_bg wrote: i've updated my pi 5 to the new firmware, still no luck")[:2]
     ("i've updated my pi 5 to the new firmware, still no luck", "'mirage_bg wrote:' in front")
-    >>> unwrapped("3. release the lever, lock the panel in place and let go.")
-    ('release the lever, lock the panel in place and let go.', 'a list number')
+    >>> unwrapped("3. release the lever, lock the panel in place and let go.")[1:]
+    ('a list number', frozenset({'number'}))
     """
     head = normalized[:120]
     labelled = any(mark in head for mark in _SEPARATORS) or head[:1].isdigit()
-    labelled = labelled or _LINK_VERB.match(head) is not None
-    numbered = _NUMBERING.match(head) is not None
+    labelled = front and (labelled or _LINK_VERB.match(head) is not None)
+    numbered = front and _NUMBERING.match(head) is not None
     tail = normalized[-TRAILER_CHARS:]
-    trailed = "|" in tail or tail.rstrip(' >"').endswith(_TRAILER_ENDS)
+    trailed = end and ("|" in tail or tail.rstrip(' >"').endswith(_TRAILER_ENDS))
     if not (labelled or numbered or trailed):
-        return normalized, ""  # the quick answer for most texts
-    text, named = normalized, []
+        return normalized, "", frozenset()  # the quick answer for most texts
+    text, named, kinds = normalized, [], set()
     label = _label(text) if labelled else 0
     if label:
         named.append(f"'{text[:label].strip()}' in front")
+        kinds.add("label")
         text = text[label:]
-    numbering = _NUMBERING.match(text)
+    numbering = _NUMBERING.match(text) if front else None
     if numbering:
         named.append("a list number")
+        kinds.add("number")
         text = text[numbering.end() :]
     trailer = _TRAILER.search(text, max(0, len(text) - TRAILER_CHARS)) if trailed else None
     if trailer and trailer.start() > 0:
         named.append(f"'{text[trailer.start() :].strip()}' at the end")
+        kinds.add("trailer")
         text = text[: trailer.start()]
-    return text, " and ".join(named)
+    return text, " and ".join(named), frozenset(kinds)
 
 
 def shared_label(a: str, b: str) -> int:

@@ -407,24 +407,54 @@ def _unwrapped(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verd
             a, a_named = b, f"'{label}' in front"
         else:
             same = shared_label(a, b)  # the same label is no wrapper: look past it
-            a, a_named = unwrapped(a[same:])
-            b, b_named = unwrapped(b[same:])
-            if bool(a_named) == bool(b_named):
+            (a, a_named, a_kinds), (b, b_named, b_kinds) = unwrapped(a[same:]), unwrapped(b[same:])
+            if a_named and b_named:
+                both = _both_wrapped(earlier.normalized, later.normalized, a_kinds, b_kinds)
+                if not both:
+                    return None
+                (a, a_named), (b, b_named) = both
+            elif not (a_named or b_named):
                 return None
     # Most pairs are far apart whatever is around them: the shorter one's words must be
     # mostly in the other for a second look (a repeat's are, an excerpt's are).
     words_a, words_b = set(tokenize(a)), set(tokenize(b))
     if 2 * len(words_a & words_b) < min(len(words_a), len(words_b)):
         return None
+    if not all(any(map(str.isalpha, "".join(words))) for words in (words_a, words_b)):
+        return None  # a date or a number is no title: "01.02.2022" against "01.02.2022 | Meet"
+    numbers_a, numbers_b = (
+        {t for t in tokenize(unwrapped(whole, end=False)[0]) if _is_number(t)}
+        for whole in (earlier.normalized, later.normalized)
+    )
+    if numbers_a - numbers_b and numbers_b - numbers_a:
+        return None  # each has numbers of its own, a list number aside: other counts
     inner = _compare(
         fingerprint(a, config, raw=earlier.raw), fingerprint(b, config, raw=later.raw), config
     )
     if inner.kind is None:
         return None
     said = "the same" if inner.kind == "exact" else inner.reason
-    named = f"with {b_named}" if b_named else f"the kept one with {a_named}"
+    named = ", ".join(
+        [f"with {b_named}"] * bool(b_named) + [f"the kept one with {a_named}"] * bool(a_named)
+    )
     kind: Kind = "near" if inner.kind == "exact" else inner.kind
     return Verdict(kind, inner.similarity, f"{said}, {named}")
+
+
+def _both_wrapped(
+    a: str, b: str, a_kinds: frozenset[str], b_kinds: frozenset[str]
+) -> tuple[tuple[str, str], tuple[str, str]] | None:
+    """Two paragraphs that both have wrappers (of ``a_kinds`` and ``b_kinds``), each without
+    the ones to take off and how to name them, when they may be the same without them: one
+    has a trailer and the other none, but a label or a list number; the one's trailer and
+    the other's label come off ("You are here: <title>" against "<title> | <site>"). None
+    for other wrappers on both sides: other labels, other counts, another place in a list
+    ("3. <athlete>" against "7. <athlete>", which a joke listed twice also looks like)."""
+    if "trailer" in a_kinds and "trailer" not in b_kinds:
+        return unwrapped(a, front=False)[:2], unwrapped(b, end=False)[:2]
+    if "trailer" in b_kinds and "trailer" not in a_kinds:
+        return unwrapped(a, end=False)[:2], unwrapped(b, front=False)[:2]
+    return None
 
 
 #: A label set off by a dash in front of a copy is a dateline ("MOSCOW (AP) -", "BERLIN
@@ -481,6 +511,13 @@ def _compare(
     if numbers:  # "5 hrs" against "4-5 hrs"; a number cut off the end is an excerpt's
         return Verdict(None, similarity, f"leaves out numbers: {_quote(numbers)}")
     if diff.substituted and not _small_swap(earlier, later, diff):
+        joined = _rejoined(earlier, later, config)
+        if joined:  # "Blue Cross" against "BlueCross": judged written alike
+            verdict = _compare(joined[0], joined[1], config)
+            if verdict.kind is not None:
+                said = "the same" if verdict.kind == "exact" else verdict.reason
+                how = ", ".join(f"'{w}'" for w in dict.fromkeys(joined[2]))
+                return Verdict("near", verdict.similarity, f"{said}, with {how} as one word")
         old, new = diff.substituted[0]
         more = f" and {len(diff.substituted) - 1} more" if len(diff.substituted) > 1 else ""
         return Verdict(
@@ -546,6 +583,10 @@ def _compare(
             None,
             similarity,
             f"words apart on short lines, which name another thing: {_describe(diff)}",
+        )
+    if _item_cut(earlier, later, diff):
+        return Verdict(
+            None, similarity, f"another item: leaves out {_quote(diff.trimmed)} in front of it"
         )
     if edits == len(diff.dropped) and _small_words_out(earlier, later, diff):
         return Verdict("near", similarity, f"leaves out small words: {_quote(diff.dropped)}")
@@ -693,6 +734,59 @@ def _names_edited(earlier: Fingerprint, later: Fingerprint, diff: Difference) ->
         return True
     front = j1 > 0 and not _set_off(later, j1, True, named=True)
     return front or (j2 < len(later.tokens) and not _set_off(later, j2, False))
+
+
+def _rejoined(
+    earlier: Fingerprint, later: Fingerprint, config: Config
+) -> tuple[Fingerprint, Fingerprint, list[str]] | None:
+    """The pair with the words that one side writes apart and the other as one word
+    ("Blue Cross" / "BlueCross", "e-mail" / "email", "Wi-Fi" / "WiFi": two or three words of
+    letters, not in a URL or an identifier) written as one word on both sides, and those
+    words as written apart; None when there are none."""
+    a, b = set(earlier.tokens), set(later.tokens)
+    whole = {t for t in a ^ b if len(t) >= 4 and t.isalpha()}
+    found = [_runs(one.tokens, whole) for one in (earlier, later)] if whole else []
+    if not any(found):
+        return None
+    whole = {t for t in whole if not _in_identifier(earlier if t in a else later, (t,))}
+    sides: list[Fingerprint] = []
+    joins: list[str] = []
+    for one in (earlier, later):
+        tokens, spans, text = one.tokens, token_spans(one.normalized), one.normalized
+        runs = _runs(tokens, whole)
+        for i, k in reversed(runs):
+            text = text[: spans[i][0]] + "".join(tokens[i : i + k]) + text[spans[i + k - 1][1] :]
+        joins.extend(" ".join(tokens[i : i + k]) for i, k in runs)
+        sides.append(fingerprint(text, config, raw=one.raw) if runs else one)
+    return (sides[0], sides[1], joins) if joins else None
+
+
+def _runs(tokens: tuple[str, ...], whole: set[str]) -> list[tuple[int, int]]:
+    """Where ``tokens`` has two or three in a row that make one of the ``whole`` words
+    (start, how many), left to right."""
+    runs, i = [], 0
+    while whole and i < len(tokens) - 1:
+        k = next((k for k in (3, 2) if "".join(tokens[i : i + k]) in whole), 0)
+        if k and i + k <= len(tokens):
+            runs.append((i, k))
+        i += k or 1
+    return runs
+
+
+#: A bullet in front of a list item.
+_BULLETED = lazy_re(r"[-*\u2022] ")
+
+
+def _item_cut(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
+    """Whether a list item of fewer than :data:`SHORTISH` words is an earlier one without
+    words in front that are not set off from it: another item ("- Golden Gate Integral
+    Counseling Center" against "- Integral Counseling Center")."""
+    if not _on("edges") or later.words >= SHORTISH:
+        return False
+    (i1, j1) = diff.first
+    if not i1 or j1 or not all(_BULLETED.match(fp.normalized) for fp in (earlier, later)):
+        return False
+    return not _set_off(earlier, i1, True)
 
 
 def _small_swap(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
