@@ -523,6 +523,10 @@ def _compare(
         return Verdict(
             None, similarity, f"says '{new}' where the kept paragraph says '{old}'{more}"
         )
+    if _teaser(earlier, later, diff):
+        return Verdict(
+            "near", similarity, f"the same, cut off a few words further: {_quote(diff.extended)}"
+        )
     negations = [t for t in diff.added + diff.dropped if t in NEGATIONS]
     if negations:
         verb = "adds" if negations[0] in diff.added else "leaves out"
@@ -713,7 +717,7 @@ def _small_words_out(earlier: Fingerprint, later: Fingerprint, diff: Difference)
     if not _on("edges") or min(earlier.words, later.words) < SHORTISH:
         return False
     return len(diff.dropped) <= 2 and all(
-        len(word) <= 3 and not _is_number(word) for word in diff.dropped
+        (len(word) <= 3 or word in DETERMINERS) and not _is_number(word) for word in diff.dropped
     )
 
 
@@ -787,6 +791,22 @@ def _item_cut(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> boo
     if not i1 or j1 or not all(_BULLETED.match(fp.normalized) for fp in (earlier, later)):
         return False
     return not _set_off(earlier, i1, True)
+
+
+def _teaser(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
+    """Whether a paragraph is the earlier one, whole sentences, going on for three words
+    at most before an ellipsis cuts it off ("... einen grundsoliden Ruf erarbeitet. Kein
+    Wunder -..."): a teaser cut at another place, whose stub says nothing."""
+    if not later.truncated or earlier.truncated or not prose(earlier.normalized):
+        return False
+    if not earlier.normalized.rstrip("\"')").endswith((".", "!", "?")):
+        return False
+    if _in_identifier(later, diff.extended):
+        return False
+    if diff.added != diff.extended or diff.substituted or diff.variants or diff.dropped:
+        return False
+    (i1, j1), (i2, _) = diff.first, diff.last
+    return (i1, j1) == (0, 0) and i2 == len(earlier.tokens) and 0 < word_count(diff.extended) <= 3
 
 
 def _small_swap(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
