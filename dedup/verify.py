@@ -11,9 +11,10 @@ A candidate pair is judged on what differs between the two token sequences (alig
   than one word added or left out inside it (a list with items missing is another list).
   Two code lines (symbols such as brackets, braces, operators, a shell prompt) must also
   have the same symbols.
-* **near**: the same words with other punctuation; or one word apart (one word added,
-  dropped or respelled: a tag like "(dpa)", a filler word); or a Jaccard of the shingle
-  sets at or above ``threshold``.
+* **near**: the same words with other punctuation (or written apart on one side and as
+  one word on the other: "e-mail" / "email"); or one word apart (one word added, dropped
+  or respelled: a tag like "(dpa)", a filler word); or a teaser cut off a few words
+  further; or a Jaccard of the shingle sets at or above ``threshold``.
 * **contained**: trimmed at its ends only, no longer than the earlier paragraph, and at
   least ``containment`` of its shingles in it: a cut-off copy, an excerpt, a pull-quote.
 
@@ -748,9 +749,8 @@ def _rejoined(
     letters, not in a URL or an identifier) written as one word on both sides, and those
     words as written apart; None when there are none."""
     a, b = set(earlier.tokens), set(later.tokens)
-    whole = {t for t in a ^ b if len(t) >= 4 and t.isalpha()}
-    found = [_runs(one.tokens, whole) for one in (earlier, later)] if whole else []
-    if not any(found):
+    whole = {t for t in a ^ b if len(t) >= 4 and t.isalpha() and _split(t, a if t in b else b)}
+    if not (whole and any(_runs(one.tokens, whole) for one in (earlier, later))):
         return None
     whole = {t for t in whole if not _in_identifier(earlier if t in a else later, (t,))}
     sides: list[Fingerprint] = []
@@ -763,6 +763,19 @@ def _rejoined(
         joins.extend(" ".join(tokens[i : i + k]) for i, k in runs)
         sides.append(fingerprint(text, config, raw=one.raw) if runs else one)
     return (sides[0], sides[1], joins) if joins else None
+
+
+def _split(word: str, tokens: set[str]) -> bool:
+    """Whether ``word`` is two or three of ``tokens`` written together (a quick look before
+    :func:`_runs` asks whether they stand in a row)."""
+    for cut in range(1, len(word)):
+        if word[:cut] in tokens:
+            rest = word[cut:]
+            if rest in tokens or any(
+                rest[:k] in tokens and rest[k:] in tokens for k in range(1, len(rest))
+            ):
+                return True
+    return False
 
 
 def _runs(tokens: tuple[str, ...], whole: set[str]) -> list[tuple[int, int]]:
