@@ -51,6 +51,7 @@ from dedup.native import speedups
 from dedup.normalize import is_unspaced, token_spans, tokenize, word_count
 from dedup.shapes import (
     LABEL_WORDS,
+    REST_WORDS,
     code_form,
     ends_sentence,
     in_identifier,
@@ -891,6 +892,11 @@ _JOINERS = frozenset({"&", "+", "'"})
 _COMPOUNDS = frozenset({"-", "_"})
 
 
+#: What sets a name apart from a short heading it qualifies, rather than a tag from a copy
+#: ("Vermont • Homes for sale"): a tag is bracketed, a breadcrumb, or a dateline.
+_NAMING = frozenset({"\u2022", "\u00b7"})
+
+
 def _set_off(paragraph: Fingerprint, at: int, front: bool, named: bool = False) -> bool:
     """Whether punctuation (not a space, nor a sign that joins: "&") parts token ``at - 1``
     from token ``at``, or the words before ``at`` are a list number (``front``). A dash
@@ -902,6 +908,8 @@ def _set_off(paragraph: Fingerprint, at: int, front: bool, named: bool = False) 
     gap = paragraph.normalized[spans[at - 1][1] : spans[at][0]]
     if named and gap.strip() == "-" and not _DATELINE.match(paragraph.raw):
         return False
+    if named and gap.strip() in _NAMING and len(spans) - at < REST_WORDS:
+        return False  # "Vermont • Homes for sale", "Italien: Reisehinweise": which ones
     return bool(gap.strip()) and gap.strip() not in _JOINERS and gap not in _COMPOUNDS
 
 
