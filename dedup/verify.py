@@ -513,7 +513,7 @@ def _compare(
     if numbers:  # "5 hrs" against "4-5 hrs"; a number cut off the end is an excerpt's
         return Verdict(None, similarity, f"leaves out numbers: {_quote(numbers)}")
     if diff.substituted and not _small_swap(earlier, later, diff):
-        joined = _rejoined(earlier, later, config)
+        joined = _rejoined(earlier, later, config) if _joined_first(diff) else None
         if joined:  # "Blue Cross" against "BlueCross": judged written alike
             verdict = _compare(joined[0], joined[1], config)
             if verdict.kind is not None:
@@ -742,6 +742,13 @@ def _names_edited(earlier: Fingerprint, later: Fingerprint, diff: Difference) ->
     return front or (j2 < len(later.tokens) and not _set_off(later, j2, False))
 
 
+def _joined_first(diff: Difference) -> bool:
+    """Whether a word put in place of another starts with it or is its start ("blue" /
+    "bluecross", "sidetone" / "side"): how the alignment pairs the first of words written
+    apart with the word written whole, a quick look before :func:`_rejoined`."""
+    return any(new.startswith(old) or old.startswith(new) for old, new in diff.substituted)
+
+
 def _rejoined(
     earlier: Fingerprint, later: Fingerprint, config: Config
 ) -> tuple[Fingerprint, Fingerprint, list[str]] | None:
@@ -839,14 +846,23 @@ def _small_swap(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> b
 
 
 def _letters_of_a_name(word: str, raw: str) -> bool:
-    """Whether a small word is written in capitals in a line that is not ("CUBE Plus XP",
-    "Galaxy S9 FE"): the letters of a model or a name, not "the" or "de". Letters without
-    case (Bengali, Hebrew, Chinese) are in no capitals."""
+    """Whether a small word is written as part of a name in a line that is not all
+    capitals: in capitals ("CUBE Plus XP", "Galaxy S9 FE"), or capitalized inside a line
+    whose other small words are not ("Add SpeedFrame Pro Mips Bike Helmet to Compare"): the
+    letters of a model or a name, not "the" or "de". Letters without case (Bengali, Hebrew,
+    Chinese) are in no capitals."""
     if len(word) < 2 or not word.isalpha() or not raw or raw.isupper() or word.upper() == word:
         return False
     import regex  # here, not at the top: a run in Latin letters need not import it
 
-    return regex.search(rf"(?<!\w){regex.escape(word.upper())}(?!\w)", raw) is not None
+    if regex.search(rf"(?<!\w){regex.escape(word.upper())}(?!\w)", raw) is not None:
+        return True
+    named = rf"(?<=\w\W*\s)(?<![.!?:]\s){regex.escape(word.capitalize())}(?!\w)"
+    return regex.search(named, raw) is not None and _LOWER_SMALL.search(raw) is not None
+
+
+#: A small word in lower case after the first word: the line is not in Title Case.
+_LOWER_SMALL = lazy_re(r"\s[a-z\u00e0-\u00ff]{1,3}\s")
 
 
 def _identifier_edited(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
