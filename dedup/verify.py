@@ -789,10 +789,10 @@ def _split(word: str, tokens: set[str]) -> bool:
 def _runs(tokens: tuple[str, ...], whole: set[str]) -> list[tuple[int, int]]:
     """Where ``tokens`` has two or three in a row that make one of the ``whole`` words
     (start, how many), left to right."""
-    runs, i = [], 0
-    while whole and i < len(tokens) - 1:
-        k = next((k for k in (3, 2) if "".join(tokens[i : i + k]) in whole), 0)
-        if k and i + k <= len(tokens):
+    runs, i, n = [], 0, len(tokens)
+    while whole and i < n - 1:
+        k = next((k for k in (3, 2) if i + k <= n and "".join(tokens[i : i + k]) in whole), 0)
+        if k:
             runs.append((i, k))
         i += k or 1
     return runs
@@ -925,7 +925,7 @@ def _set_off(paragraph: Fingerprint, at: int, front: bool, named: bool = False) 
     if named and gap.strip() == "-" and not _DATELINE.match(paragraph.raw):
         return False
     if named and gap.strip() in _NAMING and len(spans) - at < REST_WORDS:
-        return False  # "Vermont • Homes for sale", "Italien: Reisehinweise": which ones
+        return False  # "Vermont • Homes for sale": which ones
     return bool(gap.strip()) and gap.strip() not in _JOINERS and gap not in _COMPOUNDS
 
 
