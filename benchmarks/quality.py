@@ -444,19 +444,24 @@ def write_results(labels: list[dict[str, Any]]) -> str:
         "Each rule turned off alone, the others on: the pairs it gets right that go wrong "
         "without it (gained) and the reverse (lost), per set. `wrappers`: a label in front, a "
         "list number, a trailer ('Read more', a count, a site's name after a pipe, its own words "
-        "again) taken off before a second look, past a label both lines share; a name set off "
-        "in front of a long paragraph ('Black Cumin (Ancient panacea) - ...'); a reply's "
-        "subject ('Re: ...') is another message; `names`: a URL, path or identifier repeats "
-        "only exactly; `code`: code needs braces, calls, two-character operators, type "
+        "again) taken off before a second look, past a label both lines share, or a trailer on "
+        "one and a label on the other ('You are here: <title>' / '<title> | <site>'); a name "
+        "set off in front of a long paragraph ('Black Cumin (Ancient panacea) - ...'); a "
+        "reply's subject ('Re: ...') is another message; `names`: a URL, path or identifier "
+        "repeats only exactly; `code`: code needs braces, calls, two-character operators, type "
         "parameters, command options, '//' comments or a statement-ending semicolon (not pipes "
         "or brackets), and code against prose is no repeat; `signs`: '>50' is not '50', '$$$' "
         "is not '$ - $$'; `excerpts`: a title inside a sentence is no excerpt, and an excerpt "
         "adds no untagged word; `edges`: words a line adds at an edge of a line under 12 words "
         "(or of a title) must be tags set off by punctuation, one inside a line too short for "
         "shingles (or a title) a small word or one it already has, none may be part of an "
-        "identifier, and a long paragraph may leave out two small words ('it is'). Not rules "
-        "one can turn off: a number added or left out, an item added to a list (in brackets "
-        "too), a negation added or left out.",
+        "identifier; a long paragraph may leave out two small words or articles ('this is'); "
+        "a bulleted item without its first words is another item; a word set off by a bullet "
+        "in front of a short heading names which ('Vermont • Homes for sale'); a small word "
+        "capitalized in a line whose small words are not is a name's ('SpeedFrame Pro'). Not "
+        "rules one can turn off: a number added or left out, an item added to a list (in "
+        "brackets too), a negation added or left out, words written apart or as one ('e-mail' "
+        "/ 'email'), a teaser cut a few words further.",
         "",
         rule_table(rule_effects(labels, pages, ours)),
         "",
