@@ -131,6 +131,21 @@ def signs(normalized: str) -> list[str]:
     return _SIGNS.findall(normalized)
 
 
+#: Brackets of every kind, in order.
+_BRACKETS = lazy_re(r"[()\[\]{}]")
+
+
+def brackets(normalized: str) -> str:
+    """The brackets of ``normalized``, in order: where two paragraphs have as many, of other
+    kinds, one has a list where the other has a tuple ("[1, 2, 3] < [1, 2, 4]" against
+    "(1, 2, 3) < (1, 2, 4)").
+
+    >>> brackets("f([1, 2], {a})")
+    '([]{})'
+    """
+    return "".join(_BRACKETS.findall(normalized))
+
+
 def is_name(normalized: str) -> bool:
     """One unbroken run of characters with several tokens: a URL, a path, an identifier.
 

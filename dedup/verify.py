@@ -47,11 +47,13 @@ import numpy.typing as npt
 from dedup.config import Config
 from dedup.fingerprint import Fingerprint, Sketches, fingerprint
 from dedup.lazy import lazy_re, lazy_regex
+from dedup.lexicon import DETERMINERS, NEGATIONS, content_word
 from dedup.native import speedups
 from dedup.normalize import is_unspaced, token_spans, tokenize, word_count
 from dedup.shapes import (
     LABEL_WORDS,
     REST_WORDS,
+    brackets,
     code_form,
     ends_sentence,
     in_identifier,
@@ -74,33 +76,6 @@ Kind = Literal["exact", "near", "contained"]
 #: are removed only when equal to an earlier one after normalization.
 MIN_WORDS = 3
 
-_NEGATIONS_BY_LANGUAGE = {
-    "en": "not no never nor none nobody nothing neither",
-    "de": "nicht kein keine keinen keinem keiner keines nie niemals",
-    "fr": "ne pas jamais aucun aucune rien",
-    "es": "nunca nada ningun ninguna ningún nadie",
-    "pt": "nao não nem",
-    "it": "non mai nessuno niente",
-    "pl": "nie żaden",
-    "ru": "не ни нет никогда",
-    "nl": "niet geen nooit",
-    "nordic": "ikke inte ingen aldri aldrig ei eikä",
-    "hu": "nem soha",
-}
-#: Words that turn a sentence into its opposite: a copy that adds or drops one is kept.
-NEGATIONS = frozenset(w for words in _NEGATIONS_BY_LANGUAGE.values() for w in words.split())
-_DETERMINERS_BY_LANGUAGE = {
-    "en": "the a an this that these those",
-    "de": "der die das den dem des ein eine einen einem einer eines dieser diese dieses",
-    "fr": "le la les l un une des du de ce cet cette ces",
-    "es": "el la los las un una unos unas este esta estos estas",
-    "pt": "o a os as um uma uns umas este esta estes estas",
-    "it": "il lo la i gli le l un uno una questo questa questi queste",
-    "nl": "de het een deze dit die dat",
-}
-#: Articles and demonstratives: one put in place of another ("ces" / "des", "the" / "this")
-#: points at the same thing, in a paragraph long enough to say which (:func:`_small_swap`).
-DETERMINERS = frozenset(w for words in _DETERMINERS_BY_LANGUAGE.values() for w in words.split())
 KINDS: tuple[Kind, ...] = ("exact", "near", "contained")
 #: Below this many words (the shorter paragraph's), one word more or less at an edge
 #: must be set off by punctuation to count as a tag, and one inside must be a small word
@@ -259,7 +234,7 @@ def difference(earlier: tuple[str, ...], later: tuple[str, ...], cut: bool = Fal
     dropped: list[str] = []
     trimmed: list[str] = []
     first = last = None
-    for op, i1, i2, j1, j2 in opcodes(earlier, later):
+    for op, i1, i2, j1, j2 in _cut_opcodes(earlier, later) if cut else opcodes(earlier, later):
         if op == "equal":
             first = first or (i1, j1)
             last = (i2, j2)
@@ -289,6 +264,29 @@ def difference(earlier: tuple[str, ...], later: tuple[str, ...], cut: bool = Fal
         first or (0, 0),
         last or (0, 0),
     )
+
+
+def _cut_opcodes(
+    earlier: tuple[str, ...], later: tuple[str, ...]
+) -> Sequence[tuple[str, int, int, int, int]]:
+    """The alignment of a paragraph cut off with an ellipsis: where the plain alignment
+    pairs the stub after the cut with a word further on ("... do skutecznego środka o…":
+    the "o" of "o nim" instead of the start of "odwoławczego"), the words before the cut
+    aligned on their own and the stub taken for the start of the earlier word that comes
+    next, the rest of the earlier paragraph cut off."""
+    whole = opcodes(earlier, later)
+    n = len(later)
+    head = list(opcodes(earlier, later[:-1])) if n > 1 else []
+    while head and head[-1][0] == "delete":
+        head.pop()  # the rest of the earlier paragraph, cut off
+    if not head or head[-1][0] != "equal" or head[-1][4] != n - 1:
+        return whole
+    end = head[-1][2]
+    if end >= len(earlier) or not earlier[end].startswith(later[-1]):
+        return whole
+    if whole and whole[-1][0] == "equal" and whole[-1][2] == end + 1 and whole[-1][4] == n:
+        return whole  # the stub is aligned where it was cut
+    return [*head, ("replace", end, len(earlier), n - 1, n)]
 
 
 def _quote(tokens: tuple[str, ...], limit: int = 5) -> str:
@@ -554,6 +552,13 @@ def _compare(
                 f"other signs: {' '.join(new_signs) or 'none'} where the kept paragraph has "
                 f"{' '.join(old_signs) or 'none'}",
             )
+        old_brackets, new_brackets = brackets(earlier.normalized), brackets(later.normalized)
+        if len(old_brackets) == len(new_brackets) >= 2 and old_brackets != new_brackets:
+            return Verdict(
+                None,
+                similarity,
+                f"other brackets: {new_brackets} where the kept paragraph has {old_brackets}",
+            )
     if not edits:
         return Verdict("near", similarity, "same words, other punctuation")
     item = _new_item(earlier.normalized, later.normalized) if diff.added else None
@@ -665,6 +670,10 @@ def _code(earlier: str, later: str, compared: bool, edited: bool = False) -> str
 def _one_word_apart(
     earlier: Fingerprint, later: Fingerprint, diff: Difference, similarity: float
 ) -> Verdict:
+    if _on("edges") and _qualified(later, diff):
+        return Verdict(
+            None, similarity, f"adds '({diff.extended[0]})' at its end, which says which one"
+        )
     if not _edges_ok(earlier, later, diff):
         return Verdict(
             None,
@@ -687,16 +696,82 @@ def _edges_ok(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> boo
     title = titled(later.raw)
     if min(earlier.words, later.words) >= SHORTISH and not title:
         return True
+    known = set(earlier.tokens)
+    added = [w for w in diff.added[len(diff.extended) :] if w not in known]
     if earlier.short or later.short or title:
-        known = set(earlier.tokens)
-        added = [w for w in diff.added[len(diff.extended) :] if w not in known]
         if any(len(word) > 3 for word in added + list(diff.dropped)):
             return False
         if any(_letters_of_a_name(w, later.raw) for w in added) or any(
             _letters_of_a_name(w, earlier.raw) for w in diff.dropped
         ):
             return False
-    return not (diff.extended or diff.trimmed) or _tags(earlier, later, diff)
+    elif _content_edited(earlier, later, added, diff.dropped):
+        return False  # "the best cheap live TV streaming service"
+    if not (diff.extended or diff.trimmed):
+        return True
+    return _tags(earlier, later, diff) or _doubled_at_edge(later, diff)
+
+
+#: One word in brackets at the end of a line.
+_BRACKETED_END = lazy_regex(r"[(\[]\s*(\w+)\s*[)\]]\W*$")
+
+
+def _qualified(later: Fingerprint, diff: Difference) -> bool:
+    """Whether the one word a line adds is a content word in brackets at its end: it says
+    which one or in what state ("... Half-Blood Prince (film)", "... script (fixed)",
+    "... Headphones (White)"), where a tag names a source in front ("(dpa) ...")."""
+    if len(diff.extended) != 1 or not content_word(diff.extended[0]):
+        return False
+    end = _BRACKETED_END.search(later.normalized)
+    return end is not None and end.group(1).casefold() == diff.extended[0]
+
+
+def _doubled_at_edge(later: Fingerprint, diff: Difference) -> bool:
+    """Whether the one word a line adds at an edge is its neighbour written twice, a small
+    word ("the the ...", a Telugu "ఏ ఏ ..."): a slip, not a tag. Not a content word ("Bora
+    Bora" is another island than "Bora") nor a Latin letter (a table's marks: "X X")."""
+    if len(diff.extended) != 1 or diff.trimmed:
+        return False
+    word = diff.extended[0]
+    if content_word(word) or (len(word) == 1 and word.isascii()):
+        return False
+    pair = (word, word)
+    return later.tokens[:2] == pair or later.tokens[-2:] == pair
+
+
+def _content_edited(
+    earlier: Fingerprint, later: Fingerprint, added: Sequence[str], dropped: Sequence[str]
+) -> bool:
+    """Whether a word added to or left out of a line is a content word (:func:`content_word`:
+    "cheap", "optional"), not a piece of a compound with a word both lines have
+    ("cloud-powered gaming" against "cloud gaming", "Webinar-Aufzeichnung" against
+    "Webinar": the compound is written another way)."""
+    shared = set(earlier.tokens) & set(later.tokens)
+    return any(
+        content_word(word) and not _compound_piece(side, word, shared)
+        for side, words in ((later, added), (earlier, dropped))
+        for word in words
+    )
+
+
+def _compound_piece(paragraph: Fingerprint, word: str, shared: set[str]) -> bool:
+    """Whether ``word`` is joined by a hyphen, everywhere in ``paragraph``, to a token of
+    ``shared``."""
+    tokens, spans, text = paragraph.tokens, token_spans(paragraph.normalized), paragraph.normalized
+    found = False
+    for k, token in enumerate(tokens):
+        if token != word:
+            continue
+        before = k > 0 and text[spans[k - 1][1] : spans[k][0]] == "-" and tokens[k - 1] in shared
+        after = (
+            k + 1 < len(tokens)
+            and text[spans[k][1] : spans[k + 1][0]] == "-"
+            and tokens[k + 1] in shared
+        )
+        if not (before or after):
+            return False
+        found = True
+    return found
 
 
 def _named_in_front(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
