@@ -540,7 +540,9 @@ def _compare(
         + len(diff.substituted)  # a small word for a small word, if any is left
     )
     inside = not (diff.trimmed or diff.extended)  # an edit within, not an excerpt
-    code = _code(earlier.normalized, later.normalized, bool(short or not edits), inside)
+    code = _code(
+        earlier.normalized, later.normalized, bool(short or not edits), inside or bool(diff.added)
+    )
     if code:
         return Verdict(None, similarity, f"{code}: {_describe(diff)}".rstrip(": "))
     if _on("signs") and inside:
