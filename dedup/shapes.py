@@ -316,7 +316,9 @@ def label_before(shorter: str, longer: str) -> str | None:
     last = label.rstrip()[-1:]
     if label[-1].isspace() and (last.isalnum() or last in "&+"):
         return None  # a word in front, set off by nothing or joined ("Bundle & Save")
-    if label[-1] in "_-" or (label[-1].isalnum() and len(label) < GLUED_CHARS):
+    if label.rstrip()[-1] == "_" or label[-1] == "-":
+        return None  # an identifier's first part: "source_ transfer ...", "last_page"
+    if label[-1].isalnum() and len(label) < GLUED_CHARS:
         return None  # a prefix, not a name glued on: "disadvantages", "last_page", "allow-origin"
     if label[-1].isalnum() and len(shorter.split(maxsplit=1)[0]) < 2:
         return None  # a name's last letter, not a word: "josh langenthal on ..." / "L on ..."

@@ -170,7 +170,15 @@ def _variant(old: str, new: str) -> bool:
         return False
     if 2.0 * sum((Counter(old) & Counter(new)).values()) / size < 0.8:
         return False
-    return SequenceMatcher(None, old, new, autojunk=False).ratio() >= 0.8
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    if matcher.ratio() < 0.8:
+        return False
+    # Another prefix, not a respelling: "postcondition" / "precondition" differ by more than
+    # two letters before the third ("Ireland" / "Irland", "Unlgeich…" / "Ungleich…" do not).
+    changed = sum(
+        max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in matcher.get_opcodes() if op != "equal"
+    )
+    return changed <= 2 or old[:3] == new[:3]
 
 
 def opcodes(a: tuple[str, ...], b: tuple[str, ...]) -> Sequence[tuple[str, int, int, int, int]]:
@@ -695,18 +703,18 @@ def _edges_ok(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> boo
         return True
     if _identifier_edited(earlier, later, diff):
         return False
+    known = set(earlier.tokens)
+    added = [w for w in diff.added[len(diff.extended) :] if w not in known]
+    if _named(earlier, later, added, diff.dropped, capitalized=False):
+        return False  # "... OSS II Lens", "... (tags include #a) OR (tags include #b)"
     title = titled(later.raw)
     if min(earlier.words, later.words) >= SHORTISH and not title:
         return True
-    known = set(earlier.tokens)
-    added = [w for w in diff.added[len(diff.extended) :] if w not in known]
     if earlier.short or later.short or title:
         if any(len(word) > 3 for word in added + list(diff.dropped)):
             return False
-        if any(_letters_of_a_name(w, later.raw) for w in added) or any(
-            _letters_of_a_name(w, earlier.raw) for w in diff.dropped
-        ):
-            return False
+        if _named(earlier, later, added, diff.dropped):
+            return False  # "CUBE Plus XP", "SpeedFrame Pro Mips ... to Compare"
     elif _content_edited(earlier, later, added, diff.dropped):
         return False  # "the best cheap live TV streaming service"
     if not (diff.extended or diff.trimmed):
@@ -922,18 +930,35 @@ def _small_swap(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> b
     return not (_in_identifier(earlier, pair[:1]) or _in_identifier(later, pair[1:]))
 
 
-def _letters_of_a_name(word: str, raw: str) -> bool:
+def _named(
+    earlier: Fingerprint,
+    later: Fingerprint,
+    added: Sequence[str],
+    dropped: Sequence[str],
+    capitalized: bool = True,
+) -> bool:
+    """Whether a small word added or left out is written as part of a name
+    (:func:`_letters_of_a_name`)."""
+    return any(_letters_of_a_name(w, later.raw, capitalized) for w in added) or any(
+        _letters_of_a_name(w, earlier.raw, capitalized) for w in dropped
+    )
+
+
+def _letters_of_a_name(word: str, raw: str, capitalized: bool = True) -> bool:
     """Whether a small word is written as part of a name in a line that is not all
     capitals: in capitals ("CUBE Plus XP", "Galaxy S9 FE"), or capitalized inside a line
     whose other small words are not ("Add SpeedFrame Pro Mips Bike Helmet to Compare"): the
-    letters of a model or a name, not "the" or "de". Letters without case (Bengali, Hebrew,
-    Chinese) are in no capitals."""
+    letters of a model or a name, not "the" or "de" (the second only where ``capitalized``:
+    in a longer line a capitalized small word may start a noun or a sentence). Letters
+    without case (Bengali, Hebrew, Chinese) are in no capitals."""
     if len(word) < 2 or not word.isalpha() or not raw or raw.isupper() or word.upper() == word:
         return False
     import regex  # here, not at the top: a run in Latin letters need not import it
 
     if regex.search(rf"(?<!\w){regex.escape(word.upper())}(?!\w)", raw) is not None:
         return True
+    if not capitalized:
+        return False
     named = rf"(?<=\w\W*\s)(?<![.!?:]\s){regex.escape(word.capitalize())}(?!\w)"
     return regex.search(named, raw) is not None and _LOWER_SMALL.search(raw) is not None
 
