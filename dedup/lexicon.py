@@ -41,7 +41,9 @@ _NEGATIONS_BY_LANGUAGE = {
     "tr": "değil hiç hiçbir kimse",
 }
 #: Words that turn a sentence into its opposite: a copy that adds or drops one is kept.
-NEGATIONS = frozenset(w for words in _NEGATIONS_BY_LANGUAGE.values() for w in words.split())
+NEGATIONS = frozenset(
+    w.casefold() for words in _NEGATIONS_BY_LANGUAGE.values() for w in words.split()
+)
 
 _DETERMINERS_BY_LANGUAGE = {
     "en": "the a an this that these those",
@@ -54,9 +56,12 @@ _DETERMINERS_BY_LANGUAGE = {
 }
 #: Articles and demonstratives: one put in place of another ("ces" / "des", "the" / "this")
 #: points at the same thing, in a paragraph long enough to say which.
-DETERMINERS = frozenset(w for words in _DETERMINERS_BY_LANGUAGE.values() for w in words.split())
+DETERMINERS = frozenset(
+    w.casefold() for words in _DETERMINERS_BY_LANGUAGE.values() for w in words.split()
+)
 
-# Words of three letters or fewer need no entry (they count as small anyway).
+# Words of three letters or fewer need no entry (they count as small anyway). Tokens are
+# case-folded ("όπως" is "όπωσ", "daß" is "dass"): so are the lists.
 _FUNCTION_WORDS_BY_LANGUAGE = {
     "en": """with from into onto upon about above after before below between during through
         under over across along around within that this these those their theirs there them
@@ -64,7 +69,7 @@ _FUNCTION_WORDS_BY_LANGUAGE = {
         might must also just very such each some your yours ours mine itself himself herself
         themselves yourself which what when where whom whose while because although though
         whether unless until since well even still here other another same both many much more
-        most being here's there's it's that's what's let's""",
+        most being""",
     "de": """oder aber sondern denn dass daß weil wenn also auch noch schon sehr mehr dann doch
         ganz hier dort diese dieser dieses diesem diesen jene jener jenes sein seine seiner
         seinem seinen seines ihre ihrer ihrem ihren ihres meine meiner meinem meinen unser
@@ -143,7 +148,7 @@ _FUNCTION_WORDS_BY_LANGUAGE = {
 }
 #: Function words of four letters or more (see the module's docstring).
 FUNCTION_WORDS = (
-    frozenset(w for words in _FUNCTION_WORDS_BY_LANGUAGE.values() for w in words.split())
+    frozenset(w.casefold() for words in _FUNCTION_WORDS_BY_LANGUAGE.values() for w in words.split())
     | DETERMINERS
 )
 

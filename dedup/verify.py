@@ -79,8 +79,8 @@ MIN_WORDS = 3
 KINDS: tuple[Kind, ...] = ("exact", "near", "contained")
 #: Below this many words (the shorter paragraph's), one word more or less at an edge
 #: must be set off by punctuation to count as a tag, and one inside must be a small word
-#: ("the", "de", "and"): a word in front of a short line names another thing ("Frozen
-#: vegetables", "Progressive Web App").
+#: ("the", "de", "and"; from 8 words on, any function word: "with", "welche"): a word in
+#: front of a short line names another thing ("Frozen vegetables", "Progressive Web App").
 SHORTISH = 12
 
 #: The rules that go beyond the tokens, each with a name so that the quality benchmark can
@@ -696,9 +696,12 @@ def _one_word_apart(
 def _edges_ok(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
     """Whether a one-word edit of a short line (below :data:`SHORTISH` words) leaves it
     the same thing: a word at an edge set off by punctuation (a tag: "(dpa)", "Home /",
-    "... - AP"); inside a line too short for shingles, or a title, a small word (three
-    letters at most) or one it already has (a doubled word). Longer lines: always. A word
-    joined to a path, URL or identifier never."""
+    "... - AP") or its neighbour written twice; inside a line too short for shingles, or a
+    title, a small word (three letters at most) not capitalized as a name's, or one it
+    already has (a doubled word); inside a line of 8 to 11 words, no content word
+    (:func:`_content_edited`). Longer lines: always. Never a small word in capitals (a
+    model's letters, an operator: "II", "OR"), nor a word joined to a path, URL or
+    identifier."""
     if not _on("edges"):
         return True
     if _identifier_edited(earlier, later, diff):
