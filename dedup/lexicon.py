@@ -40,10 +40,16 @@ _NEGATIONS_BY_LANGUAGE = {
     "vi": "không chẳng chưa",
     "tr": "değil hiç hiçbir kimse",
 }
+
+
+def _folded(lists: dict[str, str]) -> frozenset[str]:
+    """The words of all ``lists``, case-folded as tokens are ("όπως" is "όπωσ", "daß" is
+    "dass")."""
+    return frozenset(word.casefold() for words in lists.values() for word in words.split())
+
+
 #: Words that turn a sentence into its opposite: a copy that adds or drops one is kept.
-NEGATIONS = frozenset(
-    w.casefold() for words in _NEGATIONS_BY_LANGUAGE.values() for w in words.split()
-)
+NEGATIONS = _folded(_NEGATIONS_BY_LANGUAGE)
 
 _DETERMINERS_BY_LANGUAGE = {
     "en": "the a an this that these those",
@@ -56,12 +62,9 @@ _DETERMINERS_BY_LANGUAGE = {
 }
 #: Articles and demonstratives: one put in place of another ("ces" / "des", "the" / "this")
 #: points at the same thing, in a paragraph long enough to say which.
-DETERMINERS = frozenset(
-    w.casefold() for words in _DETERMINERS_BY_LANGUAGE.values() for w in words.split()
-)
+DETERMINERS = _folded(_DETERMINERS_BY_LANGUAGE)
 
-# Words of three letters or fewer need no entry (they count as small anyway). Tokens are
-# case-folded ("όπως" is "όπωσ", "daß" is "dass"): so are the lists.
+# Words of three letters or fewer need no entry (they count as small anyway).
 _FUNCTION_WORDS_BY_LANGUAGE = {
     "en": """with from into onto upon about above after before below between during through
         under over across along around within that this these those their theirs there them
@@ -147,10 +150,7 @@ _FUNCTION_WORDS_BY_LANGUAGE = {
         έχει έχουν ένα μια μία ενός μιας προς κατά μετά πριν μεταξύ επίσης μπορεί πρέπει""",
 }
 #: Function words of four letters or more (see the module's docstring).
-FUNCTION_WORDS = (
-    frozenset(w.casefold() for words in _FUNCTION_WORDS_BY_LANGUAGE.values() for w in words.split())
-    | DETERMINERS
-)
+FUNCTION_WORDS = _folded(_FUNCTION_WORDS_BY_LANGUAGE) | DETERMINERS
 
 #: Scripts whose languages have lists above.
 _LISTED_SCRIPT = lazy_regex(r"[\p{Latin}\p{Cyrillic}\p{Greek}]")
