@@ -15,11 +15,16 @@ a small word added or dropped, an agency tag. The cleaned text must be the artic
 byte for byte, with nothing else removed.
 
 A copy must still say what its paragraph says, so the injector only drops or adds words
-that carry no information of their own: one of the language's most frequent words (its
-function words, counted on the source itself), never a number, a negation or the last word
+that carry no information of their own: of the language's most frequent words (counted on
+the source itself), those that are no content word by :mod:`dedup.lexicon` (its function
+words; in scripts without lists, all of them), never a number, a negation or the last word
 (a line without its last word is cut off, which is a different change), and in sentences,
 not titles or names (a word put into "Blade Runner (4K Ultra HD)" names another product).
-In scripts without spaces a "word" is one letter with its marks.
+In scripts without spaces a "word" is one letter with its marks. The frequent content
+words ("время", "right" in the declaration) are added as a change of their own,
+:data:`CONTENT`, reported apart and kept out of the targets: in a line of 8 to 11 words
+such a word makes another line, and dedup keeps it on purpose. (The lists that tell the two
+apart are dedup's own, so the function-word changes cannot show a word they lack.)
 
     python -m benchmarks.inject [--pages N] [--seed S] [--misses]
 """
@@ -408,18 +413,17 @@ def run(limit_per_lang: int, seed: int, use_udhr: bool = True, use_pages: bool =
             injected = [*lines[:at], copy, *lines[at:]]
             result = dedup.clean("\n".join(injected))
             size = "long" if long(lines[source]) else "short"
-            counts = stats.counts[article.lang, name, size]
-            counts[1] += 1
+            tallies = [stats.counts[article.lang, name, size]]
             words = _word_total(lines[source])
-            by_words = (
-                stats.by_words["12 words or more" if words >= 12 else "8 to 11 words"]
-                if name == CONTENT and words >= LONG_WORDS
-                else [0, 0]
-            )
-            by_words[1] += 1
+            if name == CONTENT and words >= LONG_WORDS:
+                tallies.append(
+                    stats.by_words["12 words or more" if words >= 12 else "8 to 11 words"]
+                )
+            for tally in tallies:
+                tally[1] += 1
             if result.text == article.text and [r.index for r in result.removed] == [at]:
-                counts[0] += 1
-                by_words[0] += 1
+                for tally in tallies:
+                    tally[0] += 1
             else:
                 stats.extra += any(r.index != at for r in result.removed)
                 stats.misses.append((article.lang, name, size, lines[source], copy))
