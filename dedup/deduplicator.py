@@ -5,12 +5,13 @@ kept (and remembered) otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import signal
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
@@ -149,7 +150,8 @@ class Deduplicator:
 
         assert self._pool is not None
         try:
-            return self._pool.submit(function, *args)
+            with _signals_held():
+                return self._pool.submit(function, *args)
         except BrokenExecutor as error:
             raise _worker_lost(error) from error
 
@@ -808,12 +810,33 @@ def _verify_pairs(job: _Pairs, config: Config, kept: _Recent | None = None) -> l
     return out
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block is over, then act as usual. The first
+    submission starts the pool (forks the workers, starts its manager thread): stopped
+    halfway, the pool could not be shut down ("cannot join thread before it is started",
+    seen in CI) and the interpreter's exit hung on it."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no such thing
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _worker_start(parent: int) -> None:
     """A worker process leaves interrupts to its parent (Ctrl-C reaches the whole process
     group: the parent stops the pool) and ends when its parent ends, however it ends (a
     parent killed with SIGKILL leaves no worker behind)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # forked while its parent held them
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _INTERRUPTS)
     try:  # Linux: the kernel sends SIGKILL when the parent dies
         import ctypes
 

@@ -171,3 +171,45 @@ def test_a_worker_killed_mid_run_loses_nothing(
     assert _processes(tmp_path) == []
     assert _leftovers(tmp_path) == []
     _check(mode, tmp_path, src, expected)  # as after a SIGTERM: absent or whole
+
+
+# Run in a process of its own: a pool broken this way also hangs the interpreter's exit.
+_SIGNAL_WHILE_STARTING = """
+import os, signal, time
+from concurrent.futures import process
+from dedup import Deduplicator
+
+start = process._ExecutorManagerThread.start
+
+def signalled_start(thread):
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(0.05)  # the handler runs here unless the signal is held
+    start(thread)
+
+class Stopped(Exception):
+    pass
+
+def stop(signum, frame):
+    raise Stopped
+
+process._ExecutorManagerThread.start = signalled_start
+signal.signal(signal.SIGTERM, stop)
+deduplicator = Deduplicator(jobs=2, split="lines")
+try:
+    deduplicator.clean("".join(f"line {n} of many words\\n" for n in range(50_000)))
+except Stopped:
+    print("stopped")
+finally:
+    deduplicator.close()  # stops the workers; before the fix it raised here
+"""
+
+
+def test_a_signal_while_the_workers_start_stops_the_run_cleanly() -> None:
+    # Seen in CI: SIGTERM came while the pool's manager thread was being started; closing the
+    # pool then failed ("cannot join thread before it is started"), a traceback and exit 1
+    # instead of exit 143. The signal must wait until the pool is whole.
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNAL_WHILE_STARTING], capture_output=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"stopped\n"
