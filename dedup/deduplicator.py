@@ -114,7 +114,7 @@ class Deduplicator:
         # normalized and as written, which decide the verdict): a paragraph that recurs
         # many times meets the same candidates each time.
         self._kept = _Recent(BATCH)
-        self._verdicts: dict[tuple[int, str, str], Verdict] = {}
+        self._verdicts: dict[tuple[int, str, str, str], Verdict] = {}
         # Batches to fingerprint that wait for the verifying of a batch to end (see _Held).
         self._held: deque[_Held] = deque()
         self._decided = False
@@ -234,7 +234,7 @@ class Deduplicator:
             if len(bucket) < room:
                 bucket.append(row)
 
-    def _remember(self, key: tuple[int, str, str], value: Verdict) -> None:
+    def _remember(self, key: tuple[int, str, str, str], value: Verdict) -> None:
         if len(self._verdicts) >= 16 * BATCH:
             self._verdicts.clear()
         self._verdicts[key] = value
@@ -448,20 +448,19 @@ class Deduplicator:
         pair ``settled`` far apart cannot be the best and is passed over; ``own`` keeps the
         fingerprints of the batch's rows; ``ahead`` holds verdicts worked out before (see
         :meth:`_ahead`), by pair (``row << 32 | id``)."""
-        text = batch.normalized[row]
-        raw = batch.texts[row] if batch.texts else ""
+        seen = batch.seen(row)
         best: tuple[int, Verdict] | None = None
         repeats: list[int] = []
         for id in ids:
             if (row << 32 | id) in settled:
                 continue
-            verdict = self._verdicts.get((id, text, raw)) if id < base else None
+            verdict = self._verdicts.get((id, *seen)) if id < base else None
             if verdict is None:
                 verdict = ahead.get(row << 32 | id)
                 if verdict is None:
                     verdict = self._verdict_now(batch, row, id, base, own)
                 if id < base:
-                    self._remember((id, text, raw), verdict)
+                    self._remember((id, *seen), verdict)
             if verdict.repeat:
                 repeats.append(id)
             if best is None or _rank(verdict) > _rank(best[1]):
@@ -522,11 +521,9 @@ class Deduplicator:
         order = np.argsort(rows, kind="stable")  # by row: its candidates, then its partners
         rows, ids = rows[order], ids[order]
         if self._verdicts:
-            texts, written = batch.normalized, batch.texts
             unknown = np.array(
                 [
-                    id >= base
-                    or (id, texts[row], written[row] if written else "") not in self._verdicts
+                    id >= base or (id, *batch.seen(row)) not in self._verdicts
                     for row, id in zip(rows.tolist(), ids.tolist(), strict=True)
                 ],
                 dtype=bool,
@@ -539,12 +536,11 @@ class Deduplicator:
     ) -> list[int]:
         """The pairs (``row << 32 | id``) of ``row`` and kept paragraphs ``ids`` whose
         verdict is not known: neither settled far apart nor remembered."""
-        text, raw = batch.normalized[row], batch.texts[row] if batch.texts else ""
+        seen = batch.seen(row)
         return [
             row << 32 | id
             for id in ids
-            if (row << 32 | id) not in settled
-            and (id >= base or (id, text, raw) not in self._verdicts)
+            if (row << 32 | id) not in settled and (id >= base or (id, *seen) not in self._verdicts)
         ]
 
     def _others(
@@ -726,14 +722,16 @@ _WORKER_KEPT = _Recent(8 * BATCH)
 
 class _Pairs(NamedTuple):
     """Candidate pairs to verify in another process, and what it needs of them: the
-    batch's rows they hold (normalized, and as written) and the kept paragraphs (their ids,
-    and their normalized texts in UTF-8 one after another), the shingles of both one after
-    another (the rows first), the pairs as positions ``(earlier, later)`` among the rows
-    then the kept paragraphs, and the rules turned off (:func:`~dedup.verify.rules_off`).
-    A kept paragraph has no text as written, as in the process that decides."""
+    batch's rows they hold (normalized, as written, the lines a line is wrapped with)
+    and the kept paragraphs (their ids, and their normalized texts in UTF-8 one after
+    another), the shingles of both one after another (the rows first), the pairs as
+    positions ``(earlier, later)`` among the rows then the kept paragraphs, and the rules
+    turned off (:func:`~dedup.verify.rules_off`). A kept paragraph has no text as written,
+    as in the process that decides."""
 
     normalized: list[str]
     raw: list[str]
+    wrapped: list[str]
     kept_ids: list[int]
     kept: bytes
     kept_offsets: npt.NDArray[np.int64]
@@ -768,6 +766,7 @@ class _Pairs(NamedTuple):
         return cls(
             normalized=[batch.normalized[row] for row in listed],
             raw=[written[row] for row in listed] if written else [""] * len(listed),
+            wrapped=[batch.wrapped[row] for row in listed] if batch.wrapped else [""] * len(listed),
             kept_ids=kept.tolist(),
             kept=texts.tobytes(),
             kept_offsets=text_offsets,
@@ -798,7 +797,9 @@ def _verify_pairs(job: _Pairs, config: Config, kept: _Recent | None = None) -> l
             return recent.get(job.kept_ids[at - count], lambda: job.kept_text(at), shingles, config)
         fp = rows.get(at)
         if fp is None:
-            fp = rows[at] = fingerprint(job.normalized[at], config, shingles, job.raw[at])
+            fp = rows[at] = fingerprint(
+                job.normalized[at], config, shingles, job.raw[at], job.wrapped[at]
+            )
         return fp
 
     out = []

@@ -41,6 +41,10 @@ class Fingerprint:
     #: The paragraph as written ('' when not known: a kept one read from an index), for
     #: what normalizing folds away, such as capitals (:func:`dedup.shapes.titled`).
     raw: str = ""
+    #: For a line of a sentence wrapped over lines, the lines it is wrapped with, as
+    #: written (the line above when it leaves the sentence open and this one goes on with
+    #: it, the line below when this one leaves it open and that one goes on); else ''.
+    wrapped: str = ""
 
     @property
     def short(self) -> bool:
@@ -53,10 +57,14 @@ class Fingerprint:
 
 
 def fingerprint(
-    normalized: str, config: Config, shingles: ShingleSet | None = None, raw: str = ""
+    normalized: str,
+    config: Config,
+    shingles: ShingleSet | None = None,
+    raw: str = "",
+    wrapped: str = "",
 ) -> Fingerprint:
     """The fingerprint of one normalized paragraph (``shingles`` when already known; ``raw``
-    the paragraph as written, when known)."""
+    the paragraph as written, when known; ``wrapped`` as :class:`Fingerprint` has it)."""
     tokens = tuple(tokenize(normalized))
     if shingles is None:
         shingles = (
@@ -71,6 +79,7 @@ def fingerprint(
         truncated="..." in normalized and _TRUNCATED.search(normalized) is not None,
         words=len(tokens) if normalized.isascii() else word_count(tokens),
         raw=raw,
+        wrapped=wrapped,
     )
 
 
@@ -174,9 +183,18 @@ class Batch:
     #: The paragraphs as written (empty where not carried: from a worker process, which
     #: does not send them back; the process that sent them adds them).
     texts: Sequence[str] = ()
+    #: What :attr:`Fingerprint.wrapped` has, by row (empty where not known: the lines
+    #: around a paragraph are the cleaner's to see, :class:`~dedup.stream.Cleaner`).
+    wrapped: Sequence[str] = ()
 
     def __len__(self) -> int:
         return len(self.normalized)
+
+    def seen(self, row: int) -> tuple[str, str, str]:
+        """What a verdict on ``row`` depends on: its normalized text, the text as written
+        ('' when not carried) and the lines it is wrapped with."""
+        raw = self.texts[row] if self.texts else ""
+        return self.normalized[row], raw, self.wrapped[row] if self.wrapped else ""
 
     def sketches(self, rows: npt.NDArray[np.int64]) -> Sketches:
         """The :class:`Sketches` of ``rows`` (a row may come more than once)."""
@@ -185,8 +203,8 @@ class Batch:
 
     def fingerprint(self, row: int, config: Config) -> Fingerprint:
         shingles = self.shingles[self.offsets[row] : self.offsets[row + 1]]
-        raw = self.texts[row] if self.texts else ""
-        return fingerprint(self.normalized[row], config, shingles, raw)
+        normalized, raw, wrapped = self.seen(row)
+        return fingerprint(normalized, config, shingles, raw, wrapped)
 
 
 class Keys(NamedTuple):

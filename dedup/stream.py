@@ -19,6 +19,7 @@ what is written for a batch is one join of the text between the cuts.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, deque
 from collections.abc import Callable
 from typing import NamedTuple
@@ -28,6 +29,7 @@ import numpy as np
 from dedup.config import SplitMode
 from dedup.decision import Decider, Decision, Pending
 from dedup.fingerprint import Batch
+from dedup.lexicon import FUNCTION_WORDS, NEGATIONS
 from dedup.paragraphs import Paragraph, Spans, auto_mode, auto_ready, lines, spans
 from dedup.result import CloseCall, Removal
 
@@ -40,6 +42,11 @@ BATCH = 4096
 #: in proportion to its length times the permutations.
 MAX_COMPARED = 1 << 20
 
+#: How many lines above and below a line are looked at for the sentence it is part of, when
+#: that is wrapped over lines (:meth:`Cleaner._wrapped`): the lines of a longer one further
+#: away are not seen.
+LOOKAROUND = 16
+
 Event = Removal | CloseCall
 
 
@@ -47,6 +54,26 @@ def _safe_end(text: str, start: int = 0) -> int:
     """Where ``text`` can be cut after a whole line (not inside a CRLF), looking from
     ``start`` on (without copying the text); ``start`` if nowhere."""
     return max(text.rfind("\n", start), text.rfind("\r", start, len(text) - 1), start - 1) + 1
+
+
+def _left_open(line: str) -> bool:
+    """Whether a line of prose (two words or more) leaves its sentence open: it ends in a
+    word broken with a hyphen, or in a small word that a sentence goes on after ("said
+    that", "one of the"): in lower case, of three letters at most or a function word
+    (:mod:`dedup.lexicon`). A line that ends in another word may be a heading or a title
+    ("... for a big rocket", then "by <author>"), and is taken for one. A comma, or a
+    semicolon and a small word, ends the clauses of a list written a clause a line ("...,"
+    / "whereas ..."; "...; and" / "whereas ...": the preamble of the Universal
+    Declaration in the injection benchmark): each clause is a unit of its own."""
+    words = line.split()
+    if len(words) < 2:  # a label ("css"), not a line of prose
+        return False
+    last = words[-1]
+    if last[-1] == "-":
+        return last[:-1].isalpha()
+    if not (last.isalpha() and last.islower()) or words[-2].endswith(";"):
+        return False  # "...; and": the next line is the next clause of a list, a unit
+    return len(last) <= 3 or last.casefold() in FUNCTION_WORDS or last.casefold() in NEGATIONS
 
 
 def _breaks(text: str) -> int:
@@ -110,7 +137,9 @@ class Cleaner:
         self._waiting: list[Spans] = []  # paragraphs not yet in a batch
         self._count = 0  # of the paragraphs waiting
         # Batches being fingerprinted (by worker processes, with jobs > 1), oldest first.
-        self._queue: deque[tuple[Spans, int, Pending[Batch]]] = deque()
+        self._queue: deque[tuple[Spans, int, Pending[Batch], list[str]]] = deque()
+        # The last lines sent to be decided ("lines"), as written, and their numbers.
+        self._above: tuple[list[str], list[int]] = ([], [])
         # The run of removed paragraphs at the end of what was decided: its first lines'
         # start, whether it starts the document, and (for the events) the paragraphs.
         self._run_start: int | None = None
@@ -202,7 +231,7 @@ class Cleaner:
             self._waiting.append(found)
             self._count += len(found)
         events: list[Event] = []
-        while self._count >= BATCH:
+        while self._count > BATCH + LOOKAROUND:  # a batch's last lines see the next ones
             self._submit(BATCH, wait=False)
             # Keep the workers busy: decide the oldest batch once each has one to do.
             while len(self._queue) > (self._dedup.jobs if self._dedup.jobs > 1 else 0):
@@ -222,7 +251,42 @@ class Cleaner:
             for start, end in zip(batch.start.tolist(), batch.end.tolist(), strict=True)
         ]
         first = self.paragraphs - self._count - len(batch)
-        self._queue.append((batch, first, self._dedup.fingerprints(texts, wait=wait)))
+        wrapped = self._wrapped(batch, rest, texts) if self.split == "lines" else []
+        self._queue.append((batch, first, self._dedup.fingerprints(texts, wait=wait), wrapped))
+
+    def _wrapped(self, batch: Spans, rest: Spans, texts: list[str]) -> list[str]:
+        """For each line of ``batch`` (``texts``, as written), the other lines of the
+        sentence it is part of when that is wrapped over lines (see
+        :attr:`~dedup.fingerprint.Fingerprint.wrapped`), up to :data:`LOOKAROUND` lines
+        away: a line goes on with the sentence of the line right above when that one leaves
+        it open (:func:`_left_open`) and this one starts with a small letter. ``rest``
+        holds the lines that follow the batch (none: the document ends)."""
+        above, above_numbers = self._above
+        below = [
+            self._text[start - self._base : end - self._base] if end - start <= MAX_COMPARED else ""
+            for start, end in zip(
+                rest.start[:LOOKAROUND].tolist(), rest.end[:LOOKAROUND].tolist(), strict=True
+            )
+        ]
+        lines = [*above, *texts, *below]
+        numbers = [*above_numbers, *batch.line.tolist(), *rest.line[:LOOKAROUND].tolist()]
+        # Where each sentence starts: at every line that does not go on from the one above.
+        starts = [0] + [
+            k
+            for k in range(1, len(lines))
+            if not (
+                numbers[k] == numbers[k - 1] + 1
+                and lines[k][:1].islower()
+                and _left_open(lines[k - 1])
+            )
+        ]
+        first, count = len(above), len(texts)
+        self._above = (texts[-LOOKAROUND:], numbers[first : first + count][-LOOKAROUND:])
+        wrapped = [""] * count
+        for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+            for at in range(max(start, first), min(end, first + count)) if end - start > 1 else ():
+                wrapped[at - first] = "\n".join(lines[m] for m in range(start, end) if m != at)
+        return wrapped
 
     def _emit(self, bounds: list[int]) -> None:
         """Write the text between ``bounds[0]`` and ``bounds[1]``, ``bounds[2]`` and
@@ -239,9 +303,14 @@ class Cleaner:
             self._text = text[self._written - base :]
             self._base = self._written
 
-    def _decide(self, batch: Spans, first: int, fingerprints: Pending[Batch]) -> list[Event]:
+    def _decide(
+        self, batch: Spans, first: int, fingerprints: Pending[Batch], wrapped: list[str]
+    ) -> list[Event]:
+        found = fingerprints.result()
+        if wrapped:
+            found = dataclasses.replace(found, wrapped=wrapped)
         removed, exact, decisions = self._dedup.decide(
-            fingerprints.result(), self.document, first, explain=self._events
+            found, self.document, first, explain=self._events
         )
         chosen: dict[int, Decision] = {}
         events: list[Event] = []

@@ -17,6 +17,9 @@ A candidate pair is judged on what differs between the two token sequences (alig
   further; or a Jaccard of the shingle sets at or above ``threshold``.
 * **contained**: trimmed at its ends only, no longer than the earlier paragraph, and at
   least ``containment`` of its shingles in it: a cut-off copy, an excerpt, a pull-quote.
+  A line of a sentence wrapped over lines (``split="lines"``) is one only when the other
+  lines of that sentence are in the earlier paragraph too (a copy wrapped otherwise):
+  else removing it would cut a sentence that says something else.
 
 Paragraphs shorter than ``min_tokens`` have no shingles and a word more or less usually
 makes another line of them: they are near copies only when they are the earlier one with
@@ -49,7 +52,7 @@ from dedup.fingerprint import Fingerprint, Sketches, fingerprint
 from dedup.lazy import lazy_re, lazy_regex
 from dedup.lexicon import DETERMINERS, NEGATIONS, content_word
 from dedup.native import speedups
-from dedup.normalize import is_unspaced, token_spans, tokenize, word_count
+from dedup.normalize import is_unspaced, normalize, token_spans, tokenize, word_count
 from dedup.shapes import (
     LABEL_WORDS,
     REST_WORDS,
@@ -389,12 +392,36 @@ def compare(
     ``brief_below`` is given a brief reason, without aligning its tokens (callers that show
     reasons only for close calls pass their bar). A pair that is no repeat as it stands is
     judged again without its wrappers (a label in front, a list number, "Read more" at the
-    end: see :mod:`dedup.shapes`), on either side.
+    end: see :mod:`dedup.shapes`), on either side. A line of a sentence wrapped over lines
+    (:attr:`~dedup.fingerprint.Fingerprint.wrapped`) is an excerpt only where the lines it
+    is wrapped with are in the kept paragraph too (:func:`_unwrapped_line`).
     """
     verdict = _compare(earlier, later, config, brief_below)
-    if verdict.kind is not None or not _on("wrappers") or verdict.reason.startswith(_FINAL):
-        return verdict
-    return _unwrapped(earlier, later, config) or verdict
+    if verdict.kind is None and _on("wrappers") and not verdict.reason.startswith(_FINAL):
+        verdict = _unwrapped(earlier, later, config) or verdict
+    if verdict.kind is not None and later.wrapped and _on("excerpts"):
+        cut = _unwrapped_line(earlier, later, config)
+        if cut:
+            return Verdict(None, verdict.similarity, cut)
+    return verdict
+
+
+def _unwrapped_line(earlier: Fingerprint, later: Fingerprint, config: Config) -> str | None:
+    """Why a line of a wrapped sentence found in a longer kept paragraph is no excerpt of
+    it: the lines it is wrapped with are not in that paragraph too (removed, it would cut
+    a sentence that says something else: "the mayor said that" / <an excerpt> / "without
+    asking anyone"). Wrapped with lines the paragraph holds, it is a line of a copy wrapped
+    otherwise, as its neighbours are."""
+    if not difference(earlier.tokens, later.tokens, cut=later.truncated).trimmed:
+        return None  # the whole paragraph, not a piece of it
+    around = tokenize(normalize(later.wrapped))
+    held = set(earlier.tokens)
+    if sum(token in held for token in around) >= config.containment * len(around):
+        return None
+    return (
+        "a line of a sentence wrapped over lines, with lines the kept paragraph does not "
+        f"hold ({_quote(tuple(around))}): not an excerpt"
+    )
 
 
 def _unwrapped(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verdict | None:

@@ -80,9 +80,10 @@ def test_a_removal_names_every_kept_paragraph_it_repeats() -> None:
 
 
 def _near_copies(seed: int, count: int) -> str:
-    """Lines of the seed article's words, and copies of them a word apart or with a word
-    put in place of another, some in title case: many candidate pairs, close calls among
-    them."""
+    """Lines of the seed article's words, and copies of them a word apart, with a word
+    put in place of another or cut at an end, some in title case: many candidate pairs,
+    close calls among them (a cut copy is no excerpt where it is the line of a wrapped
+    sentence: most lines go on from an open one)."""
     import random
 
     from tests.conftest import SEED
@@ -94,12 +95,14 @@ def _near_copies(seed: int, count: int) -> str:
         copy = rng.choice(lines).split()
         at = rng.randrange(len(copy))
         roll = rng.random()
-        if roll < 0.3:
+        if roll < 0.25:
             del copy[at]
-        elif roll < 0.7:
+        elif roll < 0.55:
             copy[at] = rng.choice(words)
-        else:
+        elif roll < 0.8:
             copy.insert(at, rng.choice(words))
+        else:
+            copy = copy[: max(at, 3)]
         line = " ".join(copy)
         # Capitals, which normalizing folds, make a line a title or a name to some rules.
         lines.append(line.title() if rng.random() < 0.3 else line)
@@ -139,3 +142,25 @@ def test_verdicts_worked_out_ahead_by_workers_decide_alike(
     assert one.removed == two.removed
     assert one.close == two.close
     assert len(one.removed) > 1000 and len(one.close) > 100
+    assert sum(c.reason.startswith("a line of a sentence wrapped") for c in one.close) > 20
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 4096])
+def test_the_lines_around_a_line_are_seen_across_batches(
+    monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    # A line of a wrapped sentence is told by the lines above and below it, wherever the
+    # batches are cut: on its batch's first or last row too.
+    import dedup.stream
+
+    monkeypatch.setattr(dedup.stream, "BATCH", batch)
+    kept = (
+        "The committee approved the new budget for the coming year after a long debate.\n"
+        "Later that week the mayor said that\n"
+        "the committee approved the new budget for the coming year.\n"  # goes on from above
+        "The committee approved the new budget for the\n"  # left open, goes on below
+        "coming year, as everyone expected.\n"
+    )
+    removed = "The new budget for the coming year after a long debate.\n"
+    result = dedup.clean(kept + removed + "It rained.\n", split="lines")
+    assert result.text == kept + "It rained.\n"
