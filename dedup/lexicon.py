@@ -152,6 +152,25 @@ _FUNCTION_WORDS_BY_LANGUAGE = {
 #: Function words of four letters or more (see the module's docstring).
 FUNCTION_WORDS = _folded(_FUNCTION_WORDS_BY_LANGUAGE) | DETERMINERS
 
+_HANGING_BY_LANGUAGE = {
+    "en": "the a an and or but nor of to for with from into onto than",
+    "de": "der die das den dem des eine einen einem einer eines und oder aber von für",
+    "fr": "le la les un une des du de et ou mais pour avec dans sur par",
+    "es": "el la los las un una unos unas y e o u pero de del para con por",
+    "pt": "o a os as um uma e ou mas de do da dos das para com por",
+    "it": "il lo la i gli le un uno una e o ma di del della per con",
+    "nl": "de het een en of maar van met naar",
+    "pl": "i oraz lub albo ale w we z ze do na dla od",
+    "ru": "и или но а в во на с со к ко по для от из",
+    "uk": "і й та або але в у на з зі до по для від",
+    "el": "ο η το οι τα του της των ένα μια και ή αλλά σε από για με",
+}
+#: Words a sentence cannot stop on (articles, conjunctions, prepositions that are no
+#: particle: "of", not "in" as in "Log in", nor German "aus", "zu", "ein" or Dutch "voor",
+#: which end a sentence whose verb they belong to): a line that ends in one goes on in the
+#: next, whatever that starts with ("... server and" / "Django can't ...").
+HANGING = _folded(_HANGING_BY_LANGUAGE)
+
 #: Scripts whose languages have lists above.
 _LISTED_SCRIPT = lazy_regex(r"[\p{Latin}\p{Cyrillic}\p{Greek}]")
 

@@ -29,7 +29,7 @@ import numpy as np
 from dedup.config import SplitMode
 from dedup.decision import Decider, Decision, Pending
 from dedup.fingerprint import Batch
-from dedup.lexicon import FUNCTION_WORDS, NEGATIONS
+from dedup.lexicon import FUNCTION_WORDS, HANGING, NEGATIONS
 from dedup.paragraphs import Paragraph, Spans, auto_mode, auto_ready, lines, spans
 from dedup.result import CloseCall, Removal
 
@@ -56,24 +56,47 @@ def _safe_end(text: str, start: int = 0) -> int:
     return max(text.rfind("\n", start), text.rfind("\r", start, len(text) - 1), start - 1) + 1
 
 
-def _left_open(line: str) -> bool:
-    """Whether a line of prose (two words or more) leaves its sentence open: it ends in a
-    word broken with a hyphen, or in a small word that a sentence goes on after ("said
-    that", "one of the"): in lower case, of three letters at most or a function word
-    (:mod:`dedup.lexicon`). A line that ends in another word may be a heading or a title
-    ("... for a big rocket", then "by <author>"), and is taken for one. A comma, or a
-    semicolon and a small word, ends the clauses of a list written a clause a line ("...,"
-    / "whereas ..."; "...; and" / "whereas ...": the preamble of the Universal
+def _left_open(line: str) -> int:
+    """How far a line of prose (two words or more) leaves its sentence open: 2 when it ends
+    in a word a sentence cannot stop on (:data:`~dedup.lexicon.HANGING`: "the", "and",
+    "of"), whatever the next line starts with; 1 when it ends in a word broken with a
+    hyphen, or another small word a sentence goes on after ("said that", "log in"): in
+    lower case, of three letters at most or a function word (:mod:`dedup.lexicon`), if the
+    next line starts with a small letter; else 0. A line that ends in another word may be a
+    heading or a title ("... for a big rocket", then "by <author>"), and is taken for one.
+    A comma, or a semicolon and a small word, ends the clauses of a list written a clause a
+    line ("...," / "whereas ..."; "...; and" / "whereas ...": the preamble of the Universal
     Declaration in the injection benchmark): each clause is a unit of its own."""
-    words = line.split()
+    words = line.rsplit(None, 2)
     if len(words) < 2:  # a label ("css"), not a line of prose
-        return False
+        return 0
     last = words[-1]
     if last[-1] == "-":
-        return last[:-1].isalpha()
+        return int(last[:-1].isalpha())
     if not (last.isalpha() and last.islower()) or words[-2].endswith(";"):
-        return False  # "...; and": the next line is the next clause of a list, a unit
-    return len(last) <= 3 or last.casefold() in FUNCTION_WORDS or last.casefold() in NEGATIONS
+        return 0  # "...; and": the next line is the next clause of a list, a unit
+    folded = last.casefold()
+    if folded in HANGING:
+        return 2
+    return int(len(last) <= 3 or folded in FUNCTION_WORDS or folded in NEGATIONS)
+
+
+def _goes_on(above: str, line: str) -> bool:
+    """Whether ``line`` goes on with the sentence of the line right above it.
+
+    >>> _goes_on("If you are deployed behind a proxy server and", "Django cannot tell")
+    True
+    >>> _goes_on("Later that week the mayor said that", "the committee approved")
+    True
+    >>> _goes_on("Seeking a bigger role for a big rocket", "by Jeff Foust")
+    False
+    >>> _goes_on("Please log in", "Contact us")
+    False
+    """
+    first, end = line[:1], above[-1:]
+    if not (first.isalpha() and (end.islower() or end == "-")):
+        return False
+    return _left_open(above) > (0 if first.islower() else 1)
 
 
 def _breaks(text: str) -> int:
@@ -259,7 +282,7 @@ class Cleaner:
         sentence it is part of when that is wrapped over lines (see
         :attr:`~dedup.fingerprint.Fingerprint.wrapped`), up to :data:`LOOKAROUND` lines
         away: a line goes on with the sentence of the line right above when that one leaves
-        it open (:func:`_left_open`) and this one starts with a small letter. ``rest``
+        it open (:func:`_goes_on`). ``rest``
         holds the lines that follow the batch (none: the document ends)."""
         above, above_numbers = self._above
         below = [
@@ -274,11 +297,7 @@ class Cleaner:
         starts = [0] + [
             k
             for k in range(1, len(lines))
-            if not (
-                numbers[k] == numbers[k - 1] + 1
-                and lines[k][:1].islower()
-                and _left_open(lines[k - 1])
-            )
+            if not (numbers[k] == numbers[k - 1] + 1 and _goes_on(lines[k - 1], lines[k]))
         ]
         first, count = len(above), len(texts)
         self._above = (texts[-LOOKAROUND:], numbers[first : first + count][-LOOKAROUND:])

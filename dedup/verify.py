@@ -711,6 +711,13 @@ def _one_word_apart(
         return Verdict(
             None, similarity, f"adds '({diff.extended[0]})' at its end, which says which one"
         )
+    if _on("edges") and _table_mark(later, diff):
+        mark = (diff.extended or diff.trimmed)[0]
+        return Verdict(
+            None,
+            similarity,
+            f"a row of numbers with or without '{mark}', a table's mark: another row",
+        )
     if not _edges_ok(earlier, later, diff):
         return Verdict(
             None,
@@ -718,6 +725,15 @@ def _one_word_apart(
             f"one word apart on a short line, which names another thing: {_describe(diff)}",
         )
     return Verdict("near", similarity, f"one word apart: {_describe(diff)}")
+
+
+def _table_mark(later: Fingerprint, diff: Difference) -> bool:
+    """Whether the one word that a row of numbers has more or less at an edge is a single
+    Latin letter: a mark in a table's column ("... 298-301 250-252 132-134 X")."""
+    edge = diff.extended or diff.trimmed
+    if len(edge) != 1 or len(edge[0]) != 1 or not ("a" <= edge[0] <= "z"):
+        return False
+    return sum(map(_is_number, later.tokens)) >= 2
 
 
 def _edges_ok(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
