@@ -722,7 +722,7 @@ _WORKER_KEPT = _Recent(8 * BATCH)
 
 class _Pairs(NamedTuple):
     """Candidate pairs to verify in another process, and what it needs of them: the
-    batch's rows they hold (normalized, as written, the lines a line is wrapped with)
+    batch's rows they hold (normalized, as written, the other lines of a wrapped sentence)
     and the kept paragraphs (their ids, and their normalized texts in UTF-8 one after
     another), the shingles of both one after another (the rows first), the pairs as
     positions ``(earlier, later)`` among the rows then the kept paragraphs, and the rules

@@ -41,9 +41,8 @@ class Fingerprint:
     #: The paragraph as written ('' when not known: a kept one read from an index), for
     #: what normalizing folds away, such as capitals (:func:`dedup.shapes.titled`).
     raw: str = ""
-    #: For a line of a sentence wrapped over lines, the lines it is wrapped with, as
-    #: written (the line above when it leaves the sentence open and this one goes on with
-    #: it, the line below when this one leaves it open and that one goes on); else ''.
+    #: For a line of a sentence wrapped over lines, the other lines of that sentence as
+    #: written, one a line (:meth:`~dedup.stream.Cleaner._wrapped`); else ''.
     wrapped: str = ""
 
     @property

@@ -281,9 +281,8 @@ class Cleaner:
         """For each line of ``batch`` (``texts``, as written), the other lines of the
         sentence it is part of when that is wrapped over lines (see
         :attr:`~dedup.fingerprint.Fingerprint.wrapped`), up to :data:`LOOKAROUND` lines
-        away: a line goes on with the sentence of the line right above when that one leaves
-        it open (:func:`_goes_on`). ``rest``
-        holds the lines that follow the batch (none: the document ends)."""
+        away (:func:`_goes_on`). ``rest`` holds the lines that follow the batch (none: the
+        document ends)."""
         above, above_numbers = self._above
         below = [
             self._text[start - self._base : end - self._base] if end - start <= MAX_COMPARED else ""

@@ -393,8 +393,8 @@ def compare(
     reasons only for close calls pass their bar). A pair that is no repeat as it stands is
     judged again without its wrappers (a label in front, a list number, "Read more" at the
     end: see :mod:`dedup.shapes`), on either side. A line of a sentence wrapped over lines
-    (:attr:`~dedup.fingerprint.Fingerprint.wrapped`) is an excerpt only where the lines it
-    is wrapped with are in the kept paragraph too (:func:`_unwrapped_line`).
+    (:attr:`~dedup.fingerprint.Fingerprint.wrapped`) is an excerpt only where the other
+    lines of its sentence are in the kept paragraph too (:func:`_unwrapped_line`).
     """
     verdict = _compare(earlier, later, config, brief_below)
     if verdict.kind is None and _on("wrappers") and not verdict.reason.startswith(_FINAL):
@@ -408,7 +408,7 @@ def compare(
 
 def _unwrapped_line(earlier: Fingerprint, later: Fingerprint, config: Config) -> str | None:
     """Why a line of a wrapped sentence found in a longer kept paragraph is no excerpt of
-    it: the lines it is wrapped with are not in that paragraph too (removed, it would cut
+    it: the other lines of its sentence are not in that paragraph too (removed, it would cut
     a sentence that says something else: "the mayor said that" / <an excerpt> / "without
     asking anyone"). Wrapped with lines the paragraph holds, it is a line of a copy wrapped
     otherwise, as its neighbours are."""
