@@ -268,14 +268,18 @@ class Cleaner:
         rest = Spans(*(a[count:] for a in waiting))
         self._waiting = [rest] if len(rest) else []
         self._count = len(rest)
-        base, text = self._base, self._text
-        texts = [
-            text[start - base : end - base] if end - start <= MAX_COMPARED else ""
-            for start, end in zip(batch.start.tolist(), batch.end.tolist(), strict=True)
-        ]
+        texts = self._texts(batch)
         first = self.paragraphs - self._count - len(batch)
         wrapped = self._wrapped(batch, rest, texts) if self.split == "lines" else []
         self._queue.append((batch, first, self._dedup.fingerprints(texts, wait=wait), wrapped))
+
+    def _texts(self, found: Spans) -> list[str]:
+        """The paragraphs ``found`` as written ('' for one too long to compare)."""
+        base, text = self._base, self._text
+        return [
+            text[start - base : end - base] if end - start <= MAX_COMPARED else ""
+            for start, end in zip(found.start.tolist(), found.end.tolist(), strict=True)
+        ]
 
     def _wrapped(self, batch: Spans, rest: Spans, texts: list[str]) -> list[str]:
         """For each line of ``batch`` (``texts``, as written), the other lines of the
@@ -284,12 +288,7 @@ class Cleaner:
         away (:func:`_goes_on`). ``rest`` holds the lines that follow the batch (none: the
         document ends)."""
         above, above_numbers = self._above
-        below = [
-            self._text[start - self._base : end - self._base] if end - start <= MAX_COMPARED else ""
-            for start, end in zip(
-                rest.start[:LOOKAROUND].tolist(), rest.end[:LOOKAROUND].tolist(), strict=True
-            )
-        ]
+        below = self._texts(Spans(*(a[:LOOKAROUND] for a in rest)))
         lines = [*above, *texts, *below]
         numbers = [*above_numbers, *batch.line.tolist(), *rest.line[:LOOKAROUND].tolist()]
         # Where each sentence starts: at every line that does not go on from the one above.
