@@ -1,0 +1,617 @@
+"""The one-machine cleaner's decisions (scope corpus), worked out in steps that need no
+order and no single place: each a function of one group of records, so that a Spark job
+(:mod:`dedup.spark.job`) runs them on its executors, and :func:`decide_all` runs them here
+(grouping with dicts) for a check that needs no Spark.
+
+What :class:`~dedup.deduplicator.Deduplicator` decides for a paragraph depends on the
+paragraphs kept before it: an index bucket (a band, shingle or edge key) holds the first
+``MAX_BUCKET`` paragraphs *kept* with its key, an exact repeat is removed as a copy of the
+kept paragraph it equals, and a paragraph's candidates are ranked among what its buckets
+hold. So the work goes in rounds, from an assumed status for every paragraph (kept, unless
+an earlier paragraph has the same text):
+
+1. :func:`digest_view` and :func:`key_view`, by digest and by key: what each paragraph's
+   buckets held when it was decided, had every earlier paragraph the assumed status, with
+   the cleaner's batches as they were (a paragraph of the batch being decided is a
+   *partner*, found as :func:`~dedup.index.batch_pairs` finds it);
+2. :func:`plan`, by paragraph: its candidates ranked as the cleaner ranks them, and the
+   pairs to verify;
+3. :func:`verdict`, by pair: the same :func:`~dedup.verify.compare` (pairs that sketches
+   show far apart are passed over, as the cleaner does);
+4. :func:`decision`, by paragraph: removed (and as a copy of which) or kept.
+
+The statuses decided become the assumed ones of the next round, until a round decides
+what it assumed. Then every paragraph was decided from the statuses of the paragraphs
+before it as they were decided, which is the one-machine run, by induction over the order:
+the result is the same whatever the partitions, and exact, not an estimate (verdicts are
+worked out once; a round after the first verifies only pairs not seen before). A paragraph
+whose status changes makes the paragraphs after it that share a key with it decide again;
+in practice two or three rounds settle a corpus (:attr:`Decisions.rounds`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from dedup.config import Config, SplitMode
+from dedup.decision import Decided, Decision, Pending
+from dedup.deduplicator import CLOSE, DECIDING, _rank, _score
+from dedup.fingerprint import (
+    Batch,
+    Fingerprint,
+    Sketches,
+    batch_keys,
+    fingerprint,
+    fingerprint_batch,
+)
+from dedup.index import MAX_BUCKET, MAX_CANDIDATES, Ref
+from dedup.result import CloseCall, Removal
+from dedup.shingles import TokenHasher
+from dedup.stream import Cleaner
+from dedup.verify import EXACT, Verdict, compare, far_pairs
+
+#: A paragraph's place in the corpus: its document's place in the order, its index there.
+Gid = tuple[int, int]
+
+BANDS, SHINGLES, EDGES = 0, 1, 2
+
+
+class Print(NamedTuple):
+    """A paragraph as the cleaner fingerprinted it, with where it stands: what every step
+    needs of it (plain values, so that Spark pickles it small)."""
+
+    doc: int
+    paragraph: int
+    #: The index of the first paragraph of the cleaner's batch it was decided in.
+    batch: int
+    name: str
+    digest: int
+    tokens: int
+    #: Its keys as the index posts them (a value may come twice), by family.
+    bands: tuple[int, ...]
+    shingles: tuple[int, ...]
+    edges: tuple[int, ...]
+    bloom: tuple[int, int]
+    distinct: int
+    truncated: bool
+    normalized: str
+    raw: str
+    wrapped: str
+
+    @property
+    def gid(self) -> Gid:
+        return (self.doc, self.paragraph)
+
+    @property
+    def batch_key(self) -> Gid:
+        return (self.doc, self.batch)
+
+
+def _fingerprint(p: Print, config: Config, as_written: bool) -> Fingerprint:
+    """``p``'s fingerprint: as the batch has it (``as_written``: its text as written and
+    the lines it is wrapped with), or as the index has it (a kept paragraph of an earlier
+    batch)."""
+    shingles = np.array(p.shingles, dtype=np.uint32)
+    if as_written:
+        return fingerprint(p.normalized, config, shingles, p.raw, p.wrapped)
+    return fingerprint(p.normalized, config, shingles)
+
+
+# --- fingerprints: the cleaner cuts and signs, deciding nothing ---------------------------
+
+
+class _Now:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Batch) -> None:
+        self.value = value
+
+    def result(self) -> Batch:
+        return self.value
+
+
+class _Recorder:
+    """A decider that keeps every paragraph and records the batches it is given."""
+
+    jobs = 1
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.hasher = TokenHasher()
+        self.batches: list[tuple[int, Batch]] = []
+
+    def fingerprints(self, texts: list[str], wait: bool) -> Pending[Batch]:
+        return _Now(fingerprint_batch(texts, self.config, self.hasher))
+
+    def decide(self, batch: Batch, document: str, first: int, explain: bool = True) -> Decided:
+        self.batches.append((first, batch))
+        return Decided(np.zeros(len(batch), dtype=bool), 0, [])
+
+
+def prints(doc: int, name: str, text: str, config: Config) -> tuple[SplitMode, list[Print]]:
+    """The split mode and the paragraphs of document ``name`` (``doc``-th in the order), cut
+    and fingerprinted as :class:`~dedup.stream.Cleaner` does, batch by batch."""
+    recorder = _Recorder(config)
+    cleaner = Cleaner(recorder, name, lambda text: None, events=False)
+    cleaner.feed(text)
+    cleaner.close()
+    assert cleaner.split is not None
+    out: list[Print] = []
+    for first, batch in recorder.batches:
+        keys = batch_keys(batch, config)
+        per_row = []
+        for rows, values in keys:
+            bounds = np.searchsorted(rows, np.arange(len(batch) + 1))
+            listed = values.tolist()
+            per_row.append([tuple(listed[a:b]) for a, b in itertools.pairwise(bounds)])
+        written = batch.texts or [""] * len(batch)
+        wrapped = batch.wrapped or [""] * len(batch)
+        digests, tokens = batch.digests.tolist(), batch.tokens.tolist()
+        blooms, distinct = batch.blooms.tolist(), batch.distinct.tolist()
+        truncated = batch.truncated.tolist()
+        for row in range(len(batch)):
+            out.append(
+                Print(
+                    doc=doc,
+                    paragraph=first + row,
+                    batch=first,
+                    name=name,
+                    digest=digests[row],
+                    tokens=tokens[row],
+                    bands=per_row[BANDS][row],
+                    shingles=per_row[SHINGLES][row],
+                    edges=per_row[EDGES][row],
+                    bloom=(blooms[row][0], blooms[row][1]),
+                    distinct=distinct[row],
+                    truncated=truncated[row],
+                    normalized=batch.normalized[row],
+                    raw=written[row],
+                    wrapped=wrapped[row],
+                )
+            )
+    return cleaner.split, out
+
+
+# --- step 1: what each paragraph's buckets held, by digest and by key ----------------------
+
+
+class Exact(NamedTuple):
+    """What a paragraph's digest tells: ``indexed`` the kept paragraph of an earlier batch with
+    the same text (the index's exact match: the paragraph is removed as its copy, nothing
+    else looked at), ``top`` that or, within its batch, the first paragraph with the same
+    text when it was kept; ``first`` whether it is the first of its text in its batch."""
+
+    indexed: Gid | None
+    top: Gid | None
+    first: bool
+
+    @property
+    def keepable(self) -> bool:
+        """Whether it can be a partner of a later paragraph of its batch (an exact copy of a
+        kept paragraph, or a later copy of a paragraph of the batch, is not)."""
+        return self.first and self.indexed is None
+
+
+def digest_view(rows: Iterable[tuple[Gid, int, bool]]) -> Iterator[tuple[Gid, Exact]]:
+    """For the paragraphs with one digest (``(gid, batch, kept)``, any order), each one's
+    :class:`Exact`. The index holds a digest's first kept paragraph."""
+    ordered = sorted(rows)
+    held: Gid | None = None  # the first kept, of the batches done
+    at = 0
+    while at < len(ordered):
+        (doc, _), batch, _ = ordered[at]
+        end = at
+        while end < len(ordered) and (ordered[end][0][0], ordered[end][1]) == (doc, batch):
+            end += 1
+        first, _, first_kept = ordered[at]
+        for gid, _, _ in ordered[at:end]:
+            top = held if held is not None else first if gid != first and first_kept else None
+            yield gid, Exact(held, top, gid == first)
+        if held is None:
+            held = next((gid for gid, _, kept in ordered[at:end] if kept), None)
+        at = end
+
+
+class Posting(NamedTuple):
+    """A paragraph posting a key: where it stands, its batch, whether it can be a partner
+    in its batch (:attr:`Exact.keepable`), whether its keys are looked up (no exact match
+    in the index) and whether it is (assumed) kept."""
+
+    gid: Gid
+    batch: int
+    keepable: bool
+    looked_up: bool
+    kept: bool
+
+
+class Link(NamedTuple):
+    """Paragraph ``q`` in a bucket of a later paragraph's key of ``family``: kept before
+    its batch (``inner`` False) or in its batch; ``calm``: a key of the batch with room
+    for all of its paragraphs that could be kept (a pair settled far apart by sketches is
+    then passed over, as :meth:`~dedup.deduplicator.Deduplicator._triage` does)."""
+
+    q: Gid
+    family: int
+    inner: bool
+    calm: bool
+
+
+def key_view(family: int, postings: Iterable[Posting]) -> Iterator[tuple[Gid, Link]]:
+    """For the postings of one key (any order), ``(p, link)`` for every paragraph ``q`` in
+    the bucket of each paragraph ``p`` whose keys are looked up, once per posting of each
+    (a paragraph may post a key twice): the first ``MAX_BUCKET`` postings kept in earlier
+    batches, then as :func:`~dedup.index.batch_pairs` and
+    :meth:`~dedup.deduplicator.Deduplicator.decide` find partners in the batch."""
+    ordered = sorted(postings)
+    outer: list[Gid] = []  # the bucket in the index: the first kept postings
+    at = 0
+    while at < len(ordered):
+        doc, batch = ordered[at].gid[0], ordered[at].batch
+        end = at
+        while end < len(ordered) and (ordered[end].gid[0], ordered[end].batch) == (doc, batch):
+            end += 1
+        group = ordered[at:end]
+        room = MAX_BUCKET - len(outer)
+        calm = sum(p.keepable for p in group) <= room
+        members: list[Gid] = []  # a crowded key: the first kept, up to the room left
+        k = 0
+        while k < len(group):
+            row = group[k].gid
+            same = k
+            while same < len(group) and group[same].gid == row:
+                same += 1
+            if group[k].looked_up:
+                partners = [q.gid for q in group[:k] if q.keepable and q.kept] if calm else members
+                for _ in range(same - k):
+                    for q in outer:
+                        yield row, Link(q, family, False, True)
+                    for q in partners:
+                        yield row, Link(q, family, True, calm)
+            if not calm and group[k].kept:
+                for _ in range(min(same - k, room - len(members))):
+                    members.append(row)
+            k = same
+        for p in group:
+            if p.kept and len(outer) < MAX_BUCKET:
+                outer.append(p.gid)
+        at = end
+
+
+# --- step 2: the candidates of a paragraph, ranked as the cleaner ranks them ---------------
+
+
+class Plan(NamedTuple):
+    """What deciding paragraph ``gid`` needs verified: the deciding candidates ``ids`` (or
+    the exact copy ``top``), and ``others`` to verify when it repeats one (its removal then
+    names every kept paragraph it repeats), each ``(q, as_written, settle)``: whether q's
+    fingerprint has its text as written (a paragraph of the same batch), and whether a pair
+    far apart by sketches is passed over."""
+
+    gid: Gid
+    repeated: Gid | None
+    top: Gid | None
+    ids: list[tuple[Gid, bool, bool]]
+    others: list[tuple[Gid, bool, bool]]
+
+
+def plan(p: Print, exact: Exact, links: Iterable[Link]) -> Plan:
+    """Paragraph ``p``'s :class:`Plan`, from its :class:`Exact` and the :class:`Link` s
+    :func:`key_view` found for it."""
+    if exact.indexed is not None:
+        return Plan(p.gid, exact.indexed, exact.indexed, [], [])
+    outer: dict[Gid, list[int]] = defaultdict(lambda: [0, 0, 0])
+    inner: dict[Gid, list[int]] = defaultdict(lambda: [0, 0, 0])
+    calm: set[Gid] = set()
+    for link in links:
+        (inner if link.inner else outer)[link.q][link.family] += 1
+        if link.inner and link.calm:
+            calm.add(link.q)
+    size = len(p.shingles)
+    scored = []
+    for q, (bands, shared, edges) in outer.items():
+        enough = shared * 2 >= size and shared > 0
+        if not (bands or edges or enough):
+            continue  # a few shingles in common: no candidate (:func:`dedup.index.score`)
+        total = 0.0
+        for _ in range(bands):
+            total += 1.0
+        if enough:
+            total += 2 * shared / size
+        for _ in range(edges):
+            total += 1.0
+        scored.append((-total, q))
+    scored.sort()
+    scored = scored[:MAX_CANDIDATES]
+    deciding, more = scored[:DECIDING], scored[DECIDING:]
+    if inner:
+        ranked = sorted(deciding + [(-_score(c, size), q) for q, c in inner.items()])
+        ids, passed = ranked[:DECIDING], ranked[DECIDING:]
+    else:
+        ids, passed = deciding, []
+
+    def listed(found: list[tuple[float, Gid]]) -> list[tuple[Gid, bool, bool]]:
+        return [(q, q in inner, q not in inner or q in calm) for _, q in found]
+
+    if exact.top is not None:
+        return Plan(p.gid, None, exact.top, [(exact.top, True, False)], [])
+    chosen = listed(ids)
+    return Plan(p.gid, None, None, chosen, listed(passed + more)[: MAX_CANDIDATES - len(chosen)])
+
+
+# --- step 3: verdicts on pairs --------------------------------------------------------------
+
+
+def verdicts(
+    pairs: Sequence[tuple[Print, Print, bool, bool]], config: Config
+) -> list[Verdict | None]:
+    """The verdicts on ``pairs`` ``(q, p, as_written, settle)``: kept ``q``, later ``p``;
+    None for a pair passed over (``settle`` and far apart by sketches)."""
+    if not pairs:
+        return []
+    far = far_pairs(
+        _sketches([q for q, _, _, _ in pairs]),
+        _sketches([p for _, p, _, _ in pairs]),
+        np.array([p.truncated for _, p, _, _ in pairs], dtype=bool),
+        config,
+        CLOSE,
+    ).tolist()
+    out: list[Verdict | None] = []
+    for (q, p, as_written, settle), apart in zip(pairs, far, strict=True):
+        if settle and apart:
+            out.append(None)
+        elif q.normalized == p.normalized:
+            out.append(EXACT)
+        else:
+            earlier = _fingerprint(q, config, as_written)
+            out.append(compare(earlier, _fingerprint(p, config, True), config, brief_below=CLOSE))
+    return out
+
+
+def _sketches(prints: Sequence[Print]) -> Sketches:
+    sizes = [len(p.shingles) for p in prints]
+    offsets = np.zeros(len(prints) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    shingles = np.fromiter(
+        (s for p in prints for s in p.shingles), dtype=np.uint32, count=int(offsets[-1])
+    )
+    blooms = np.array([p.bloom for p in prints], dtype=np.uint64).reshape(len(prints), 2)
+    distinct = np.array([p.distinct for p in prints], dtype=np.uint8)
+    return Sketches(shingles, offsets, blooms, distinct)
+
+
+# --- step 4: the decision -------------------------------------------------------------------
+
+
+class Outcome(NamedTuple):
+    """What was decided for paragraph ``gid``: removed as a repeat of ``ref`` (``verdict``,
+    the other kept paragraphs it repeats ``also``), or kept (a close call when ``ref`` is
+    given: the closest candidate)."""
+
+    gid: Gid
+    removed: bool
+    ref: Ref | None
+    verdict: Verdict | None
+    also: tuple[Ref, ...]
+
+    def decision(self, document: str) -> Decision | None:
+        if self.ref is None or self.verdict is None:
+            return None
+        return Decision(self.gid[1], document, self.ref, self.verdict, self.also)
+
+
+#: A verdict with the paragraph it is on (None: passed over, far apart).
+Found = tuple[Ref, Verdict | None]
+
+
+def decision(plan: Plan, found: dict[Gid, Found]) -> tuple[Outcome, list[tuple[Gid, bool, bool]]]:
+    """The :class:`Outcome` of ``plan`` from the verdicts ``found`` on its deciding pairs,
+    and the other pairs to verify (its ``others``, when it repeats one); the outcome's
+    ``also`` and ``ref`` are final only once :func:`named` saw those too."""
+    if plan.repeated is not None:
+        ref = found[plan.repeated][0]
+        return Outcome(plan.gid, True, ref, EXACT, ()), []
+    best, repeats = _best([q for q, _, _ in plan.ids], found)
+    if best is None:
+        return Outcome(plan.gid, False, None, None, ()), []
+    ref, verdict = best
+    if verdict.repeat:
+        also = tuple(sorted(r for r in repeats if r != ref))
+        wanted = plan.others if repeats and plan.top is None else []
+        return Outcome(plan.gid, True, ref, verdict, also), wanted
+    if verdict.similarity >= CLOSE:
+        return Outcome(plan.gid, False, ref, verdict, ()), []
+    return Outcome(plan.gid, False, None, None, ()), []
+
+
+def named(outcome: Outcome, others: list[Gid], found: dict[Gid, Found]) -> Outcome:
+    """A removal's outcome once its ``others`` were verified (``found``): a better one
+    among them is the paragraph it repeats, the rest are the others it repeats."""
+    if not others:
+        return outcome
+    assert outcome.ref is not None and outcome.verdict is not None
+    better, repeats = _best(others, found)
+    best = (outcome.ref, outcome.verdict)
+    if better is not None and _rank(better[1]) > _rank(best[1]):
+        best = better
+    every = [outcome.ref, *outcome.also, *repeats]
+    also = tuple(sorted(r for r in every if r != best[0]))
+    return outcome._replace(ref=best[0], verdict=best[1], also=also)
+
+
+def _best(ids: list[Gid], found: dict[Gid, Found]) -> tuple[tuple[Ref, Verdict] | None, list[Ref]]:
+    """As :meth:`~dedup.deduplicator.Deduplicator._verify` takes the verdicts on ``ids``:
+    the best (the first on a tie) and the paragraphs repeated."""
+    best: tuple[Ref, Verdict] | None = None
+    repeats: list[Ref] = []
+    for q in ids:
+        ref, verdict = found[q]
+        if verdict is None:
+            continue
+        if verdict.repeat:
+            repeats.append(ref)
+        if best is None or _rank(verdict) > _rank(best[1]):
+            best = (ref, verdict)
+    return best, repeats
+
+
+# --- here: every step on one machine, grouped with dicts -----------------------------------
+
+
+class Decisions(NamedTuple):
+    """Every paragraph's :class:`Outcome` (of the ones with words), and how many rounds and
+    verified pairs it took."""
+
+    outcomes: dict[Gid, Outcome]
+    rounds: int
+    verified: int
+
+
+def assumed(prints: Iterable[Print]) -> dict[Gid, bool]:
+    """The first round's statuses: kept, but for a later paragraph with an earlier one's
+    text (ordered by the caller's sort; the order of ``prints`` does not matter)."""
+    first: dict[int, Gid] = {}
+    for p in prints:
+        if p.tokens > 0 and (p.digest not in first or p.gid < first[p.digest]):
+            first[p.digest] = p.gid
+    return {p.gid: first[p.digest] == p.gid for p in prints if p.tokens > 0}
+
+
+def decide_all(prints: Sequence[Print], config: Config) -> Decisions:
+    """The decisions of the one-machine cleaner (scope corpus, documents in the order of
+    :attr:`Print.doc`) on ``prints``, worked out here in rounds (see the module's
+    docstring)."""
+    by_gid = {p.gid: p for p in prints}
+    live = sorted((p for p in prints if p.tokens > 0), key=lambda p: p.gid)
+    kept = assumed(live)
+    cache: dict[tuple[Gid, Gid, bool, bool], Verdict | None] = {}
+
+    def found(p: Gid, wanted: Iterable[tuple[Gid, bool, bool]]) -> dict[Gid, Found]:
+        pairs = [(q, p, as_written, settle) for q, as_written, settle in wanted]
+        new = [pair for pair in pairs if pair not in cache]
+        got = verdicts([(by_gid[q], by_gid[p], a, s) for q, p, a, s in new], config)
+        cache.update(zip(new, got, strict=True))
+        return {q: (Ref(by_gid[q].name, q[1]), cache[(q, p, a, s)]) for q, p, a, s in pairs}
+
+    rounds = 0
+    while True:
+        rounds += 1
+        outcomes: dict[Gid, Outcome] = {}
+        for step in plans(live, kept):
+            wanted = step.ids if step.repeated is None else [(step.repeated, False, False)]
+            outcome, others = decision(step, found(step.gid, wanted))
+            if others:
+                outcome = named(outcome, [q for q, _, _ in others], found(step.gid, others))
+            outcomes[step.gid] = outcome
+        now = {gid: not outcome.removed for gid, outcome in outcomes.items()}
+        if now == kept:
+            return Decisions(outcomes, rounds, len(cache))
+        kept = now
+
+
+def plans(live: Sequence[Print], kept: dict[Gid, bool]) -> Iterator[Plan]:
+    """Step 1 and 2 for the paragraphs ``live`` (with words), given their ``kept`` status."""
+    by_digest: dict[int, list[tuple[Gid, int, bool]]] = defaultdict(list)
+    for p in live:
+        by_digest[p.digest].append((p.gid, p.batch, kept[p.gid]))
+    exact: dict[Gid, Exact] = {}
+    for rows in by_digest.values():
+        exact.update(digest_view(rows))
+    by_key: dict[tuple[int, int], list[Posting]] = defaultdict(list)
+    for p in live:
+        e = exact[p.gid]
+        posting = Posting(p.gid, p.batch, e.keepable, e.indexed is None, kept[p.gid])
+        for family, values in enumerate((p.bands, p.shingles, p.edges)):
+            for value in values:
+                by_key[(family, value)].append(posting)
+    links: dict[Gid, list[Link]] = defaultdict(list)
+    for (family, _), postings in by_key.items():
+        for gid, link in key_view(family, postings):
+            links[gid].append(link)
+    for p in live:
+        yield plan(p, exact[p.gid], links.get(p.gid, ()))
+
+
+# --- the cleaned text: the cleaner again, told what was decided ----------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Rows:
+    """A batch's size, and the lines it is wrapped with (which the cleaner sets)."""
+
+    size: int
+    wrapped: Sequence[str] = ()
+
+    def __len__(self) -> int:
+        return self.size
+
+
+class _Replay:
+    """A decider that decides what it is told (:class:`Outcome` s by paragraph index)."""
+
+    jobs = 1
+
+    def __init__(self, config: Config, outcomes: dict[int, Outcome]) -> None:
+        self.config = config
+        self.outcomes = outcomes
+
+    def fingerprints(self, texts: list[str], wait: bool) -> Pending[Batch]:
+        return _Now(_Rows(len(texts)))  # type: ignore[arg-type]  # the size is all it takes
+
+    def decide(self, batch: Batch, document: str, first: int, explain: bool = True) -> Decided:
+        removed = np.zeros(len(batch), dtype=bool)
+        decisions = []
+        for row in range(len(batch)):
+            outcome = self.outcomes.get(first + row)
+            if outcome is None:
+                continue
+            removed[row] = outcome.removed
+            made = outcome.decision(document)
+            if made is not None:
+                decisions.append(made)
+        return Decided(removed, 0, decisions)
+
+
+class Cut(NamedTuple):
+    """A document cleaned: its text, paragraphs, removals and close calls."""
+
+    text: str
+    split: SplitMode
+    paragraphs: int
+    removals: list[Removal]
+    close: list[CloseCall]
+
+
+def cut(name: str, text: str, config: Config, outcomes: dict[int, Outcome]) -> Cut:
+    """Document ``name`` cleaned as the one-machine cleaner cleans it, given what was
+    decided for its paragraphs (by index)."""
+    out: list[str] = []
+    cleaner = Cleaner(_Replay(config, outcomes), name, out.append)
+    events = cleaner.feed(text) + cleaner.close()
+    assert cleaner.split is not None
+    return Cut(
+        "".join(out),
+        cleaner.split,
+        cleaner.paragraphs,
+        [e for e in events if isinstance(e, Removal)],
+        [e for e in events if isinstance(e, CloseCall)],
+    )
+
+
+def clean_all(documents: Sequence[tuple[str, str]], config: Config) -> tuple[list[Cut], Decisions]:
+    """``(name, text)`` documents cleaned in that order as one corpus, step by step here:
+    what the Spark job does, on one machine (for tests, and to compare)."""
+    found: list[Print] = []
+    for doc, (name, text) in enumerate(documents):
+        found += prints(doc, name, text, config)[1]
+    decided = decide_all(found, config)
+    by_doc: dict[int, dict[int, Outcome]] = defaultdict(dict)
+    for (doc, index), outcome in decided.outcomes.items():
+        by_doc[doc][index] = outcome
+    cuts = [cut(name, text, config, by_doc[doc]) for doc, (name, text) in enumerate(documents)]
+    return cuts, decided
