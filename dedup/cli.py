@@ -15,7 +15,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 
@@ -313,6 +313,49 @@ def cli() -> None:
     """
 
 
+#: How paragraphs are compared: the options of every command that cleans.
+_COMPARING = [
+    click.option("--strict", "preset", flag_value="strict", help="Fewer removals: 0.9."),
+    click.option("--lenient", "preset", flag_value="lenient", help="More removals: 0.6."),
+    click.option(
+        "--split",
+        type=click.Choice(SPLIT_MODES),
+        help="Paragraphs are blank-line blocks, lines, or whichever the text uses (auto).",
+    ),
+    click.option(
+        "--threshold",
+        type=click.FloatRange(0, 1, min_open=True),
+        help="Jaccard for near copies [0.8].",
+    ),
+    click.option(
+        "--containment",
+        type=click.FloatRange(0, 1, min_open=True),
+        help="Share contained for cut-off copies [0.8].",
+    ),
+    click.option("--shingle-size", type=click.IntRange(1), help="Tokens per shingle [3]."),
+    click.option(
+        "--min-tokens",
+        type=click.IntRange(1),
+        help="Shorter paragraphs are not compared by shingles [8].",
+    ),
+    click.option("--num-perm", type=click.IntRange(2), help="MinHash permutations [128]."),
+    click.option("--seed", type=click.IntRange(0), help="MinHash seed [1]."),
+]
+
+
+def _apply(
+    options: Sequence[Callable[[Any], Any]],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator that adds ``options`` in their order."""
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
 def _common(function: Callable[..., Any]) -> Callable[..., Any]:
     """The options ``clean`` and ``check`` share: what to read, and how to compare."""
     options = [
@@ -324,31 +367,7 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--jsonl", is_flag=True, help="Inputs are JSON Lines, a document a line."),
         click.option("--text-field", default="text", show_default=True, help="JSONL text field."),
         click.option("--id-field", default="id", show_default=True, help="JSONL id field."),
-        click.option("--strict", "preset", flag_value="strict", help="Fewer removals: 0.9."),
-        click.option("--lenient", "preset", flag_value="lenient", help="More removals: 0.6."),
-        click.option(
-            "--split",
-            type=click.Choice(SPLIT_MODES),
-            help="Paragraphs are blank-line blocks, lines, or whichever the text uses (auto).",
-        ),
-        click.option(
-            "--threshold",
-            type=click.FloatRange(0, 1, min_open=True),
-            help="Jaccard for near copies [0.8].",
-        ),
-        click.option(
-            "--containment",
-            type=click.FloatRange(0, 1, min_open=True),
-            help="Share contained for cut-off copies [0.8].",
-        ),
-        click.option("--shingle-size", type=click.IntRange(1), help="Tokens per shingle [3]."),
-        click.option(
-            "--min-tokens",
-            type=click.IntRange(1),
-            help="Shorter paragraphs are not compared by shingles [8].",
-        ),
-        click.option("--num-perm", type=click.IntRange(2), help="MinHash permutations [128]."),
-        click.option("--seed", type=click.IntRange(0), help="MinHash seed [1]."),
+        *_COMPARING,
         click.option(
             "--encoding", default="utf-8", show_default=True, help="Encoding of inputs and outputs."
         ),
@@ -375,9 +394,7 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
             help="Print the settings in force, and where each comes from; then stop.",
         ),
     ]
-    for option in reversed(options):
-        function = option(function)
-    return function
+    return _apply(options)(function)
 
 
 def _scope(default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -636,15 +653,13 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
                 report_writer.end(outcome.split, outcome.paragraphs)
             if jsonl:
                 assert document.record is not None
-                fields: dict[str, Any] = {
-                    "dedup": {
-                        "removed": outcome.removed,
-                        "removals": [r.to_dict() for r in outcome.removals],
-                    }
-                }
-                if outcome.removed:  # else the text stays as it was written
-                    fields[options["text_field"]] = "".join(pieces)
-                line = document.record.replaced(fields) + "\n"
+                from dedup.jsonl import cleaned_line  # json: only for JSONL
+
+                assert len(outcome.removals) == outcome.removed
+                line = cleaned_line(
+                    document.record, outcome.removals, "".join(pieces), options["text_field"]
+                )
+                line += "\n"
                 outputs.sink(document.source).write(line.encode("utf-8"))
         progress.stop()
         if report_writer is not None:
@@ -814,6 +829,94 @@ def _annotation(properties: dict[str, str], message: str) -> str:
 
     fields = ",".join(f"{key}={value(text)}" for key, text in properties.items())
     return f"::error {fields}::{data(message)}"
+
+
+@cli.command("spark", cls=_Command)
+@click.argument("paths", nargs=-1, required=True, metavar="INPUT... OUTPUT")
+@click.option("--include", multiple=True, metavar="GLOB", help="In folders, only files matching.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="In folders, skip these.")
+@click.option(
+    "--format",
+    "kind",
+    type=click.Choice(["jsonl", "parquet"]),
+    default="jsonl",
+    show_default=True,
+    help="Inputs and output: JSON Lines (as clean --jsonl writes them) or Parquet.",
+)
+@click.option("--text-field", default="text", show_default=True, help="Text field or column.")
+@click.option("--id-field", default="id", show_default=True, help="Id field or column.")
+@click.option(
+    "--order",
+    multiple=True,
+    metavar="COLUMN",
+    help="Parquet: take documents in the order of these columns (default: as read).",
+)
+@_apply(_COMPARING)
+@click.option(
+    "--master",
+    metavar="URL",
+    help="Spark master (default: spark-submit's, else local[*]).",
+)
+@click.option(
+    "--partitions",
+    type=click.IntRange(1),
+    help="Partitions of the work (default: Spark's parallelism); same output.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print no summary.")
+@click.option("--show-settings", is_flag=True, help="Print the settings in force; then stop.")
+@click.pass_context
+def spark_command(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> None:
+    """Clean the INPUTs as one corpus on Apache Spark into the new folder OUTPUT (part
+    files): the removals and cleaned text of `dedup clean --jsonl --scope corpus` on the
+    same documents in the same order, byte for byte. Folders are read in sorted order;
+    Parquet inputs keep their columns and gain a `dedup` column. Needs the spark extra
+    and Java."""
+    if len(paths) < 2:
+        _fail("name the inputs, then the output folder")
+    *given, output = paths
+    config, inputs = _prepare(context, tuple(given), options)
+    from dedup.spark import clean_dataframe, clean_jsonl, running
+
+    if "://" not in output and os.path.lexists(output):
+        _fail(f"{output}: exists; name a new folder for the output")
+    files: list[tuple[str, str]] = []  # (name, path), in the order clean reads them
+    for path in inputs:
+        if "://" in path:  # hdfs://, s3a://: as Spark lists them
+            files.append((path, path))
+        else:
+            found = find([path], options["include"], options["exclude"])
+            files += [(source.name, str(source.path)) for source in found]
+    summary: tuple[int, int | None, str]
+    with running(options["master"]) as spark:
+        if options["kind"] == "jsonl":
+            stats = clean_jsonl(
+                spark,
+                files,
+                output,
+                config,
+                options["text_field"],
+                options["id_field"] or None,
+                options["partitions"],
+            )
+            summary = (stats.removed, stats.paragraphs, f", {stats.rounds} rounds")
+        else:
+            frame = spark.read.parquet(*[path for _, path in files])
+            id_field = options["id_field"] if options["id_field"] in frame.columns else None
+            cleaned = clean_dataframe(
+                frame,
+                options["text_field"],
+                id_field,
+                list(options["order"]) or None,
+                options["partitions"],
+                config,
+            )
+            cleaned.write.parquet(output)
+            total = spark.read.parquet(output).selectExpr("sum(dedup.removed)").first()
+            summary = (int(total[0] or 0) if total else 0, None, "")
+    if not options["quiet"]:
+        removed, paragraphs, rounds = summary
+        of = "" if paragraphs is None else f" of {paragraphs}"
+        click.echo(f"dedup: {output}: removed {removed}{of} paragraphs{rounds}", err=True)
 
 
 @cli.group("index")

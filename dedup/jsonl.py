@@ -17,11 +17,14 @@ taken on its structure alone.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dedup.lazy import lazy_re
+
+if TYPE_CHECKING:
+    from dedup.result import Removal
 
 _SPACE = lazy_re(r"[ \t\n\r]*")
 _SCALAR = lazy_re(
@@ -74,6 +77,18 @@ class Record:
         after = max((end for _, end in self.fields.values()), default=self.end)
         out += [self.line[at:after], added, self.line[after:]]
         return "".join(out)
+
+
+def cleaned_line(record: Record, removals: Sequence[Removal], text: str, text_field: str) -> str:
+    """``record``'s line (without a line break) once its document was cleaned (``text``,
+    with ``removals``): the text field written anew when something was removed, and the
+    ``dedup`` field."""
+    fields: dict[str, Any] = {
+        "dedup": {"removed": len(removals), "removals": [r.to_dict() for r in removals]}
+    }
+    if removals:  # else the text stays as it was written
+        fields[text_field] = text
+    return record.replaced(fields)
 
 
 def _dump(value: Any) -> str:

@@ -210,23 +210,12 @@ def documents(
             document.chunks = chunks(source, encoding, stdin, document.found_encoding)
             yield document
             continue
-        from dedup.jsonl import NotJSON, parse_record  # with json: only for JSONL
-
         pieces = chunks(source, encoding, stdin)
         for number, line in enumerate(_lines(pieces), start=1):
             if not line.strip():
                 continue
             where = f"{source.name}:{number}"
-            try:
-                record = parse_record(line)
-            except NotJSON as error:
-                raise InputError(where, str(error)) from None
-            text = record.value(text_field) if text_field in record else None
-            if not isinstance(text, str):
-                problem = "has no" if text_field not in record else "has a non-string"
-                raise InputError(where, f"{problem} {text_field!r} field (--text-field)")
-            key = record.value(id_field) if id_field and id_field in record else None
-            name = where if key is None else str(key)
+            name, text, record = jsonl_document(line, where, text_field, id_field)
             if name in ids:
                 raise InputError(
                     where,
@@ -234,6 +223,26 @@ def documents(
                 )
             ids.add(name)
             yield Document(name, source, iter([(text, 0)]), record=record, line=number)
+
+
+def jsonl_document(
+    line: str, where: str, text_field: str = "text", id_field: str | None = "id"
+) -> tuple[str, str, Record]:
+    """The document on JSONL ``line`` (at ``where``: file and line number): its name (its
+    id, else ``where``), text and record; an :class:`~dedup.errors.InputError` naming
+    ``where`` when the line is no JSON object with a string text field."""
+    from dedup.jsonl import NotJSON, parse_record  # with json: only for JSONL
+
+    try:
+        record = parse_record(line)
+    except NotJSON as error:
+        raise InputError(where, str(error)) from None
+    text = record.value(text_field) if text_field in record else None
+    if not isinstance(text, str):
+        problem = "has no" if text_field not in record else "has a non-string"
+        raise InputError(where, f"{problem} {text_field!r} field (--text-field)")
+    key = record.value(id_field) if id_field and id_field in record else None
+    return (where if key is None else str(key)), text, record
 
 
 def _lines(pieces: Iterator[tuple[str, int]]) -> Iterator[str]:

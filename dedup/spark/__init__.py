@@ -1,3 +1,252 @@
-"""The batch engine past one machine: the corpus cleaner's removals, worked out by Apache
-Spark (:mod:`dedup.spark.job`), in steps (:mod:`dedup.spark.plan`) that give the one-machine
-run's decisions exactly."""
+"""The batch engine past one machine: a corpus cleaned by Apache Spark with the removals
+``dedup clean --scope corpus`` makes on the same documents in the same order, byte for byte.
+
+:func:`clean_dataframe` cleans a DataFrame's text column; :func:`clean_jsonl` cleans JSON
+Lines files as ``dedup clean --jsonl --scope corpus`` does, into a folder of part files
+(what ``dedup spark`` runs). How the decisions are worked out in steps that need no order,
+and why they are the one-machine run's: :mod:`dedup.spark.plan`; the RDD operations:
+:mod:`dedup.spark.job`. Needs the ``spark`` extra (``pip install 'paradedup[spark]'``) and
+Java.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from dedup.config import Config
+from dedup.errors import ConfigError, InputError
+from dedup.spark.job import Stats, clean
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = ["Stats", "clean_dataframe", "clean_jsonl", "running", "session"]
+
+
+def session(master: str | None = None, app: str = "dedup") -> SparkSession:
+    """The Spark session: the one running (under ``spark-submit``, with its master), or a
+    new one on ``master`` (default ``local[*]``). Executors run this Python unless
+    ``PYSPARK_PYTHON`` says otherwise."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ConfigError(
+            "dedup spark needs PySpark: pip install 'paradedup[spark]' (and Java)"
+        ) from None
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName(app).config("spark.ui.showConsoleProgress", "false")
+    if master is not None:
+        builder = builder.master(master)
+    elif "spark.master" not in _submitted():
+        builder = builder.master("local[*]")
+    return builder.getOrCreate()
+
+
+@contextlib.contextmanager
+def running(master: str | None = None) -> Iterator[SparkSession]:
+    """:func:`session`, stopped at the end of the block if the block started it."""
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    spark = session(master)
+    try:
+        yield spark
+    finally:
+        if active is None:
+            spark.stop()
+
+
+def _submitted() -> dict[str, str]:
+    """The settings ``spark-submit`` passed to this process, if it started it."""
+    from pyspark import SparkConf
+
+    return dict(SparkConf().getAll())
+
+
+def clean_dataframe(
+    df: DataFrame,
+    text: str = "text",
+    id: str | None = "id",
+    order: str | Sequence[str] | None = None,
+    partitions: int | None = None,
+    config: Config | None = None,
+    **options: Any,
+) -> DataFrame:
+    """``df`` with its ``text`` column cleaned as one corpus, and a ``dedup`` column: the
+    ``removed`` count and the ``removals`` (the fields of the JSONL output's ``dedup``
+    field). Documents are taken in the order of the columns ``order`` (then as they come),
+    else as the DataFrame lists them; a document is named by its ``id`` column (unique),
+    else ``#1``, ``#2``, ... in that order, as the report names them. ``options`` are the
+    :class:`~dedup.config.Config` fields; the result is the one ``dedup clean --scope
+    corpus`` gives, whatever the partitions (``partitions`` sets how many the work uses;
+    default: the DataFrame's)."""
+    from pyspark.sql import Row
+
+    config = Config.make(config, **options)
+    if text not in df.columns:
+        raise ConfigError(f"no column {text!r} (text=...)")
+    if id is not None and id not in df.columns:
+        raise ConfigError(f"no column {id!r} (id=...; None names documents by their place)")
+    ordered = df.orderBy(*([order] if isinstance(order, str) else order)) if order else df
+    parts = partitions or max(ordered.rdd.getNumPartitions(), 1)
+    rows = ordered.rdd.zipWithIndex().map(lambda item: (item[1], item[0])).persist()
+    docs = rows.map(lambda item: (item[0], _name(item[1], id, item[0]), item[1][text] or ""))
+    _unique(docs, lambda doc: f"row {doc + 1}", "id=...")
+    cuts, _ = clean(docs, config, parts)
+    columns = [*df.columns, "dedup"]
+
+    def build(item: tuple[int, tuple[Any, Any]]) -> Any:
+        _, (row, done) = item
+        values = row.asDict()
+        if done.removals:
+            values[text] = done.text
+        values["dedup"] = Row(removed=len(done.removals), removals=_removals(done.removals))
+        return Row(**{name: values[name] for name in columns})
+
+    out = rows.join(cuts, parts).sortByKey(numPartitions=parts).map(build)
+    return df.sparkSession.createDataFrame(out, _schema(df, text))
+
+
+def _name(row: Any, id: str | None, doc: int) -> str:
+    value = row[id] if id is not None else None
+    return f"#{doc + 1}" if value is None else str(value)
+
+
+def _unique(docs: Any, where: Callable[[int], str], hint: str) -> None:
+    """Refuse two documents with one name (a removal names the document it repeats): the
+    first document, in the order, whose name an earlier one has, ``where`` it is."""
+    twice = (
+        docs.map(lambda doc: (doc[1], [doc[0]]))
+        .reduceByKey(lambda a, b: sorted(a + b)[:2])
+        .filter(lambda item: len(item[1]) == 2)
+        .map(lambda item: (item[1][1], item[0]))
+    )
+    found = twice.takeOrdered(1)
+    if found:
+        doc, name = found[0]
+        raise InputError(
+            where(doc), f"id {name!r} names an earlier document too; ids must be unique ({hint})"
+        )
+
+
+def _removals(removals: Sequence[Any]) -> list[Any]:
+    from pyspark.sql import Row
+
+    out = []
+    for removal in removals:
+        fields = removal.to_dict()
+        fields.setdefault("duplicate_of_document", None)
+        fields["also_repeats"] = [
+            Row(document=document, index=index) for document, index in removal.also_repeats
+        ]
+        out.append(Row(**{name: fields[name] for name in _REMOVAL}))
+    return out
+
+
+_REMOVAL = (
+    "index",
+    "line",
+    "duplicate_of",
+    "duplicate_of_document",
+    "kind",
+    "similarity",
+    "reason",
+    "text",
+    "start",
+    "end",
+    "cut_start",
+    "cut_end",
+    "before",
+    "after",
+    "also_repeats",
+)
+
+
+def _schema(df: DataFrame, text: str) -> Any:
+    from pyspark.sql import types as t
+
+    number, string = t.LongType(), t.StringType()
+    removal = t.StructType(
+        [
+            t.StructField("index", number, False),
+            t.StructField("line", number, False),
+            t.StructField("duplicate_of", number, False),
+            t.StructField("duplicate_of_document", string, True),
+            t.StructField("kind", string, False),
+            t.StructField("similarity", t.DoubleType(), False),
+            t.StructField("reason", string, False),
+            t.StructField("text", string, False),
+            t.StructField("start", number, False),
+            t.StructField("end", number, False),
+            t.StructField("cut_start", number, False),
+            t.StructField("cut_end", number, False),
+            t.StructField("before", string, False),
+            t.StructField("after", string, False),
+            t.StructField(
+                "also_repeats",
+                t.ArrayType(
+                    t.StructType(
+                        [
+                            t.StructField("document", string, True),
+                            t.StructField("index", number, False),
+                        ]
+                    )
+                ),
+                False,
+            ),
+        ]
+    )
+    dedup = t.StructType(
+        [
+            t.StructField("removed", number, False),
+            t.StructField("removals", t.ArrayType(removal), False),
+        ]
+    )
+    return t.StructType([*df.schema.fields, t.StructField("dedup", dedup, False)])
+
+
+def clean_jsonl(
+    spark: SparkSession,
+    inputs: Sequence[tuple[str, str]],
+    output: str,
+    config: Config,
+    text_field: str = "text",
+    id_field: str | None = "id",
+    partitions: int | None = None,
+) -> Stats:
+    """JSON Lines files ``(name, path)`` cleaned as one corpus, in that order, into the
+    folder ``output`` (part files, in order): each record's line as ``dedup clean --jsonl
+    --scope corpus`` writes it, byte for byte. A bad line is an
+    :class:`~dedup.errors.InputError` naming it (the first in the order), as the command
+    names it."""
+    from dedup.spark.job import read_jsonl
+
+    sc = spark.sparkContext
+    parts = partitions or sc.defaultParallelism
+    records = read_jsonl(spark, inputs, text_field, id_field).persist()
+    bad = records.filter(lambda item: item[1][0] == "error").takeOrdered(1)
+    if bad:
+        _, (_, place, problem, _) = bad[0]
+        raise InputError(place, problem)
+    docs = records.map(lambda item: (item[0], item[1][1], item[1][2]))
+
+    def where(doc: int) -> str:
+        return f"{inputs[doc >> 40][0]}:{(doc & ((1 << 40) - 1)) + 1}"
+
+    _unique(docs, where, "--id-field")
+    cuts, stats = clean(docs, config, parts)
+    from dedup.jsonl import cleaned_line, parse_record
+
+    def line(item: tuple[int, tuple[Any, Any]]) -> tuple[int, tuple[str, int]]:
+        doc, ((_, _, _, raw), done) = item
+        text = cleaned_line(parse_record(raw), done.removals, done.text, text_field)
+        return doc, (text, len(done.removals))
+
+    lines = records.join(cuts, parts).map(line).persist()
+    removed = lines.map(lambda item: item[1][1]).sum()
+    lines.sortByKey(numPartitions=parts).map(lambda item: item[1][0]).saveAsTextFile(output)
+    return stats._replace(removed=int(removed))

@@ -1,0 +1,263 @@
+"""The Spark job: :mod:`dedup.spark.plan`'s steps as RDD operations.
+
+Documents come in as ``(doc, name, text)``, ``doc`` their place in the order. Each step is
+keyed by what it groups on (a digest, a key, a paragraph, a pair); the statuses assumed for
+a round travel with the fingerprints (``(gid, (print, kept))``), and verdicts worked out in
+one round are kept for the next. Nothing depends on the partitions: every group is sorted
+by the paragraphs' places before it is walked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from dedup.config import Config
+from dedup.errors import InputError
+from dedup.index import Ref
+from dedup.sources import jsonl_document
+from dedup.spark.plan import (
+    Cut,
+    Exact,
+    Found,
+    Gid,
+    Link,
+    Outcome,
+    Plan,
+    Posting,
+    Print,
+    cut,
+    decision,
+    digest_view,
+    key_view,
+    named,
+    plan,
+    prints,
+    verdicts,
+)
+
+if TYPE_CHECKING:
+    from pyspark import RDD
+    from pyspark.storagelevel import StorageLevel
+
+#: A pair to verify: kept paragraph q, later paragraph p, q's fingerprint as written, and
+#: whether a pair far apart by sketches is passed over.
+Pair = tuple[Gid, Gid, bool, bool]
+
+
+class Stats(NamedTuple):
+    """What a run did: paragraphs (with words), rounds, verified pairs, and (once the
+    output is written) paragraphs removed."""
+
+    paragraphs: int
+    rounds: int
+    verified: int
+    removed: int = 0
+
+
+def _level() -> StorageLevel:
+    from pyspark.storagelevel import StorageLevel
+
+    return StorageLevel.MEMORY_AND_DISK
+
+
+def _prints(config: Config) -> Any:
+    def run(rows: Iterable[tuple[int, str, str]]) -> Iterator[tuple[Gid, Print]]:
+        for doc, name, text in rows:
+            for p in prints(doc, name, text, config)[1]:
+                yield p.gid, p
+
+    return run
+
+
+def _postings(
+    item: tuple[Gid, tuple[tuple[Print, bool], Exact]],
+) -> Iterator[tuple[tuple[int, int], Posting]]:
+    _, ((p, kept), exact) = item
+    posting = Posting(p.gid, p.batch, exact.keepable, exact.indexed is None, kept)
+    for family, values in enumerate((p.bands, p.shingles, p.edges)):
+        for value in values:
+            yield (family, value), posting
+
+
+def _links(item: tuple[tuple[int, int], Iterable[Posting]]) -> Iterator[tuple[Gid, Link]]:
+    (family, _), postings = item
+    return key_view(family, postings)
+
+
+def _plan(item: tuple[Gid, tuple[tuple[tuple[Print, bool], Exact], Any]]) -> tuple[Gid, Plan]:
+    gid, (((p, _), exact), links) = item
+    return gid, plan(p, exact, links or ())
+
+
+def _verify(config: Config) -> Any:
+    def run(
+        items: Iterable[tuple[Gid, tuple[tuple[Pair, Print], Print]]],
+    ) -> Iterator[tuple[Pair, Found]]:
+        listed = list(items)
+        found = verdicts([(q, p, pair[2], pair[3]) for _, ((pair, q), p) in listed], config)
+        for (_, ((pair, q), _)), verdict in zip(listed, found, strict=True):
+            yield pair, (Ref(q.name, q.paragraph), verdict)
+
+    return run
+
+
+class _Verdicts:
+    """The verdicts worked out so far, by pair, kept from round to round."""
+
+    def __init__(self, live: RDD[tuple[Gid, Print]], config: Config, partitions: int) -> None:
+        self._live = live
+        self._config = config
+        self._partitions = partitions
+        self.known: RDD[tuple[Pair, Found]] = live.context.emptyRDD()
+        self.count = 0
+
+    def of(self, wanted: RDD[tuple[Gid, tuple[Pair, ...]]]) -> RDD[tuple[Gid, dict[Gid, Found]]]:
+        """For each paragraph, its ``wanted`` pairs' verdicts by candidate; the pairs not
+        verified before are verified now."""
+        pairs = wanted.flatMap(lambda item: [(pair, None) for pair in item[1]])
+        new = pairs.subtractByKey(self.known, self._partitions).map(lambda item: item[0])
+        made = (
+            new.map(lambda pair: (pair[0], pair))
+            .join(self._live, self._partitions)
+            .map(lambda item: (item[1][0][1], item[1]))
+            .join(self._live, self._partitions)
+            .mapPartitions(_verify(self._config))
+            .persist(_level())
+        )
+        self.count += made.count()
+        self.known = self.known.union(made).coalesce(self._partitions).persist(_level())
+        return (
+            pairs.join(self.known, self._partitions)
+            .map(lambda item: (item[0][1], (item[0][0], item[1][1])))
+            .groupByKey(self._partitions)
+            .mapValues(dict)
+        )
+
+
+def _wanted(item: tuple[Gid, Plan]) -> tuple[Gid, tuple[Pair, ...]]:
+    gid, step = item
+    if step.repeated is not None:
+        return gid, ((step.repeated, gid, False, False),)
+    return gid, tuple((q, gid, as_written, settle) for q, as_written, settle in step.ids)
+
+
+def _decide(
+    item: tuple[Gid, tuple[Plan, dict[Gid, Found] | None]],
+) -> tuple[Gid, tuple[Outcome, tuple[Pair, ...]]]:
+    gid, (step, found) = item
+    outcome, others = decision(step, found or {})
+    return gid, (outcome, tuple((q, gid, a, s) for q, a, s in others))
+
+
+def _named(
+    value: tuple[tuple[Outcome, tuple[Pair, ...]], dict[Gid, Found] | None],
+) -> Outcome:
+    (outcome, others), found = value
+    return named(outcome, [q for q, _, _, _ in others], found) if found else outcome
+
+
+def decide(
+    docs: RDD[tuple[int, str, str]], config: Config, partitions: int
+) -> tuple[RDD[tuple[Gid, Outcome]], Stats]:
+    """Every paragraph's :class:`~dedup.spark.plan.Outcome` (of the ones with words)."""
+    live = (
+        docs.mapPartitions(_prints(config))
+        .filter(lambda item: item[1].tokens > 0)
+        .partitionBy(partitions)
+        .persist(_level())
+    )
+    count = live.count()
+    # The first round assumes every paragraph kept but a later copy of an earlier text.
+    firsts = live.map(lambda item: (item[1].digest, item[0])).reduceByKey(min, partitions)
+    first = firsts.map(lambda item: (item[1], True))
+    state = (
+        live.leftOuterJoin(first, partitions)
+        .mapValues(lambda value: (value[0], bool(value[1])))
+        .persist(_level())
+    )
+    known = _Verdicts(live, config, partitions)
+    rounds = 0
+    while True:
+        rounds += 1
+        exact = (
+            state.map(lambda item: (item[1][0].digest, (item[0], item[1][0].batch, item[1][1])))
+            .groupByKey(partitions)
+            .flatMap(lambda item: digest_view(item[1]))
+        )
+        viewed = state.join(exact, partitions)
+        links = viewed.flatMap(_postings).groupByKey(partitions).flatMap(_links)
+        plans = (
+            viewed.leftOuterJoin(links.groupByKey(partitions), partitions)
+            .map(_plan)
+            .persist(_level())
+        )
+        found = known.of(plans.map(_wanted))
+        decided = plans.leftOuterJoin(found, partitions).map(_decide).persist(_level())
+        others = decided.filter(lambda item: bool(item[1][1])).mapValues(lambda v: v[1])
+        outcomes = (
+            decided.leftOuterJoin(known.of(others), partitions).mapValues(_named).persist(_level())
+        )
+        joined = state.join(outcomes, partitions)
+        changed = joined.filter(lambda item: item[1][0][1] == item[1][1].removed).count()
+        for done in (plans, decided):
+            done.unpersist()
+        if not changed:
+            return outcomes, Stats(count, rounds, known.count)
+        previous = state
+        state = joined.mapValues(lambda v: (v[0][0], not v[1].removed)).persist(_level())
+        state.count()
+        previous.unpersist()
+        outcomes.unpersist()
+
+
+def clean(
+    docs: RDD[tuple[int, str, str]], config: Config, partitions: int
+) -> tuple[RDD[tuple[int, Cut]], Stats]:
+    """Documents ``(doc, name, text)`` cleaned as one corpus in the order of ``doc``: each
+    one's :class:`~dedup.spark.plan.Cut`, by ``doc``."""
+    docs = docs.persist(_level())
+    outcomes, stats = decide(docs, config, partitions)
+    by_doc = outcomes.map(lambda item: (item[0][0], (item[0][1], item[1]))).groupByKey(partitions)
+
+    def cut_one(item: tuple[int, tuple[tuple[str, str], Any]]) -> tuple[int, Cut]:
+        doc, ((name, text), decided) = item
+        return doc, cut(name, text, config, dict(decided or ()))
+
+    cuts = (
+        docs.map(lambda row: (row[0], (row[1], row[2])))
+        .leftOuterJoin(by_doc, partitions)
+        .map(cut_one)
+    )
+    return cuts, stats
+
+
+def read_jsonl(
+    spark: Any, inputs: Sequence[tuple[str, str]], text_field: str, id_field: str | None
+) -> RDD[tuple[int, tuple[str, str, str, str]]]:
+    """The records of JSON Lines files ``(name, path)``, by place (the files in the order
+    given, then their lines): ``("ok", name, text, line)``, or ``("error", where,
+    problem, "")`` for a line that is no document (as :func:`dedup.sources.documents`
+    reads them: blank lines skipped, a document named by its id, else file and line)."""
+    sc = spark.sparkContext
+    parts = []
+    for number, (name, path) in enumerate(inputs):
+        lines = spark.read.option("lineSep", "\n").text(path).rdd.map(lambda row: row[0])
+        parts.append(lines.zipWithIndex().flatMap(_record(number, name, text_field, id_field)))
+    out: RDD[tuple[int, tuple[str, str, str, str]]] = sc.union(parts) if parts else sc.emptyRDD()
+    return out
+
+
+def _record(number: int, name: str, text_field: str, id_field: str | None) -> Any:
+    def parse(item: tuple[str, int]) -> list[tuple[int, tuple[str, str, str, str]]]:
+        line, at = item
+        if not line.strip():
+            return []
+        where = f"{name}:{at + 1}"
+        try:
+            doc, text, _ = jsonl_document(line, where, text_field, id_field)
+        except InputError as error:
+            return [((number << 40) | at, ("error", where, error.problem, ""))]
+        return [((number << 40) | at, ("ok", doc, text, line))]
+
+    return parse
