@@ -137,8 +137,6 @@ class _Verdicts:
 
 def _wanted(item: tuple[Gid, Plan]) -> tuple[Gid, tuple[Pair, ...]]:
     gid, step = item
-    if step.repeated is not None:
-        return gid, ((step.repeated, gid, False, False),)
     return gid, tuple((q, gid, as_written, settle) for q, as_written, settle in step.ids)
 
 

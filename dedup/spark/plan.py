@@ -294,7 +294,6 @@ class Plan(NamedTuple):
     far apart by sketches is passed over."""
 
     gid: Gid
-    repeated: Gid | None
     top: Gid | None
     ids: list[tuple[Gid, bool, bool]]
     others: list[tuple[Gid, bool, bool]]
@@ -303,8 +302,8 @@ class Plan(NamedTuple):
 def plan(p: Print, exact: Exact, links: Iterable[Link]) -> Plan:
     """Paragraph ``p``'s :class:`Plan`, from its :class:`Exact` and the :class:`Link` s
     :func:`key_view` found for it."""
-    if exact.indexed is not None:
-        return Plan(p.gid, exact.indexed, exact.indexed, [], [])
+    if exact.indexed is not None:  # its text is checked (a digest may collide), nothing else
+        return Plan(p.gid, exact.indexed, [(exact.indexed, False, False)], [])
     outer: dict[Gid, list[int]] = defaultdict(lambda: [0, 0, 0])
     inner: dict[Gid, list[int]] = defaultdict(lambda: [0, 0, 0])
     calm: set[Gid] = set()
@@ -339,9 +338,9 @@ def plan(p: Print, exact: Exact, links: Iterable[Link]) -> Plan:
         return [(q, q in inner, q not in inner or q in calm) for _, q in found]
 
     if exact.top is not None:
-        return Plan(p.gid, None, exact.top, [(exact.top, True, False)], [])
+        return Plan(p.gid, exact.top, [(exact.top, True, False)], [])
     chosen = listed(ids)
-    return Plan(p.gid, None, None, chosen, listed(passed + more)[: MAX_CANDIDATES - len(chosen)])
+    return Plan(p.gid, None, chosen, listed(passed + more)[: MAX_CANDIDATES - len(chosen)])
 
 
 # --- step 3: verdicts on pairs --------------------------------------------------------------
@@ -413,9 +412,6 @@ def decision(plan: Plan, found: dict[Gid, Found]) -> tuple[Outcome, list[tuple[G
     """The :class:`Outcome` of ``plan`` from the verdicts ``found`` on its deciding pairs,
     and the other pairs to verify (its ``others``, when it repeats one); the outcome's
     ``also`` and ``ref`` are final only once :func:`named` saw those too."""
-    if plan.repeated is not None:
-        ref = found[plan.repeated][0]
-        return Outcome(plan.gid, True, ref, EXACT, ()), []
     best, repeats = _best([q for q, _, _ in plan.ids], found)
     if best is None:
         return Outcome(plan.gid, False, None, None, ()), []
@@ -503,8 +499,7 @@ def decide_all(prints: Sequence[Print], config: Config) -> Decisions:
         rounds += 1
         outcomes: dict[Gid, Outcome] = {}
         for step in plans(live, kept):
-            wanted = step.ids if step.repeated is None else [(step.repeated, False, False)]
-            outcome, others = decision(step, found(step.gid, wanted))
+            outcome, others = decision(step, found(step.gid, step.ids))
             if others:
                 outcome = named(outcome, [q for q, _, _ in others], found(step.gid, others))
             outcomes[step.gid] = outcome
