@@ -21,18 +21,22 @@ from dedup.spark.plan import (
     Exact,
     Found,
     Gid,
-    Link,
     Outcome,
     Plan,
+    Posted,
     Posting,
     Print,
+    Shared,
+    add,
     cut,
     decision,
     digest_view,
     key_view,
     named,
     plan,
+    posted,
     prints,
+    tally,
     verdicts,
 )
 
@@ -71,7 +75,7 @@ def _prints(config: Config) -> Any:
 
 
 def _postings(
-    item: tuple[Gid, tuple[tuple[Print, bool], Exact]],
+    item: tuple[Gid, tuple[tuple[Posted, bool], Exact]],
 ) -> Iterator[tuple[tuple[int, int], Posting]]:
     _, ((p, kept), exact) = item
     posting = Posting(p.gid, p.batch, exact.keepable, exact.indexed is None, kept)
@@ -80,24 +84,41 @@ def _postings(
             yield (family, value), posting
 
 
-def _links(item: tuple[tuple[int, int], Iterable[Posting]]) -> Iterator[tuple[Gid, Link]]:
-    (family, _), postings = item
-    return key_view(family, postings)
+def _shared(
+    groups: Iterable[tuple[tuple[int, int], Iterable[Posting]]],
+) -> Iterator[tuple[Gid, tuple[Gid, Shared]]]:
+    """The pairs in the buckets of a partition's keys, counted (:func:`plan.tally`) before
+    they are sent on: a pair shares many keys."""
+    found = tally(link for (family, _), postings in groups for link in key_view(family, postings))
+    for (p, q), shared in found.items():
+        yield p, (q, shared)
 
 
-def _plan(item: tuple[Gid, tuple[tuple[tuple[Print, bool], Exact], Any]]) -> tuple[Gid, Plan]:
-    gid, (((p, _), exact), links) = item
-    return gid, plan(p, exact, links or ())
+def _into(held: dict[Gid, Shared], item: tuple[Gid, Shared]) -> dict[Gid, Shared]:
+    q, shared = item
+    held[q] = add(held[q], shared) if q in held else shared
+    return held
+
+
+def _merge(a: dict[Gid, Shared], b: dict[Gid, Shared]) -> dict[Gid, Shared]:
+    for q, shared in b.items():
+        a[q] = add(a[q], shared) if q in a else shared
+    return a
+
+
+def _plan(item: tuple[Gid, tuple[tuple[tuple[Posted, bool], Exact], Any]]) -> tuple[Gid, Plan]:
+    gid, (((p, _), exact), shared) = item
+    return gid, plan(p, exact, shared or {})
 
 
 def _verify(config: Config) -> Any:
     def run(
-        items: Iterable[tuple[Gid, tuple[tuple[Pair, Print], Print]]],
+        items: Iterable[tuple[Pair, Iterable[tuple[int, Print]]]],
     ) -> Iterator[tuple[Pair, Found]]:
-        listed = list(items)
-        found = verdicts([(q, p, pair[2], pair[3]) for _, ((pair, q), p) in listed], config)
-        for (_, ((pair, q), _)), verdict in zip(listed, found, strict=True):
-            yield pair, (Ref(q.name, q.paragraph), verdict)
+        listed = [(pair, dict(sides)) for pair, sides in items]
+        found = verdicts([(s[0], s[1], pair[2], pair[3]) for pair, s in listed], config)
+        for (pair, sides), verdict in zip(listed, found, strict=True):
+            yield pair, (Ref(sides[0].name, sides[0].paragraph), verdict)
 
     return run
 
@@ -117,11 +138,12 @@ class _Verdicts:
         verified before are verified now."""
         pairs = wanted.flatMap(lambda item: [(pair, None) for pair in item[1]])
         new = pairs.subtractByKey(self.known, self._partitions).map(lambda item: item[0])
+        # Both paragraphs of each pair from one join with the fingerprints.
         made = (
-            new.map(lambda pair: (pair[0], pair))
+            new.flatMap(lambda pair: [(pair[0], (pair, 0)), (pair[1], (pair, 1))])
             .join(self._live, self._partitions)
-            .map(lambda item: (item[1][0][1], item[1]))
-            .join(self._live, self._partitions)
+            .map(lambda item: (item[1][0][0], (item[1][0][1], item[1][1])))
+            .groupByKey(self._partitions)
             .mapPartitions(_verify(self._config))
             .persist(_level())
         )
@@ -169,8 +191,10 @@ def decide(
     # The first round assumes every paragraph kept but a later copy of an earlier text.
     firsts = live.map(lambda item: (item[1].digest, item[0])).reduceByKey(min, partitions)
     first = firsts.map(lambda item: (item[1], True))
+    # What a round needs of each paragraph (not its texts: those go to verifying only).
     state = (
-        live.leftOuterJoin(first, partitions)
+        live.mapValues(posted)
+        .leftOuterJoin(first, partitions)
         .mapValues(lambda value: (value[0], bool(value[1])))
         .persist(_level())
     )
@@ -183,13 +207,15 @@ def decide(
             .groupByKey(partitions)
             .flatMap(lambda item: digest_view(item[1]))
         )
-        viewed = state.join(exact, partitions)
-        links = viewed.flatMap(_postings).groupByKey(partitions).flatMap(_links)
-        plans = (
-            viewed.leftOuterJoin(links.groupByKey(partitions), partitions)
-            .map(_plan)
-            .persist(_level())
+        viewed = state.join(exact, partitions).persist(_level())
+        empty: dict[Gid, Shared] = {}
+        shared = (
+            viewed.flatMap(_postings)
+            .groupByKey(partitions)
+            .mapPartitions(_shared)
+            .aggregateByKey(empty, _into, _merge, partitions)
         )
+        plans = viewed.leftOuterJoin(shared, partitions).map(_plan).persist(_level())
         found = known.of(plans.map(_wanted))
         decided = plans.leftOuterJoin(found, partitions).map(_decide).persist(_level())
         others = decided.filter(lambda item: bool(item[1][1])).mapValues(lambda v: v[1])
@@ -198,7 +224,7 @@ def decide(
         )
         joined = state.join(outcomes, partitions)
         changed = joined.filter(lambda item: item[1][0][1] == item[1][1].removed).count()
-        for done in (plans, decided):
+        for done in (viewed, plans, decided):
             done.unpersist()
         if not changed:
             return outcomes, Stats(count, rounds, known.count)

@@ -93,6 +93,27 @@ class Print(NamedTuple):
         return (self.doc, self.batch)
 
 
+class Posted(NamedTuple):
+    """What finding a paragraph's candidates needs of it (without its texts, which only
+    verifying needs): where it stands, its batch, digest and keys."""
+
+    doc: int
+    paragraph: int
+    batch: int
+    digest: int
+    bands: tuple[int, ...]
+    shingles: tuple[int, ...]
+    edges: tuple[int, ...]
+
+    @property
+    def gid(self) -> Gid:
+        return (self.doc, self.paragraph)
+
+
+def posted(p: Print) -> Posted:
+    return Posted(p.doc, p.paragraph, p.batch, p.digest, p.bands, p.shingles, p.edges)
+
+
 def _fingerprint(p: Print, config: Config, as_written: bool) -> Fingerprint:
     """``p``'s fingerprint: as the batch has it (``as_written``: its text as written and
     the lines it is wrapped with), or as the index has it (a kept paragraph of an earlier
@@ -299,29 +320,51 @@ class Plan(NamedTuple):
     others: list[tuple[Gid, bool, bool]]
 
 
-def plan(p: Print, exact: Exact, links: Iterable[Link]) -> Plan:
-    """Paragraph ``p``'s :class:`Plan`, from its :class:`Exact` and the :class:`Link` s
-    :func:`key_view` found for it."""
+#: What a paragraph shares with one candidate: keys of each family (bands, shingles, edges),
+#: whether the candidate is in its batch, and whether through a calm key (see :class:`Link`).
+Shared = list[int]
+
+
+def tally(links: Iterable[tuple[Gid, Link]]) -> dict[tuple[Gid, Gid], Shared]:
+    """The links ``(p, link)`` counted by pair ``(p, q)`` (:data:`Shared`)."""
+    out: dict[tuple[Gid, Gid], Shared] = {}
+    for p, link in links:
+        shared = out.get((p, link.q))
+        if shared is None:
+            shared = out[(p, link.q)] = [0, 0, 0, int(link.inner), 0]
+        shared[link.family] += 1
+        if link.inner and link.calm:
+            shared[4] = 1
+    return out
+
+
+def add(shared: Shared, more: Shared) -> Shared:
+    """Two counts of one pair (from other keys) as one."""
+    return [a + b for a, b in zip(shared[:3], more[:3], strict=True)] + [
+        shared[3],
+        shared[4] | more[4],
+    ]
+
+
+def plan(p: Posted, exact: Exact, shared: dict[Gid, Shared]) -> Plan:
+    """Paragraph ``p``'s :class:`Plan`, from its :class:`Exact` and what it shares with each
+    paragraph in its buckets (:func:`tally` of what :func:`key_view` found)."""
     if exact.indexed is not None:  # its text is checked (a digest may collide), nothing else
         return Plan(p.gid, exact.indexed, [(exact.indexed, False, False)], [])
-    outer: dict[Gid, list[int]] = defaultdict(lambda: [0, 0, 0])
-    inner: dict[Gid, list[int]] = defaultdict(lambda: [0, 0, 0])
-    calm: set[Gid] = set()
-    for link in links:
-        (inner if link.inner else outer)[link.q][link.family] += 1
-        if link.inner and link.calm:
-            calm.add(link.q)
+    outer = {q: c for q, c in shared.items() if not c[3]}
+    inner = {q: c[:3] for q, c in shared.items() if c[3]}
+    calm = {q for q, c in shared.items() if c[3] and c[4]}
     size = len(p.shingles)
     scored = []
-    for q, (bands, shared, edges) in outer.items():
-        enough = shared * 2 >= size and shared > 0
+    for q, (bands, common, edges, _, _) in outer.items():
+        enough = common * 2 >= size and common > 0
         if not (bands or edges or enough):
             continue  # a few shingles in common: no candidate (:func:`dedup.index.score`)
         total = 0.0
         for _ in range(bands):
             total += 1.0
         if enough:
-            total += 2 * shared / size
+            total += 2 * common / size
         for _ in range(edges):
             total += 1.0
         scored.append((-total, q))
@@ -524,12 +567,14 @@ def plans(live: Sequence[Print], kept: dict[Gid, bool]) -> Iterator[Plan]:
         for family, values in enumerate((p.bands, p.shingles, p.edges)):
             for value in values:
                 by_key[(family, value)].append(posting)
-    links: dict[Gid, list[Link]] = defaultdict(list)
-    for (family, _), postings in by_key.items():
-        for gid, link in key_view(family, postings):
-            links[gid].append(link)
+    shared: dict[Gid, dict[Gid, Shared]] = defaultdict(dict)
+    found = tally(
+        link for (family, _), postings in by_key.items() for link in key_view(family, postings)
+    )
+    for (p_gid, q), counts in found.items():
+        shared[p_gid][q] = counts
     for p in live:
-        yield plan(p, exact[p.gid], links.get(p.gid, ()))
+        yield plan(posted(p), exact[p.gid], shared.get(p.gid, {}))
 
 
 # --- the cleaned text: the cleaner again, told what was decided ----------------------------
