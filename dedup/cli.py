@@ -831,6 +831,15 @@ def _annotation(properties: dict[str, str], message: str) -> str:
     return f"::error {fields}::{data(message)}"
 
 
+@contextlib.contextmanager
+def _spark_errors(kind: type[Exception]) -> Iterator[None]:
+    """What Spark refuses (a path it cannot read, a column it cannot find): one line."""
+    try:
+        yield
+    except kind as error:
+        _fail(f"spark: {str(error).strip().splitlines()[0]}")
+
+
 @cli.command("spark", cls=_Command)
 @click.argument("paths", nargs=-1, required=True, metavar="INPUT... OUTPUT")
 @click.option("--include", multiple=True, metavar="GLOB", help="In folders, only files matching.")
@@ -879,15 +888,23 @@ def spark_command(context: click.Context, /, paths: tuple[str, ...], **options: 
 
     if "://" not in output and os.path.lexists(output):
         _fail(f"{output}: exists; name a new folder for the output")
-    files: list[tuple[str, str]] = []  # (name, path), in the order clean reads them
-    for path in inputs:
+    if options["kind"] == "parquet" and (options["include"] or options["exclude"]):
+        _fail("--include and --exclude choose files in JSON Lines folders, not Parquet")
+    if options["kind"] == "jsonl" and options["order"]:
+        _fail("--order goes with --format parquet: JSON Lines are taken in file order")
+    files: list[tuple[str, str]] = []  # JSONL: (name, path), in the order clean reads them
+    for path in inputs if options["kind"] == "jsonl" else ():
         if "://" in path:  # hdfs://, s3a://: as Spark lists them
             files.append((path, path))
         else:
             found = find([path], options["include"], options["exclude"])
             files += [(source.name, str(source.path)) for source in found]
     summary: tuple[int, int | None, str]
-    with running(options["master"]) as spark:
+    try:
+        from pyspark.errors import PySparkException
+    except ImportError:
+        _fail("dedup spark needs PySpark: pip install 'paradedup[spark]' (and Java)")
+    with running(options["master"]) as spark, _spark_errors(PySparkException):
         if options["kind"] == "jsonl":
             stats = clean_jsonl(
                 spark,
@@ -900,7 +917,8 @@ def spark_command(context: click.Context, /, paths: tuple[str, ...], **options: 
             )
             summary = (stats.removed, stats.paragraphs, f", {stats.rounds} rounds")
         else:
-            frame = spark.read.parquet(*[path for _, path in files])
+            # Spark reads a folder of part files itself (skipping _SUCCESS and the like).
+            frame = spark.read.parquet(*inputs)
             id_field = options["id_field"] if options["id_field"] in frame.columns else None
             cleaned = clean_dataframe(
                 frame,

@@ -307,3 +307,35 @@ def test_spark_submit_runs_the_command(spark: Any, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert _parts(tmp_path / "out") == _clean_jsonl(folder, "--split", "lines")
     assert "removed" in done.stdout  # spark-submit puts the program's stderr in its stdout
+
+
+def test_the_command_cleans_parquet_keeping_its_columns(spark: Any, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dedup.cli import cli
+
+    documents = _corpus(8, 10, 40)
+    rows = [(f"u{n}", text, n, 100 - n) for n, (_, text) in enumerate(documents)]
+    frame = spark.createDataFrame(rows, "url string, body string, n long, rank long")
+    frame.coalesce(2).write.parquet(str(tmp_path / "in"))
+    out = tmp_path / "out"
+    options = ["--text-field", "body", "--id-field", "url", "--order", "rank", "--split", "lines"]
+    done = CliRunner().invoke(
+        cli, ["spark", str(tmp_path / "in"), str(out), "--format", "parquet", *options, "-q"]
+    )
+    assert done.exit_code == 0, done.output
+    got = spark.read.parquet(str(out)).orderBy("n", ascending=False).collect()
+    assert [row["n"] for row in got] == list(range(len(documents)))[::-1]  # all columns kept
+    # Taken in the order of rank: the last document first.
+    ordered = [(f"u{n}", documents[n][1]) for n in reversed(range(len(documents)))]
+    want = _one_machine(ordered, Config(split="lines"))
+    assert [row["body"] for row in got] == [result.text for result in want]
+    assert [row["dedup"]["removed"] for row in got] == [len(r.removed) for r in want]
+    assert sum(len(r.removed) for r in want) > 20
+    # What Spark cannot read is one line, exit 2.
+    missing = CliRunner().invoke(
+        cli, ["spark", str(tmp_path / "none"), str(tmp_path / "o"), "--format", "parquet"]
+    )
+    assert missing.exit_code == 2
+    assert missing.stderr.startswith("Error: spark: ")
+    assert len(missing.stderr.strip().splitlines()) == 1
