@@ -36,7 +36,6 @@ from dedup.spark.plan import (
     plan,
     posted,
     prints,
-    tally,
     verdicts,
 )
 
@@ -87,9 +86,11 @@ def _postings(
 def _shared(
     groups: Iterable[tuple[tuple[int, int], Iterable[Posting]]],
 ) -> Iterator[tuple[Gid, tuple[Gid, Shared]]]:
-    """The pairs in the buckets of a partition's keys, counted (:func:`plan.tally`) before
-    they are sent on: a pair shares many keys."""
-    found = tally(link for (family, _), postings in groups for link in key_view(family, postings))
+    """The pairs in the buckets of a partition's keys, counted before they are sent on: a
+    pair shares many keys."""
+    found: dict[tuple[Gid, Gid], Shared] = {}
+    for (family, _), postings in groups:
+        key_view(family, postings, found)
     for (p, q), shared in found.items():
         yield p, (q, shared)
 

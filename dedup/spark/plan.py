@@ -251,25 +251,24 @@ class Posting(NamedTuple):
     kept: bool
 
 
-class Link(NamedTuple):
-    """Paragraph ``q`` in a bucket of a later paragraph's key of ``family``: kept before
-    its batch (``inner`` False) or in its batch; ``calm``: a key of the batch with room
-    for all of its paragraphs that could be kept (a pair settled far apart by sketches is
-    then passed over, as :meth:`~dedup.deduplicator.Deduplicator._triage` does)."""
-
-    q: Gid
-    family: int
-    inner: bool
-    calm: bool
+#: What a paragraph shares with one candidate in its buckets: keys of each family (bands,
+#: shingles, edges), whether the candidate is of its batch (a *partner*), and whether
+#: through a *calm* key: one of the batch with room for all of its paragraphs that could be
+#: kept (a pair far apart by sketches is then passed over, as
+#: :meth:`~dedup.deduplicator.Deduplicator._triage` does; candidates of earlier batches
+#: always are).
+Shared = list[int]
 
 
-def key_view(family: int, postings: Iterable[Posting]) -> Iterator[tuple[Gid, Link]]:
-    """For the postings of one key (any order), ``(p, link)`` for every paragraph ``q`` in
-    the bucket of each paragraph ``p`` whose keys are looked up, once per posting of each
+def key_view(family: int, postings: Iterable[Posting], into: dict[tuple[Gid, Gid], Shared]) -> None:
+    """For the postings of one key (any order), count ``into[(p, q)]`` each paragraph ``q``
+    in the bucket of each paragraph ``p`` whose keys are looked up, once per posting of each
     (a paragraph may post a key twice): the first ``MAX_BUCKET`` postings kept in earlier
     batches, then as :func:`~dedup.index.batch_pairs` and
     :meth:`~dedup.deduplicator.Deduplicator.decide` find partners in the batch."""
     ordered = sorted(postings)
+    if len(ordered) < 2:
+        return
     outer: list[Gid] = []  # the bucket in the index: the first kept postings
     at = 0
     while at < len(ordered):
@@ -277,31 +276,47 @@ def key_view(family: int, postings: Iterable[Posting]) -> Iterator[tuple[Gid, Li
         end = at
         while end < len(ordered) and (ordered[end].gid[0], ordered[end].batch) == (doc, batch):
             end += 1
-        group = ordered[at:end]
         room = MAX_BUCKET - len(outer)
-        calm = sum(p.keepable for p in group) <= room
-        members: list[Gid] = []  # a crowded key: the first kept, up to the room left
-        k = 0
-        while k < len(group):
-            row = group[k].gid
+        calm = sum(p.keepable for p in ordered[at:end]) <= room
+        # Partners so far: every eligible kept posting (a calm key), or the first ones kept
+        # up to the room left (a crowded one).
+        partners: list[Gid] = []
+        k = at
+        while k < end:
+            row = ordered[k]
             same = k
-            while same < len(group) and group[same].gid == row:
+            while same < end and ordered[same].gid == row.gid:
                 same += 1
-            if group[k].looked_up:
-                partners = [q.gid for q in group[:k] if q.keepable and q.kept] if calm else members
-                for _ in range(same - k):
-                    for q in outer:
-                        yield row, Link(q, family, False, True)
-                    for q in partners:
-                        yield row, Link(q, family, True, calm)
-            if not calm and group[k].kept:
-                for _ in range(min(same - k, room - len(members))):
-                    members.append(row)
+            if row.looked_up:
+                for q in outer:
+                    _count(into, row.gid, q, family, False, True, same - k)
+                for q in partners:
+                    _count(into, row.gid, q, family, True, calm, same - k)
+            if row.kept and (row.keepable or not calm):
+                for _ in range(same - k if calm else min(same - k, room - len(partners))):
+                    partners.append(row.gid)
             k = same
-        for p in group:
+        for p in ordered[at:end]:
             if p.kept and len(outer) < MAX_BUCKET:
                 outer.append(p.gid)
         at = end
+
+
+def _count(
+    into: dict[tuple[Gid, Gid], Shared],
+    p: Gid,
+    q: Gid,
+    family: int,
+    inner: bool,
+    calm: bool,
+    times: int,
+) -> None:
+    shared = into.get((p, q))
+    if shared is None:
+        shared = into[(p, q)] = [0, 0, 0, int(inner), 0]
+    shared[family] += times
+    if inner and calm:
+        shared[4] = 1
 
 
 # --- step 2: the candidates of a paragraph, ranked as the cleaner ranks them ---------------
@@ -320,24 +335,6 @@ class Plan(NamedTuple):
     others: list[tuple[Gid, bool, bool]]
 
 
-#: What a paragraph shares with one candidate: keys of each family (bands, shingles, edges),
-#: whether the candidate is in its batch, and whether through a calm key (see :class:`Link`).
-Shared = list[int]
-
-
-def tally(links: Iterable[tuple[Gid, Link]]) -> dict[tuple[Gid, Gid], Shared]:
-    """The links ``(p, link)`` counted by pair ``(p, q)`` (:data:`Shared`)."""
-    out: dict[tuple[Gid, Gid], Shared] = {}
-    for p, link in links:
-        shared = out.get((p, link.q))
-        if shared is None:
-            shared = out[(p, link.q)] = [0, 0, 0, int(link.inner), 0]
-        shared[link.family] += 1
-        if link.inner and link.calm:
-            shared[4] = 1
-    return out
-
-
 def add(shared: Shared, more: Shared) -> Shared:
     """Two counts of one pair (from other keys) as one."""
     return [a + b for a, b in zip(shared[:3], more[:3], strict=True)] + [
@@ -348,7 +345,7 @@ def add(shared: Shared, more: Shared) -> Shared:
 
 def plan(p: Posted, exact: Exact, shared: dict[Gid, Shared]) -> Plan:
     """Paragraph ``p``'s :class:`Plan`, from its :class:`Exact` and what it shares with each
-    paragraph in its buckets (:func:`tally` of what :func:`key_view` found)."""
+    paragraph in its buckets (:func:`key_view`)."""
     if exact.indexed is not None:  # its text is checked (a digest may collide), nothing else
         return Plan(p.gid, exact.indexed, [(exact.indexed, False, False)], [])
     outer = {q: c for q, c in shared.items() if not c[3]}
@@ -530,22 +527,34 @@ def decide_all(prints: Sequence[Print], config: Config) -> Decisions:
     kept = assumed(live)
     cache: dict[tuple[Gid, Gid, bool, bool], Verdict | None] = {}
 
-    def found(p: Gid, wanted: Iterable[tuple[Gid, bool, bool]]) -> dict[Gid, Found]:
-        pairs = [(q, p, as_written, settle) for q, as_written, settle in wanted]
-        new = [pair for pair in pairs if pair not in cache]
+    def verify(wanted: Iterable[tuple[Gid, Sequence[tuple[Gid, bool, bool]]]]) -> None:
+        new = list(
+            {
+                (q, p, as_written, settle): None
+                for p, pairs in wanted
+                for q, as_written, settle in pairs
+                if (q, p, as_written, settle) not in cache
+            }
+        )
         got = verdicts([(by_gid[q], by_gid[p], a, s) for q, p, a, s in new], config)
         cache.update(zip(new, got, strict=True))
-        return {q: (Ref(by_gid[q].name, q[1]), cache[(q, p, a, s)]) for q, p, a, s in pairs}
+
+    def found(p: Gid, wanted: Iterable[tuple[Gid, bool, bool]]) -> dict[Gid, Found]:
+        return {q: (Ref(by_gid[q].name, q[1]), cache[(q, p, a, s)]) for q, a, s in wanted}
 
     rounds = 0
     while True:
         rounds += 1
-        outcomes: dict[Gid, Outcome] = {}
-        for step in plans(live, kept):
-            outcome, others = decision(step, found(step.gid, step.ids))
-            if others:
-                outcome = named(outcome, [q for q, _, _ in others], found(step.gid, others))
-            outcomes[step.gid] = outcome
+        steps = list(plans(live, kept))
+        verify((step.gid, step.ids) for step in steps)
+        decided = [(step.gid, *decision(step, found(step.gid, step.ids))) for step in steps]
+        verify((gid, others) for gid, _, others in decided)
+        outcomes = {
+            gid: named(outcome, [q for q, _, _ in others], found(gid, others))
+            if others
+            else outcome
+            for gid, outcome, others in decided
+        }
         now = {gid: not outcome.removed for gid, outcome in outcomes.items()}
         if now == kept:
             return Decisions(outcomes, rounds, len(cache))
@@ -568,9 +577,9 @@ def plans(live: Sequence[Print], kept: dict[Gid, bool]) -> Iterator[Plan]:
             for value in values:
                 by_key[(family, value)].append(posting)
     shared: dict[Gid, dict[Gid, Shared]] = defaultdict(dict)
-    found = tally(
-        link for (family, _), postings in by_key.items() for link in key_view(family, postings)
-    )
+    found: dict[tuple[Gid, Gid], Shared] = {}
+    for (family, _), postings in by_key.items():
+        key_view(family, postings, found)
     for (p_gid, q), counts in found.items():
         shared[p_gid][q] = counts
     for p in live:
