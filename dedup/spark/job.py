@@ -171,6 +171,34 @@ def _decide(
     return gid, (outcome, tuple((q, gid, a, s) for q, a, s in others))
 
 
+def _trimmed(posted: RDD[tuple[Gid, Posted]], partitions: int) -> RDD[tuple[Gid, Posted]]:
+    """The paragraphs without the keys no other paragraph posts (most shingles: they put
+    nobody in anybody's bucket), found once, so that no round sends them again."""
+
+    def keys(item: tuple[Gid, Posted]) -> Iterator[tuple[tuple[int, int], Gid]]:
+        gid, p = item
+        for family, values in enumerate((p.bands, p.shingles, p.edges)):
+            for value in set(values):
+                yield (family, value), gid
+
+    def shared(item: tuple[tuple[int, int], Iterable[Gid]]) -> list[tuple[Gid, tuple[int, int]]]:
+        key, gids = item
+        found = list(gids)
+        return [(gid, key) for gid in found] if len(found) > 1 else []
+
+    def trim(value: tuple[Posted, Iterable[tuple[int, int]] | None]) -> Posted:
+        p, kept = value
+        held = set(kept or ())
+        return p._replace(
+            bands=tuple(v for v in p.bands if (0, v) in held),
+            shingles=tuple(v for v in p.shingles if (1, v) in held),
+            edges=tuple(v for v in p.edges if (2, v) in held),
+        )
+
+    found = posted.flatMap(keys).groupByKey(partitions).flatMap(shared)
+    return posted.leftOuterJoin(found.groupByKey(partitions), partitions).mapValues(trim)
+
+
 def _named(
     value: tuple[tuple[Outcome, tuple[Pair, ...]], dict[Gid, Found] | None],
 ) -> Outcome:
@@ -194,7 +222,7 @@ def decide(
     first = firsts.map(lambda item: (item[1], True))
     # What a round needs of each paragraph (not its texts: those go to verifying only).
     state = (
-        live.mapValues(posted)
+        _trimmed(live.mapValues(posted), partitions)
         .leftOuterJoin(first, partitions)
         .mapValues(lambda value: (value[0], bool(value[1])))
         .persist(_level())

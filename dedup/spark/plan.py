@@ -95,7 +95,8 @@ class Print(NamedTuple):
 
 class Posted(NamedTuple):
     """What finding a paragraph's candidates needs of it (without its texts, which only
-    verifying needs): where it stands, its batch, digest and keys."""
+    verifying needs): where it stands, its batch, digest and keys, and how many shingles
+    it has (its keys may leave out the ones no other paragraph posts)."""
 
     doc: int
     paragraph: int
@@ -104,6 +105,7 @@ class Posted(NamedTuple):
     bands: tuple[int, ...]
     shingles: tuple[int, ...]
     edges: tuple[int, ...]
+    size: int
 
     @property
     def gid(self) -> Gid:
@@ -111,7 +113,9 @@ class Posted(NamedTuple):
 
 
 def posted(p: Print) -> Posted:
-    return Posted(p.doc, p.paragraph, p.batch, p.digest, p.bands, p.shingles, p.edges)
+    return Posted(
+        p.doc, p.paragraph, p.batch, p.digest, p.bands, p.shingles, p.edges, len(p.shingles)
+    )
 
 
 def _fingerprint(p: Print, config: Config, as_written: bool) -> Fingerprint:
@@ -351,7 +355,7 @@ def plan(p: Posted, exact: Exact, shared: dict[Gid, Shared]) -> Plan:
     outer = {q: c for q, c in shared.items() if not c[3]}
     inner = {q: c[:3] for q, c in shared.items() if c[3]}
     calm = {q for q, c in shared.items() if c[3] and c[4]}
-    size = len(p.shingles)
+    size = p.size
     scored = []
     for q, (bands, common, edges, _, _) in outer.items():
         enough = common * 2 >= size and common > 0
