@@ -137,25 +137,36 @@ class _Verdicts:
     def of(self, wanted: RDD[tuple[Gid, tuple[Pair, ...]]]) -> RDD[tuple[Gid, dict[Gid, Found]]]:
         """For each paragraph, its ``wanted`` pairs' verdicts by candidate; the pairs not
         verified before are verified now."""
-        pairs = wanted.flatMap(lambda item: [(pair, None) for pair in item[1]])
-        new = pairs.subtractByKey(self.known, self._partitions).map(lambda item: item[0])
+        parts = self._partitions
+        pairs = (
+            wanted.flatMap(lambda item: [(pair, None) for pair in item[1]])
+            .leftOuterJoin(self.known, parts)
+            .mapValues(lambda value: value[1])
+            .persist(_level())
+        )
+        new = pairs.filter(lambda item: item[1] is None).keys()
         # Both paragraphs of each pair from one join with the fingerprints.
         made = (
             new.flatMap(lambda pair: [(pair[0], (pair, 0)), (pair[1], (pair, 1))])
-            .join(self._live, self._partitions)
+            .join(self._live, parts)
             .map(lambda item: (item[1][0][0], (item[1][0][1], item[1][1])))
-            .groupByKey(self._partitions)
+            .groupByKey(parts)
             .mapPartitions(_verify(self._config))
             .persist(_level())
         )
         self.count += made.count()
-        self.known = self.known.union(made).coalesce(self._partitions).persist(_level())
+        self.known = self.known.union(made).coalesce(parts).persist(_level())
         return (
-            pairs.join(self.known, self._partitions)
-            .map(lambda item: (item[0][1], (item[0][0], item[1][1])))
-            .groupByKey(self._partitions)
-            .mapValues(dict)
+            pairs.filter(lambda item: item[1] is not None)
+            .union(made)
+            .map(lambda item: (item[0][1], (item[0][0], item[1])))
+            .groupByKey(parts)
+            .mapValues(_by_candidate)
         )
+
+
+def _by_candidate(found: Iterable[Any]) -> dict[Gid, Found]:
+    return dict(found)
 
 
 def _wanted(item: tuple[Gid, Plan]) -> tuple[Gid, tuple[Pair, ...]]:
