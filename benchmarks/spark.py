@@ -27,14 +27,12 @@ DOCUMENT = 50  # lines a document
 JOB = r"""
 import json, sys, time, urllib.request
 from dedup.config import Config
-from dedup.sources import find
-from dedup.spark import clean_jsonl, session
+from dedup.spark import clean_jsonl, jsonl_inputs, session
 master, source, output, report = sys.argv[1:5]
 spark = session(master)
 spark.sparkContext.setLogLevel("ERROR")
 started = time.perf_counter()
-stats = clean_jsonl(spark, [(s.name, str(s.path)) for s in find([source])], output,
-                    Config(split="lines"))
+stats = clean_jsonl(spark, jsonl_inputs([source]), output, Config(split="lines"))
 seconds = time.perf_counter() - started
 base = spark.sparkContext.uiWebUrl + "/api/v1/applications/" + spark.sparkContext.applicationId
 stages = json.load(urllib.request.urlopen(base + "/stages?status=complete"))

@@ -884,7 +884,7 @@ def spark_command(context: click.Context, /, paths: tuple[str, ...], **options: 
         _fail("name the inputs, then the output folder")
     *given, output = paths
     config, inputs = _prepare(context, tuple(given), options)
-    from dedup.spark import clean_dataframe, clean_jsonl, running
+    from dedup.spark import clean_dataframe, clean_jsonl, jsonl_inputs, running
 
     if "://" not in output and os.path.lexists(output):
         _fail(f"{output}: exists; name a new folder for the output")
@@ -892,13 +892,11 @@ def spark_command(context: click.Context, /, paths: tuple[str, ...], **options: 
         _fail("--include and --exclude choose files in JSON Lines folders, not Parquet")
     if options["kind"] == "jsonl" and options["order"]:
         _fail("--order goes with --format parquet: JSON Lines are taken in file order")
-    files: list[tuple[str, str]] = []  # JSONL: (name, path), in the order clean reads them
-    for path in inputs if options["kind"] == "jsonl" else ():
-        if "://" in path:  # hdfs://, s3a://: as Spark lists them
-            files.append((path, path))
-        else:
-            found = find([path], options["include"], options["exclude"])
-            files += [(source.name, str(source.path)) for source in found]
+    files = (
+        jsonl_inputs(inputs, options["include"], options["exclude"])
+        if options["kind"] == "jsonl"
+        else []
+    )
     summary: tuple[int, int | None, str]
     try:
         from pyspark.errors import PySparkException

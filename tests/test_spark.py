@@ -195,9 +195,9 @@ def _parts(folder: Path) -> str:
 
 
 def _files(folder: Path) -> list[tuple[str, str]]:
-    from dedup.sources import find
+    from dedup.spark import jsonl_inputs
 
-    return [(source.name, str(source.path)) for source in find([str(folder)])]
+    return jsonl_inputs([str(folder)])
 
 
 @pytest.mark.parametrize("partitions", [1, 3, 8])

@@ -24,7 +24,7 @@ from dedup.spark.job import Stats, clean
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["Stats", "clean_dataframe", "clean_jsonl", "running", "session"]
+__all__ = ["Stats", "clean_dataframe", "clean_jsonl", "jsonl_inputs", "running", "session"]
 
 
 def session(master: str | None = None, app: str = "dedup") -> SparkSession:
@@ -207,6 +207,23 @@ def _schema(df: DataFrame, text: str) -> Any:
         ]
     )
     return t.StructType([*df.schema.fields, t.StructField("dedup", dedup, False)])
+
+
+def jsonl_inputs(
+    paths: Sequence[str], include: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> list[tuple[str, str]]:
+    """The JSON Lines files ``paths`` name, ``(name, path)``, in the order ``dedup clean``
+    reads them (folders walked in sorted order, ``include`` and ``exclude`` as it takes
+    them); a URL (``hdfs://``, ``s3a://``) as it is, for Spark to list."""
+    from dedup.sources import find
+
+    files: list[tuple[str, str]] = []
+    for path in paths:
+        if "://" in path:
+            files.append((path, path))
+        else:
+            files += [(s.name, str(s.path)) for s in find([path], include, exclude)]
+    return files
 
 
 def clean_jsonl(

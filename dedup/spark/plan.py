@@ -88,10 +88,6 @@ class Print(NamedTuple):
     def gid(self) -> Gid:
         return (self.doc, self.paragraph)
 
-    @property
-    def batch_key(self) -> Gid:
-        return (self.doc, self.batch)
-
 
 class Posted(NamedTuple):
     """What finding a paragraph's candidates needs of it (without its texts, which only
