@@ -26,7 +26,7 @@ from dedup import settings
 from dedup.config import PRESETS, SPLIT_MODES, Config
 from dedup.corpus import SCOPES, Outcome, clean_documents
 from dedup.errors import DedupError, WorkerError
-from dedup.files import write_atomic
+from dedup.files import atomic_writer, write_atomic
 from dedup.index import Index, check_settings, open_index
 from dedup.native import COMPILED
 from dedup.outputs import Outputs, refuse_inputs
@@ -36,6 +36,7 @@ from dedup.verify import KINDS
 
 if TYPE_CHECKING:
     from dedup.check import CheckReport
+    from dedup.report.html import HtmlReport
 
 EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
@@ -543,6 +544,11 @@ def _need_stdout() -> None:
 )
 @click.option("--report", metavar="FILE", help="Write a JSON report of every removal to FILE.")
 @click.option(
+    "--html",
+    metavar="FILE",
+    help="Write an HTML report to FILE: each removal beside what it repeats, to look at.",
+)
+@click.option(
     "--explain",
     is_flag=True,
     help="Also say why paragraphs close to an earlier one were kept (stderr and report).",
@@ -582,24 +588,31 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
     close_calls: list[tuple[str, CloseCall]] = []
     diffs: dict[str, tuple[list[str], list[str]]] = {}
 
-    with Outputs(
-        sources,
-        output=output,
-        output_dir=output_dir,
-        in_place=in_place,
-        backup=options["backup"],
-        report=options["report"],
-        stdout=sys.stdout.buffer,
-    ) as outputs:
+    with (
+        Outputs(
+            sources,
+            output=output,
+            output_dir=output_dir,
+            in_place=in_place,
+            backup=options["backup"],
+            report=options["report"],
+            html=options["html"],
+            stdout=sys.stdout.buffer,
+        ) as outputs,
+        contextlib.ExitStack() as stack,
+    ):
         report_writer = (
             ReportWriter(outputs.report, config, explain) if outputs.report is not None else None
         )
+        html = stack.enter_context(_html_report(config, sources)) if outputs.html else None
         pieces: list[str] = []
 
         def writer(document: Document) -> Callable[[str], None]:
             write = outputs.writer(document)
             if report_writer is not None:
                 report_writer.start(document.name)
+            if html is not None:
+                html.start(document.name)
             if jsonl:  # the record is written whole once its document is cleaned
                 pieces.clear()
                 return pieces.append
@@ -616,6 +629,8 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
         def events(document: Document, found: list[Removal | CloseCall]) -> None:
             if report_writer is not None:
                 report_writer.add(found)
+            if html is not None:
+                html.add(e for e in found if explain or isinstance(e, Removal))
             for event in found:
                 if isinstance(event, CloseCall):
                     if explain:
@@ -640,10 +655,11 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
             jobs=options["jobs"] or os.cpu_count() or 1,
             writer=writer,
             # Removals and close calls are made only for someone to see them.
-            events=events if report_writer or explain or (verbose and not quiet) else None,
+            events=events if report_writer or html or explain or (verbose and not quiet) else None,
             progress=lambda done, seen: progress.update(done, count[0] + 1, seen),
             keep_removals=jsonl,
             index=index,
+            texts=None if html is None else lambda document, first, found: html.texts(first, found),
         ):
             document = outcome.document
             count[0] += 1
@@ -651,6 +667,8 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
             total.update(outcome.kinds)
             if report_writer is not None:
                 report_writer.end(outcome.split, outcome.paragraphs)
+            if html is not None:
+                html.end(outcome.paragraphs)
             if jsonl:
                 assert document.record is not None
                 from dedup.jsonl import cleaned_line  # json: only for JSONL
@@ -664,6 +682,9 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
         progress.stop()
         if report_writer is not None:
             report_writer.close()
+        if html is not None:
+            assert outputs.html is not None
+            html.write(outputs.html)
     sys.stdout.buffer.flush()
     if index is not None:  # every output is delivered: what they keep enters the index
         index.commit()
@@ -679,6 +700,14 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
             )
         label = sources[0].name if count[0] == 1 else f"{count[0]} documents"
         click.echo(f"dedup: {_summary(label, paragraphs, total)}", err=True)
+
+
+def _html_report(config: Config, sources: Sequence[Source]) -> HtmlReport:
+    """The HTML report of a run over ``sources``, titled after them."""
+    from dedup.report.html import HtmlReport  # only when one is written
+
+    named = sources[0].name if len(sources) == 1 else f"{len(sources)} inputs"
+    return HtmlReport(config, title=f"dedup report: {named}")
 
 
 def _ref(document: str | None, index: int) -> str:
@@ -731,10 +760,17 @@ def _total(sources: list[Source]) -> int | None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(("text", "json", "github")),
+    type=click.Choice(("text", "json", "github", "html")),
     default="text",
     show_default=True,
-    help="A table, a JSON report (schema: dedup/schemas/check.schema.json), or GitHub annotations.",
+    help="A table, a JSON report (schema: dedup/schemas/check.schema.json), GitHub "
+    "annotations, or an HTML report of every repeat beside what it repeats.",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    help="Write the JSON, GitHub or HTML report to FILE (written whole, or not at all).",
 )
 @click.option("--baseline", metavar="FILE", help="Count only repeats not recorded in FILE.")
 @click.option("--write-baseline", metavar="FILE", help="Record today's repeats in FILE; pass.")
@@ -745,37 +781,80 @@ def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
     Exit codes: 0 the check passed, 1 it failed (too many repeats), 2 a usage error or an
     unreadable input.
     """
-    from dedup.check import CheckReport, read_baseline, write_baseline
+    from dedup.check import CheckReport, read_baseline
 
     config, inputs = _prepare(context, paths, options)
+    fmt, output = options["output_format"], options["output"]
+    if output and fmt == "text":
+        _fail("-o/--output takes --format json, github or html; the table is for the terminal")
     # A new baseline records every repeat: the old one (maybe not made yet) is not read.
     wanted = options["baseline"] and not options["write_baseline"]
     baseline = read_baseline(options["baseline"]) if wanted else None
     sources = list(_sources(inputs, options))
+    if output and not options["write_baseline"]:
+        refuse_inputs(output, "the report", sources)
     index = _index(context, options, config, writable=False)  # check writes nothing
     progress = _Progress(_total(sources), options["quiet"])
     seen = [0]
-    outcomes = clean_documents(
-        _documents(sources, options),
-        config,
-        scope=options["scope"],
-        jobs=options["jobs"] or os.cpu_count() or 1,
-        writer=lambda document: lambda text: None,
-        progress=lambda done, paragraphs: progress.update(done, seen[0] + 1, paragraphs),
-        keep_removals=True,
-        index=index,
-    )
+    with contextlib.ExitStack() as stack:
+        html = None
+        if fmt == "html" and not options["write_baseline"]:
+            html = stack.enter_context(_html_report(config, sources))
 
-    def counted(items: Iterator[Outcome]) -> Iterator[Outcome]:
-        for item in items:
-            seen[0] += 1
-            yield item
+        def removals(found: list[Removal | CloseCall]) -> Iterator[Removal]:
+            return (event for event in found if isinstance(event, Removal))
 
-    result = CheckReport.build(
-        counted(outcomes), options["max_ratio"], options["max_doc_ratio"], baseline
-    )
-    progress.stop()
-    failures = result.failures()
+        def start(document: Document) -> Callable[[str], None]:
+            if html is not None:
+                html.start(document.name)
+            return lambda text: None
+
+        outcomes = clean_documents(
+            _documents(sources, options),
+            config,
+            scope=options["scope"],
+            jobs=options["jobs"] or os.cpu_count() or 1,
+            writer=start,
+            events=None if html is None else lambda document, found: html.add(removals(found)),
+            progress=lambda done, paragraphs: progress.update(done, seen[0] + 1, paragraphs),
+            keep_removals=True,
+            index=index,
+            texts=None if html is None else lambda document, first, found: html.texts(first, found),
+        )
+
+        def counted(items: Iterator[Outcome]) -> Iterator[Outcome]:
+            for item in items:
+                seen[0] += 1
+                if html is not None:
+                    html.end(item.paragraphs)
+                yield item
+
+        result = CheckReport.build(
+            counted(outcomes), options["max_ratio"], options["max_doc_ratio"], baseline
+        )
+        progress.stop()
+        failures = result.failures()
+        if html is not None:
+            if output:
+                with atomic_writer(output) as handle:
+                    html.write(handle, failures)
+            else:
+                _need_stdout()
+                html.write(sys.stdout.buffer, failures)
+    _check_verdict(context, result, failures, sources, options)
+
+
+def _check_verdict(
+    context: click.Context,
+    result: CheckReport,
+    failures: list[str],
+    sources: list[Source],
+    options: dict[str, Any],
+) -> None:
+    """``dedup check``'s baseline, output (the HTML report is written already) and exit
+    code."""
+    from dedup.check import write_baseline
+
     context.meta["verdict"] = EXIT_CHECK_FAILED if failures else 0
     if options["write_baseline"]:
         refuse_inputs(options["write_baseline"], "the baseline", sources)
@@ -784,26 +863,34 @@ def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
             known = sum(len(d.repeats) for d in result.documents)
             click.echo(f"dedup: {options['write_baseline']}: {known} known repeats", err=True)
         return
-    fmt = options["output_format"]
-    _need_stdout()
+    fmt, output = options["output_format"], options["output"]
+    lines: list[str] = []
     if fmt == "json":
         import json
 
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        lines.append(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     elif fmt == "github":
         for document in result.documents:
             for r in document.counted():
-                click.echo(
+                lines.append(
                     _annotation(
                         {"file": r.file, "line": str(r.line), "title": "dedup"},
                         f"paragraph {r.index} of {r.document} repeats paragraph {r.of_index} "
                         f"of {r.of_document} ({r.kind}, {r.similarity:.2f})",
                     )
                 )
-        for failure in failures:
-            click.echo(_annotation({"title": "dedup check failed"}, failure))
-    else:
+        lines.extend(_annotation({"title": "dedup check failed"}, f) for f in failures)
+    if output and fmt != "html":
+        write_atomic(
+            output, "".join(line + "\n" for line in lines).encode("utf-8", "backslashreplace")
+        )
+    elif fmt == "text":
+        _need_stdout()
         _print_check(result, options["verbose"])
+    elif fmt != "html":
+        _need_stdout()
+        for line in lines:
+            click.echo(line)
     sys.stdout.flush()  # here, where a reader gone away keeps the verdict
     if failures:
         if fmt != "github" and not options["quiet"]:

@@ -49,10 +49,12 @@ def clean_documents(
     progress: Callable[[int, int], None] = lambda done, paragraphs: None,
     keep_removals: bool = False,
     index: Index | None = None,
+    texts: Callable[[Document, int, list[str]], None] | None = None,
 ) -> Iterator[Outcome]:
     """Clean ``documents`` in order; ``writer(document)`` gives where its cleaned text goes,
     ``events`` (when given) gets removals and close calls as they are decided,
-    ``progress`` the bytes read in the current file and the paragraphs seen in all.
+    ``progress`` the bytes read in the current file and the paragraphs seen in all,
+    ``texts`` (when given) every paragraph's text, a batch at a time (its first index).
     Yields one :class:`Outcome` per document, after its text was written.
 
     With an ``index`` (scope ``corpus`` only), documents are cleaned against what it holds
@@ -65,10 +67,14 @@ def clean_documents(
         seen = 0
         for document in documents:
             if scope == "corpus":
-                outcome = _clean(document, shared, writer, events, progress, keep_removals, seen)
+                outcome = _clean(
+                    document, shared, writer, events, progress, keep_removals, seen, texts
+                )
             else:
                 with Deduplicator(config, jobs=jobs) as alone:
-                    outcome = _clean(document, alone, writer, events, progress, keep_removals, seen)
+                    outcome = _clean(
+                        document, alone, writer, events, progress, keep_removals, seen, texts
+                    )
             seen += outcome.paragraphs
             yield outcome
     finally:
@@ -83,9 +89,15 @@ def _clean(
     progress: Callable[[int, int], None],
     keep_removals: bool,
     seen: int,
+    texts: Callable[[Document, int, list[str]], None] | None,
 ) -> Outcome:
     wanted = events is not None or keep_removals
-    cleaner = deduplicator.cleaner(document.name, writer(document), events=wanted)
+    cleaner = deduplicator.cleaner(
+        document.name,
+        writer(document),
+        events=wanted,
+        texts=None if texts is None else lambda first, found: texts(document, first, found),
+    )
     kept: list[Removal] = []
 
     def handle(found: list[Removal | CloseCall]) -> None:

@@ -212,12 +212,17 @@ class Deduplicator:
         )
 
     def cleaner(
-        self, document: str | None, write: Callable[[str], None], events: bool = True
+        self,
+        document: str | None,
+        write: Callable[[str], None],
+        events: bool = True,
+        texts: Callable[[int, list[str]], None] | None = None,
     ) -> Cleaner:
         """A :class:`~dedup.stream.Cleaner` for a document that comes in pieces (a file too
         large to hold, a network stream): it writes the cleaned text with ``write``, and
-        returns removals and close calls unless ``events`` is False."""
-        return Cleaner(self, self._begin(document), write, events=events)
+        returns removals and close calls unless ``events`` is False; ``texts`` (when
+        given) receives every paragraph's text as its batch is decided."""
+        return Cleaner(self, self._begin(document), write, events=events, texts=texts)
 
     @staticmethod
     def _keep(

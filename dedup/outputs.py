@@ -2,8 +2,8 @@
 
 :class:`Outputs` takes the sources of a run and where their cleaned text goes (standard
 output, one ``-o`` file, a mirrored tree under ``--output-dir``, or each file ``--in-place``)
-and a report file, and before anything is written it refuses every plan that could lose a
-file: an output or a report that is an input or another output (compared by identity,
+and its reports (JSON, HTML), and before anything is written it refuses every plan that
+could lose a file: an output or a report that is an input or another output (compared by identity,
 device and inode, and by resolved path, never by spelling), the same file named twice for
 ``--in-place``, two inputs whose outputs would land on one path, a backup that exists.
 
@@ -121,7 +121,7 @@ class Outputs:
 
     ``writer(document)`` gives the function that takes the document's cleaned text;
     ``sink(source)`` the byte stream of its source's output (JSONL records); ``report``
-    the report's stream (or None).
+    and ``html`` the JSON and the HTML report's streams (or None).
     """
 
     def __init__(
@@ -133,6 +133,7 @@ class Outputs:
         in_place: bool = False,
         backup: str | None = None,
         report: str | None = None,
+        html: str | None = None,
         stdout: BinaryIO,
         stdin_fd: int | None = 0,
     ) -> None:
@@ -146,9 +147,10 @@ class Outputs:
         self._staged: list[tuple[Target, _InPlace | None]] = []
         self._kept: dict[str, _InPlace] = {}
         self._lock: int | None = None  # the input being read, locked
-        self._report_path = report
+        self._report_path, self._html_path = report, html
         self._plan(stdin_fd)
         self.report: Target | None = self._open(report, report) if report else None
+        self.html: Target | None = self._open(html, html) if html else None
 
     # -- planning: refuse, before anything is written, what could lose a file --
 
@@ -188,6 +190,8 @@ class Outputs:
 
         if self._report_path:
             claim(self._report_path, "the report")
+        if self._html_path:
+            claim(self._html_path, "the HTML report")
         if self._output:
             claim(self._output, "the output")
         for source in self._sources:
@@ -320,8 +324,9 @@ class Outputs:
         for _, kept in self._staged:
             if kept is not None:
                 self._check_unchanged(kept)
-        if self.report is not None:
-            self.report.commit()
+        for report in (self.report, self.html):
+            if report is not None:
+                report.commit()
         done: list[_InPlace] = []
         try:
             for target, kept in self._staged:
@@ -371,8 +376,9 @@ class Outputs:
         self._unlock()
         for target, _ in self._staged:
             target.discard()
-        if self.report is not None:
-            self.report.discard()
+        for report in (self.report, self.html):
+            if report is not None:
+                report.discard()
         for kept in self._kept.values():
             with contextlib.suppress(OSError):
                 os.unlink(kept.keep)

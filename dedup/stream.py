@@ -121,8 +121,12 @@ class Cleaner:
 
     ``write`` receives the cleaned text in order; ``feed`` and ``close`` return the
     removals (once final) and close calls decided meanwhile, unless ``events`` is False
-    (then only the text is written). After ``close``, ``split`` is the split mode used,
-    ``paragraphs`` how many there were and ``removed`` the removals by kind.
+    (then only the text is written). ``texts``, when given, receives every paragraph as
+    written ('' for one too long to compare), a batch at a time once it is decided: the
+    index of the batch's first paragraph and their texts (what a report shows beside a
+    later copy). After ``close``, ``split``
+    is the split mode used, ``paragraphs`` how many there were and ``removed`` the removals
+    by kind.
 
     >>> from dedup import Deduplicator
     >>> out = []
@@ -143,11 +147,13 @@ class Cleaner:
         write: Callable[[str], None],
         record: bool = False,
         events: bool = True,
+        texts: Callable[[int, list[str]], None] | None = None,
     ) -> None:
         self._dedup = deduplicator
         self.document = document
         self._write = write
         self._events = events
+        self._texts_to = texts
         mode = deduplicator.config.split
         self.split: SplitMode | None = None if mode == "auto" else mode
         self._scanned = 0  # "auto": where the line breaks were counted up to, and how many
@@ -326,6 +332,8 @@ class Cleaner:
         found = fingerprints.result()
         if wrapped:
             found = dataclasses.replace(found, wrapped=wrapped)
+        if self._texts_to is not None:  # the batch's text is held until _emit below
+            self._texts_to(first, self._texts(batch))
         removed, exact, decisions = self._dedup.decide(
             found, self.document, first, explain=self._events
         )

@@ -1,0 +1,2 @@
+"""What people and CI read besides the cleaned text: today the HTML report
+(:mod:`dedup.report.html`)."""
