@@ -26,6 +26,7 @@ from dedup import settings
 from dedup.config import PRESETS, SPLIT_MODES, Config
 from dedup.corpus import SCOPES, Outcome, clean_documents
 from dedup.errors import DedupError, WorkerError
+from dedup.extract import EXTRACT_MODES
 from dedup.files import atomic_writer, write_atomic
 from dedup.index import Index, check_settings, open_index
 from dedup.native import COMPILED
@@ -368,6 +369,20 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--jsonl", is_flag=True, help="Inputs are JSON Lines, a document a line."),
         click.option("--text-field", default="text", show_default=True, help="JSONL text field."),
         click.option("--id-field", default="id", show_default=True, help="JSONL id field."),
+        click.option(
+            "--html-field",
+            metavar="FIELD",
+            help="JSONL records hold a page's HTML here: its text is cleaned (and written to "
+            "--text-field).",
+        ),
+        click.option(
+            "--extract",
+            type=click.Choice(EXTRACT_MODES),
+            default="main",
+            show_default=True,
+            help="The text of HTML pages (.html, .htm, --html-field): their main text "
+            "(trafilatura), the whole page's, or none (read the file as text).",
+        ),
         *_COMPARING,
         click.option(
             "--encoding", default="utf-8", show_default=True, help="Encoding of inputs and outputs."
@@ -490,12 +505,20 @@ def _index(
 
 
 def _sources(paths: list[str], options: dict[str, Any]) -> Iterator[Source]:
+    if options["html_field"] and not options["jsonl"]:
+        _fail("--html-field names a field of JSONL records: it goes with --jsonl")
+
     def note(message: str) -> None:
         if not options["quiet"]:
             click.echo(f"dedup: {message}", err=True)
 
     return find(
-        paths, options["include"], options["exclude"], note, skip_suffix=options.get("backup")
+        paths,
+        options["include"],
+        options["exclude"],
+        note,
+        skip_suffix=options.get("backup"),
+        extract=options["extract"],
     )
 
 
@@ -507,6 +530,8 @@ def _documents(sources: Iterable[Source], options: dict[str, Any]) -> Iterator[D
         text_field=options["text_field"],
         id_field=options["id_field"] or None,
         stdin=_stdin(),
+        html_field=options["html_field"],
+        extract=options["extract"],
     )
 
 
@@ -675,7 +700,11 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
 
                 assert len(outcome.removals) == outcome.removed
                 line = cleaned_line(
-                    document.record, outcome.removals, "".join(pieces), options["text_field"]
+                    document.record,
+                    outcome.removals,
+                    "".join(pieces),
+                    options["text_field"],
+                    extracted=options["html_field"] is not None,
                 )
                 line += "\n"
                 outputs.sink(document.source).write(line.encode("utf-8"))

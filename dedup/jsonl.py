@@ -79,14 +79,20 @@ class Record:
         return "".join(out)
 
 
-def cleaned_line(record: Record, removals: Sequence[Removal], text: str, text_field: str) -> str:
+def cleaned_line(
+    record: Record,
+    removals: Sequence[Removal],
+    text: str,
+    text_field: str,
+    extracted: bool = False,
+) -> str:
     """``record``'s line (without a line break) once its document was cleaned (``text``,
-    with ``removals``): the text field written anew when something was removed, and the
-    ``dedup`` field."""
+    with ``removals``): the text field written anew when something was removed (always
+    when the text was ``extracted`` from another field), and the ``dedup`` field."""
     fields: dict[str, Any] = {
         "dedup": {"removed": len(removals), "removals": [r.to_dict() for r in removals]}
     }
-    if removals:  # else the text stays as it was written
+    if removals or extracted:  # else the text stays as it was written
         fields[text_field] = text
     return record.replaced(fields)
 

@@ -163,6 +163,12 @@ class Outputs:
                 found = identity(source.path)
                 if self._in_place and not is_regular(source.path):
                     raise InputError(source.name, "--in-place rewrites regular files only")
+                if self._in_place and source.extract is not None:
+                    raise InputError(
+                        source.name,
+                        "--in-place would replace the page with its text; write the text "
+                        "with --output-dir DIR (or --extract none to clean the file as text)",
+                    )
             if found is None:
                 continue
             if found in inputs and self._in_place:

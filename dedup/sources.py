@@ -1,10 +1,15 @@
-"""Documents in: files, folders, standard input, gzip files and JSON Lines records.
+"""Documents in: files, folders, standard input, gzip files, HTML pages and JSON Lines
+records.
 
 :func:`documents` turns what a user names on the command line into documents, in a
 deterministic order: the paths as given, a folder's files sorted by their path within it,
 and a JSONL file's records in line order. Hidden files and folders (a name starting with
 ".") and binary files met inside a folder are skipped, each with a note; a file named
 explicitly that cannot be read is an :class:`~dedup.errors.InputError`.
+
+HTML files (``.html``, ``.htm``, ``.xhtml``, gzip or not) are documents of their text, as
+:mod:`dedup.extract` finds it (unless ``extract`` is ``"none"``); so are the HTML fields of
+JSONL records with ``html_field``.
 
 Symbolic links: a path named on the command line is followed, whatever it is; a link met
 inside a folder is skipped with a note (as ``grep -r`` does), so a walk never leaves the
@@ -23,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from dedup.errors import InputError
+from dedup.extract import MAX_HTML, Extract, is_html, page_text, text_name
 from dedup.files import is_temporary, looks_binary, open_input, read_chunks, stream_encoding
 
 if TYPE_CHECKING:
@@ -35,12 +41,14 @@ _GZIP = b"\x1f\x8b"
 @dataclass(frozen=True)
 class Source:
     """A file to read (or standard input): ``name`` as reports show it, ``path`` to open
-    (None for standard input) and ``relative``, its path within the folder it was found in
-    (where ``--output-dir`` puts its output)."""
+    (None for standard input) and ``relative``, where ``--output-dir`` puts its output
+    (its path within the folder it was found in; ``.txt`` for an HTML page). ``extract``:
+    how an HTML page's text is taken (None: the file is text)."""
 
     name: str
     path: Path | None
     relative: Path
+    extract: Extract | None = None
 
     @property
     def gzipped(self) -> bool:
@@ -78,12 +86,19 @@ def find(
     exclude: Sequence[str] = (),
     note: Callable[[str], None] = lambda message: None,
     skip_suffix: str | None = None,
+    extract: Extract = "main",
 ) -> Iterator[Source]:
     """The files named by ``paths``: files as given, folders walked recursively in sorted
     order. Within a folder, a file is taken when its path (relative to the folder) or its
     name matches one of ``include`` (if any) and none of ``exclude``; files ending in
     ``skip_suffix`` (the backups of ``--backup``) are skipped with a note, and so are
-    symbolic links (see the module's docstring)."""
+    symbolic links (see the module's docstring). HTML files are read with ``extract``."""
+
+    def source(name: str, path: Path, relative: Path) -> Source:
+        if extract == "none" or not is_html(path.name):
+            return Source(name, path, relative)
+        return Source(name, path, relative.with_name(text_name(relative.name)), extract)
+
     for given in paths:
         if given == STDIN:
             yield Source("<stdin>", None, Path("stdin"))
@@ -92,7 +107,7 @@ def find(
         if not path.is_dir():
             if not path.exists():
                 raise InputError(given, "no such file")
-            yield Source(given, path, Path(path.name))
+            yield source(given, path, Path(path.name))
             continue
         for file in _walk(path, note, set()):
             relative = file.relative_to(path)
@@ -106,7 +121,7 @@ def find(
             if looks_binary(file):
                 note(f"{file}: skipped, binary")
                 continue
-            yield Source(str(file), file, relative)
+            yield source(str(file), file, relative)
 
 
 def _walk(folder: Path, note: Callable[[str], None], seen: set[tuple[int, int]]) -> Iterator[Path]:
@@ -194,6 +209,26 @@ def chunks(
             raw.close()
 
 
+def page(source: Source, stdin: BinaryIO | None = None) -> Iterator[tuple[str, int]]:
+    """The text of the HTML page ``source`` (read whole), as one piece."""
+    assert source.extract is not None and source.extract != "none"
+    stream, raw = _open(source, stdin)
+    try:
+        data = stream.read(MAX_HTML + 1)
+    except (OSError, EOFError, zlib.error) as error:
+        if stream is raw:
+            raise InputError(source.name, getattr(error, "strerror", None) or str(error)) from None
+        raise _gzip_error(source, error) from None
+    finally:
+        if stream is not raw:
+            stream.close()
+        if source.path is not None:
+            raw.close()
+    if len(data) > MAX_HTML:
+        raise InputError(source.name, f"an HTML page larger than {MAX_HTML >> 20} MiB")
+    yield page_text(data, source.extract), len(data)
+
+
 def documents(
     sources: Iterator[Source],
     encoding: str = "utf-8",
@@ -201,10 +236,17 @@ def documents(
     text_field: str = "text",
     id_field: str | None = "id",
     stdin: BinaryIO | None = None,
+    html_field: str | None = None,
+    extract: Extract = "main",
 ) -> Iterator[Document]:
-    """The documents of ``sources``: one a file, or one a JSONL record."""
+    """The documents of ``sources``: one a file (an HTML page's text), or one a JSONL
+    record (with ``html_field``, the text of the page it holds there, taken with
+    ``extract``)."""
     ids: set[str] = set()
     for source in sources:
+        if source.extract is not None and not jsonl:
+            yield Document(source.name, source, page(source, stdin))
+            continue
         if not jsonl:
             document = Document(source.name, source, iter(()))
             document.chunks = chunks(source, encoding, stdin, document.found_encoding)
@@ -215,7 +257,13 @@ def documents(
             if not line.strip():
                 continue
             where = f"{source.name}:{number}"
-            name, text, record = jsonl_document(line, where, text_field, id_field)
+            if html_field is None:
+                name, text, record = jsonl_document(line, where, text_field, id_field)
+            else:
+                name, html, record = jsonl_document(
+                    line, where, html_field, id_field, "--html-field"
+                )
+                text = page_text(html, "main" if extract == "none" else extract)
             if name in ids:
                 raise InputError(
                     where,
@@ -226,7 +274,11 @@ def documents(
 
 
 def jsonl_document(
-    line: str, where: str, text_field: str = "text", id_field: str | None = "id"
+    line: str,
+    where: str,
+    text_field: str = "text",
+    id_field: str | None = "id",
+    option: str = "--text-field",
 ) -> tuple[str, str, Record]:
     """The document on JSONL ``line`` (at ``where``: file and line number): its name (its
     id, else ``where``), text and record; an :class:`~dedup.errors.InputError` naming
@@ -240,7 +292,7 @@ def jsonl_document(
     text = record.value(text_field) if text_field in record else None
     if not isinstance(text, str):
         problem = "has no" if text_field not in record else "has a non-string"
-        raise InputError(where, f"{problem} {text_field!r} field (--text-field)")
+        raise InputError(where, f"{problem} {text_field!r} field ({option})")
     key = record.value(id_field) if id_field and id_field in record else None
     return (where if key is None else str(key)), text, record
 

@@ -14,8 +14,8 @@ from tests.conftest import ROOT
 @pytest.mark.parametrize(
     "command",
     [
-        [sys.executable, "-m", "ruff", "check", "dedup", "tests", "benchmarks"],
-        [sys.executable, "-m", "ruff", "format", "--check", "dedup", "tests", "benchmarks"],
+        [sys.executable, "-m", "ruff", "check", "dedup", "tests", "benchmarks", "docs"],
+        [sys.executable, "-m", "ruff", "format", "--check", "dedup", "tests", "benchmarks", "docs"],
         [sys.executable, "-m", "mypy"],
     ],
     ids=["ruff-check", "ruff-format", "mypy"],

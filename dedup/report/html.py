@@ -22,6 +22,7 @@ import base64
 import hashlib
 import html
 import json
+import math
 import mmap
 import tempfile
 from array import array
@@ -29,12 +30,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from itertools import accumulate
 from typing import Any, NamedTuple
 
 from dedup import __version__
 from dedup.config import Config
 from dedup.files import Writable
 from dedup.result import CloseCall, Removal
+from dedup.verify import KINDS
 
 #: Items (removals and close calls) whose texts travel in one JSON block; the browser
 #: parses a block when a page of results needs one of its items.
@@ -99,11 +102,11 @@ class HtmlReport:
         document = self._documents[-1]
         if document.first + first != len(self._offsets):
             raise ValueError("paragraph texts must come in order, each once")
-        for text in texts:
-            data = text.encode("utf-8", "surrogatepass")
-            self._offsets.append(self._size)
-            self._store.write(data)
-            self._size += len(data)
+        encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
+        ends = list(accumulate(map(len, encoded), initial=self._size))
+        self._offsets.extend(ends[:-1])
+        self._store.write(b"".join(encoded))
+        self._size = ends[-1]
 
     def add(self, events: Iterable[Removal | CloseCall]) -> None:
         """Removals and close calls of the current document."""
@@ -261,7 +264,7 @@ class HtmlReport:
             ("Paragraphs", f"{paragraphs:,}"),
             ("Removed", f"{len(removals):,}"),
             ("Duplicate ratio", f"{ratio:.2%}"),
-            *((f"Removed, {kind}", f"{count:,}") for kind, count in sorted(kinds.items())),
+            *((f"Removed, {kind}", f"{kinds[kind]:,}") for kind in KINDS if kinds[kind]),
         ]
         if close:
             figures.append(("Kept, close calls", f"{close:,}"))
@@ -331,44 +334,50 @@ class _view:
 
 
 def _chart(items: Sequence[_Item]) -> str:
-    """A bar chart of the similarities, removals and close calls stacked (inline SVG)."""
+    """Bars of the similarities of removals and close calls, side by side, on a log scale
+    (exact repeats would else flatten the rest), each with its count (inline SVG)."""
     if not items:
         return ""
-    removed = [0] * BINS
-    close = [0] * BINS
+    series = {"removed": [0] * BINS, "close": [0] * BINS}
     for item in items:
-        b = min(int(item.similarity * BINS), BINS - 1)
-        (close if item.kind == CLOSE else removed)[b] += 1
-    top = max(r + c for r, c in zip(removed, close, strict=True)) or 1
-    width, height, bar = 600, 160, 600 // BINS
-    bars = []
+        series["close" if item.kind == CLOSE else "removed"][
+            min(int(item.similarity * BINS), BINS - 1)
+        ] += 1
+    if not any(series["close"]):
+        del series["close"]
+    scale = math.log1p(max(max(counts) for counts in series.values()))
+    width, height, step = 600, 170, 600 // BINS
+    bar = (step - 2) / len(series)
+    shapes = []
     for b in range(BINS):
-        low, high = b / BINS, (b + 1) / BINS
-        for count, y0, kind in ((removed[b], 0, "removed"), (close[b], removed[b], "close")):
-            if not count:
+        for n, (kind, counts) in enumerate(series.items()):
+            if not counts[b]:
                 continue
-            h = count / top * (height - 20)
-            y = height - 20 - y0 / top * (height - 20) - h
+            h = math.log1p(counts[b]) / scale * (height - 40)
+            x, y = b * step + 1 + n * bar, height - 20 - h
             what = "removed" if kind == "removed" else "close calls kept"
-            label = f"{count:,} {what}, similarity {low:.2f} to {high:.2f}"
-            bars.append(
-                f'<rect class="{kind}" x="{b * bar + 1}" y="{y:.1f}" width="{bar - 2}" '
-                f'height="{h:.1f}"><title>{label}</title></rect>'
+            shapes.append(
+                f'<rect class="{kind}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
+                f'height="{h:.1f}"><title>{counts[b]:,} {what}, similarity '
+                f"{b / BINS:.2f} to {(b + 1) / BINS:.2f}</title></rect>"
+                f'<text class="count" x="{x + bar / 2:.1f}" y="{y - 3:.1f}">{counts[b]:,}</text>'
             )
     ticks = "".join(
-        f'<text x="{b * bar}" y="{height - 4}">{b / BINS:.1f}</text>' for b in range(0, BINS + 1, 4)
+        f'<text x="{b * step}" y="{height - 4}">{b / BINS:.1f}</text>'
+        for b in range(0, BINS + 1, 4)
     )
-    also = ' and <span class="key close">close calls kept</span>' if any(close) else ""
+    close = "close" in series
+    also = ' and <span class="key close">close calls kept</span>' if close else ""
     return (
         '<figure class="chart">\n'
         f'<svg viewBox="0 0 {width + 20} {height}" role="img" aria-labelledby="chart-t">'
         f'<title id="chart-t">Similarities of the removed paragraphs'
-        f"{' and close calls' if any(close) else ''} to the paragraph they repeat</title>"
-        f"{''.join(bars)}{ticks}</svg>\n"
-        "<figcaption>Similarity to the kept paragraph "
-        '(<span class="key removed">removed</span>'
-        f"{also})"
-        "</figcaption>\n</figure>\n"
+        f"{' and close calls' if close else ''} to the paragraph they repeat</title>"
+        f"{''.join(shapes)}{ticks}</svg>\n"
+        "<figcaption>Similarity to the kept paragraph: "
+        '<span class="key removed">removed</span>'
+        f"{also}"
+        " (paragraphs, log scale)</figcaption>\n</figure>\n"
     )
 
 
