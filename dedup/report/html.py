@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 from dedup import __version__
 from dedup.config import Config
 from dedup.files import Writable
-from dedup.result import CloseCall, Removal
+from dedup.result import CleanResult, CloseCall, Removal
 from dedup.verify import KINDS
 
 #: Items (removals and close calls) whose texts travel in one JSON block; the browser
@@ -143,6 +143,30 @@ class HtmlReport:
         # paragraphs ended: in paragraph order here.
         first = document.items
         self._items[first:] = sorted(self._items[first:], key=lambda item: item.paragraph)
+
+    def result(self, result: CleanResult) -> None:
+        """One document cleaned by the library (:func:`dedup.clean`, a
+        :class:`~dedup.Deduplicator`), whole: its removals, and its close calls if it has
+        them. Name the documents (``document=``) for a removal to show the kept paragraph
+        of another document.
+
+        >>> import io
+        >>> from dedup import Config, Deduplicator
+        >>> line = "A line that is long enough to be compared here."
+        >>> with Deduplicator() as dedup, HtmlReport(Config(), "Two pages") as report:
+        ...     for name, text in [("a", f"{line}\\nOther."), ("b", f"New.\\n{line}")]:
+        ...         report.result(dedup.clean(text, document=name))
+        ...     page = io.BytesIO()
+        ...     report.write(page)
+        >>> data = embedded(page.getvalue().decode())
+        >>> data["texts"] == [[line, line]], data["items"]["of_document"]
+        (True, [0])
+        """
+        self.start(result.document)
+        original = result.original
+        self.texts(0, [original[p.start : p.end] for p in result.paragraphs])
+        self.add(sorted([*result.removed, *result.close], key=lambda event: event.index))
+        self.end(len(result.paragraphs))
 
     # -- writing --
 
