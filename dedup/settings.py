@@ -19,7 +19,7 @@ from typing import Any
 from dedup.errors import ConfigError
 
 #: Settings that name files: relative to the settings file's folder.
-PATHS = frozenset({"baseline", "write_baseline", "report", "output", "output_dir", "index"})
+PATHS = frozenset({"baseline", "write_baseline", "report", "html", "output", "output_dir", "index"})
 
 
 def find(start: Path) -> tuple[Path, dict[str, Any]] | None:

@@ -225,7 +225,11 @@ def page(source: Source, stdin: BinaryIO | None = None) -> Iterator[tuple[str, i
         if source.path is not None:
             raw.close()
     if len(data) > MAX_HTML:
-        raise InputError(source.name, f"an HTML page larger than {MAX_HTML >> 20} MiB")
+        raise InputError(
+            source.name,
+            f"an HTML page larger than {MAX_HTML:,} bytes, too large to extract "
+            "(--extract none cleans it as text)",
+        )
     yield page_text(data, source.extract), len(data)
 
 

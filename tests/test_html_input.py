@@ -167,3 +167,15 @@ def test_without_trafilatura_the_error_says_what_to_install(site: Path, monkeypa
 def test_an_empty_page_is_an_empty_document(site: Path) -> None:
     Path("empty.html").write_text("<html><body></body></html>")
     assert run("clean", "empty.html") == (0, "", "dedup: empty.html: removed 0 of 0 paragraphs\n")
+
+
+def test_a_page_too_large_is_refused(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dedup.sources
+
+    monkeypatch.setattr(dedup.sources, "MAX_HTML", 1 << 10)
+    code, out, err = run("clean", "site/news-1.html")
+    assert (code, out) == (2, "")
+    assert err == (
+        "Error: site/news-1.html: an HTML page larger than 1,024 bytes, too large to extract "
+        "(--extract none cleans it as text)\n"
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -230,3 +231,12 @@ def test_check_refuses_output_for_its_table_and_over_an_input(corpus: Path) -> N
     assert code == 2
     assert re.match(r"Error: corpus/b.txt: refusing to write the report over the input", err)
     assert (corpus / "b.txt").read_bytes() == before
+
+
+def test_a_settings_file_names_the_report_from_its_own_folder(corpus: Path) -> None:
+    Path("dedup.toml").write_text('[tool.dedup.clean]\nhtml = "report.html"\n')
+    Path("sub").mkdir()
+    os.chdir("sub")
+    code, _, err = run("clean", "-q", "-o", "out.txt", "../corpus/a.txt")
+    assert (code, err) == (0, "")
+    assert len(embedded((corpus.parent / "report.html").read_text(encoding="utf-8"))["texts"]) == 1
