@@ -805,7 +805,8 @@ def _total(sources: list[Source]) -> int | None:
 @click.option("--write-baseline", metavar="FILE", help="Record today's repeats in FILE; pass.")
 @click.pass_context
 def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> None:
-    """Report repeated paragraphs in the PATHs; clean nothing, write nothing.
+    """Report repeated paragraphs in the PATHs; clean nothing, write nothing but the
+    report asked for (-o) or the baseline.
 
     Exit codes: 0 the check passed, 1 it failed (too many repeats), 2 a usage error or an
     unreadable input.
@@ -816,18 +817,20 @@ def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
     fmt, output = options["output_format"], options["output"]
     if output and fmt == "text":
         _fail("-o/--output takes --format json, github or html; the table is for the terminal")
+    if output and options["write_baseline"]:
+        _fail("--write-baseline writes the baseline and no report: drop -o/--output")
     # A new baseline records every repeat: the old one (maybe not made yet) is not read.
     wanted = options["baseline"] and not options["write_baseline"]
     baseline = read_baseline(options["baseline"]) if wanted else None
     sources = list(_sources(inputs, options))
-    if output and not options["write_baseline"]:
+    if output:
         refuse_inputs(output, "the report", sources)
     index = _index(context, options, config, writable=False)  # check writes nothing
     progress = _Progress(_total(sources), options["quiet"])
     seen = [0]
     with contextlib.ExitStack() as stack:
         html = None
-        if fmt == "html" and not options["write_baseline"]:
+        if fmt == "html" and not options["write_baseline"]:  # a baseline writes no report
             html = stack.enter_context(_html_report(config, sources))
 
         def removals(found: list[Removal | CloseCall]) -> Iterator[Removal]:

@@ -226,6 +226,10 @@ def test_check_refuses_output_for_its_table_and_over_an_input(corpus: Path) -> N
     assert (code, err) == (
         2, "Error: -o/--output takes --format json, github or html; the table is for the terminal\n"
     )  # fmt: skip
+    code, _, err = run("check", "--format", "json", "-o", "r.json", "--write-baseline", "b.json")
+    assert (code, err) == (
+        2, "Error: --write-baseline writes the baseline and no report: drop -o/--output\n"
+    )  # fmt: skip
     before = (corpus / "b.txt").read_bytes()
     code, _, err = run("check", "--format", "html", "-o", "corpus/b.txt", "corpus")
     assert code == 2
