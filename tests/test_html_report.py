@@ -244,3 +244,13 @@ def test_a_settings_file_names_the_report_from_its_own_folder(corpus: Path) -> N
     code, _, err = run("clean", "-q", "-o", "out.txt", "../corpus/a.txt")
     assert (code, err) == (0, "")
     assert len(embedded((corpus.parent / "report.html").read_text(encoding="utf-8"))["texts"]) == 1
+
+
+def test_lone_surrogates_survive_the_report(tmp_path: Path, monkeypatch) -> None:
+    """JSON can carry half a surrogate pair ("\\ud800"); the report carries it back."""
+    monkeypatch.chdir(tmp_path)
+    line = "A paragraph with half of a pair \ud800 in it, long enough to count."
+    Path("a.jsonl").write_text(json.dumps({"id": "x", "text": f"{line}\n{line}"}) + "\n")
+    code, _, err = run("clean", "-q", "--jsonl", "--html", "r.html", "-o", "out.jsonl", "a.jsonl")
+    assert (code, err) == (0, "")
+    assert embedded(Path("r.html").read_text(encoding="utf-8"))["texts"] == [[line, line]]

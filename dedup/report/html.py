@@ -171,12 +171,12 @@ class HtmlReport:
     # -- writing --
 
     def write(self, handle: Writable, verdict: Sequence[str] | None = None) -> None:
-        """Write the report; ``verdict``: a check's failures ([] when it passed)."""
-        self._store.flush()
-        with _view(self._store, self._size) as view:
-            chunks = self._chunks(view)
-            summary = self._summary(view, verdict)
-        data = self._data()
+        """Write the report; ``verdict``: a check's failures ([] when it passed). The
+        texts are written a block at a time, never held all at once."""
+
+        def put(text: str) -> None:
+            handle.write(text.encode("utf-8", "backslashreplace"))  # a lone surrogate: a JSON \\u escape
+
         style = _asset("report.css")
         script = _asset("report.js")
         policy = (
@@ -184,23 +184,29 @@ class HtmlReport:
             f"script-src '{_hash(script)}'; style-src '{_hash(style)}'; "
             "img-src 'none'; base-uri 'none'; form-action 'none'"
         )
-        head = (
-            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta http-equiv="Content-Security-Policy" content="{policy}">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            '<meta name="referrer" content="no-referrer">\n'
-            f"<title>{_text(self._title)}</title>\n<style>{style}</style>\n</head>\n<body>\n"
-        )
-        parts = [head, summary, _BROWSER]
-        parts.append(f'<script type="application/json" id="dedup-data">{_json(data)}</script>\n')
-        for number, chunk in enumerate(chunks):
-            parts.append(
-                f'<script type="application/json" class="dedup-texts" data-chunk="{number}">'
-                f"{_json(chunk)}</script>\n"
+        self._store.flush()
+        with _view(self._store, self._size) as view:
+            put(
+                '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+                f'<meta http-equiv="Content-Security-Policy" content="{policy}">\n'
+                '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+                '<meta name="referrer" content="no-referrer">\n'
+                f"<title>{_text(self._title)}</title>\n<style>{style}</style>\n</head>\n"
+                f"<body>\n{self._summary(view, verdict)}{_BROWSER}"
+                f'<script type="application/json" id="dedup-data">{_json(self._data())}'
+                "</script>\n"
             )
-        parts.append(f"<script>{script}</script>\n</body>\n</html>\n")
-        for part in parts:
-            handle.write(part.encode("utf-8", "backslashreplace"))
+            for number, first in enumerate(range(0, len(self._items), CHUNK)):
+                pairs = [
+                    [self._paragraph(view, i.document, i.paragraph),
+                     self._paragraph(view, i.of_document, i.of_index)]
+                    for i in self._items[first : first + CHUNK]
+                ]  # fmt: skip
+                put(
+                    f'<script type="application/json" class="dedup-texts" data-chunk="{number}">'
+                    f"{_json(pairs)}</script>\n"
+                )
+        put(f"<script>{script}</script>\n</body>\n</html>\n")
 
     def close(self) -> None:
         """Let go of the spilled texts."""
@@ -222,17 +228,6 @@ class HtmlReport:
         start = self._offsets[number]
         end = self._offsets[number + 1] if number + 1 < len(self._offsets) else self._size
         return bytes(view[start:end]).decode("utf-8", "surrogatepass")
-
-    def _chunks(self, view: Any) -> list[list[list[str | None]]]:
-        """For every item, [its text, the kept paragraph's text], CHUNK items a block."""
-        pairs = [
-            [
-                self._paragraph(view, i.document, i.paragraph),
-                self._paragraph(view, i.of_document, i.of_index),
-            ]
-            for i in self._items
-        ]
-        return [pairs[k : k + CHUNK] for k in range(0, len(pairs), CHUNK)]
 
     def _data(self) -> dict[str, Any]:
         """What the page's script needs besides the texts: the documents, and the items
