@@ -227,7 +227,7 @@ class HtmlReport:
             return None
         start = self._offsets[number]
         end = self._offsets[number + 1] if number + 1 < len(self._offsets) else self._size
-        return bytes(view[start:end]).decode("utf-8", "surrogatepass")
+        return str(view[start:end], "utf-8", "surrogatepass")
 
     def _data(self) -> dict[str, Any]:
         """What the page's script needs besides the texts: the documents, and the items
