@@ -507,6 +507,8 @@ def _index(
 def _sources(paths: list[str], options: dict[str, Any]) -> Iterator[Source]:
     if options["html_field"] and not options["jsonl"]:
         _fail("--html-field names a field of JSONL records: it goes with --jsonl")
+    if options["html_field"] and options["extract"] == "none":
+        _fail("--extract none reads no HTML: to clean that field as text, use --text-field")
 
     def note(message: str) -> None:
         if not options["quiet"]:

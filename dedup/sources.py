@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from dedup.errors import InputError
+from dedup.errors import ConfigError, InputError
 from dedup.extract import MAX_HTML, Extract, is_html, page_text, text_name
 from dedup.files import is_temporary, looks_binary, open_input, read_chunks, stream_encoding
 
@@ -267,7 +267,9 @@ def documents(
                 name, html, record = jsonl_document(
                     line, where, html_field, id_field, "--html-field"
                 )
-                text = page_text(html, "main" if extract == "none" else extract)
+                if extract == "none":
+                    raise ConfigError("extract 'none' reads no HTML: name the field as text_field")
+                text = page_text(html, extract)
             if name in ids:
                 raise InputError(
                     where,

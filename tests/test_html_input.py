@@ -140,6 +140,10 @@ def test_html_field_errors(site: Path) -> None:
     Path("pages.jsonl").write_text('{"id": "a", "text": "no page here"}\n')
     code, _, err = run("clean", "--jsonl", "--html-field", "html", "pages.jsonl")
     assert (code, err) == (2, "Error: pages.jsonl:1: has no 'html' field (--html-field)\n")
+    code, _, err = run("clean", "--jsonl", "--html-field", "html", "--extract", "none", "x")
+    assert (code, err) == (
+        2, "Error: --extract none reads no HTML: to clean that field as text, use --text-field\n"
+    )  # fmt: skip
     code, _, err = run("clean", "--html-field", "html", "site/news-1.html")
     assert (code, err) == (
         2,

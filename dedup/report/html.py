@@ -175,7 +175,9 @@ class HtmlReport:
         texts are written a block at a time, never held all at once."""
 
         def put(text: str) -> None:
-            handle.write(text.encode("utf-8", "backslashreplace"))  # a lone surrogate: a JSON \u escape
+            handle.write(
+                text.encode("utf-8", "backslashreplace")
+            )  # a lone surrogate: a JSON \u escape
 
         style = _asset("report.css")
         script = _asset("report.js")
