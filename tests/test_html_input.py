@@ -10,12 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from dedup.cli import cli
 from dedup.extract import page_text
 from dedup.report.html import embedded
 from tests.conftest import FIXTURES
+from tests.test_html_report import run
 
 PAGES = FIXTURES / "html"
 QUOTE = "“We listened to every neighbourhood before we voted,” said the mayor, Ana Lindqvist."
@@ -23,11 +22,6 @@ MENU = "Home | News | Sport | Contact"
 FOOTER = "© 2026 Riverside Gazette. All rights reserved. " + (
     "Subscribe to our newsletter for the week’s news."
 )
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture
