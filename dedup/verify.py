@@ -88,7 +88,7 @@ SHORTISH = 12
 
 #: The rules that go beyond the tokens, each with a name so that the quality benchmark can
 #: measure it on its own (:func:`rules_off`); see :func:`compare`.
-RULES = ("wrappers", "names", "code", "signs", "excerpts", "edges")
+RULES = ("wrappers", "names", "code", "signs", "excerpts", "edges", "templates")
 _off: set[str] = set()
 
 
@@ -638,6 +638,9 @@ def _compare(
         )
     if edits == len(diff.dropped) and _small_words_out(earlier, later, diff):
         return Verdict("near", similarity, f"leaves out small words: {_quote(diff.dropped)}")
+    repeated = _every_place(a, b, diff) if _on("templates") else None
+    if repeated:
+        return Verdict(None, similarity, repeated)
     if similarity >= config.threshold:
         front = f", with {_quote(diff.extended)} in front" if named else ""
         return Verdict("near", similarity, f"near copy, Jaccard {similarity:.2f}{front}")
@@ -933,6 +936,20 @@ def _runs(tokens: tuple[str, ...], whole: set[str]) -> list[tuple[int, int]]:
 _BULLETED = lazy_re(r"[-*\u2022] ")
 
 
+def _every_place(a: tuple[str, ...], b: tuple[str, ...], diff: Difference) -> str | None:
+    """Why a paragraph that adds a word at two places or more, or leaves one out wherever
+    the kept paragraph has it, is no copy: a template filled in for another thing ("this
+    sofa" / "this sofa chaise" at each mention), not an edit. Only words that name things
+    (:func:`~dedup.lexicon.content_word`) count."""
+    for word, times in Counter(diff.added).items():
+        if times > 1 and word not in a and content_word(word):
+            return f"adds '{word}' at {times} places: a template filled in for another thing"
+    for word, times in Counter(diff.dropped).items():
+        if times > 1 and word not in b and content_word(word):
+            return f"leaves out '{word}' at all {times} places: a template for another thing"
+    return None
+
+
 def _item_cut(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
     """Whether a list item of fewer than :data:`SHORTISH` words is an earlier one without
     words in front that are not set off from it: another item ("- Golden Gate Integral
@@ -1091,6 +1108,11 @@ def _unaligned(
         return "short in a script without spaces: a heading, not an excerpt"
     if diff.extended and (j2 < len(later.tokens) or not _set_off(later, j1, True)):
         return f"adds {_quote(diff.extended)} at its edge: not a piece of the kept paragraph"
+    if diff.extended and _ends_before(later, j1):
+        return (
+            f"starts with the end of another sentence ({_quote(diff.extended)}): not a piece "
+            "of the kept paragraph"
+        )
     inside = tuple((Counter(diff.added) - Counter(diff.extended)).elements())
     if any(len(word) > 3 for word in inside):  # a small word ("the", "de") is no change
         return f"adds {_quote(inside)} inside: not a piece of the kept paragraph"
@@ -1104,6 +1126,17 @@ def _unaligned(
     if not (starts_sentence(text, spans[i1][0]) and ends):
         return "a title or a name met inside a sentence of the kept paragraph, not an excerpt"
     return None
+
+
+def _ends_before(paragraph: Fingerprint, at: int) -> bool:
+    """Whether a sentence ends just before token ``at`` (a word, not a list number, then a
+    full stop): the words before it end a sentence that is not in the other paragraph
+    ("use" / "ManyToManyField. You use it ..."), no tag ("(dpa)", "Home:")."""
+    if not paragraph.tokens[at - 1].isalpha():
+        return False
+    spans = token_spans(paragraph.normalized)
+    gap = paragraph.normalized[spans[at - 1][1] : spans[at][0]].strip()
+    return gap in (".", "!", "?", "。")
 
 
 def _too_different(similarity: float, contained: float) -> Verdict:
