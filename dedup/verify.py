@@ -50,7 +50,7 @@ import numpy.typing as npt
 from dedup.config import Config
 from dedup.fingerprint import Fingerprint, Sketches, fingerprint
 from dedup.lazy import lazy_re, lazy_regex
-from dedup.lexicon import DETERMINERS, NEGATIONS, content_word
+from dedup.lexicon import DETERMINERS, FUNCTION_WORDS, NEGATIONS, content_word
 from dedup.native import speedups
 from dedup.normalize import is_unspaced, normalize, token_spans, tokenize, word_count
 from dedup.shapes import (
@@ -558,6 +558,10 @@ def _compare(
         return Verdict(
             None, similarity, f"says '{new}' where the kept paragraph says '{old}'{more}"
         )
+    renamed = _names_respelled(earlier, later, diff) if _on("names") else None
+    if renamed:
+        old, new = renamed
+        return Verdict(None, similarity, f"'{new}' for '{old}', capitalized: another name")
     if _teaser(earlier, later, diff):
         return Verdict(
             "near", similarity, f"the same, cut off a few words further: {_quote(diff.extended)}"
@@ -576,7 +580,11 @@ def _compare(
     )
     inside = not (diff.trimmed or diff.extended)  # an edit within, not an excerpt
     code = _code(
-        earlier.normalized, later.normalized, bool(short or not edits), inside or bool(diff.added)
+        earlier.normalized,
+        later.normalized,
+        bool(short or not edits),
+        inside or bool(diff.added),
+        excerpt=bool(diff.trimmed) and not diff.extended,
     )
     if code:
         return Verdict(None, similarity, f"{code}: {_describe(diff)}".rstrip(": "))
@@ -670,8 +678,13 @@ def _new_item(earlier: str, later: str) -> tuple[str, ...] | None:
     olive oil" against the same without the apple)."""
     if "," not in later:
         return None
-    old = Counter(tuple(tokenize(part)) for part in _ITEMS.split(earlier))
-    new = Counter(tuple(tokenize(part)) for part in _ITEMS.split(later))
+    old, new = (
+        Counter(
+            tuple(t for t in tokenize(part) if t not in FUNCTION_WORDS)
+            for part in _ITEMS.split(text)
+        )
+        for text in (earlier, later)
+    )
     extra = [words for words in (new - old).elements() if words]
     if not extra or old - new:
         return None
@@ -690,20 +703,26 @@ def _doubled(later: Fingerprint, extended: tuple[str, ...]) -> bool:
     return words and _DATA.isdisjoint(later.normalized)
 
 
-def _code(earlier: str, later: str, compared: bool, edited: bool = False) -> str | None:
+def _code(
+    earlier: str, later: str, compared: bool, edited: bool = False, excerpt: bool = False
+) -> str | None:
     """Why two paragraphs are not copies of one another for their code: one is code and
     the other prose, or both are code with other symbols or words, when their symbols are
     ``compared`` (a short pair, or the same words) or words are ``edited`` inside lines
     that are code by more than what looks like a call or an assignment (``&'a mut T``
-    against ``&'a T``; "rimasterizzata(vinile)" may be prose); None when neither."""
+    against ``&'a T``; "rimasterizzata(vinile)" may be prose), or the later one is an
+    ``excerpt`` whose symbols, in such lines, are no piece of the earlier one's
+    (``File::open(f)?;`` cut from ``File::open(f).expect("...");``); None when neither."""
     broad = not _on("code")
     old, new = code_form(earlier, broad), code_form(later, broad)
     if not broad and bool(old) != bool(new):
         return _CODE_REASONS[0] if old else _CODE_REASONS[1]
     if not (old and new) or new == old:
         return None
-    if compared or (edited and not broad and strong_code(earlier) and strong_code(later)):
+    if compared:
         return _CODE_REASONS[2]
+    if not broad and (edited or (excerpt and new.rstrip(".…") not in old)):
+        return _CODE_REASONS[2] if strong_code(earlier) and strong_code(later) else None
     return None
 
 
@@ -1005,6 +1024,25 @@ def _named(
     return any(_letters_of_a_name(w, later.raw, capitalized) for w in added) or any(
         _letters_of_a_name(w, earlier.raw, capitalized) for w in dropped
     )
+
+
+def _names_respelled(
+    earlier: Fingerprint, later: Fingerprint, diff: Difference
+) -> tuple[str, str] | None:
+    """A near spelling (:attr:`Difference.variants`) written capitalized inside both lines,
+    which are not in Title Case, that differs by two letters or more inside the word:
+    another name, not a respelling ("Australian wine" / "Austrian wine"). A typo changes one
+    letter ("Compatability"), an inflection the end ("Fotoilustraciones": and German
+    capitalizes every noun)."""
+    for old, new in diff.variants:
+        size = min(len(old), len(new))
+        head = next((k for k in range(size) if old[k] != new[k]), size)
+        tail = next((k for k in range(size - head) if old[-1 - k] != new[-1 - k]), size - head)
+        if tail < 2 or max(len(old), len(new)) - head - tail < 2:
+            continue
+        if _letters_of_a_name(old, earlier.raw) and _letters_of_a_name(new, later.raw):
+            return old, new
+    return None
 
 
 def _letters_of_a_name(word: str, raw: str, capitalized: bool = True) -> bool:
