@@ -23,6 +23,7 @@ import fnmatch
 import io
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -173,9 +174,23 @@ def _open(source: Source, stdin: BinaryIO | None) -> tuple[BinaryIO, BinaryIO]:
     return raw, raw
 
 
-def _gzip_error(source: Source, error: Exception) -> InputError:
-    detail = str(error) or "it ends too soon"
-    return InputError(source.name, f"cannot read the gzip data: {detail}")
+@contextmanager
+def _reading(source: Source, stdin: BinaryIO | None) -> Iterator[BinaryIO]:
+    """The stream of ``source`` to read (see :func:`_open`), closed after; an error while
+    reading becomes an :class:`InputError` that names the source."""
+    stream, raw = _open(source, stdin)
+    try:
+        yield stream
+    except (OSError, EOFError, zlib.error) as error:
+        if stream is raw:
+            raise InputError(source.name, getattr(error, "strerror", None) or str(error)) from None
+        detail = str(error) or "it ends too soon"
+        raise InputError(source.name, f"cannot read the gzip data: {detail}") from None
+    finally:
+        if stream is not raw:
+            stream.close()
+        if source.path is not None:
+            raw.close()
 
 
 def chunks(
@@ -191,39 +206,18 @@ def chunks(
         codecs.lookup(encoding)
     except LookupError:
         raise InputError(source.name, f"unknown encoding {encoding!r}") from None
-    stream, raw = _open(source, stdin)
-    zipped = stream is not raw
-    try:
+    with _reading(source, stdin) as stream:
         head = stream.peek(4)[:4] if hasattr(stream, "peek") else b""
         concrete = stream_encoding(encoding, head)
         found(concrete)
         yield from read_chunks(None, concrete, stream=stream, name=source.name)
-    except (OSError, EOFError, zlib.error) as error:
-        if not zipped:
-            raise InputError(source.name, getattr(error, "strerror", None) or str(error)) from None
-        raise _gzip_error(source, error) from None
-    finally:
-        if zipped:
-            stream.close()
-        if source.path is not None:
-            raw.close()
 
 
 def page(source: Source, stdin: BinaryIO | None = None) -> Iterator[tuple[str, int]]:
     """The text of the HTML page ``source`` (read whole), as one piece."""
     assert source.extract is not None and source.extract != "none"
-    stream, raw = _open(source, stdin)
-    try:
+    with _reading(source, stdin) as stream:
         data = stream.read(MAX_HTML + 1)
-    except (OSError, EOFError, zlib.error) as error:
-        if stream is raw:
-            raise InputError(source.name, getattr(error, "strerror", None) or str(error)) from None
-        raise _gzip_error(source, error) from None
-    finally:
-        if stream is not raw:
-            stream.close()
-        if source.path is not None:
-            raw.close()
     if len(data) > MAX_HTML:
         raise InputError(
             source.name,
