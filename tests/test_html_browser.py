@@ -218,8 +218,10 @@ def test_keyboard_and_print(browser: Any, report: Path) -> None:
     page.keyboard.press("ArrowDown")  # the first kind, chosen from the keyboard
     kind = page.eval_on_selector("#f-kind", "node => node.value")
     assert kind == "close call" and set(opened.badges()) == {"kept, close call"}
+    page.select_option("#f-kind", "")
     page.focus("#next")
-    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # the next page, from the keyboard
+    assert opened.status().startswith("Showing 51–100 of ")
     page.emulate_media(media="print")
     assert not page.is_visible("#filters")
     assert page.is_visible("#summary") and page.is_visible("#list .item >> nth=0")
