@@ -45,8 +45,8 @@ SAMPLE = 200
 #: 12's rules, the out-of-sample check (two rules came after it: see BEFORE); seed 18 with
 #: session 13's (two more came after it); seed 19 with those (three more came after it);
 #: seed 20 with session 14's (two more came after it, and two in session 17); seed 21 with
-#: session 17's (three more came after it).
-SEEDS = (12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
+#: session 17's first two (three more came after it); seed 22 with the rules final.
+SEEDS = (12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22)
 BEFORE = (
     "Before the rules these samples led to (commit 706944c), seed 12's sample had 16 wrong "
     "removals of 200 (8.0%): numbers cut short taken for stubs, a prefix taken for a label or "
@@ -99,7 +99,11 @@ BEFORE = (
     "the kept code's; an item added to a list beside a small word changed; a capitalized "
     "word with two letters or more changed inside is another name: 'Austrian' / "
     "'Australian', a removal that came into the sample as the first rule took others out), "
-    "so seed 21's count below is lower and no longer out of sample."
+    "so seed 21's count below is lower and no longer out of sample. Seed 22, read with "
+    "the rules final, is the out-of-sample figure of the code as it stands: 7 wrong of 200 "
+    "(3.5%): a menu that adds an item, a league table's row against a fixture's team, a "
+    "heading named inside a sentence, another shell's quoting, the kids' model of a "
+    "helmet, a line of code against the string it builds, a table row without its marks."
 )
 
 
