@@ -72,6 +72,7 @@ _STRONG_CODE = lazy_re(
 _CALL = (
     r"(?<![\w.\x80-\U0010ffff])[A-Za-z_][A-Za-z0-9_.]*\((?=[\x20-\x7e])"
     r"|[A-Za-z0-9_]=\S|[A-Za-z0-9_]:[\"'\[{]|[A-Za-z0-9_] +=(?: *[\"'\[{]|$)"
+    r"|^\.[A-Za-z_][A-Za-z0-9_]*\("  # a call chained from the line above: '.Builder("...")'
 )
 # The stdlib's engine: these patterns need nothing of regex's, and it runs them twice as fast.
 _CODE = lazy_re(f"{_STRONG_CODE.pattern}|{_CALL}")

@@ -609,6 +609,13 @@ def _compare(
     item = _new_item(earlier.normalized, later.normalized) if diff.added else None
     if item:
         return Verdict(None, similarity, f"adds an item to a list: {_quote(item)}")
+    if _on("edges") and _table_mark(later, diff):
+        marks = _quote(diff.added + diff.dropped + diff.trimmed)
+        return Verdict(
+            None,
+            similarity,
+            f"a row of numbers with or without {marks}, a table's marks: another row",
+        )
     if _on("wrappers") and diff.extended and edits == word_count(diff.extended):
         (_, j1), (_, j2) = diff.first, diff.last
         if set(diff.extended) <= set(b[j1:j2]) and _doubled(later, diff.extended):
@@ -733,13 +740,6 @@ def _one_word_apart(
         return Verdict(
             None, similarity, f"adds '({diff.extended[0]})' at its end, which says which one"
         )
-    if _on("edges") and _table_mark(later, diff):
-        mark = (diff.extended or diff.trimmed)[0]
-        return Verdict(
-            None,
-            similarity,
-            f"a row of numbers with or without '{mark}', a table's mark: another row",
-        )
     if not _edges_ok(earlier, later, diff):
         return Verdict(
             None,
@@ -750,10 +750,13 @@ def _one_word_apart(
 
 
 def _table_mark(later: Fingerprint, diff: Difference) -> bool:
-    """Whether the one word that a row of numbers has more or less at an edge is a single
-    Latin letter: a mark in a table's column ("... 298-301 250-252 132-134 X")."""
+    """Whether what a row of numbers has more or less is a table's marks: one single Latin
+    letter at an edge ("... 298-301 250-252 132-134 X"), or crosses anywhere ("... 282-287
+    X 126-131 X"; not another single letter inside, which may be a word: "- I Tried 11")."""
+    changed = diff.added + diff.dropped + diff.trimmed
     edge = diff.extended or diff.trimmed
-    if len(edge) != 1 or len(edge[0]) != 1 or not ("a" <= edge[0] <= "z"):
+    one = len(changed) == len(edge) == 1 and len(edge[0]) == 1 and "a" <= edge[0] <= "z"
+    if not (one or (changed and set(changed) == {"x"})):
         return False
     return sum(map(_is_number, later.tokens)) >= 2
 
