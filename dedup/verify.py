@@ -432,7 +432,7 @@ def _unwrapped(earlier: Fingerprint, later: Fingerprint, config: Config) -> Verd
     a, b = earlier.normalized, later.normalized
     a_named = b_named = ""
     label = label_before(a, b)
-    if label and label.endswith("-") and not _DATELINE.match(later.raw):
+    if label and label.endswith("-") and not _dateline(later):
         return None  # "NordVPN - Best VPN ...": a name put before a heading says which
     if label:
         b, b_named = a, f"'{label}' in front"
@@ -496,6 +496,27 @@ def _both_wrapped(
 #: (dpa) -"), in capitals but for an agency in brackets; in other letters it names a
 #: thing ("NordVPN - Best VPN for Security").
 _DATELINE = lazy_regex(r"\s*(?:[^\p{Ll}(]|\([^)]{1,12}\))+?\s[-\u2013\u2014]\s")
+
+
+def _dateline(paragraph: Fingerprint) -> bool:
+    """Whether a paragraph starts with a dateline: a news agency ("AP -", "BERLIN (dpa)
+    -"), or a place in capitals before a story (prose); a name in capitals before a
+    heading is no dateline ("ADT - Most Complete Security System with Cameras" names the
+    winner of a category)."""
+    found = _DATELINE.match(paragraph.raw)
+    if found is None:
+        return False
+    head = found.group(0)
+    return "(" in head or _AGENCY.search(head) is not None or prose(paragraph.normalized)
+
+
+#: News agencies, which a dateline names ("AP —", "MOSCOW (AP) —", "(dpa)").
+_AGENCY = lazy_regex(
+    r"(?i)(?<!\w)(?:ap|afp|dpa|reuters|upi|efe|ansa|xinhua|tass|ria|kna|epd|apa|sda|ats|belga|anp"
+    r"|pap|ctk|mti|tt|ntb|stt|ritzau|kyodo|yonhap|aa|ips|pti|ians|bernama|antara)(?!\w)"
+)
+
+
 _FAR = "too different"
 _CODE_REASONS = ("code against prose", "prose against code", "code with other symbols or words")
 #: Verdicts that no wrapper changes: too far apart, or apart for their code ('body:"x"' is
@@ -562,6 +583,12 @@ def _compare(
     if renamed:
         old, new = renamed
         return Verdict(None, similarity, f"'{new}' for '{old}', capitalized: another name")
+    if _on("excerpts") and _goes_on_past_cut(earlier, later, diff):
+        return Verdict(
+            None,
+            similarity,
+            f"goes on where the kept paragraph is cut off: {_quote(diff.extended)}",
+        )
     if _teaser(earlier, later, diff):
         return Verdict(
             "near", similarity, f"the same, cut off a few words further: {_quote(diff.extended)}"
@@ -984,6 +1011,16 @@ def _item_cut(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> boo
     return not _set_off(earlier, i1, True)
 
 
+def _goes_on_past_cut(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
+    """Whether the kept paragraph is cut off with an ellipsis where the later one goes on
+    with words of its own ("... shuts up shop for..." / "... shuts up shop for November"):
+    the later one says more, and first seen wins only over copies that say no more."""
+    if not earlier.truncated or later.truncated:
+        return False
+    (_, _), (i2, j2) = diff.first, diff.last
+    return i2 == len(earlier.tokens) and j2 < len(later.tokens) and bool(diff.extended)
+
+
 def _teaser(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> bool:
     """Whether a paragraph is the earlier one, whole sentences, going on for three words
     at most before an ellipsis cuts it off ("... einen grundsoliden Ruf erarbeitet. Kein
@@ -1122,13 +1159,13 @@ _NAMING = frozenset({"\u2022", "\u00b7"})
 def _set_off(paragraph: Fingerprint, at: int, front: bool, named: bool = False) -> bool:
     """Whether punctuation (not a space, nor a sign that joins: "&") parts token ``at - 1``
     from token ``at``, or the words before ``at`` are a list number (``front``). A dash
-    after words put in front of a copy (``named``) sets off a dateline only (see
-    :data:`_DATELINE`)."""
+    after words put in front of a copy (``named``) sets off a dateline only
+    (:func:`_dateline`)."""
     if front and at == 1 and paragraph.tokens[0].isdigit() and len(paragraph.tokens[0]) <= 3:
         return True
     spans = token_spans(paragraph.normalized)
     gap = paragraph.normalized[spans[at - 1][1] : spans[at][0]]
-    if named and gap.strip() == "-" and not _DATELINE.match(paragraph.raw):
+    if named and gap.strip() == "-" and not _dateline(paragraph):
         return False
     if named and gap.strip() in _NAMING and len(spans) - at < REST_WORDS:
         return False  # "Vermont • Homes for sale": which ones
