@@ -1017,7 +1017,7 @@ def _goes_on_past_cut(earlier: Fingerprint, later: Fingerprint, diff: Difference
     the later one says more, and first seen wins only over copies that say no more."""
     if not earlier.truncated or later.truncated:
         return False
-    (_, _), (i2, j2) = diff.first, diff.last
+    i2, j2 = diff.last
     return i2 == len(earlier.tokens) and j2 < len(later.tokens) and bool(diff.extended)
 
 
