@@ -10,6 +10,8 @@ tokens do not (they drop punctuation).
   :func:`ends_sentence`).
 * **Code** (:func:`code_form`) and the **symbols that carry information** in prose
   (:func:`signs`: ">50" is not "50", "-5" is not "5").
+* **Rows** of a table or a timetable: cells of marks ("- - Yes Yes", :func:`marks`) and a
+  time of day in front (:func:`clock`), which another row has otherwise.
 * **Names**: a paragraph that is one unbroken run of characters (a bare URL, a file name,
   an identifier) is a name; a name repeats only exactly (:func:`is_name`).
 """
@@ -17,6 +19,7 @@ tokens do not (they drop punctuation).
 from __future__ import annotations
 
 import functools
+import re
 
 from dedup.lazy import lazy_re, lazy_regex
 from dedup.normalize import is_unspaced, tokenize, unspaced_chars
@@ -80,6 +83,8 @@ _CODE = lazy_re(f"{_STRONG_CODE.pattern}|{_CALL}")
 # a leading "-" a list marker): kept to measure that rule on its own.
 _BROAD_CODE = lazy_regex(r"[{}\[\];=<>|\\^~]|\w\(|^(?:\$|>>>|#!) ")
 _ELLIPSIS = lazy_regex(r"\[\.\.\.\]")
+# An apostrophe inside a word ("it's"), no quote.
+_APOSTROPHE = lazy_re(r"(?<=[^\W\d_])'(?=[^\W\d_])")
 _LIST_MARKER = lazy_regex(r"^(?:[*•·]+|\d+[.)])\s+")
 _BROAD_LIST_MARKER = lazy_regex(r"^(?:[-*•·>]+|\d+[.)])\s+")
 # Symbols that change what prose says: comparisons, a sign before a number, per cent, stars,
@@ -92,9 +97,10 @@ def code_form(normalized: str, broad: bool = False) -> str | None:
 
     Tokens ignore punctuation, so ``[x, x**2]`` and ``[(x, x**2)]`` have the same ones: in
     code the symbols are the meaning, and two code lines repeat only when these forms match.
-    A leading ``+`` or ``-`` stays: in front of code it is the side of a diff. Single quotes
-    are double ones and escapes are dropped: most languages take ``"it's"`` and
-    ``'it\\'s'`` for the same string.
+    A leading ``+`` or ``-`` stays: in front of code it is the side of a diff. Escapes are
+    dropped and single quotes are double ones (most languages take ``"it's"`` and
+    ``'it\\'s'`` for the same string), unless both kinds quote in the line (a shell's
+    ``'{"a": 1}'`` is JSON, ``"{'a': 1}"`` is not).
 
     >>> code_form("* { a: 1 };"), code_form("plain words | no code [sic]")
     ('{a:1};', None)
@@ -107,8 +113,11 @@ def code_form(normalized: str, broad: bool = False) -> str | None:
         return None
     marker = _BROAD_LIST_MARKER if broad else _LIST_MARKER
     form = "".join(marker.sub("", normalized).split()).rstrip(".")
-    # "it's", 'it\'s': the same string
-    return form if broad else form.replace("\\", "").replace("'", '"')
+    if broad:
+        return form
+    form = form.replace("\\", "")
+    quotes = _APOSTROPHE.sub("", form)
+    return form if "'" in quotes and '"' in quotes else form.replace("'", '"')
 
 
 def strong_code(normalized: str) -> bool:
@@ -130,6 +139,22 @@ def signs(normalized: str) -> list[str]:
     ([], ['>', '-'])
     """
     return _SIGNS.findall(normalized)
+
+
+# A table's mark standing alone as a cell: a dash for an empty one, a cross or a tick, yes
+# or no. Cells are marks in a run of two or more ("- - Yes Yes"): one alone is a separator
+# ("Title - Subtitle") or a word.
+_MARK = "(?:[-\u2013\u2014x\u2713\u2714\u2717\u2718]|yes|no|n/a)"
+_MARK_RUN = lazy_re(rf"(?<!\S){_MARK}(?:\s+{_MARK})+(?!\S)", re.IGNORECASE)
+
+
+def marks(normalized: str) -> list[str]:
+    """The cells of a table row that are marks, in order, of runs of two or more.
+
+    >>> marks("Hiring Manager Information - - - Yes Yes"), marks("News - Sport")
+    (['-', '-', '-', 'yes', 'yes'], [])
+    """
+    return [m.lower() for run in _MARK_RUN.findall(normalized) for m in run.split()]
 
 
 #: Brackets of every kind, in order.
@@ -178,6 +203,23 @@ def reply(normalized: str) -> bool:
     (True, False)
     """
     return _REPLY.match(normalized) is not None
+
+
+# A time of day at the start of a line: "6:00 PM", "18:30", "9 a.m.".
+_CLOCK = lazy_re(
+    r"^\W{0,3}(?P<time>\d{1,2}(?::\d\d){1,2}(?:\s*[ap]\.?m\b\.?)?|\d{1,2}\s?[ap]\.?m\b\.?)",
+    re.IGNORECASE,
+)
+
+
+def clock(normalized: str) -> str | None:
+    """The time of day a line starts with, as a timetable's row does; else None.
+
+    >>> clock("6:00 PM Leaves town."), clock("9am: doors open"), clock("08.11.2021 | Day")
+    ('6:00 PM', '9am', None)
+    """
+    found = _CLOCK.match(normalized)
+    return found.group("time") if found else None
 
 
 def titled(raw: str) -> bool:

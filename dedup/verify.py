@@ -57,11 +57,13 @@ from dedup.shapes import (
     LABEL_WORDS,
     REST_WORDS,
     brackets,
+    clock,
     code_form,
     ends_sentence,
     in_identifier,
     is_name,
     label_before,
+    marks,
     prose,
     reply,
     shared_label,
@@ -158,12 +160,15 @@ def _is_number(token: str) -> bool:
 
 def _variant(old: str, new: str) -> bool:
     """Spelling variants (``colour``/``color``, ``minister``/``ministers``), not other words
-    (``advantages``/``disadvantages``, ``icdpa``/``vcdpa``); in scripts without spaces, one
-    letter with other marks (a vowel or tone mark in Thai, Lao, Khmer or Burmese)."""
+    (``advantages``/``disadvantages``, ``icdpa``/``vcdpa``, identifiers: ``login_required``/
+    ``login_not_required``); in scripts without spaces, one letter with other marks (a
+    vowel or tone mark in Thai, Lao, Khmer or Burmese)."""
     if old[0] == new[0] and not old.isascii() and is_unspaced(old):
         return True  # tokens of the same letter differ in marks only
     if _is_number(old) or _is_number(new) or min(len(old), len(new)) < 4:
         return False
+    if "_" in old or "_" in new:
+        return False  # an identifier's parts: "login_required" / "login_not_required"
     if old[0] != new[0] or old.endswith(new) or new.endswith(old):
         return False  # another first letter or a word put in front: "vcdpa", "disadvantages"
     # SequenceMatcher's real_quick_ratio and quick_ratio, upper bounds of its ratio from
@@ -633,15 +638,26 @@ def _compare(
             )
     if not edits:
         return Verdict("near", similarity, "same words, other punctuation")
+    when = clock(earlier.normalized) if _on("edges") and not later.truncated else None
+    if when and when == clock(later.normalized):
+        return Verdict(None, similarity, f"another row of a timetable at {when}: {_describe(diff)}")
     item = _new_item(earlier.normalized, later.normalized) if diff.added else None
     if item:
         return Verdict(None, similarity, f"adds an item to a list: {_quote(item)}")
-    if _on("edges") and _table_mark(later, diff):
-        marks = _quote(diff.added + diff.dropped + diff.trimmed)
+    old_marks, new_marks = marks(earlier.normalized), marks(later.normalized)
+    if _on("edges") and old_marks != new_marks:
         return Verdict(
             None,
             similarity,
-            f"a row of numbers with or without {marks}, a table's marks: another row",
+            f"a table row with other marks: {' '.join(new_marks) or 'none'} where the kept "
+            f"one has {' '.join(old_marks) or 'none'}",
+        )
+    if _on("edges") and _table_mark(later, diff):
+        crosses = _quote(diff.added + diff.dropped + diff.trimmed)
+        return Verdict(
+            None,
+            similarity,
+            f"a row of numbers with or without {crosses}, a table's marks: another row",
         )
     if _on("wrappers") and diff.extended and edits == word_count(diff.extended):
         (_, j1), (_, j2) = diff.first, diff.last
