@@ -661,7 +661,7 @@ def _compare(
         )
     if _on("wrappers") and diff.extended and edits == word_count(diff.extended):
         (_, j1), (_, j2) = diff.first, diff.last
-        if set(diff.extended) <= set(b[j1:j2]) and _doubled(later, diff.extended):
+        if _doubled(later, diff.extended, b[j1:j2]):
             return Verdict(
                 "near", similarity, f"the same, with its own words again: {_quote(diff.extended)}"
             )
@@ -745,10 +745,19 @@ def _new_item(earlier: str, later: str) -> tuple[str, ...] | None:
 _DATA = frozenset("|\u2502[{<")
 
 
-def _doubled(later: Fingerprint, extended: tuple[str, ...]) -> bool:
-    """Whether words that a line repeats of its own ("Seller's other items Seller's other
-    items") are the line doubled: words, not letters, numbers or signs ("f | f", "$$"), and
-    not in a table row, a list or markup ("[4, 2, 0, 2, 4]", another row of a result)."""
+def _doubled(later: Fingerprint, extended: tuple[str, ...], aligned: tuple[str, ...]) -> bool:
+    """Whether words that a line has at an edge besides the ``aligned`` ones are the line's
+    own again ("Seller's other items Seller's other items", "Search ... Health Search"): a
+    run of its words (or that run again and again), not the same words in another order or
+    with one left out, which name another thing ("Bose QuietComfort Headphones Bose
+    QuietComfort Ultra Headphones"); words, not letters, numbers or signs ("f | f", "$$"),
+    and not in a table row, a list or markup ("[4, 2, 0, 2, 4]", another row of a result)."""
+    size = next(
+        n for n in range(1, len(extended) + 1) if extended == extended[:n] * (len(extended) // n)
+    )
+    unit = extended[:size]
+    if not any(aligned[i : i + size] == unit for i in range(len(aligned) - size + 1)):
+        return False
     words = any(t[0].isalpha() and (len(t) > 1 or is_unspaced(t)) for t in extended)
     return words and _DATA.isdisjoint(later.normalized)
 
