@@ -171,6 +171,11 @@ _HANGING_BY_LANGUAGE = {
 #: next, whatever that starts with ("... server and" / "Django can't ...").
 HANGING = _folded(_HANGING_BY_LANGUAGE)
 
+#: Words that name a model or an edition in product names, whatever the page's language
+#: ("... Utility Pro 300W ...", "AdBlock Plus", "... Helmet - Kids'"): a line one of them
+#: more or less names another product.
+MODELS = _folded({"en": "pro plus mini max ultra lite eco kids junior jr xl xxl deluxe"})
+
 #: Scripts whose languages have lists above.
 _LISTED_SCRIPT = lazy_regex(r"[\p{Latin}\p{Cyrillic}\p{Greek}]")
 

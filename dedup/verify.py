@@ -50,7 +50,7 @@ import numpy.typing as npt
 from dedup.config import Config
 from dedup.fingerprint import Fingerprint, Sketches, fingerprint
 from dedup.lazy import lazy_re, lazy_regex
-from dedup.lexicon import DETERMINERS, FUNCTION_WORDS, NEGATIONS, content_word
+from dedup.lexicon import DETERMINERS, FUNCTION_WORDS, MODELS, NEGATIONS, content_word
 from dedup.native import speedups
 from dedup.normalize import is_unspaced, normalize, token_spans, tokenize, word_count
 from dedup.shapes import (
@@ -797,6 +797,11 @@ def _one_word_apart(
             None,
             similarity,
             f"one word apart on a short line, which names another thing: {_describe(diff)}",
+        )
+    model = MODELS.intersection(diff.added + diff.dropped + diff.trimmed)
+    if _on("edges") and model:
+        return Verdict(
+            None, similarity, f"one word apart, '{min(model)}', which names another model"
         )
     return Verdict("near", similarity, f"one word apart: {_describe(diff)}")
 
