@@ -171,6 +171,21 @@ _HANGING_BY_LANGUAGE = {
 #: next, whatever that starts with ("... server and" / "Django can't ...").
 HANGING = _folded(_HANGING_BY_LANGUAGE)
 
+_PAGES_BY_LANGUAGE = {
+    "en": "test quiz exam exercise exercises challenge assessment faq faqs q&a",
+    "de": "test quiz prüfung übung übungen aufgabe aufgaben",
+    "fr": "quiz examen exercice exercices défi",
+    "es": "examen ejercicio ejercicios prueba cuestionario",
+    "it": "esame esercizio esercizi",
+    "pt": "exame exercício exercícios prova",
+    "nl": "toets oefening oefeningen",
+}
+#: Kinds of page that a label in front of a heading names, another page than the heading's
+#: own: a test, a quiz, an FAQ ("Test: Values and units" in a course's menu, beside the
+#: lesson "Values and units"). Not a link's verb nor a section's name ("Read full article:",
+#: "Overview:"), which lead to the same page.
+PAGES = _folded(_PAGES_BY_LANGUAGE)
+
 #: Words that name a model or an edition in product names, whatever the page's language
 #: ("... Utility Pro 300W ...", "AdBlock Plus", "... Helmet - Kids'"): a line one of them
 #: more or less names another product.

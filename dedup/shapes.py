@@ -22,6 +22,7 @@ import functools
 import re
 
 from dedup.lazy import lazy_re, lazy_regex
+from dedup.lexicon import PAGES
 from dedup.normalize import is_unspaced, tokenize, unspaced_chars
 
 #: Most words a label in front may have ("Home / Feature Story / General /" has four).
@@ -337,6 +338,22 @@ def shared_label(a: str, b: str) -> int:
     they have none, or other ones."""
     end = _label(a) if any(mark in a[:120] for mark in _SEPARATORS) else 0
     return end if end and b.startswith(a[:end]) and _label(b) == end else 0
+
+
+def page_label(normalized: str) -> str | None:
+    """The word a label in front ends with, before its colon, when it names a kind of page
+    (:data:`~dedup.lexicon.PAGES`: a test, a quiz, an FAQ); else None.
+
+    >>> page_label("Test: Values and units"), page_label("Expert Q&A: Sleep disorders")
+    ('test', 'q&a')
+    >>> page_label("Read full article: Values and units")
+    """
+    head, colon, _ = normalized[:60].partition(":")
+    words = head.split()
+    if not colon or not 0 < len(words) <= 3:
+        return None
+    word = words[-1].strip("\"'()[]*").casefold()
+    return word if word in PAGES else None
 
 
 #: A name glued to the first word has at least this many characters; fewer make a prefix.

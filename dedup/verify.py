@@ -64,6 +64,7 @@ from dedup.shapes import (
     is_name,
     label_before,
     marks,
+    page_label,
     prose,
     reply,
     shared_label,
@@ -404,6 +405,14 @@ def compare(
     verdict = _compare(earlier, later, config, brief_below)
     if verdict.kind is None and _on("wrappers") and not verdict.reason.startswith(_FINAL):
         verdict = _unwrapped(earlier, later, config) or verdict
+    if verdict.kind is not None and _on("wrappers"):
+        pages = page_label(earlier.normalized), page_label(later.normalized)
+        if pages[0] != pages[1] and min(earlier.words, later.words) < SHORTISH:
+            return Verdict(
+                None,
+                verdict.similarity,
+                f"'{pages[1] or pages[0]}:' in front of a heading names another page",
+            )
     if verdict.kind is not None and later.wrapped and _on("excerpts"):
         cut = _unwrapped_line(earlier, later, config)
         if cut:
