@@ -37,6 +37,7 @@ excerpts and the edges of short lines (see :func:`compare` and the README).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -1235,14 +1236,35 @@ def _unaligned(
         return f"adds {_quote(inside)} inside: not a piece of the kept paragraph"
     if i1 == i2:
         return "nothing in common in order"
-    if later.truncated or not titled(later.raw) or not prose(earlier.normalized):
+    title = titled(later.raw)
+    if later.truncated or not (title or _headed(later.raw)) or not prose(earlier.normalized):
         return None
     spans = token_spans(earlier.normalized)
     text = earlier.normalized
+    starts = starts_sentence(text, spans[i1][0])
     ends = i2 == len(spans) or ends_sentence(text, spans[i2 - 1][1])
-    if not (starts_sentence(text, spans[i1][0]) and ends):
+    if title and not (starts and ends):
         return "a title or a name met inside a sentence of the kept paragraph, not an excerpt"
+    if not (title or starts or ends) and _capitalized_inside(earlier.raw, later.raw):
+        return "a heading met inside a sentence of the kept paragraph, capitalized there too"
     return None
+
+
+def _headed(raw: str) -> bool:
+    """Whether a line is written as a heading in sentence case: a capital first, no mark of
+    a sentence's or a clause's end last ("Let's talk about how to talk about promises")."""
+    text = raw.strip()
+    return text[:1].isupper() and text[-1:] not in ".!?:;,\"'”…"
+
+
+def _capitalized_inside(kept: str, heading: str) -> bool:
+    """Whether ``kept`` writes the first two words of ``heading`` as it does, capital first,
+    after a word of its own in lower case: a title named inside a sentence ("The article
+    Let's talk about ... gives ..."), not an entry of a menu run together ("Key Takeaways
+    When and how to file ...")."""
+    first = heading.split()[:2]
+    pattern = r"(\w+)\s+" + r"\s+".join(map(re.escape, first)) + r"(?!\w)"
+    return any(found[1][0].islower() for found in re.finditer(pattern, kept))
 
 
 def _ends_before(paragraph: Fingerprint, at: int) -> bool:
