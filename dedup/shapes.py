@@ -143,9 +143,11 @@ def signs(normalized: str) -> list[str]:
 
 
 # A table's mark standing alone as a cell: a dash for an empty one, a cross or a tick, yes
-# or no. Cells are marks in a run of two or more ("- - Yes Yes"): one alone is a separator
-# ("Title - Subtitle") or a word.
-_MARK = "(?:[-\u2013\u2014x\u2713\u2714\u2717\u2718]|yes|no|n/a)"
+# or no. Cells are marks in a run of two or more ("- - Yes Yes", "X X"): one alone is a
+# separator ("Title - Subtitle") or a word, and dashes alone are cells only three or more
+# in a run ("AP — - 5 g almonds" is a dateline's dash and a bullet).
+_DASHES = "-\u2013\u2014"
+_MARK = f"(?:[{_DASHES}x\u2713\u2714\u2717\u2718]|yes|no|n/a)"
 _MARK_RUN = lazy_re(rf"(?<!\S){_MARK}(?:\s+{_MARK})+(?!\S)", re.IGNORECASE)
 
 
@@ -154,8 +156,15 @@ def marks(normalized: str) -> list[str]:
 
     >>> marks("Hiring Manager Information - - - Yes Yes"), marks("News - Sport")
     (['-', '-', '-', 'yes', 'yes'], [])
+    >>> marks("AP \u2014 - 5 dkg almonds"), marks("Brakes X X")
+    ([], ['x', 'x'])
     """
-    return [m.lower() for run in _MARK_RUN.findall(normalized) for m in run.split()]
+    cells = []
+    for run in _MARK_RUN.findall(normalized):
+        found = run.lower().split()
+        if len(found) >= 3 or any(cell not in _DASHES for cell in found):
+            cells += found
+    return cells
 
 
 #: Brackets of every kind, in order.

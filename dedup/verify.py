@@ -808,12 +808,21 @@ def _one_word_apart(
             similarity,
             f"one word apart on a short line, which names another thing: {_describe(diff)}",
         )
-    model = MODELS.intersection(diff.added + diff.dropped + diff.trimmed)
-    if _on("edges") and model:
-        return Verdict(
-            None, similarity, f"one word apart, '{min(model)}', which names another model"
-        )
+    model = _model(earlier, later, diff) if _on("edges") else None
+    if model:
+        return Verdict(None, similarity, f"one word apart, '{model}', which names another model")
     return Verdict("near", similarity, f"one word apart: {_describe(diff)}")
+
+
+def _model(earlier: Fingerprint, later: Fingerprint, diff: Difference) -> str | None:
+    """The word naming a model or an edition (:data:`~dedup.lexicon.MODELS`) that one line
+    has more or less, capitalized as a name's ("... Utility Pro 300W", not French "plus" nor
+    German "pro Jahr"); None when there is none."""
+    for word in MODELS.intersection(diff.added + diff.dropped + diff.trimmed):
+        written = later.raw if word in diff.added else earlier.raw
+        if re.search(rf"(?<!\w){word[0].upper()}(?i:{word[1:]})(?!\w)", written):
+            return word
+    return None
 
 
 def _table_mark(later: Fingerprint, diff: Difference) -> bool:
