@@ -143,26 +143,28 @@ def signs(normalized: str) -> list[str]:
 
 
 # A table's mark standing alone as a cell: a dash for an empty one, a cross or a tick, yes
-# or no. Cells are marks in a run of two or more ("- - Yes Yes", "X X"): one alone is a
-# separator ("Title - Subtitle") or a word, and dashes alone are cells only three or more
-# in a run ("AP — - 5 g almonds" is a dateline's dash and a bullet).
+# or no. Cells are marks in a run of three or more ("- - Yes Yes"), or two of a kind that
+# is no dash ("X X"): one alone is a separator ("Title - Subtitle") or a word, and two
+# others are an answer and a dash ("objects? No - as long as ...") or a dateline's dash and
+# a bullet ("AP — - 5 g almonds").
 _DASHES = "-\u2013\u2014"
 _MARK = f"(?:[{_DASHES}x\u2713\u2714\u2717\u2718]|yes|no|n/a)"
 _MARK_RUN = lazy_re(rf"(?<!\S){_MARK}(?:\s+{_MARK})+(?!\S)", re.IGNORECASE)
 
 
 def marks(normalized: str) -> list[str]:
-    """The cells of a table row that are marks, in order, of runs of two or more.
+    """The cells of a table row that are marks, in order: runs of three or more, or two alike
+    that are no dashes.
 
     >>> marks("Hiring Manager Information - - - Yes Yes"), marks("News - Sport")
     (['-', '-', '-', 'yes', 'yes'], [])
-    >>> marks("AP \u2014 - 5 dkg almonds"), marks("Brakes X X")
-    ([], ['x', 'x'])
+    >>> marks("AP \u2014 - 5 dkg almonds"), marks("Brakes X X"), marks("bags? No - as long")
+    ([], ['x', 'x'], [])
     """
     cells = []
     for run in _MARK_RUN.findall(normalized):
         found = run.lower().split()
-        if len(found) >= 3 or any(cell not in _DASHES for cell in found):
+        if len(found) >= 3 or (found[0] == found[1] and found[0] not in _DASHES):
             cells += found
     return cells
 
