@@ -9,6 +9,10 @@
   "optional", "provided") is taken for a content word: in a line of fewer than
   :data:`~dedup.verify.SHORTISH` words, one added or dropped inside makes another thing
   ("the best cheap live TV streaming service").
+* Kinds of page (a test, a quiz, an FAQ) that a label in front of a heading names: another
+  page than the heading alone ("Test: Values and units" beside the lesson).
+* Words that name a model or an edition in product names ("Pro", "Plus", "Kids"), the same
+  in every language's pages: capitalized, one more or less names another product.
 
 Lists exist for languages written in Latin, Cyrillic and Greek letters; a word of another
 script is not judged by them (:func:`content_word` answers False): there a dropped or added
