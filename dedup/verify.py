@@ -1254,16 +1254,19 @@ def _unaligned(
     ends = i2 == len(spans) or ends_sentence(text, spans[i2 - 1][1])
     if title and not (starts and ends):
         return "a title or a name met inside a sentence of the kept paragraph, not an excerpt"
-    if not (title or starts or ends) and _capitalized_inside(earlier.raw, later.raw):
+    if not (title or starts) and _capitalized_inside(earlier.raw, later.raw):
         return "a heading met inside a sentence of the kept paragraph, capitalized there too"
     return None
 
 
 def _headed(raw: str) -> bool:
     """Whether a line is written as a heading in sentence case: a capital first, no mark of
-    a sentence's or a clause's end last ("Let's talk about how to talk about promises")."""
+    a sentence's or a clause's end last, no comma ("Let's talk about how to talk about
+    promises"; "Bernard P Achampong, founder of ..." is a clause), and not "I" first."""
     text = raw.strip()
-    return text[:1].isupper() and text[-1:] not in ".!?:;,\"'”…"
+    if not text[:1].isupper() or text[-1:] in ".!?:;,\"'”…" or "," in text:
+        return False
+    return len(text.split()[0]) > 1
 
 
 def _capitalized_inside(kept: str, heading: str) -> bool:
