@@ -10,7 +10,7 @@ setup(
             "dedup._speedups",
             ["dedup/_speedups.c"],
             optional=True,
-            extra_compile_args=["-O2"],
+            extra_compile_args=["-O3"],
         )
     ]
 )

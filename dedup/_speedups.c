@@ -612,6 +612,76 @@ done:
     return out;
 }
 
+static inline uint32_t
+fmix32(uint32_t h)
+{
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    return h ^ (h >> 16);
+}
+
+/* The kernel of minhash_rows, built for AVX2 too where the compiler can (chosen when the
+   module loads: eight permutations per instruction), else for any x86-64 or other CPU. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void
+minhash_kernel(const uint32_t *values, const int64_t *offsets, Py_ssize_t rows,
+               const uint32_t *a, const uint32_t *b, Py_ssize_t perms, uint32_t *sig)
+{
+    for (Py_ssize_t i = 0; i < rows; i++, sig += perms) {
+        for (Py_ssize_t p = 0; p < perms; p++) sig[p] = 0xFFFFFFFFu;
+        for (int64_t k = offsets[i]; k < offsets[i + 1]; k++) {
+            uint32_t h = fmix32(values[k]);
+            for (Py_ssize_t p = 0; p < perms; p++) {
+                uint32_t v = a[p] * h + b[p];
+                sig[p] = v < sig[p] ? v : sig[p];
+            }
+        }
+    }
+}
+
+static PyObject *
+minhash_rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "minhash_rows(values, offsets, a, b)");
+        return NULL;
+    }
+    Py_buffer view[4];
+    int got = 0;
+    PyObject *out = NULL;
+    static const char *what[4] = {"values", "offsets", "a", "b"};
+    for (; got < 4; got++)
+        if (get_items(args[got], &view[got], what[got], got == 1 ? 8 : 4) < 0) goto done;
+    if (view[1].len == 0) {
+        PyErr_SetString(PyExc_ValueError, "offsets: at least one expected");
+        goto done;
+    }
+    if (view[2].len != view[3].len) {
+        PyErr_SetString(PyExc_ValueError, "a and b: as many of each expected");
+        goto done;
+    }
+    const uint32_t *values = view[0].buf, *a = view[2].buf, *b = view[3].buf;
+    const int64_t *offsets = view[1].buf;
+    Py_ssize_t rows = view[1].len / 8 - 1, count = view[0].len / 4, perms = view[2].len / 4;
+    for (Py_ssize_t i = 0; i < rows; i++)
+        if (offsets[i] < 0 || offsets[i] > offsets[i + 1] || offsets[i + 1] > count) {
+            PyErr_SetString(PyExc_ValueError, "offsets out of order or beyond the values");
+            goto done;
+        }
+    out = PyByteArray_FromStringAndSize(NULL, rows * perms * 4);  /* writable for numpy */
+    if (!out) goto done;
+    Py_BEGIN_ALLOW_THREADS
+    minhash_kernel(values, offsets, rows, a, b, perms, (uint32_t *)PyByteArray_AS_STRING(out));
+    Py_END_ALLOW_THREADS
+done:
+    while (got--) PyBuffer_Release(&view[got]);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"opcodes", (PyCFunction)(void (*)(void))opcodes, METH_FASTCALL,
      "difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes(), compiled."},
@@ -625,6 +695,8 @@ static PyMethodDef methods[] = {
      "dedup.paragraphs.lines in one pass: five bytes objects (int64 arrays, bools)."},
     {"shared_counts", (PyCFunction)(void (*)(void))shared_counts, METH_FASTCALL,
      "How many values each pair of sorted uint32 sets shares (int64 in bytes)."},
+    {"minhash_rows", (PyCFunction)(void (*)(void))minhash_rows, METH_FASTCALL,
+     "MinHash rows of sets in one array (uint32), affine32 after fmix32 (a bytearray)."},
     {NULL, NULL, 0, NULL},
 };
 

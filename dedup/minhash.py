@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from dedup.native import speedups
 from dedup.shingles import ShingleSet
 
 Signature = npt.NDArray[np.uint32]
@@ -81,6 +82,9 @@ def signature_rows(
     ``values[offsets[i]:offsets[i + 1]]``)."""
     a, b = permutations(num_perm, seed)
     rows = len(offsets) - 1
+    if speedups is not None:  # one pass a row, all permutations at once
+        sigs = speedups.minhash_rows(values, offsets, a, b)
+        return np.frombuffer(sigs, np.uint32).reshape(rows, num_perm)
     out = np.full((rows, num_perm), EMPTY, dtype=np.uint32)
     filled = np.flatnonzero(offsets[1:] > offsets[:-1])
     hashed = _fmix32(values)

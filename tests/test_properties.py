@@ -251,3 +251,23 @@ def test_shingles_shared_by_many_pairs_are_each_pairs_count(data: st.DataObject)
         finally:
             dedup.shingles.speedups = saved
         assert counts.tolist() == want and counts.dtype == np.int64
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(SET, max_size=12), st.sampled_from([1, 9, 128]), st.integers(0, 2**32 - 1))
+def test_compiled_minhash_rows_are_numpys(
+    sets: list[frozenset[int]], num_perm: int, seed: int
+) -> None:
+    import dedup.minhash
+
+    values, offsets = _flat(sets)
+    rows = []
+    for kernels in (speedups, None):  # compiled (when built), then numpy
+        saved, dedup.minhash.speedups = dedup.minhash.speedups, kernels
+        try:
+            rows.append(dedup.minhash.signature_rows(values, offsets, num_perm, seed))
+        finally:
+            dedup.minhash.speedups = saved
+    assert np.array_equal(rows[0], rows[1])
+    assert rows[0].shape == (len(sets), num_perm) and rows[0].dtype == np.uint32
+    assert rows[0].flags.writeable
