@@ -114,6 +114,21 @@ def gather(
     return values[positions], out
 
 
+def stable_order(keys: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """``np.argsort(keys, kind="stable")``. Keys of 32 bits or fewer are sorted with their
+    positions below them in one 64-bit value, which numpy's SIMD sort takes about three
+    times faster than a stable argsort (the positions break ties as stability does).
+
+    >>> stable_order(np.array([3, 1, 3, 1], dtype=np.uint32)).tolist()
+    [1, 3, 0, 2]
+    """
+    if keys.dtype.kind == "u" and keys.dtype.itemsize <= 4 and len(keys) < 1 << 32:
+        packed = (keys.astype(np.uint64) << np.uint64(32)) | np.arange(len(keys), dtype=np.uint64)
+        packed.sort()
+        return (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    return np.argsort(keys, kind="stable")
+
+
 def token_sketches(
     hashes: npt.NDArray[np.uint64],
     starts: npt.NDArray[np.int64],
@@ -320,7 +335,7 @@ def fingerprint_batch(
         edges=edges,
         blooms=blooms,
         distinct=distinct,
-        key_orders=tuple(np.argsort(v, kind="stable").astype(np.int32) for _, v in keys),
+        key_orders=tuple(stable_order(v).astype(np.int32) for _, v in keys),
         truncated=np.fromiter(
             ("..." in n and _TRUNCATED.search(n) is not None for n in normalized),
             dtype=bool,

@@ -271,3 +271,16 @@ def test_compiled_minhash_rows_are_numpys(
     assert np.array_equal(rows[0], rows[1])
     assert rows[0].shape == (len(sets), num_perm) and rows[0].dtype == np.uint32
     assert rows[0].flags.writeable
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(0, 5) | st.integers(0, 2**32 - 1), max_size=60),
+    st.sampled_from([np.uint8, np.uint32, np.uint64, np.int64]),
+)
+def test_stable_order_is_a_stable_argsort(keys: list[int], dtype: type) -> None:
+    from dedup.fingerprint import stable_order
+
+    array = np.array(keys, dtype=np.uint64).astype(dtype)  # wrapped into the type's range
+    got = stable_order(array)
+    assert got.tolist() == np.argsort(array, kind="stable").tolist() and got.dtype == np.int64

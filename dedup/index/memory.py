@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dedup.config import Config
-from dedup.fingerprint import Batch, Sketches, batch_keys, gather
+from dedup.fingerprint import Batch, Sketches, batch_keys, gather, stable_order
 from dedup.index.base import (
     MAX_BUCKET,
     MAX_CANDIDATES,
@@ -64,7 +64,7 @@ class Postings:
         """Post ``ids`` under ``keys``, the ones at ``order`` if given (which sorts them
         stably), else all."""
         if order is None:
-            order = np.argsort(keys, kind="stable")
+            order = stable_order(keys)
         if len(order):
             run = self._capped(keys[order].astype(self.dtype), ids[order].astype(np.int32))
             self._runs.append(run)
@@ -109,7 +109,7 @@ class Postings:
             return np.empty(0, dtype=self.dtype), np.empty(0, dtype=np.int32)
         # Older runs first: a stable sort by key keeps each key's ids in increasing order.
         all_keys, all_ids = np.concatenate(keys), np.concatenate(ids)
-        order = np.argsort(all_keys, kind="stable")
+        order = stable_order(all_keys)
         return self._capped(all_keys[order], all_ids[order])
 
     def load(self, keys: npt.NDArray[Any], ids: npt.NDArray[np.int32]) -> None:
@@ -133,7 +133,7 @@ class Postings:
         # Sorted needles walk each run in order (far fewer cache misses), and only the
         # ones found there are looked up a second time, for the end of their range.
         if order is None:
-            order = np.argsort(keys, kind="stable")
+            order = stable_order(keys)
         needles = keys[order].astype(self.dtype, copy=False)
         if speedups is not None and needles.dtype == np.uint32:
             # Compiled: each run walked once by galloping, the cap met as ids are found.
