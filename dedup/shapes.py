@@ -93,6 +93,7 @@ _BROAD_LIST_MARKER = lazy_regex(r"^(?:[-*•·>]+|\d+[.)])\s+")
 _SIGNS = lazy_regex(r"[<>=≤≥≠±%+★☆]|[$€£¥₹]+|(?<![\w.])-(?=\d)")
 
 
+@functools.lru_cache(maxsize=4096)  # a kept paragraph meets many later ones
 def code_form(normalized: str, broad: bool = False) -> str | None:
     """A code-looking paragraph without list marker, whitespace and final period; else None.
 
@@ -207,6 +208,7 @@ _LONG_WORD = lazy_regex(r"(?<!\w)(?:(\p{Lu})\p{L}{3,}|\p{Ll}\p{L}{3,})")
 _REPLY = lazy_re(r"(?:[-*+]\s*)?(?:\d{1,3}\s?[.)]\s*)?(?:re|aw|antw|sv|odp|fwd?|wg)\s?:\s")
 
 
+@functools.lru_cache(maxsize=4096)  # a kept paragraph meets many later ones
 def reply(normalized: str) -> bool:
     """Whether a line is the subject of a reply or a forwarded message: the header of
     another message than the one whose subject it repeats.
@@ -431,6 +433,7 @@ def in_identifier(normalized: str, span: tuple[int, int]) -> bool:
     return any(mark in chunk for mark in "/._:=@")
 
 
+@functools.lru_cache(maxsize=4096)  # a kept paragraph meets many later ones
 def _label(text: str) -> int:
     """Where the rest begins after a label in front of ``text``; 0 when there is none."""
     glued = _GLUED_DATE.match(text) or _LINK_VERB.match(text)
