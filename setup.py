@@ -9,6 +9,7 @@ setup(
         Extension(
             "dedup._speedups",
             ["dedup/_speedups.c"],
+            depends=["dedup/xxhash.h"],
             optional=True,
             extra_compile_args=["-O3"],
         )

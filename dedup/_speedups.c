@@ -21,6 +21,11 @@
  * (dedup.normalize's tokens of ASCII text), with "\0" a token of its own too when
  * separator is true (the batch's texts joined by it).
  *
+ * ascii_token_hashes(text): the XXH3 64-bit hash of each token of ascii_tokens(text, True),
+ * the separator's 0 (dedup.shingles.TokenHasher), as uint64 in bytes: no str a token.
+ * XXH3 comes from xxhash.h, vendored from the xxHash project (BSD 2-clause, its notice
+ * kept), the same code the xxhash package runs.
+ *
  * text_lines(text, bom, lead, trail): dedup.paragraphs.lines, in one pass over the str
  * where it lies (no UTF-32 copy): each line's content, its bounds without the line break
  * (CRLF, LF or CR), and whether it is blank, as five bytes objects (int64 arrays but the
@@ -34,6 +39,9 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+
+#define XXH_INLINE_ALL
+#include "xxhash.h"
 #include <stdint.h>
 #include <string.h>
 #include <stdlib.h>
@@ -473,6 +481,40 @@ ascii_tokens(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return out;
 }
 
+static PyObject *
+ascii_token_hashes(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 1 || !PyUnicode_Check(args[0]) || !PyUnicode_IS_ASCII(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "ascii_token_hashes(text: ASCII str)");
+        return NULL;
+    }
+    const unsigned char *text = PyUnicode_1BYTE_DATA(args[0]);
+    Py_ssize_t size = PyUnicode_GET_LENGTH(args[0]);
+    PyObject *out = NULL;
+    Py_ssize_t count = 0;  /* two passes: count, then hash into bytes of the right size */
+    for (int pass = 0; pass < 2; pass++) {
+        uint64_t *hashes = NULL;
+        if (pass) {
+            out = PyBytes_FromStringAndSize(NULL, count * 8);
+            if (!out) return NULL;
+            hashes = (uint64_t *)PyBytes_AS_STRING(out);
+            count = 0;
+        }
+        for (Py_ssize_t at = 0; at < size;) {
+            unsigned char c = text[at];
+            Py_ssize_t end = at;
+            while (end < size && (Py_ISALNUM(text[end]) || text[end] == '_')) end++;
+            if (end == at && (c == '$' || c == 0)) end = at + 1;
+            if (end > at) {
+                if (pass) hashes[count] = c == 0 ? 0 : XXH3_64bits(text + at, end - at);
+                count++;
+            }
+            at = end > at ? end : at + 1;
+        }
+    }
+    return out;
+}
+
 static int
 get_table(PyObject *object, Py_buffer *view, const char *what)
 {
@@ -691,6 +733,8 @@ static PyMethodDef methods[] = {
      "Two sorted (keys, ids) runs of uint32 keys as one, the first's first, cap a key."},
     {"ascii_tokens", (PyCFunction)(void (*)(void))ascii_tokens, METH_FASTCALL,
      "re.findall(r'[A-Za-z0-9_]+|\\$', text) for ASCII text (and '\\0' if separator)."},
+    {"ascii_token_hashes", (PyCFunction)(void (*)(void))ascii_token_hashes, METH_FASTCALL,
+     "XXH3 of each token of ascii_tokens(text, True), 0 the separator's (uint64 bytes)."},
     {"text_lines", (PyCFunction)(void (*)(void))text_lines, METH_FASTCALL,
      "dedup.paragraphs.lines in one pass: five bytes objects (int64 arrays, bools)."},
     {"shared_counts", (PyCFunction)(void (*)(void))shared_counts, METH_FASTCALL,

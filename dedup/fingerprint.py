@@ -14,8 +14,8 @@ from dedup.config import Config
 from dedup.lazy import lazy_regex
 from dedup.lsh import band_keys, lsh_params
 from dedup.minhash import signature_rows
-from dedup.normalize import normalize_batch, token_groups, tokenize, word_count
-from dedup.shingles import ShingleSet, TokenHasher, shingle_rows, shingle_set
+from dedup.normalize import normalize_batch, tokenize, word_count
+from dedup.shingles import ShingleSet, TokenHasher, shingle_rows, shingle_set, token_hash_groups
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 
@@ -283,8 +283,7 @@ def sign_batch(texts: Sequence[str], config: Config, hasher: TokenHasher | None 
     starts = np.zeros(len(normalized), dtype=np.int64)
     ends = np.zeros(len(normalized), dtype=np.int64)
     at = 0
-    for rows, tokens in token_groups(normalized):
-        hashes = hasher.hashes(tokens)
+    for rows, hashes in token_hash_groups(normalized, hasher):
         separators = np.flatnonzero(hashes == 0)
         starts[rows] = at + np.concatenate(([0], separators + 1))
         ends[rows] = at + np.append(separators, len(hashes))

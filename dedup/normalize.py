@@ -188,22 +188,39 @@ def token_groups(normalized: Sequence[str]) -> list[tuple[list[int], list[str]]]
     """
     if any(SEPARATOR in text for text in normalized):
         return [(list(range(len(normalized))), tokenize_batch(normalized))]
-    kinds = [0 if text.isascii() else 1 if max(text) < _LATIN_END else 2 for text in normalized]
+    return [(rows, group_tokens(kind, text)) for kind, rows, text in text_groups(normalized)]
+
+
+#: The kinds of :func:`text_groups`: ASCII, Latin letters, any other.
+ASCII, LATIN, OTHER = range(3)
+
+
+def text_groups(normalized: Sequence[str]) -> list[tuple[int, list[int], str]]:
+    """The texts in (at most) three groups by kind (:data:`ASCII`, :data:`LATIN`,
+    :data:`OTHER`), each its kind, its rows and their texts joined by ``SEPARATOR`` (which
+    no text may hold), to tokenize with :func:`group_tokens`."""
+    kinds = [
+        ASCII if text.isascii() else LATIN if max(text) < _LATIN_END else OTHER
+        for text in normalized
+    ]
     groups = []
+    for kind in (ASCII, LATIN, OTHER):
+        rows = [row for row, found in enumerate(kinds) if found == kind]
+        if rows:
+            groups.append((kind, rows, SEPARATOR.join(normalized[row] for row in rows)))
+    return groups
+
+
+def group_tokens(kind: int, text: str) -> list[str]:
+    """The tokens of a group of :func:`text_groups`, ``SEPARATOR`` between its texts'."""
+    if kind == ASCII and speedups is not None:
+        return speedups.ascii_tokens(text, True)  # type: ignore[no-any-return]
     patterns: tuple[re.Pattern[str] | regex.Pattern[str], ...] = (
         _ASCII_TOKEN_OR_SEPARATOR,
         _LATIN_TOKEN_OR_SEPARATOR,
         _TOKEN_OR_SEPARATOR,
     )
-    for kind, pattern in enumerate(patterns):
-        rows = [row for row, found in enumerate(kinds) if found == kind]
-        if rows:
-            text = SEPARATOR.join(normalized[row] for row in rows)
-            if kind == 0 and speedups is not None:
-                groups.append((rows, speedups.ascii_tokens(text, True)))
-            else:
-                groups.append((rows, pattern.findall(text)))
-    return groups
+    return patterns[kind].findall(text)
 
 
 def tokenize_batch(normalized: Sequence[str]) -> list[str]:

@@ -284,3 +284,22 @@ def test_stable_order_is_a_stable_argsort(keys: list[int], dtype: type) -> None:
     array = np.array(keys, dtype=np.uint64).astype(dtype)  # wrapped into the type's range
     got = stable_order(array)
     assert got.tolist() == np.argsort(array, kind="stable").tolist() and got.dtype == np.int64
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(max_codepoint=0x24F)), max_size=8))
+def test_token_hashes_of_a_batch_are_the_hashers_on_its_tokens(texts: list[str]) -> None:
+    # Latin letters, ASCII (compiled: no str a token), NULs, "$": grouped and hashed
+    # alike whichever runs.
+    import dedup.shingles
+    from dedup.normalize import token_groups
+    from dedup.shingles import TokenHasher, token_hash_groups
+
+    want = [(rows, TokenHasher().hashes(tokens).tolist()) for rows, tokens in token_groups(texts)]
+    for kernels in (speedups, None):  # compiled (when built), then Python
+        saved, dedup.shingles.speedups = dedup.shingles.speedups, kernels
+        try:
+            got = token_hash_groups(texts, TokenHasher())
+        finally:
+            dedup.shingles.speedups = saved
+        assert [(rows, hashes.tolist()) for rows, hashes in got] == want
