@@ -491,10 +491,9 @@ class Deduplicator:
                 own[j] = batch.fingerprint(j, config)
             earlier = own[j]
         else:
-            _, earlier_text, earlier_shingles = self.index.entry(id)
-            if earlier_text == text:
+            earlier = self._kept.get(id, lambda: self.index.entry(id)[1:], config)
+            if earlier.normalized == text:
                 return EXACT
-            earlier = self._kept.get(id, lambda: earlier_text, earlier_shingles, config)
         if row not in own:
             own[row] = batch.fingerprint(row, config)
         return compare(earlier, own[row], config, brief_below=CLOSE)
@@ -699,14 +698,16 @@ class _Recent:
         self._size = size
 
     def get(
-        self, id: int, normalized: Callable[[], str], shingles: ShingleSet, config: Config
+        self, id: int, entry: Callable[[], tuple[str, ShingleSet]], config: Config
     ) -> Fingerprint:
-        """Kept paragraph ``id``'s fingerprint (``normalized`` gives its text if needed)."""
+        """Kept paragraph ``id``'s fingerprint (``entry`` gives its normalized text and its
+        shingles, asked for only when it is not held)."""
         fp = self._prints.get(id)
         if fp is None:
             if len(self._prints) >= self._size:
                 self._prints.clear()
-            fp = self._prints[id] = fingerprint(normalized(), config, shingles)
+            normalized, shingles = entry()
+            fp = self._prints[id] = fingerprint(normalized, config, shingles)
         return fp
 
 
@@ -799,7 +800,8 @@ def _verify_pairs(job: _Pairs, config: Config, kept: _Recent | None = None) -> l
     def of(at: int) -> Fingerprint:
         shingles = job.shingles[job.offsets[at] : job.offsets[at + 1]]
         if at >= count:
-            return recent.get(job.kept_ids[at - count], lambda: job.kept_text(at), shingles, config)
+            id = job.kept_ids[at - count]
+            return recent.get(id, lambda: (job.kept_text(at), shingles), config)
         fp = rows.get(at)
         if fp is None:
             fp = rows[at] = fingerprint(
