@@ -601,7 +601,9 @@ class Deduplicator:
             if futures[at].cancel():
                 pieces[at] = _verify_pairs(jobs[at], self.config, self._kept)
         return _Ahead(
-            [codes[at : at + share].tolist() for at in range(0, len(pairs), share)], pieces
+            [codes[at : at + share].tolist() for at in range(0, len(pairs), share)],
+            pieces,
+            self._pool,
         )
 
     def _unequal(
@@ -646,7 +648,7 @@ class _Held:
                 self._dedup._held.remove(self)
             self.start()
         assert self._future is not None
-        return self._future.result()
+        return _result(self._future, self._dedup._pool)  # type: ignore[no-any-return]
 
 
 class _Ahead:
@@ -656,10 +658,14 @@ class _Ahead:
     loop decides the rows of finished pieces while the workers finish later ones."""
 
     def __init__(
-        self, codes: list[list[int]], pieces: list[list[Verdict] | Future[list[Verdict]]]
+        self,
+        codes: list[list[int]],
+        pieces: list[list[Verdict] | Future[list[Verdict]]],
+        pool: ProcessPoolExecutor | None = None,
     ) -> None:
         self._codes = codes
         self._pieces = pieces
+        self._pool = pool
         self._firsts = [piece[0] >> 32 for piece in codes]
         self._next = 0  # the first piece not taken in yet
         self._verdicts: dict[int, Verdict] = {}
@@ -683,7 +689,7 @@ class _Ahead:
 
     def _take(self) -> None:
         piece = self._pieces[self._next]
-        verdicts = piece if isinstance(piece, list) else _result(piece)
+        verdicts = piece if isinstance(piece, list) else _result(piece, self._pool)
         self._verdicts.update(zip(self._codes[self._next], verdicts, strict=True))
         self._next += 1
 
@@ -876,14 +882,54 @@ def _worker_lost(error: BaseException) -> WorkerError:
     )
 
 
-def _result(future: Future[Any]) -> Any:
-    """What ``future`` gives; a worker process that died is a :class:`WorkerError`."""
-    from concurrent.futures import BrokenExecutor
+def _result(future: Future[Any], pool: ProcessPoolExecutor | None = None) -> Any:
+    """What ``future`` gives; a worker process that died is a :class:`WorkerError`.
 
-    try:
-        return future.result()
-    except BrokenExecutor as error:
-        raise _worker_lost(error) from error
+    A worker killed while it sends its result leaves part of a message in the pool's
+    result pipe, and the pool's own thread then waits for the rest for good (CPython's
+    ``concurrent.futures``: the other workers and this process hold the pipe open), so no
+    future ever fails. A worker of ``pool`` found dead while the future stays undone, twice
+    in a row (the pool's thread has had time to see it), is taken for that: the pool is
+    broken here (:func:`_break`), and its futures fail as they should."""
+    from concurrent.futures import BrokenExecutor
+    from concurrent.futures import TimeoutError as Pending  # TimeoutError only from 3.11
+
+    dead = 0
+    while True:
+        try:
+            return future.result(timeout=_PATIENCE)
+        except Pending:
+            if pool is None or not _lost_worker(pool):
+                dead = 0
+                continue
+            dead += 1
+            if dead == 2:
+                _break(pool)
+        except BrokenExecutor as error:
+            raise _worker_lost(error) from error
+
+
+#: Seconds between looks at the worker processes while a result is waited for.
+_PATIENCE = 1.0
+
+
+def _lost_worker(pool: ProcessPoolExecutor) -> bool:
+    """Whether a worker process of ``pool`` has ended (they run until the pool shuts down)."""
+    processes = getattr(pool, "_processes", None) or {}
+    return any(process.exitcode is not None for process in list(processes.values()))
+
+
+def _break(pool: ProcessPoolExecutor) -> None:
+    """Unblock a pool whose thread waits for the rest of a dead worker's message: the other
+    workers are killed and this process closes its end of the result pipe, so that the
+    thread reads the end of it and fails the pool's futures (``BrokenProcessPool``)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.exitcode is None:
+            process.kill()
+    queue = getattr(pool, "_result_queue", None)
+    writer = getattr(queue, "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 _T = TypeVar("_T")

@@ -213,3 +213,38 @@ def test_a_signal_while_the_workers_start_stops_the_run_cleanly() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == b"stopped\n"
+
+
+# A worker killed while it sends its result: the start of a message of a megabyte in the
+# pool's result pipe, then the end of the worker.
+_DEATH_MID_MESSAGE = """
+import gc, os, signal, struct
+from multiprocessing.queues import SimpleQueue
+import dedup.deduplicator
+from dedup import Deduplicator
+from dedup.errors import WorkerError
+
+def die_mid_message(texts, config):
+    queue = next(o for o in gc.get_objects() if isinstance(o, SimpleQueue))
+    queue._writer._send(struct.pack("!i", 1 << 20) + b"x" * 64)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+dedup.deduplicator._fingerprint_batch = die_mid_message
+deduplicator = Deduplicator(jobs=2, split="lines")
+try:
+    deduplicator.clean("".join(f"line {n} of many words\\n" for n in range(50_000)))
+except WorkerError:
+    print("lost")
+finally:
+    deduplicator.close()
+"""
+
+
+def test_a_worker_killed_while_it_sends_its_result_fails_the_run() -> None:
+    # Seen as a rare hang of the test above: CPython's pool then waits for the rest of the
+    # message for good, and no future ever fails. The deduplicator must see the dead worker.
+    done = subprocess.run(
+        [sys.executable, "-c", _DEATH_MID_MESSAGE], capture_output=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"lost\n"
