@@ -1,5 +1,6 @@
 """Two checkouts of dedup side by side: ``dedup clean --split lines -q --jobs 1`` on the
-same files, interleaved, median wall time and peak RSS of each (issue 12: the rules may
+same files, interleaved, median wall time, CPU time (user and system, all processes: less
+shaken by other load than the wall time) and peak RSS of each (issue 12: the rules may
 cost at most 10% of speed and memory), and whether the two cleaned the files alike (issue
 13: a change for speed keeps every output byte for byte).
 
@@ -34,15 +35,15 @@ cli()
 """
 
 
-def _once(root: Path, path: Path, out: Path, jobs: int) -> tuple[float, int]:
-    command = ["/usr/bin/time", "-f", "%e %M", sys.executable, "-c", RUN, str(root)]
+def _once(root: Path, path: Path, out: Path, jobs: int) -> tuple[float, int, float]:
+    command = ["/usr/bin/time", "-f", "%e %M %U %S", sys.executable, "-c", RUN, str(root)]
     command += ["clean", "--split", "lines", "-q", "--jobs", str(jobs), "-o", str(out), str(path)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     *errors, measured = done.stderr.strip().splitlines()
     if done.returncode != 0:  # /usr/bin/time reports a failed run too: it must not count
         raise SystemExit(f"{root}: dedup failed on {path}:\n" + "\n".join(errors[-5:]))
-    seconds, kilobytes = measured.split()
-    return float(seconds), int(kilobytes) * 1024
+    seconds, kilobytes, user, system = measured.split()
+    return float(seconds), int(kilobytes) * 1024, float(user) + float(system)
 
 
 def main() -> int:
@@ -54,7 +55,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
     roots = {"before": args.before.resolve(), "after": args.after.resolve()}
-    runs: dict[tuple[str, Path], list[tuple[float, int]]] = {}
+    runs: dict[tuple[str, Path], list[tuple[float, int, float]]] = {}
     alike: dict[Path, bool] = {}
     with tempfile.TemporaryDirectory() as scratch:  # the outputs, thrown away
         for _ in range(args.rounds):
@@ -67,14 +68,19 @@ def main() -> int:
             alike[path] = next(outputs).read_bytes() == next(outputs).read_bytes()
     print(f"`--jobs {args.jobs}`, median of {args.rounds} interleaved runs each")
     print()
-    print("| file | before: s | after: s | time | before: MB | after: MB | memory | output |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    print(
+        "| file | before: s | after: s | time | CPU time | before: MB | after: MB | memory "
+        "| output |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for path in args.files:
         before, after = runs[("before", path)], runs[("after", path)]
         t0, t1 = (statistics.median(r[0] for r in x) for x in (before, after))
         m0, m1 = (statistics.median(r[1] for r in x) / 1e6 for x in (before, after))
+        c0, c1 = (statistics.median(r[2] for r in x) for x in (before, after))
         print(
-            f"| {path.name} | {t0:.1f} | {t1:.1f} | {t1 / t0 - 1:+.0%} | {m0:.0f} | {m1:.0f} "
+            f"| {path.name} | {t0:.1f} | {t1:.1f} | {t1 / t0 - 1:+.0%} | {c1 / c0 - 1:+.0%} "
+            f"| {m0:.0f} | {m1:.0f} "
             f"| {m1 / m0 - 1:+.0%} | {'identical' if alike[path] else 'DIFFERS'} |"
         )
     return 0 if all(alike.values()) else 1
