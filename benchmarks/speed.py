@@ -21,7 +21,7 @@ b. end to end, whole processes, interleaved, the median of ``--rounds`` runs eac
    the largest files, dedup's output and report with close calls (``--report --explain``,
    all cores) against the reference (``benchmarks/reference.json``, recorded with
    ``--record-reference``): what main wrote when issue 13 began, recorded again only when a
-   quality rule of issue 12 changed decisions on purpose (last: session 12's rules);
+   quality rule of issue 12 changed decisions on purpose (last: session 18's rules, 4358eac);
 c. LSH candidates against brute-force Jaccard on a sample;
 d. scaling, and the cold start of ``dedup clean`` on the seed article against
    ``python -c "import numpy"``.
