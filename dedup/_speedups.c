@@ -21,6 +21,11 @@
  * (dedup.normalize's tokens of ASCII text), with "\0" a token of its own too when
  * separator is true (the batch's texts joined by it).
  *
+ * ascii_normalize(texts): dedup.normalize.normalize of each ASCII text of a list that holds
+ * no '&' (no entity to decode: a backtick is the only typographic character, lower case
+ * the case fold, each run of white space one space, the ends stripped as str.strip does),
+ * None for the others.
+ *
  * ascii_token_hashes(text): the XXH3 64-bit hash of each token of ascii_tokens(text, True),
  * the separator's 0 (dedup.shingles.TokenHasher), as uint64 in bytes: no str a token.
  * XXH3 comes from xxhash.h, vendored from the xxHash project (BSD 2-clause, its notice
@@ -515,6 +520,65 @@ ascii_token_hashes(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return out;
 }
 
+static PyObject *
+ascii_normalize(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 1 || !PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "ascii_normalize(texts: list of str)");
+        return NULL;
+    }
+    PyObject *texts = args[0];
+    Py_ssize_t count = PyList_GET_SIZE(texts);
+    PyObject *out = PyList_New(count);
+    if (!out) return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *text = PyList_GET_ITEM(texts, i), *done = Py_None;
+        if (!PyUnicode_Check(text)) {
+            PyErr_SetString(PyExc_TypeError, "ascii_normalize: a list of str expected");
+            Py_DECREF(out);
+            return NULL;
+        }
+        const unsigned char *in = PyUnicode_1BYTE_DATA(text);
+        Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+        if (PyUnicode_IS_ASCII(text) && !memchr(in, '&', size)) {
+            done = PyUnicode_New(size, 127);
+            if (!done) {
+                Py_DECREF(out);
+                return NULL;
+            }
+            unsigned char *to = PyUnicode_1BYTE_DATA(done);
+            Py_ssize_t n = 0;
+            for (Py_ssize_t at = 0; at < size;) {
+                unsigned char c = in[at];
+                if (c == ' ' || (c >= '\t' && c <= '\r')) {  /* a run of white space */
+                    while (at < size && (in[at] == ' ' || (in[at] >= '\t' && in[at] <= '\r')))
+                        at++;
+                    to[n++] = ' ';
+                    continue;
+                }
+                to[n++] = c == '`' ? '\'' : Py_TOLOWER(c);
+                at++;
+            }
+            Py_ssize_t start = 0, end = n;  /* str.strip(): white space as str has it */
+            while (start < end && Py_UNICODE_ISSPACE(to[start])) start++;
+            while (end > start && Py_UNICODE_ISSPACE(to[end - 1])) end--;
+            if (start > 0 || end < size) {
+                PyObject *cut = PyUnicode_Substring(done, start, end);
+                Py_DECREF(done);
+                if (!cut) {
+                    Py_DECREF(out);
+                    return NULL;
+                }
+                done = cut;
+            }
+        } else {
+            Py_INCREF(done);
+        }
+        PyList_SET_ITEM(out, i, done);
+    }
+    return out;
+}
+
 static int
 get_table(PyObject *object, Py_buffer *view, const char *what)
 {
@@ -735,6 +799,8 @@ static PyMethodDef methods[] = {
      "re.findall(r'[A-Za-z0-9_]+|\\$', text) for ASCII text (and '\\0' if separator)."},
     {"ascii_token_hashes", (PyCFunction)(void (*)(void))ascii_token_hashes, METH_FASTCALL,
      "XXH3 of each token of ascii_tokens(text, True), 0 the separator's (uint64 bytes)."},
+    {"ascii_normalize", (PyCFunction)(void (*)(void))ascii_normalize, METH_FASTCALL,
+     "dedup.normalize.normalize of each ASCII text without '&'; None for the others."},
     {"text_lines", (PyCFunction)(void (*)(void))text_lines, METH_FASTCALL,
      "dedup.paragraphs.lines in one pass: five bytes objects (int64 arrays, bools)."},
     {"shared_counts", (PyCFunction)(void (*)(void))shared_counts, METH_FASTCALL,

@@ -128,18 +128,26 @@ def normalize_batch(texts: Sequence[str]) -> list[str]:
     if not texts or any(SEPARATOR in text for text in texts):
         return [normalize(text) for text in texts]
     # ASCII without entities: no format character, nothing for NFKC to change, a backtick
-    # the only typographic character and lower() the case fold; it takes the short way.
-    plain = [text.isascii() and "&" not in text for text in texts]
-    out: list[str] = [""] * len(texts)
-    for short in (True, False):
-        rows = [row for row, flag in enumerate(plain) if flag is short]
+    # the only typographic character and lower() the case fold; it takes the short way
+    # (compiled, where it is built: one pass a text).
+    if speedups is not None:
+        out: list[str | None] = speedups.ascii_normalize(list(texts))
+        groups = [(False, [row for row, text in enumerate(out) if text is None])]
+    else:
+        plain = [text.isascii() and "&" not in text for text in texts]
+        out = [None] * len(texts)
+        groups = [
+            (short, [row for row, flag in enumerate(plain) if flag is short])
+            for short in (True, False)
+        ]
+    for short, rows in groups:  # the texts not normalized yet
         if not rows:
             continue
         joined = SEPARATOR.join(texts[row] for row in rows)
         joined = joined.replace("`", "'").lower() if short else normalize(joined, whitespace=False)
         for row, part in zip(rows, _SPACES.sub(" ", joined).split(SEPARATOR), strict=True):
             out[row] = part.strip()
-    return out
+    return out  # type: ignore[return-value]
 
 
 def tokenize(normalized: str) -> list[str]:

@@ -303,3 +303,20 @@ def test_token_hashes_of_a_batch_are_the_hashers_on_its_tokens(texts: list[str])
         finally:
             dedup.shingles.speedups = saved
         assert [(rows, hashes.tolist()) for rows, hashes in got] == want
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.text(alphabet=" \t\n\x0b\x0c\r\x1c\x1f\x85`'&aZ9_.é", max_size=20), max_size=8))
+def test_a_batch_of_ascii_normalizes_as_each_text_does(texts: list[str]) -> None:
+    # White space of every kind at the ends and inside, what str.strip() takes and the
+    # pattern does not, backticks, capitals, entities' '&', a non-ASCII letter beside.
+    import dedup.normalize
+    from dedup.normalize import normalize, normalize_batch
+
+    want = [normalize(text) for text in texts]
+    for kernels in (speedups, None):  # compiled (when built), then Python
+        saved, dedup.normalize.speedups = dedup.normalize.speedups, kernels
+        try:
+            assert normalize_batch(texts) == want
+        finally:
+            dedup.normalize.speedups = saved
