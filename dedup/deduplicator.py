@@ -365,7 +365,7 @@ class Deduplicator:
         if later:
             self._others(batch, later, out, base, document, first, settled, own)
         stay = sorted(kept)
-        self.index.insert(batch, stay, [Ref(document, first + row) for row in stay])
+        self.index.insert(batch, stay, document, first)
         return Decided(removed, int(repeated.sum()), out)
 
     def _triage(

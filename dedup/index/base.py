@@ -77,8 +77,9 @@ class Index(Protocol):
     def query(self, batch: Batch) -> Matches:
         """The kept paragraphs that may repeat each row of ``batch``."""
 
-    def insert(self, batch: Batch, rows: Sequence[int], refs: Sequence[Ref]) -> None:
-        """Remember ``batch``'s ``rows`` as kept paragraphs ``refs``, in that order."""
+    def insert(self, batch: Batch, rows: Sequence[int], document: str, first: int) -> None:
+        """Remember ``batch``'s ``rows`` (in increasing order) as kept paragraphs of
+        ``document``, row ``r`` its paragraph ``first + r``."""
 
     def ref(self, id: int) -> Ref:
         """Where kept paragraph ``id`` stands (its document and index)."""

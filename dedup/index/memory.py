@@ -215,7 +215,7 @@ class MemoryIndex:
             held.append(np.bincount(which, minlength=len(values)))
         return Matches(exact, *score(pairs, np.diff(batch.offsets), MAX_CANDIDATES), held)
 
-    def insert(self, batch: Batch, rows: Sequence[int], refs: Sequence[Ref]) -> None:
+    def insert(self, batch: Batch, rows: Sequence[int], document: str, first: int) -> None:
         if not rows:
             return
         chosen = np.asarray(rows, dtype=np.int64)
@@ -230,14 +230,14 @@ class MemoryIndex:
         ):
             key_ids = ids[key_rows]
             postings.add(values, key_ids, order[key_ids[order] >= 0])
-        texts, text_offsets = gather(
-            np.frombuffer(batch.utf8, np.uint8), batch.utf8_offsets, chosen
-        )
+        # The texts by slices of the batch's bytes: a row's bytes are many, rows few.
+        utf8, starts, ends = batch.utf8, batch.utf8_offsets[chosen], batch.utf8_offsets[chosen + 1]
+        self._text_offsets.extend(len(self._texts) + np.cumsum(ends - starts))
+        pieces = zip(starts.tolist(), ends.tolist(), strict=True)
+        self._texts += b"".join([utf8[start:end] for start, end in pieces])
         shingles, offsets = gather(batch.shingles, batch.offsets, chosen)
-        self._documents += [ref.document for ref in refs]
-        self._paragraphs.extend(np.array([ref.paragraph for ref in refs], dtype=np.int64))
-        self._text_offsets.extend(len(self._texts) + text_offsets[1:])
-        self._texts += texts.tobytes()
+        self._documents += [document] * len(chosen)
+        self._paragraphs.extend(first + chosen)
         self._set_offsets.extend(self._sets.size + offsets[1:])
         self._sets.extend(shingles)
         self._blooms.extend(batch.blooms[chosen])
