@@ -21,6 +21,11 @@
  * (dedup.normalize's tokens of ASCII text), with "\0" a token of its own too when
  * separator is true (the batch's texts joined by it).
  *
+ * minhash_rows(values, offsets, a, b): dedup.minhash.signature_rows, MinHash signatures of
+ * sets given as one uint32 array and offsets: each value mixed by MurmurHash3's finalizer,
+ * then a[p] * h + b[p] modulo 2**32 and the minimum a permutation (built for AVX2 too
+ * where GCC can, chosen when the module loads), as a bytearray of rows.
+ *
  * ascii_normalize(texts): dedup.normalize.normalize of each ASCII text of a list that holds
  * no '&' (no entity to decode: a backtick is the only typographic character, lower case
  * the case fold, each run of white space one space, the ends stripped as str.strip does),
