@@ -543,9 +543,9 @@ ascii_normalize(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             Py_DECREF(out);
             return NULL;
         }
-        const unsigned char *in = PyUnicode_1BYTE_DATA(text);
         Py_ssize_t size = PyUnicode_GET_LENGTH(text);
-        if (PyUnicode_IS_ASCII(text) && !memchr(in, '&', size)) {
+        const unsigned char *in = PyUnicode_IS_ASCII(text) ? PyUnicode_1BYTE_DATA(text) : NULL;
+        if (in && !memchr(in, '&', size)) {
             done = PyUnicode_New(size, 127);
             if (!done) {
                 Py_DECREF(out);
