@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from difflib import SequenceMatcher
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -17,6 +20,17 @@ from dedup.shingles import shared_counts
 from dedup.verify import opcodes, opcodes_in_python
 
 from .test_paragraphs import apply_cuts, cut
+
+
+@contextlib.contextmanager
+def _kernels(module: ModuleType, kernels: ModuleType | None) -> Iterator[None]:
+    """``module`` with the compiled kernels ``kernels`` (None: its pure-Python twins)."""
+    saved, module.speedups = module.speedups, kernels
+    try:
+        yield
+    finally:
+        module.speedups = saved
+
 
 # Paragraph material that repeats often, with the variations scraped text has.
 BASE = [
@@ -245,11 +259,8 @@ def test_shingles_shared_by_many_pairs_are_each_pairs_count(data: st.DataObject)
     import dedup.shingles
 
     for kernels in (speedups, None):  # compiled (when built), then numpy
-        saved, dedup.shingles.speedups = dedup.shingles.speedups, kernels
-        try:
+        with _kernels(dedup.shingles, kernels):
             counts = shared_counts(*_flat(known), *_flat(asked))
-        finally:
-            dedup.shingles.speedups = saved
         assert counts.tolist() == want and counts.dtype == np.int64
 
 
@@ -263,11 +274,8 @@ def test_compiled_minhash_rows_are_numpys(
     values, offsets = _flat(sets)
     rows = []
     for kernels in (speedups, None):  # compiled (when built), then numpy
-        saved, dedup.minhash.speedups = dedup.minhash.speedups, kernels
-        try:
+        with _kernels(dedup.minhash, kernels):
             rows.append(dedup.minhash.signature_rows(values, offsets, num_perm, seed))
-        finally:
-            dedup.minhash.speedups = saved
     assert np.array_equal(rows[0], rows[1])
     assert rows[0].shape == (len(sets), num_perm) and rows[0].dtype == np.uint32
     assert rows[0].flags.writeable
@@ -297,11 +305,8 @@ def test_token_hashes_of_a_batch_are_the_hashers_on_its_tokens(texts: list[str])
 
     want = [(rows, TokenHasher().hashes(tokens).tolist()) for rows, tokens in token_groups(texts)]
     for kernels in (speedups, None):  # compiled (when built), then Python
-        saved, dedup.shingles.speedups = dedup.shingles.speedups, kernels
-        try:
+        with _kernels(dedup.shingles, kernels):
             got = token_hash_groups(texts, TokenHasher())
-        finally:
-            dedup.shingles.speedups = saved
         assert [(rows, hashes.tolist()) for rows, hashes in got] == want
 
 
@@ -315,8 +320,5 @@ def test_a_batch_of_ascii_normalizes_as_each_text_does(texts: list[str]) -> None
 
     want = [normalize(text) for text in texts]
     for kernels in (speedups, None):  # compiled (when built), then Python
-        saved, dedup.normalize.speedups = dedup.normalize.speedups, kernels
-        try:
+        with _kernels(dedup.normalize, kernels):
             assert normalize_batch(texts) == want
-        finally:
-            dedup.normalize.speedups = saved
