@@ -22,6 +22,9 @@ b. end to end, whole processes, interleaved, the median of ``--rounds`` runs eac
    all cores) against the reference (``benchmarks/reference.json``, recorded with
    ``--record-reference``): what main wrote when issue 13 began, recorded again only when a
    quality rule of issue 12 changed decisions on purpose (last: session 18's rules, 4358eac);
+   and, at the smallest size, what two processes gain on this machine at most (two
+   ``--jobs 1`` runs on the file's halves at once against one after the other): the bound
+   for ``--jobs`` (:func:`ceiling`);
 c. LSH candidates against brute-force Jaccard on a sample;
 d. scaling, and the cold start of ``dedup clean`` on the seed article against
    ``python -c "import numpy"``.
@@ -326,6 +329,41 @@ def end_to_end(
     return medians, problems
 
 
+def ceiling(paths: list[Path], folder: Path, rounds: int) -> dict[str, float]:
+    """How much faster this machine runs two busy processes at once than one after the
+    other, by corpus file: two ``dedup clean --jobs 1`` on the two halves of the file,
+    together against in turn (medians of ``rounds`` interleaved runs each). Nothing is
+    shared between them, so it bounds what ``--jobs`` can gain here: two vCPUs of a shared
+    host, or two cores whose cache and memory bandwidth the processes share, give less
+    than 2x."""
+    out: dict[str, float] = {}
+    for path in paths:
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        halves = [folder / f"half{k}-{path.name}" for k in (1, 2)]
+        middle = len(lines) // 2
+        for half, part in zip(halves, (lines[:middle], lines[middle:]), strict=True):
+            half.write_text("".join(part), encoding="utf-8")
+        command = [sys.executable, "-m", "dedup", "clean", "-q", "--split", "lines"]
+        runs = [[*command, "--jobs", "1", half.name, "-o", f"{half.name}.out"] for half in halves]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        apart, together = [], []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            for run in runs:
+                subprocess.run(run, cwd=folder, env=env, check=True)
+            apart.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            running = [subprocess.Popen(run, cwd=folder, env=env) for run in runs]
+            if any(process.wait() != 0 for process in running):
+                raise SystemExit(f"{' '.join(runs[0])} failed")
+            together.append(time.perf_counter() - started)
+        out[path.name] = statistics.median(apart) / statistics.median(together)
+        for half in halves:
+            half.unlink()
+            (folder / f"{half.name}.out").unlink()
+    return out
+
+
 def written(path: Path, jobs: int) -> dict[str, str]:
     """The sha256 of what ``dedup clean --jobs JOBS`` writes for ``path`` (run in its
     folder): the cleaned text, and the report with close calls (``--report --explain``)."""
@@ -505,6 +543,21 @@ def main(argv: list[str] | None = None) -> int:
                     f"| {kind} | {size:,} | {command} | {m.wall:.2f} | {size / m.wall:,.0f} | "
                     f"{m.rss / 1e6:.0f} | {per:,.0f} | {m.removed:,} |"
                 )
+        smallest = [path for path in paths if int(path.stem.rsplit("-", 1)[1]) == min(sizes)]
+        bounds = ceiling(smallest, folder, args.rounds)
+        out += [
+            "",
+            "Two busy processes at once on this machine (two `--jobs 1` runs on the halves "
+            "of the file, nothing shared, together against one after the other; median of "
+            f"{args.rounds} interleaved): "
+            + "; ".join(
+                f"{path.stem.rsplit('-', 1)[0]}, {int(path.stem.rsplit('-', 1)[1]):,} lines: "
+                f"{bounds[path.name]:.2f}x, where `--jobs {cores}` gains "
+                f"{medians[path.name, DEDUP_ONE].wall / medians[path.name, DEDUP_ALL].wall:.2f}x"
+                for path in smallest
+            )
+            + ". No `--jobs` gains more here than the first figure.",
+        ]
         targets += [(problem, False, "") for problem in problems]
         targets += _targets(paths, medians, with_peers)
         for path in largest:
