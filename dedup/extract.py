@@ -4,8 +4,9 @@
 removal of repeats is dedup's job here, and dedup says what it removed): the article's
 paragraphs, one a line, without menus, footers and "read also" boxes. ``full`` is every
 text of the page's body, a line per block (paragraphs, headings, list items, table rows,
-``<br>``), whitespace collapsed, scripts and styles left out: boilerplate and all, which is
-what a crawl-wide ``--scope corpus`` run removes. Both need the ``html`` extra
+``<br>``), white space collapsed but in ``<pre>`` (code keeps its lines and indentation),
+scripts and styles left out: boilerplate and all, which is what a crawl-wide ``--scope
+corpus`` run removes. Both need the ``html`` extra
 (``pip install 'paradedup[html]'``).
 
 Extraction is not lossless: what dedup cleans, reports and can restore is the extracted
@@ -88,14 +89,40 @@ def page_text(html: str | bytes, mode: Extract) -> str:
 
 
 def _full_text(tree: Any) -> str:
-    """Every text of ``tree``'s body, a line per block, whitespace collapsed."""
+    """Every text of ``tree``'s body, a line per block, white space collapsed (a line break
+    in the source is a space, as a browser shows it) but in preformatted text (``<pre>``:
+    code), which keeps its lines and their indentation."""
     from lxml import etree
 
     body = tree.find(".//body")
     if body is None:
         body = tree
-    parts: list[str] = []
-    hidden = 0
+    lines: list[str] = []
+    line: list[str] = []
+    hidden = pre = 0
+    kept = False  # whether the line being made is preformatted
+
+    def end_line() -> None:
+        nonlocal line, kept
+        text = "".join(line)
+        text = text.rstrip() if kept else " ".join(text.split())
+        if text.strip():
+            lines.append(text)
+        line, kept = [], False
+
+    def add(text: str) -> None:
+        nonlocal kept
+        if not pre:
+            line.append(text)
+            return
+        first, *rest = text.split("\n")
+        kept = True
+        line.append(first)
+        for piece in rest:
+            end_line()
+            kept = True
+            line.append(piece)
+
     for event, element in etree.iterwalk(body, events=("start", "end")):
         tag = element.tag if isinstance(element.tag, str) else ""
         tag = tag.rsplit("}", 1)[-1].lower()
@@ -104,17 +131,19 @@ def _full_text(tree: Any) -> str:
                 hidden += 1
             elif hidden == 0:
                 if tag in _BLOCKS:
-                    parts.append("\n")
+                    end_line()
                 elif tag in ("td", "th"):
-                    parts.append(" ")
+                    line.append(" ")
+                pre += tag == "pre"
                 if element.text and tag:
-                    parts.append(element.text)
+                    add(element.text)
             continue
         if tag in _HIDDEN:
             hidden -= 1
         elif hidden == 0 and tag in _BLOCKS:
-            parts.append("\n")
+            pre -= tag == "pre"
+            end_line()
         if hidden == 0 and element.tail and element is not body:
-            parts.append(element.tail)
-    lines = (" ".join(line.split()) for line in "".join(parts).split("\n"))
-    return "\n".join(line for line in lines if line)
+            add(element.tail)
+    end_line()
+    return "\n".join(lines)

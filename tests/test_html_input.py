@@ -71,6 +71,21 @@ def test_whole_pages_lose_the_boilerplate_they_share(site: Path) -> None:
             assert kept is not None
 
 
+def test_full_text_keeps_the_lines_of_preformatted_text() -> None:
+    # A block of code keeps its lines and their indentation (Python reads it): collapsed,
+    # its lines would run into one and the indentation would be lost. Elsewhere a line
+    # break in the page's source is white space, as a browser shows it: a paragraph
+    # wrapped in the source stays one line.
+    html = (
+        "<html><body><p>Run\n   this,\nthen see:</p>"
+        "<pre><code>def f(x):\n    return   x + <b>1</b>\n\n\tprint(f(2))  \n</code></pre>"
+        "<p>Done.</p><pre>one\n</pre>two</body></html>"
+    )
+    assert page_text(html, "full") == (
+        "Run this, then see:\ndef f(x):\n    return   x + 1\n\tprint(f(2))\nDone.\none\ntwo\n"
+    )
+
+
 def test_gzip_pages_stay_gzip_and_other_files_stay_text(site: Path) -> None:
     (site / "news-1.html.gz").write_bytes(gzip.compress((site / "news-1.html").read_bytes()))
     (site / "news-1.html").unlink()
