@@ -83,6 +83,8 @@ PEERS = {
     "datasketch": "datasketch MinHash.bulk + MinHashLSH",
 }
 AWK = "awk '!seen[$0]++'"
+#: ``dedup clean`` as every end-to-end row runs it (``--jobs`` and the file follow).
+CLEAN_LINES = [sys.executable, "-m", "dedup", "clean", "-q", "--split", "lines"]
 SIGNED_ONE = "dedup signatures (normalize, tokenize, shingle, sign in batches), one core"
 SIGNED_ALL = f"dedup signatures, {os.cpu_count()} worker processes (as --jobs)"
 
@@ -242,10 +244,14 @@ def lsh_quality(texts: list[str]) -> list[tuple[str, float, float, int]]:
     return out
 
 
+def _env() -> dict[str, str]:
+    """The environment of a timed command: this checkout's ``dedup`` first."""
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
 def timed(command: list[str], stdout: Path, cwd: Path) -> tuple[float, int]:
     """Wall seconds and peak RSS in bytes of ``command`` run in ``cwd`` (its output to
     ``stdout``)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with stdout.open("wb") as out:
         started = time.perf_counter()
         done = subprocess.run(
@@ -254,7 +260,7 @@ def timed(command: list[str], stdout: Path, cwd: Path) -> tuple[float, int]:
             stderr=subprocess.PIPE,
             check=False,
             cwd=cwd,
-            env=env,
+            env=_env(),
         )
         wall = time.perf_counter() - started
     errors = done.stderr.decode(errors="replace").strip().splitlines()
@@ -271,10 +277,9 @@ def peers() -> list[str]:
 def commands(path: Path, cores: int, with_peers: list[str]) -> dict[str, list[str]]:
     """What is timed on a corpus: ``dedup clean`` with one and all cores, the peers that
     are installed, awk."""
-    dedup_clean = [sys.executable, "-m", "dedup", "clean", "-q", "--split", "lines"]
     runs = {
-        DEDUP_ONE: [*dedup_clean, "--jobs", "1", path.name],
-        DEDUP_ALL: [*dedup_clean, "--jobs", str(cores), path.name],
+        DEDUP_ONE: [*CLEAN_LINES, "--jobs", "1", path.name],
+        DEDUP_ALL: [*CLEAN_LINES, "--jobs", str(cores), path.name],
     }
     for name in with_peers:
         runs[PEERS[name]] = [sys.executable, "-m", "benchmarks.peers", name, path.name]
@@ -343,9 +348,8 @@ def ceiling(paths: list[Path], folder: Path, rounds: int) -> dict[str, float]:
         middle = len(lines) // 2
         for half, part in zip(halves, (lines[:middle], lines[middle:]), strict=True):
             half.write_text("".join(part), encoding="utf-8")
-        command = [sys.executable, "-m", "dedup", "clean", "-q", "--split", "lines"]
-        runs = [[*command, "--jobs", "1", half.name, "-o", f"{half.name}.out"] for half in halves]
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        runs = [[*CLEAN_LINES, "--jobs", "1", h.name, "-o", f"{h.name}.out"] for h in halves]
+        env = _env()
         apart, together = [], []
         for _ in range(rounds):
             started = time.perf_counter()
@@ -354,7 +358,7 @@ def ceiling(paths: list[Path], folder: Path, rounds: int) -> dict[str, float]:
             apart.append(time.perf_counter() - started)
             started = time.perf_counter()
             running = [subprocess.Popen(run, cwd=folder, env=env) for run in runs]
-            if any(process.wait() != 0 for process in running):
+            if any([process.wait() != 0 for process in running]):  # both waited for
                 raise SystemExit(f"{' '.join(runs[0])} failed")
             together.append(time.perf_counter() - started)
         out[path.name] = statistics.median(apart) / statistics.median(together)
@@ -368,8 +372,7 @@ def written(path: Path, jobs: int) -> dict[str, str]:
     """The sha256 of what ``dedup clean --jobs JOBS`` writes for ``path`` (run in its
     folder): the cleaned text, and the report with close calls (``--report --explain``)."""
     folder = path.parent
-    command = [sys.executable, "-m", "dedup", "clean", "-q", "--split", "lines"]
-    command += ["--jobs", str(jobs), "--explain", "--report", "report.json", path.name]
+    command = [*CLEAN_LINES, "--jobs", str(jobs), "--explain", "--report", "report.json", path.name]
     timed(command, folder / "out.txt", folder)
     return {
         name: hashlib.sha256((folder / file).read_bytes()).hexdigest()
