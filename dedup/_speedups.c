@@ -47,6 +47,18 @@
  * values the sorted sets known[known_offsets[i]:known_offsets[i + 1]] and
  * asked[asked_offsets[i]:asked_offsets[i + 1]] (uint32, int64 offsets) share, by one
  * merge of the two (dedup.verify.far_pairs' shingles shared), as int64 in a bytes object.
+ *
+ * gather(values, offsets, rows): dedup.fingerprint.gather, the slices
+ * values[offsets[r]:offsets[r + 1]] of rows one after another (items of any size), and
+ * where each starts with the end last (int64), as two bytearrays (writable for numpy).
+ *
+ * inner_pairs(rows, values, held, keepable, cap): the core of dedup.index.base.batch_pairs
+ * for one key family, its keys sorted by key then row: in each group of equal keys, the
+ * rows that can be kept (keepable[row]) are counted against the room left (cap less the
+ * most paragraphs the index holds under the key, held); a group with more is crowded and
+ * its postings are listed (row, group number, room), else each row is paired with every
+ * keepable row before it in the group that is an earlier row. Five int64 bytearrays:
+ * crowded rows, groups, rooms, then the pairs' later and earlier rows.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -794,6 +806,132 @@ done:
     return out;
 }
 
+static PyObject *
+gather(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "gather(values, offsets, rows)");
+        return NULL;
+    }
+    Py_buffer view[3];
+    int got = 0;
+    PyObject *values_out = NULL, *offsets_out = NULL, *out = NULL;
+    if (PyObject_GetBuffer(args[0], &view[0], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    got = 1;
+    if (view[0].ndim != 1) {
+        PyErr_SetString(PyExc_TypeError, "values: a 1-d array expected");
+        goto done;
+    }
+    for (; got < 3; got++)
+        if (get_items(args[got], &view[got], got == 1 ? "offsets" : "rows", 8) < 0) goto done;
+    const char *values = view[0].buf;
+    const int64_t *offsets = view[1].buf, *rows = view[2].buf;
+    Py_ssize_t size = view[0].itemsize, count = view[0].len / size;
+    Py_ssize_t bounds = view[1].len / 8 - 1, wanted = view[2].len / 8;
+    int64_t total = 0;
+    for (Py_ssize_t i = 0; i < wanted; i++) {
+        int64_t r = rows[i];
+        if (r < 0 || r >= bounds || offsets[r] < 0 || offsets[r] > offsets[r + 1] ||
+            offsets[r + 1] > count) {
+            PyErr_SetString(PyExc_ValueError, "a row beyond the offsets, or its slice out of order");
+            goto done;
+        }
+        total += offsets[r + 1] - offsets[r];
+    }
+    values_out = PyByteArray_FromStringAndSize(NULL, total * size);
+    offsets_out = PyByteArray_FromStringAndSize(NULL, (wanted + 1) * 8);
+    if (!values_out || !offsets_out) goto done;
+    char *to = PyByteArray_AS_STRING(values_out);
+    int64_t *starts = (int64_t *)PyByteArray_AS_STRING(offsets_out), at = 0;
+    for (Py_ssize_t i = 0; i < wanted; i++) {
+        int64_t r = rows[i], n = offsets[r + 1] - offsets[r];
+        starts[i] = at;
+        memcpy(to + at * size, values + offsets[r] * size, n * size);
+        at += n;
+    }
+    starts[wanted] = at;
+    out = PyTuple_Pack(2, values_out, offsets_out);
+done:
+    Py_XDECREF(values_out);
+    Py_XDECREF(offsets_out);
+    while (got--) PyBuffer_Release(&view[got]);
+    return out;
+}
+
+static PyObject *
+inner_pairs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "inner_pairs(rows, values, held, keepable, cap)");
+        return NULL;
+    }
+    int64_t cap = PyLong_AsLongLong(args[4]);
+    if (cap == -1 && PyErr_Occurred()) return NULL;
+    Py_buffer view[4];
+    int got = 0;
+    PyObject *arrays[5] = {NULL, NULL, NULL, NULL, NULL}, *out = NULL;
+    static const char *what[4] = {"rows", "values", "held", "keepable"};
+    static const Py_ssize_t sizes[4] = {8, 4, 8, 1};
+    for (; got < 4; got++)
+        if (get_items(args[got], &view[got], what[got], sizes[got]) < 0) goto done;
+    const int64_t *rows = view[0].buf, *held = view[2].buf;
+    const uint32_t *values = view[1].buf;
+    const unsigned char *keepable = view[3].buf;
+    Py_ssize_t n = view[0].len / 8, count = view[3].len;
+    if (view[1].len / 4 != n || view[2].len / 8 != n) {
+        PyErr_SetString(PyExc_ValueError, "rows, values and held: as many of each expected");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (rows[i] < 0 || rows[i] >= count) {
+            PyErr_SetString(PyExc_ValueError, "a row beyond keepable");
+            goto done;
+        }
+    /* Two walks over the groups: the first counts what the second writes. */
+    int64_t *buffers[5] = {NULL, NULL, NULL, NULL, NULL};
+    for (int pass = 0; pass < 2; pass++) {
+        Py_ssize_t crowded = 0, pairs = 0;
+        int64_t group = 0;
+        for (Py_ssize_t start = 0, end; start < n; start = end, group++) {
+            int64_t most = held[start], eligible = 0;
+            for (end = start; end < n && values[end] == values[start]; end++) {
+                most = held[end] > most ? held[end] : most;
+                eligible += keepable[rows[end]] != 0;
+            }
+            int64_t room = cap - most;
+            if (eligible > room) {
+                for (Py_ssize_t p = start; p < end; p++, crowded++)
+                    if (pass) {
+                        buffers[0][crowded] = rows[p];
+                        buffers[1][crowded] = group;
+                        buffers[2][crowded] = room;
+                    }
+                continue;
+            }
+            for (Py_ssize_t p = start + 1; p < end; p++)
+                for (Py_ssize_t q = start; q < p; q++)
+                    if (keepable[rows[q]] && rows[q] < rows[p]) {
+                        if (pass) {
+                            buffers[3][pairs] = rows[p];
+                            buffers[4][pairs] = rows[q];
+                        }
+                        pairs++;
+                    }
+        }
+        if (pass) break;
+        for (int k = 0; k < 5; k++) {
+            arrays[k] = PyByteArray_FromStringAndSize(NULL, (k < 3 ? crowded : pairs) * 8);
+            if (!arrays[k]) goto done;
+            buffers[k] = (int64_t *)PyByteArray_AS_STRING(arrays[k]);
+        }
+    }
+    out = PyTuple_Pack(5, arrays[0], arrays[1], arrays[2], arrays[3], arrays[4]);
+done:
+    for (int k = 0; k < 5; k++) Py_XDECREF(arrays[k]);
+    while (got--) PyBuffer_Release(&view[got]);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"opcodes", (PyCFunction)(void (*)(void))opcodes, METH_FASTCALL,
      "difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes(), compiled."},
@@ -813,6 +951,10 @@ static PyMethodDef methods[] = {
      "How many values each pair of sorted uint32 sets shares (int64 in bytes)."},
     {"minhash_rows", (PyCFunction)(void (*)(void))minhash_rows, METH_FASTCALL,
      "MinHash rows of sets in one array (uint32), affine32 after fmix32 (a bytearray)."},
+    {"gather", (PyCFunction)(void (*)(void))gather, METH_FASTCALL,
+     "The slices of rows of values by offsets, one after another, and their starts."},
+    {"inner_pairs", (PyCFunction)(void (*)(void))inner_pairs, METH_FASTCALL,
+     "batch_pairs' crowded postings and pairs for one family's sorted keys (int64)."},
     {NULL, NULL, 0, NULL},
 };
 

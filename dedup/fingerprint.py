@@ -14,6 +14,7 @@ from dedup.config import Config
 from dedup.lazy import lazy_regex
 from dedup.lsh import band_keys, lsh_params
 from dedup.minhash import signature_rows
+from dedup.native import speedups
 from dedup.normalize import normalize_batch, tokenize, word_count
 from dedup.shingles import ShingleSet, TokenHasher, shingle_rows, shingle_set, token_hash_groups
 
@@ -106,6 +107,13 @@ def gather(
 ) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64]]:
     """The slices ``values[offsets[r]:offsets[r + 1]]`` of ``rows``, one after another,
     and where each starts (with the end last)."""
+    if speedups is not None and values.flags.c_contiguous:  # compiled: a copy a slice
+        found, starts = speedups.gather(
+            values,
+            np.ascontiguousarray(offsets, dtype=np.int64),
+            np.ascontiguousarray(rows, dtype=np.int64),
+        )
+        return np.frombuffer(found, values.dtype), np.frombuffer(starts, np.int64)
     starts, ends = offsets[rows], offsets[rows + 1]
     sizes = ends - starts
     out = np.zeros(len(rows) + 1, dtype=np.int64)

@@ -293,3 +293,66 @@ def test_compiled_postings_hold_and_find_what_numpys_do(
             setattr(memory, "speedups", saved)  # noqa: B010
     assert runs[0] == runs[1]
     assert found[0] == found[1]
+
+
+@pytest.mark.skipif(speedups is None, reason="the compiled kernels are not built or are off")
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 15), st.integers(0, 5), st.integers(0, 6)), max_size=80),
+    st.lists(st.booleans(), min_size=16, max_size=16),
+    st.integers(1, 6),
+)
+def test_compiled_batch_pairs_are_numpys(
+    postings: list[tuple[int, int, int]], keepable: list[bool], cap: int
+) -> None:
+    # Rows under few keys (a row may post a key twice), some not keepable, the index
+    # holding up to more than the cap under a key: groups crowded and calm, one family
+    # of each dtype's path.
+    import dedup.index.base as base
+
+    rows = np.array([row for row, _, _ in postings], dtype=np.int64)
+    values = np.array([key for _, key, _ in postings], dtype=np.uint32)
+    held = np.array([count for _, _, count in postings], dtype=np.int64)
+    order = np.argsort(values, kind="stable").astype(np.int32)
+    found = []
+    saved = getattr(base, "speedups")  # noqa: B009
+    for kernels in (saved, None):
+        setattr(base, "speedups", kernels)  # noqa: B010 (None: the numpy path)
+        try:
+            inner = base.batch_pairs([(rows, values)], [order], [held], np.array(keepable), cap)
+        finally:
+            setattr(base, "speedups", saved)  # noqa: B010
+        found.append(
+            ([a.tolist() for a in inner.crowded[0]], [a.tolist() for a in inner.pairs[0]])
+        )
+    assert found[0] == found[1]
+
+
+@pytest.mark.skipif(speedups is None, reason="the compiled kernels are not built or are off")
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=6), max_size=10),
+    st.lists(st.integers(0, 9), max_size=20),
+    st.sampled_from([np.uint8, np.uint32, np.uint64]),
+)
+def test_compiled_gather_is_numpys(slices: list[list[int]], rows: list[int], dtype: type) -> None:
+    import dedup.fingerprint as fingerprint
+
+    values = np.array([v for s in slices for v in s], dtype=np.uint64).astype(dtype)
+    offsets = np.zeros(len(slices) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in slices], out=offsets[1:])
+    asked = np.array([r for r in rows if r < len(slices)], dtype=np.int64)
+    found = []
+    saved = getattr(fingerprint, "speedups")  # noqa: B009
+    for kernels in (saved, None):
+        setattr(fingerprint, "speedups", kernels)  # noqa: B010 (None: the numpy path)
+        try:
+            got, starts = fingerprint.gather(values, offsets, asked)
+        finally:
+            setattr(fingerprint, "speedups", saved)  # noqa: B010
+        assert got.dtype == values.dtype and starts.dtype == np.int64 and got.flags.writeable
+        found.append((got.tolist(), starts.tolist()))
+    assert found[0] == found[1]
+    with pytest.raises(ValueError, match="beyond the offsets"):
+        assert speedups is not None
+        speedups.gather(values, offsets, np.array([len(slices)], dtype=np.int64))

@@ -17,6 +17,7 @@ import numpy.typing as npt
 from dedup.config import Config
 from dedup.errors import IndexMismatchError
 from dedup.fingerprint import Batch, Keys, Sketches
+from dedup.native import speedups
 
 #: A bucket (an LSH band value, a shingle, a paragraph's first or last two tokens) holds at
 #: most this many paragraphs: the first ones kept. Templated text ("Page 1 of 20", product
@@ -235,6 +236,12 @@ def batch_pairs(
     for (rows, values), order, counts in zip(keys, orders, held, strict=True):
         # Keys come in row order: sorting them stably sorts by key, then row.
         rows, values, counts = rows[order], values[order], counts[order]
+        if speedups is not None and values.dtype == np.uint32:  # compiled: one walk
+            found = speedups.inner_pairs(rows, values, counts, keepable, cap)
+            busy_rows, groups, rooms, later, earlier = (np.frombuffer(f, np.int64) for f in found)
+            crowded.append((busy_rows, groups, rooms))
+            pairs.append((later, earlier))
+            continue
         partner = keepable[rows]
         rank = ranks(values)
         starts = np.flatnonzero(rank == 0)
