@@ -687,6 +687,7 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
             keep_removals=jsonl,
             index=index,
             texts=None if html is None else lambda document, first, found: html.texts(first, found),
+            kinds=not quiet,  # the summary tells them apart
         ):
             document = outcome.document
             count[0] += 1

@@ -38,7 +38,9 @@ class Decider(Protocol):
 
     def fingerprints(self, texts: list[str], wait: bool) -> Pending[Batch]: ...
 
-    def decide(self, batch: Batch, document: str, first: int, explain: bool = True) -> Decided: ...
+    def decide(
+        self, batch: Batch, document: str, first: int, explain: bool = True, refs: bool = True
+    ) -> Decided: ...
 
 
 class Decided(NamedTuple):

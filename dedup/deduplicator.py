@@ -217,12 +217,14 @@ class Deduplicator:
         write: Callable[[str], None],
         events: bool = True,
         texts: Callable[[int, list[str]], None] | None = None,
+        kinds: bool = True,
     ) -> Cleaner:
         """A :class:`~dedup.stream.Cleaner` for a document that comes in pieces (a file too
         large to hold, a network stream): it writes the cleaned text with ``write``, and
         returns removals and close calls unless ``events`` is False; ``texts`` (when
-        given) receives every paragraph's text as its batch is decided."""
-        return Cleaner(self, self._begin(document), write, events=events, texts=texts)
+        given) receives every paragraph's text as its batch is decided. Without ``events``
+        and ``kinds``, the removals are counted, not told apart (see the Cleaner)."""
+        return Cleaner(self, self._begin(document), write, events=events, texts=texts, kinds=kinds)
 
     @staticmethod
     def _keep(
@@ -244,11 +246,18 @@ class Deduplicator:
             self._verdicts.clear()
         self._verdicts[key] = value
 
-    def decide(self, batch: Batch, document: str, first: int, explain: bool = True) -> Decided:
+    def decide(
+        self, batch: Batch, document: str, first: int, explain: bool = True, refs: bool = True
+    ) -> Decided:
         """Decide the paragraphs of ``batch`` (paragraphs ``first, first + 1, ...`` of
         ``document``) in order, add the kept ones to the index, and say which were removed,
         with the decisions (removals and close calls; for exact repeats of paragraphs kept
-        before the batch only when asked to ``explain``)."""
+        before the batch only when asked to ``explain``).
+
+        Without ``refs`` only which rows go is read: a removal then names the first kept
+        paragraph found that it repeats, not the best one and every other (the candidates
+        after that one, and the kept paragraphs past the deciding few, are not verified);
+        the rows removed are the same either way."""
         config = self.config
         matches = self._not_its_own(self.index.query(batch), document)
         # The best few candidates decide; the others are looked at for repeats only.
@@ -339,9 +348,9 @@ class Deduplicator:
                 self._keep(row, base, kept, members, crowded)
                 continue
             best, repeats = self._verify(
-                batch, row, ids, base, document, first, settled, own, ahead
+                batch, row, ids, base, document, first, settled, own, ahead, enough=not refs
             )
-            if repeats and top < 0:  # which other kept paragraphs does it repeat?
+            if repeats and top < 0 and refs:  # which other kept paragraphs does it repeat?
                 at = np.searchsorted(more[0], [row, row + 1])
                 others = passed + more[1][at[0] : at[1]].tolist()
                 if others:  # worked out after the loop: the row is removed either way
@@ -446,13 +455,15 @@ class Deduplicator:
         settled: set[int],
         own: dict[int, Fingerprint],
         ahead: _Ahead,
+        enough: bool = False,
     ) -> tuple[tuple[Ref, Verdict] | None, list[Ref]]:
         """The best verdict on ``row``'s candidates ``ids`` (kept paragraphs: of the index
         below ``base``, else rows of the batch, paragraphs ``first + id - base`` of
         ``document``) with the paragraph it is on, and the paragraphs the row repeats. A
         pair ``settled`` far apart cannot be the best and is passed over; ``own`` keeps the
         fingerprints of the batch's rows; ``ahead`` holds verdicts worked out before (see
-        :meth:`_ahead`), by pair (``row << 32 | id``)."""
+        :meth:`_ahead`), by pair (``row << 32 | id``). With ``enough``, the first repeat
+        found ends the search: it is the verdict, and the only paragraph repeated."""
         seen = batch.seen(row)
         best: tuple[int, Verdict] | None = None
         repeats: list[int] = []
@@ -470,6 +481,8 @@ class Deduplicator:
                 repeats.append(id)
             if best is None or _rank(verdict) > _rank(best[1]):
                 best = (id, verdict)
+            if enough and verdict.repeat:
+                break
 
         def ref(id: int) -> Ref:
             return Ref(document, first + id - base) if id >= base else self.index.ref(id)

@@ -37,6 +37,10 @@ from dedup.result import CloseCall, Removal
 #: ones kept are added to it at once (within the batch, the pairs are found by sorting).
 BATCH = 4096
 
+#: What :attr:`Cleaner.removed` counts near and contained repeats under when nobody reads
+#: their kinds.
+REPEAT = "repeat"
+
 #: A paragraph longer than this (in characters: a data blob, a minified script, a whole
 #: book on one line) is kept whole and compared with nothing: signing it would take memory
 #: in proportion to its length times the permutations.
@@ -126,7 +130,9 @@ class Cleaner:
     index of the batch's first paragraph and their texts (what a report shows beside a
     later copy). After ``close``, ``split``
     is the split mode used, ``paragraphs`` how many there were and ``removed`` the removals
-    by kind.
+    by kind; with neither ``events`` nor ``kinds``, the near and contained ones are counted
+    as one, under ``"repeat"`` (nobody reads their kinds: each removed paragraph's search
+    for the kept ones it repeats then ends at the first, fewer pairs verified).
 
     >>> from dedup import Deduplicator
     >>> out = []
@@ -148,11 +154,16 @@ class Cleaner:
         record: bool = False,
         events: bool = True,
         texts: Callable[[int, list[str]], None] | None = None,
+        kinds: bool = True,
     ) -> None:
         self._dedup = deduplicator
         self.document = document
         self._write = write
         self._events = events
+        # Removals told apart by kind (whose best verdict takes every candidate verified),
+        # or, when nobody reads that, only counted (the search for a removed paragraph's
+        # repeats ends at the first one found).
+        self._kinds = kinds or events
         self._texts_to = texts
         mode = deduplicator.config.split
         self.split: SplitMode | None = None if mode == "auto" else mode
@@ -335,15 +346,16 @@ class Cleaner:
         if self._texts_to is not None:  # the batch's text is held until _emit below
             self._texts_to(first, self._texts(batch))
         removed, exact, decisions = self._dedup.decide(
-            found, self.document, first, explain=self._events
+            found, self.document, first, explain=self._events, refs=self._kinds
         )
         chosen: dict[int, Decision] = {}
         events: list[Event] = []
         if not self._events:
             self.removed["exact"] += exact
         for decision in decisions:
-            if decision.repeat:
-                self.removed[decision.verdict.kind or ""] += 1
+            if decision.repeat:  # an exact repeat is one whatever else is verified
+                kind = decision.verdict.kind or ""
+                self.removed[kind if self._kinds or kind == "exact" else REPEAT] += 1
             elif self._events:
                 events.append(decision.close_call())
             chosen[decision.index - first] = decision

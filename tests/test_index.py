@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -16,6 +19,7 @@ from dedup.index import MAX_BUCKET, Postings, Ref
 from dedup.native import speedups
 from dedup.normalize import normalize, normalize_batch, tokenize, tokenize_batch
 from dedup.verify import compare, far_pairs
+from tests.conftest import DATA
 
 from .test_properties import PARAGRAPH
 
@@ -245,6 +249,42 @@ def test_copies_of_one_paragraph_pair_with_the_eligible_rows_only() -> None:
     assert later.tolist() == list(range(1, 4000))
 
 
+@pytest.mark.skipif(not (DATA / "scale-paragraphs.txt.gz").exists(), reason="needs ../shared/data")
+def test_removals_not_told_apart_take_fewer_pairs_and_remove_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Real lines with no exact repeat: a removed line's first repeat found ends its search
+    # when nobody reads which kept lines it repeats (dedup clean -q); the same lines go.
+    import dedup.deduplicator
+
+    lines: dict[str, None] = {}
+    with gzip.open(DATA / "scale-paragraphs.txt.gz", "rt", encoding="utf-8") as corpus:
+        for line in corpus:
+            lines[line] = None
+            if len(lines) == 20000:
+                break
+    text = "".join(lines)
+    calls = [0]
+
+    def counted(*args: Any, **options: Any) -> Any:
+        calls[0] += 1
+        return compare(*args, **options)
+
+    monkeypatch.setattr(dedup.deduplicator, "compare", counted)
+    found = []
+    for kinds in (True, False):
+        calls[0], out = 0, []
+        cleaner = dedup.Deduplicator(Config(split="lines")).cleaner(
+            None, out.append, events=False, kinds=kinds
+        )
+        cleaner.feed(text)
+        cleaner.close()
+        found.append(("".join(out), sum(cleaner.removed.values()), calls[0]))
+    (told, removed, pairs), (counted_only, removed_too, fewer) = found
+    assert counted_only == told and removed_too == removed > 100
+    assert fewer < pairs
+
+
 def test_a_paragraph_past_the_limit_is_kept_and_compared_with_nothing(monkeypatch: object) -> None:
     import dedup.stream
 
@@ -322,9 +362,7 @@ def test_compiled_batch_pairs_are_numpys(
             inner = base.batch_pairs([(rows, values)], [order], [held], np.array(keepable), cap)
         finally:
             setattr(base, "speedups", saved)  # noqa: B010
-        found.append(
-            ([a.tolist() for a in inner.crowded[0]], [a.tolist() for a in inner.pairs[0]])
-        )
+        found.append(([a.tolist() for a in inner.crowded[0]], [a.tolist() for a in inner.pairs[0]]))
     assert found[0] == found[1]
 
 

@@ -322,3 +322,20 @@ def test_a_batch_of_ascii_normalizes_as_each_text_does(texts: list[str]) -> None
     for kernels in (speedups, None):  # compiled (when built), then Python
         with _kernels(dedup.normalize, kernels):
             assert normalize_batch(texts) == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=documents(), mode=MODES)
+def test_removals_not_told_apart_are_the_same_removals(text: str, mode: str) -> None:
+    # Nobody reading what a removal repeats (dedup clean -q) lets the search for a removed
+    # paragraph's kept copies stop at the first: the same paragraphs go.
+    want = dedup.clean(text, split=mode)
+    out: list[str] = []
+    cleaner = dedup.Deduplicator(dedup.Config(split=mode)).cleaner(
+        None, out.append, events=False, kinds=False
+    )
+    assert cleaner.feed(text) + cleaner.close() == []
+    assert "".join(out) == want.text
+    exact = sum(1 for removal in want.removed if removal.kind == "exact")
+    assert cleaner.removed["exact"] == exact
+    assert cleaner.removed["repeat"] == len(want.removed) - exact

@@ -150,7 +150,9 @@ class _Recorder:
     def fingerprints(self, texts: list[str], wait: bool) -> Pending[Batch]:
         return _Now(fingerprint_batch(texts, self.config, self.hasher))
 
-    def decide(self, batch: Batch, document: str, first: int, explain: bool = True) -> Decided:
+    def decide(
+        self, batch: Batch, document: str, first: int, explain: bool = True, refs: bool = True
+    ) -> Decided:
         self.batches.append((first, batch))
         return Decided(np.zeros(len(batch), dtype=bool), 0, [])
 
@@ -612,7 +614,9 @@ class _Replay:
     def fingerprints(self, texts: list[str], wait: bool) -> Pending[Batch]:
         return _Now(_Rows(len(texts)))  # type: ignore[arg-type]  # the size is all it takes
 
-    def decide(self, batch: Batch, document: str, first: int, explain: bool = True) -> Decided:
+    def decide(
+        self, batch: Batch, document: str, first: int, explain: bool = True, refs: bool = True
+    ) -> Decided:
         removed = np.zeros(len(batch), dtype=bool)
         decisions = []
         for row in range(len(batch)):
