@@ -293,23 +293,32 @@ class Measured(NamedTuple):
     removed: int
 
 
+#: How many times as many rounds the smallest files get (see :func:`end_to_end`).
+SMALL_ROUNDS = 3
+
+
 def end_to_end(
     paths: list[Path], folder: Path, rounds: int, with_peers: list[str], slow_upto: int
 ) -> tuple[dict[tuple[str, str], Measured], list[str]]:
     """Median (seconds, peak RSS, lines removed) of each command on each corpus file,
     the runs interleaved: every round runs every command once, in turn, so that a slow
     spell of the shared machine hits them alike. A peer slower than the others
-    (datasketch) runs only on files of at most ``slow_upto`` lines. Also the problems
-    found: dedup's outputs must be the same for every ``--jobs`` and every run."""
+    (datasketch) runs only on files of at most ``slow_upto`` lines, where the others
+    run ``SMALL_ROUNDS`` times as many rounds (a few seconds a run: the machine's noise
+    moves one run most, and the time from the smallest size to the largest is a target).
+    Also the problems found: dedup's outputs must be the same for every ``--jobs`` and
+    every run."""
     cores = os.cpu_count() or 1
     runs: dict[tuple[str, str], list[Measured]] = {}
     digests: dict[str, set[bytes]] = {}
     out = folder / "out.txt"
-    for _ in range(rounds):
+    for turn in range(rounds * SMALL_ROUNDS):
         for path in paths:
             lines = path.read_bytes().count(b"\n")
+            if lines > slow_upto and turn >= rounds:
+                continue
             for name, command in commands(path, cores, with_peers).items():
-                if name == PEERS["datasketch"] and lines > slow_upto:
+                if name == PEERS["datasketch"] and (lines > slow_upto or turn >= rounds):
                     continue
                 wall, rss = timed(command, out, folder)
                 data = out.read_bytes()
@@ -520,7 +529,10 @@ def main(argv: list[str] | None = None) -> int:
             "",
             "### b. End to end, one index over the whole file",
             "",
-            f"Whole processes, median of {args.rounds} interleaved runs each. *shuffled*: the "
+            f"Whole processes, median of {args.rounds} interleaved runs each "
+            f"({args.rounds * SMALL_ROUNDS} at {slow_upto:,} lines but the datasketch "
+            "script's: runs of a few seconds, which the machine's noise moves most). "
+            "*shuffled*: the "
             "scale corpus shuffled once (64% of its lines repeat an earlier one exactly); "
             "*distinct*: its first million lines without exact repeats (the first occurrence "
             "kept), text a digest cannot settle. Peak RSS per line counts the input file out. "
