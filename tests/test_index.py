@@ -394,3 +394,17 @@ def test_compiled_gather_is_numpys(slices: list[list[int]], rows: list[int], dty
     with pytest.raises(ValueError, match="beyond the offsets"):
         assert speedups is not None
         speedups.gather(values, offsets, np.array([len(slices)], dtype=np.int64))
+
+
+def test_candidates_rank_by_score_then_by_earlier_id() -> None:
+    from dedup.index.base import score
+
+    empty = np.empty(0, dtype=np.int64)
+    bands = (np.array([1, 0, 0, 0, 1, 0], dtype=np.int64), np.array([9, 7, 5, 3, 2, 7]))
+    edges = (np.array([0, 1], dtype=np.int64), np.array([4, 9], dtype=np.int64))
+    rows, ids, totals = score([bands, (empty, empty), edges], np.array([10, 10]), 3)
+    # Row 0: id 7 twice (2), then 3, 4, 5 once each (the earliest ids first, up to 3).
+    # Row 1: id 9 by a band and an edge (2), then 2.
+    assert rows.tolist() == [0, 0, 0, 1, 1]
+    assert ids.tolist() == [7, 3, 4, 9, 2]
+    assert totals.tolist() == [2.0, 1.0, 1.0, 2.0, 1.0]
