@@ -105,7 +105,10 @@ def _goes_on(above: str, line: str) -> bool:
 
 def _breaks(text: str) -> int:
     """Line breaks in ``text`` (a CRLF is one)."""
-    return text.count("\n") + text.count("\r") - text.count("\r\n")
+    breaks = text.count("\n")
+    if "\r" in text:  # most text has none: one pass then, not three
+        breaks += text.count("\r") - text.count("\r\n")
+    return breaks
 
 
 class _Removed(NamedTuple):
