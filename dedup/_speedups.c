@@ -870,6 +870,7 @@ inner_pairs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_buffer view[4];
     int got = 0;
     PyObject *arrays[5] = {NULL, NULL, NULL, NULL, NULL}, *out = NULL;
+    Py_ssize_t *partners = NULL;
     static const char *what[4] = {"rows", "values", "held", "keepable"};
     static const Py_ssize_t sizes[4] = {8, 4, 8, 1};
     for (; got < 4; got++)
@@ -887,8 +888,16 @@ inner_pairs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             PyErr_SetString(PyExc_ValueError, "a row beyond keepable");
             goto done;
         }
-    /* Two walks over the groups: the first counts what the second writes. */
+    /* Two walks over the groups: the first counts what the second writes. A calm group's
+     * eligible positions (at most the room left, cap at most) are listed in `partners`, so
+     * that each row meets only them: a group of thousands of copies with one keepable row
+     * makes thousands of pairs, not millions of steps (issue 10). */
     int64_t *buffers[5] = {NULL, NULL, NULL, NULL, NULL};
+    partners = PyMem_Malloc((n ? n : 1) * sizeof(Py_ssize_t));
+    if (!partners) {
+        PyErr_NoMemory();
+        goto done;
+    }
     for (int pass = 0; pass < 2; pass++) {
         Py_ssize_t crowded = 0, pairs = 0;
         int64_t group = 0;
@@ -908,15 +917,20 @@ inner_pairs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
                     }
                 continue;
             }
-            for (Py_ssize_t p = start + 1; p < end; p++)
-                for (Py_ssize_t q = start; q < p; q++)
-                    if (keepable[rows[q]] && rows[q] < rows[p]) {
+            Py_ssize_t listed = 0;
+            for (Py_ssize_t p = start; p < end; p++) {
+                for (Py_ssize_t k = 0; k < listed; k++) {
+                    Py_ssize_t q = partners[k];
+                    if (rows[q] < rows[p]) {
                         if (pass) {
                             buffers[3][pairs] = rows[p];
                             buffers[4][pairs] = rows[q];
                         }
                         pairs++;
                     }
+                }
+                if (keepable[rows[p]]) partners[listed++] = p;
+            }
         }
         if (pass) break;
         for (int k = 0; k < 5; k++) {
@@ -927,6 +941,7 @@ inner_pairs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     out = PyTuple_Pack(5, arrays[0], arrays[1], arrays[2], arrays[3], arrays[4]);
 done:
+    PyMem_Free(partners);
     for (int k = 0; k < 5; k++) Py_XDECREF(arrays[k]);
     while (got--) PyBuffer_Release(&view[got]);
     return out;
