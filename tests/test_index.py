@@ -346,8 +346,7 @@ def test_compiled_batch_pairs_are_numpys(
     postings: list[tuple[int, int, int]], keepable: list[bool], cap: int
 ) -> None:
     # Rows under few keys (a row may post a key twice), some not keepable, the index
-    # holding up to more than the cap under a key: groups crowded and calm, one family
-    # of each dtype's path.
+    # holding up to more than the cap under a key: groups crowded and calm.
     import dedup.index.base as base
 
     rows = np.array([row for row, _, _ in postings], dtype=np.int64)
