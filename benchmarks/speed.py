@@ -11,20 +11,22 @@ a. signatures: dedup's batch path (one core, and a worker per core as ``--jobs``
    (normalize, tokenize, shingle, sign); the whole batch fingerprint the pipeline computes
    (which adds digests, LSH band keys, edge keys and token sketches) is listed beside them;
 b. end to end, whole processes, interleaved, the median of ``--rounds`` runs each (three
-   times as many at the smallest size, whose runs take seconds), on two corpora: *shuffled*, the real scale corpus (``../shared/data/scale-paragraphs.txt.gz``)
-   shuffled once with a fixed seed, so that every size has the same mix (64% of its lines
-   repeat an earlier one exactly: a digest settles them); *distinct*, its first million
-   lines with exact repeats dropped (first occurrence kept), where every line has to be
-   compared. Rows: ``dedup clean --split lines`` with one and all cores (every run's output
-   must be the same), rensa's ``RMinHashDeduplicator`` and a datasketch ``MinHashLSH``
-   script (``benchmarks/peers.py``, the ``bench`` extra), and ``awk '!seen[$0]++'``; on
-   the largest files, dedup's output and report with close calls (``--report --explain``,
-   all cores), and the timed ``-q`` runs' output, against the reference (``benchmarks/reference.json``, recorded with
-   ``--record-reference``): what main wrote when issue 13 began, recorded again only when a
-   quality rule of issue 12 changed decisions on purpose (last: session 18's rules, 4358eac);
-   and, at the smallest size, what two processes gain on this machine at most (two
-   ``--jobs 1`` runs on the file's halves at once against one after the other): the bound
-   for ``--jobs`` (:func:`ceiling`);
+   times as many at the smallest size, whose runs take seconds), on two corpora:
+   *shuffled*, the real scale corpus (``../shared/data/scale-paragraphs.txt.gz``) shuffled
+   once with a fixed seed, so that every size has the same mix (64% of its lines repeat an
+   earlier one exactly: a digest settles them); *distinct*, its first million lines with
+   exact repeats dropped (first occurrence kept), where every line has to be compared.
+   Rows: ``dedup clean --split lines`` with one and all cores (every run's output must be
+   the same), rensa's ``RMinHashDeduplicator`` and a datasketch ``MinHashLSH`` script
+   (``benchmarks/peers.py``, the ``bench`` extra), and ``awk '!seen[$0]++'``; on the
+   largest files, dedup's output and report with close calls (``--report --explain``, all
+   cores), and the timed ``-q`` runs' output, against the reference
+   (``benchmarks/reference.json``, recorded with ``--record-reference``): what main wrote
+   when issue 13 began, recorded again only when a quality rule of issue 12 changed
+   decisions on purpose (last: session 18's rules, 4358eac); and, at the smallest size,
+   what two processes gain on this machine at most (two ``--jobs 1`` runs on the file's
+   halves at once against one after the other): the bound for ``--jobs``
+   (:func:`ceiling`);
 c. LSH candidates against brute-force Jaccard on a sample;
 d. scaling, and the cold start of ``dedup clean`` on the seed article against
    ``python -c "import numpy"``.
