@@ -80,6 +80,10 @@ _CALL = (
 )
 # The stdlib's engine: these patterns need nothing of regex's, and it runs them twice as fast.
 _CODE = lazy_re(f"{_STRONG_CODE.pattern}|{_CALL}")
+# What every match of _CODE holds: a line without any (most prose) is no code, found ~5 times
+# faster than _CODE's search finds it (an alternation tried at every place, a lookbehind
+# first).
+_CODE_HINT = lazy_re(r"[{}=<(]|\);|->|::|&&|\|\||--|:[\"'\[{]|^[$>#/]")
 # What was taken for code before the code rule (pipes, brackets and comparisons too; and
 # a leading "-" a list marker): kept to measure that rule on its own.
 _BROAD_CODE = lazy_regex(r"[{}\[\];=<>|\\^~]|\w\(|^(?:\$|>>>|#!) ")
@@ -111,7 +115,7 @@ def code_form(normalized: str, broad: bool = False) -> str | None:
     if broad:
         if not _BROAD_CODE.search(text):
             return None
-    elif not _CODE.search(text) and not _statements(text):
+    elif not _code_like(text) and not _statements(text):
         return None
     marker = _BROAD_LIST_MARKER if broad else _LIST_MARKER
     form = "".join(marker.sub("", normalized).split()).rstrip(".")
@@ -120,6 +124,11 @@ def code_form(normalized: str, broad: bool = False) -> str | None:
     form = form.replace("\\", "")
     quotes = _APOSTROPHE.sub("", form)
     return form if "'" in quotes and '"' in quotes else form.replace("'", '"')
+
+
+def _code_like(text: str) -> bool:
+    """``_CODE.search(text)``, skipped where no match can be."""
+    return _CODE_HINT.search(text) is not None and _CODE.search(text) is not None
 
 
 def strong_code(normalized: str) -> bool:

@@ -157,7 +157,7 @@ class Difference:
 
 
 def _is_number(token: str) -> bool:
-    return not token.isalpha() and any(ch.isdigit() for ch in token)
+    return not token.isalpha() and any(map(str.isdigit, token))
 
 
 def _variant(old: str, new: str) -> bool:

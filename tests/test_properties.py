@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import dedup
 from dedup.native import speedups
 from dedup.paragraphs import split
+from dedup.shapes import _CODE, _code_like
 from dedup.shingles import shared_counts
 from dedup.verify import opcodes, opcodes_in_python
 
@@ -339,3 +340,9 @@ def test_removals_not_told_apart_are_the_same_removals(text: str, mode: str) -> 
     exact = sum(1 for removal in want.removed if removal.kind == "exact")
     assert cleaner.removed["exact"] == exact
     assert cleaner.removed["repeat"] == len(want.removed) - exact
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet="aZ_ 9.é(){}[];:=<>!-&|$#/\"'+\n", max_size=30))
+def test_code_like_skips_only_text_code_never_matches(text: str) -> None:
+    assert _code_like(text) == (_CODE.search(text) is not None)
