@@ -302,8 +302,9 @@ class Deduplicator:
             within.setdefault(row, {})[j] = shared
         crowded: dict[int, list[tuple[int, int, int]]] = {}
         for family, (rows, groups, rooms) in enumerate(inner.crowded):
+            wanted = live[rows]  # only live rows are kept here: the others' are never read
             for row, group, room in zip(
-                rows.tolist(), groups.tolist(), rooms.tolist(), strict=True
+                *(a[wanted].tolist() for a in (rows, groups, rooms)), strict=True
             ):
                 crowded.setdefault(row, []).append((family, group, room))
         members: dict[tuple[int, int], list[int]] = {}
