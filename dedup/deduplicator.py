@@ -227,19 +227,10 @@ class Deduplicator:
         return Cleaner(self, self._begin(document), write, events=events, texts=texts, kinds=kinds)
 
     @staticmethod
-    def _keep(
-        row: int,
-        base: int,
-        kept: dict[int, int],
-        members: dict[tuple[int, int], list[int]],
-        crowded: dict[int, list[tuple[int, int, int]]],
-    ) -> None:
+    def _keep(row: int, base: int, kept: dict[int, int], crowded: _Crowded) -> None:
         """Keep ``row``: it joins the crowded buckets of its keys that have room left."""
         kept[row] = base + row
-        for family, group, room in crowded.get(row, ()):
-            bucket = members.setdefault((family, group), [])
-            if len(bucket) < room:
-                bucket.append(row)
+        crowded.join(row)
 
     def _remember(self, key: tuple[int, str, str, str], value: Verdict) -> None:
         if len(self._verdicts) >= 16 * BATCH:
@@ -300,14 +291,7 @@ class Deduplicator:
             *(a[wanted].tolist() for a in (inner_rows, inner_earlier, counts)), strict=True
         ):
             within.setdefault(row, {})[j] = shared
-        crowded: dict[int, list[tuple[int, int, int]]] = {}
-        for family, (rows, groups, rooms) in enumerate(inner.crowded):
-            wanted = live[rows]  # only live rows are kept here: the others' are never read
-            for row, group, room in zip(
-                *(a[wanted].tolist() for a in (rows, groups, rooms)), strict=True
-            ):
-                crowded.setdefault(row, []).append((family, group, room))
-        members: dict[tuple[int, int], list[int]] = {}
+        crowded = _Crowded(inner.crowded, live)
         # Each row's deciding candidates in the index, the best first: row ``r``'s are
         # ``outer_ids[bounds[r]:bounds[r + 1]]``.
         wanted = live[matches.rows]
@@ -321,10 +305,7 @@ class Deduplicator:
         later: list[tuple[int, int, list[int]]] = []  # (decision, row, other candidates)
         for row in live_rows:
             lo, hi = bounds[row], bounds[row + 1]
-            partners = within.get(row, {})
-            for family, group, _ in crowded.get(row, ()):
-                for j in members.get((family, group), ()):
-                    partners.setdefault(j, [0, 0, 0])[family] += 1
+            partners = crowded.meet(row, within.get(row, {}))
             if partners:  # the kept ones rank among the candidates
                 ranked = [(-outer_scores[k], outer_ids[k]) for k in range(lo, hi)]
                 ranked += [
@@ -346,7 +327,7 @@ class Deduplicator:
                 # of a corpus full of copies), so its removal lists no also_repeats.
                 ids = [top]
             if not ids:
-                self._keep(row, base, kept, members, crowded)
+                self._keep(row, base, kept, crowded)
                 continue
             best, repeats = self._verify(
                 batch, row, ids, base, document, first, settled, own, ahead, enough=not refs
@@ -357,7 +338,7 @@ class Deduplicator:
                 if others:  # worked out after the loop: the row is removed either way
                     later.append((len(out), row, others[: MAX_CANDIDATES - len(ids)]))
             if best is None:
-                self._keep(row, base, kept, members, crowded)
+                self._keep(row, base, kept, crowded)
                 continue
             ref, verdict = best
             if verdict.kind is not None:
@@ -365,7 +346,7 @@ class Deduplicator:
                 out.append(Decision(first + row, document, ref, verdict, also))
                 removed[row] = True
                 continue
-            self._keep(row, base, kept, members, crowded)
+            self._keep(row, base, kept, crowded)
             if verdict.similarity >= CLOSE:
                 out.append(Decision(first + row, document, ref, verdict, ()))
         ahead.finish()
@@ -635,6 +616,47 @@ class Deduplicator:
                 for row, id in zip(rows.tolist(), ids.tolist(), strict=True)
             ]
         ]
+
+
+class _Crowded:
+    """The crowded buckets of a batch's live rows (see :class:`~dedup.index.base.Inner`):
+    each takes the first rows kept, as many as the index leaves it room for, and a row
+    meets the ones it holds when its turn comes. Held as arrays by row (``_bounds``), a
+    bucket numbered across the key families: most rows are in none, some in many."""
+
+    def __init__(
+        self, crowded: Sequence[tuple[npt.NDArray[np.int64], ...]], live: npt.NDArray[np.bool_]
+    ) -> None:
+        columns = [(np.empty(0, dtype=np.int64),) * 4]
+        numbered = 0
+        for family, (rows, groups, rooms) in enumerate(crowded):
+            wanted = live[rows]  # the other rows are settled: never kept here
+            family_of = np.full(int(wanted.sum()), family, dtype=np.int64)
+            columns.append((rows[wanted], family_of, groups[wanted] + numbered, rooms[wanted]))
+            numbered += int(groups.max()) + 1 if len(groups) else 0
+        every, families, buckets, room = (np.concatenate(c) for c in zip(*columns, strict=True))
+        order = np.argsort(every, kind="stable")  # a row's buckets in family order
+        self._bounds = np.searchsorted(every[order], np.arange(len(live) + 1)).tolist()
+        self._families = families[order].tolist()
+        self._buckets = buckets[order].tolist()
+        self._rooms = room[order].tolist()
+        self._members: dict[int, list[int]] = {}
+
+    def meet(self, row: int, partners: dict[int, list[int]]) -> dict[int, list[int]]:
+        """``partners`` (earlier rows, by the keys shared in each family) with the rows
+        that ``row``'s crowded buckets hold counted in."""
+        for k in range(self._bounds[row], self._bounds[row + 1]):
+            family = self._families[k]
+            for j in self._members.get(self._buckets[k], ()):
+                partners.setdefault(j, [0, 0, 0])[family] += 1
+        return partners
+
+    def join(self, row: int) -> None:
+        """``row`` is kept: it joins its crowded buckets that have room left."""
+        for k in range(self._bounds[row], self._bounds[row + 1]):
+            bucket = self._members.setdefault(self._buckets[k], [])
+            if len(bucket) < self._rooms[k]:
+                bucket.append(row)
 
 
 class _Held:
