@@ -8,6 +8,7 @@ against both). ``DEDUP_PURE_PYTHON=1`` in the environment turns the compiled one
 
 from __future__ import annotations
 
+import importlib
 import os
 from types import ModuleType
 
@@ -16,10 +17,9 @@ def _load() -> ModuleType | None:
     if os.environ.get("DEDUP_PURE_PYTHON", "") not in ("", "0"):
         return None
     try:
-        from dedup import _speedups  # type: ignore[attr-defined]
+        return importlib.import_module("dedup._speedups")
     except ImportError:
         return None
-    return _speedups  # type: ignore[no-any-return]
 
 
 speedups = _load()

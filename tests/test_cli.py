@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,41 @@ def test_a_short_run_imports_no_logging_pool_or_json() -> None:
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL)
+
+
+def test_importing_dedup_loads_no_numpy_until_a_name_is_used() -> None:
+    """The command sets up the process before numpy loads (see ``dedup.__main__``), which
+    it can only do if ``import dedup`` itself loads none of the pipeline."""
+    code = (
+        "import sys, dedup\n"
+        "assert 'numpy' not in sys.modules, 'numpy was imported'\n"
+        "assert dedup.clean('a b c d e f\\n\\na b c d e f').text == 'a b c d e f'\n"
+        "assert 'numpy' in sys.modules and 'clean' in dir(dedup)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(("given", "seen"), [(None, "1"), ("3", "3")])
+def test_the_command_asks_openblas_for_one_thread_unless_told(given: str | None, seen: str) -> None:
+    """OpenBLAS's threads spin for ~0.15 s of CPU once numpy loads, and the command calls
+    no BLAS routine: one thread, before numpy loads; a value the user set wins."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    code = (
+        "import os, sys\n"
+        "import dedup.__main__\n"
+        "assert 'numpy' in sys.modules\n"
+        "tasks = os.listdir('/proc/self/task') if os.path.isdir('/proc/self/task') else [0]\n"
+        "print(os.environ['OPENBLAS_NUM_THREADS'], len(tasks))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+    )
+    value, threads = out.stdout.split()
+    assert value == seen
+    if given is None:
+        assert threads == "1"  # numpy loaded with the setting: no OpenBLAS thread
 
 
 def test_report_lists_each_removal_with_the_kept_copy(runner: CliRunner, tmp_path: Path) -> None:
