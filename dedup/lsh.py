@@ -51,9 +51,9 @@ def _gauss_legendre(n: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.flo
     """Nodes and weights of ``n``-point Gauss-Legendre quadrature on [-1, 1], as
     ``numpy.polynomial.legendre.leggauss`` gives them (importing ``numpy.polynomial`` took
     5 ms of a short run): the roots of the Legendre polynomial by Newton's method from
-    their asymptotic places. Not as the eigenvalues of the Jacobi matrix: LAPACK starts
-    OpenBLAS's threads, which then spun on the other core for ~150 ms of CPU, half of what
-    cleaning the seed article cost (and a worker's core with ``--jobs``)."""
+    their asymptotic places. Not as the eigenvalues of the Jacobi matrix: LAPACK started
+    OpenBLAS's threads in each process that chose the parameters (each ``--jobs`` worker
+    too), and they spin for ~0.1 s of CPU after a call."""
     nodes = -np.cos(np.pi * (np.arange(1, n + 1) - 0.25) / (n + 0.5))  # ascending
 
     def legendre(x: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], ...]:

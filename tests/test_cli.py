@@ -59,6 +59,13 @@ def test_importing_dedup_loads_no_numpy_until_a_name_is_used() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_every_public_name_is_found_where_the_package_says() -> None:
+    import dedup
+
+    assert sorted(dedup._HOMES) == sorted(dedup.__all__)
+    assert all(getattr(dedup, name) is not None for name in dedup.__all__)
+
+
 @pytest.mark.parametrize(("given", "seen"), [(None, "1"), ("3", "3")])
 def test_the_command_asks_openblas_for_one_thread_unless_told(given: str | None, seen: str) -> None:
     """OpenBLAS's threads spin for ~0.15 s of CPU once numpy loads, and the command calls
