@@ -31,6 +31,11 @@
  * the case fold, each run of white space one space, the ends stripped as str.strip does),
  * None for the others.
  *
+ * max_char(text): max(map(ord, text), default=0), one pass over the code points where the
+ * str holds them (max(text) makes a one-character str of each and compares them: about 40
+ * instructions a character). dedup.normalize asks whether a text is written below a code
+ * point (Latin letters, no format character but the soft hyphen).
+ *
  * ascii_token_hashes(text): the XXH3 64-bit hash of each token of ascii_tokens(text, True),
  * the separator's 0 (dedup.shingles.TokenHasher), as uint64 in bytes: no str a token.
  * XXH3 comes from xxhash.h, xxHash 0.8.2's header, vendored (BSD 2-clause, its notice
@@ -505,6 +510,36 @@ ascii_tokens(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 }
 
 static PyObject *
+max_char(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 1 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "max_char(text: str)");
+        return NULL;
+    }
+    PyObject *text = args[0];
+    Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_UCS4 top = 0;
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND: {
+        const Py_UCS1 *at = data;
+        for (Py_ssize_t i = 0; i < size; i++) top = at[i] > top ? at[i] : top;
+        break;
+    }
+    case PyUnicode_2BYTE_KIND: {
+        const Py_UCS2 *at = data;
+        for (Py_ssize_t i = 0; i < size; i++) top = at[i] > top ? at[i] : top;
+        break;
+    }
+    default: {
+        const Py_UCS4 *at = data;
+        for (Py_ssize_t i = 0; i < size; i++) top = at[i] > top ? at[i] : top;
+    }
+    }
+    return PyLong_FromUnsignedLong(top);
+}
+
+static PyObject *
 ascii_token_hashes(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 1 || !PyUnicode_Check(args[0]) || !PyUnicode_IS_ASCII(args[0])) {
@@ -956,6 +991,8 @@ static PyMethodDef methods[] = {
      "Two sorted (keys, ids) runs of uint32 keys as one, the first's first, cap a key."},
     {"ascii_tokens", (PyCFunction)(void (*)(void))ascii_tokens, METH_FASTCALL,
      "re.findall(r'[A-Za-z0-9_]+|\\$', text) for ASCII text (and '\\0' if separator)."},
+    {"max_char", (PyCFunction)(void (*)(void))max_char, METH_FASTCALL,
+     "max(map(ord, text), default=0), in one pass over the str's code points."},
     {"ascii_token_hashes", (PyCFunction)(void (*)(void))ascii_token_hashes, METH_FASTCALL,
      "XXH3 of each token of ascii_tokens(text, True), 0 the separator's (uint64 bytes)."},
     {"ascii_normalize", (PyCFunction)(void (*)(void))ascii_normalize, METH_FASTCALL,

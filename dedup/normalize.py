@@ -32,7 +32,7 @@ _TOKEN_OR_SEPARATOR = lazy_regex(rf"{_TOKEN.pattern}|{SEPARATOR}")
 # The same for ASCII text, where \w is [A-Za-z0-9_] and the only currency sign is $.
 _ASCII_TOKEN = lazy_re(r"[A-Za-z0-9_]+|\$")
 _ASCII_TOKEN_OR_SEPARATOR = lazy_re(rf"{_ASCII_TOKEN.pattern}|{SEPARATOR}")
-_LATIN_END = "\u0250"
+_LATIN_END = 0x250
 _UNSPACED_CHAR = lazy_regex(rf"[{_UNSPACED}]")
 # Format characters (\p{Cf}): zero-width spaces and joiners, soft hyphens, bidi marks, the
 # BOM. Spelled out for the stdlib engine, so that text in Latin letters never needs the
@@ -44,6 +44,10 @@ FORMAT_CHARS = (
     "\U000e0020-\U000e007f"
 )
 _INVISIBLE = lazy_re(f"[{FORMAT_CHARS}]+")
+#: Below the second format character the soft hyphen is the only one: text written there
+#: (Latin, Greek, Cyrillic, Hebrew letters) drops it without the pattern's scan, about a
+#: third of normalizing such text.
+_SOFT_HYPHEN, _FORMAT_SECOND = "\u00ad", 0x600
 # Whitespace as the regex module's \s has it (Unicode White_Space), spelled out for the
 # stdlib engine, which is faster here; a lone space is left alone, any other run matches.
 _WHITE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -101,7 +105,10 @@ def normalize(
 
         text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
     if invisible:
-        text = _INVISIBLE.sub("", text)
+        if _below(text, _FORMAT_SECOND):
+            text = text.replace(_SOFT_HYPHEN, "")
+        else:
+            text = _INVISIBLE.sub("", text)
     if unicode:
         text = unicodedata.normalize("NFKC", text)
     if typography:
@@ -132,14 +139,20 @@ def normalize_batch(texts: Sequence[str]) -> list[str]:
     # (compiled, where it is built: one pass a text).
     if speedups is not None:
         out: list[str | None] = speedups.ascii_normalize(list(texts))
-        groups = [(False, [row for row, text in enumerate(out) if text is None])]
+        rest = [row for row, text in enumerate(out) if text is None]
+        groups = [(False, rest)]
     else:
         plain = [text.isascii() and "&" not in text for text in texts]
         out = [None] * len(texts)
-        groups = [
-            (short, [row for row, flag in enumerate(plain) if flag is short])
-            for short in (True, False)
-        ]
+        rest = [row for row, flag in enumerate(plain) if not flag]
+        groups = [(True, [row for row, flag in enumerate(plain) if flag]), (False, rest)]
+    # The others apart by where their letters are: one text with a zero-width space would
+    # send all the rest the slow way to drop format characters (see normalize).
+    low = [_below(texts[row], _FORMAT_SECOND) for row in rest]
+    groups[-1:] = [
+        (False, [row for row, flag in zip(rest, low, strict=True) if flag is at])
+        for at in (True, False)
+    ]
     for short, rows in groups:  # the texts not normalized yet
         if not rows:
             continue
@@ -165,7 +178,20 @@ def tokenize(normalized: str) -> list[str]:
         if speedups is not None:
             return speedups.ascii_tokens(normalized, False)  # type: ignore[no-any-return]
         return _ASCII_TOKEN.findall(normalized)
-    return _TOKEN.findall(normalized)
+    return _unicode_pattern(normalized).findall(normalized)
+
+
+def _unicode_pattern(text: str) -> re.Pattern[str] | regex.Pattern[str]:
+    """The token pattern for a text that is not ASCII: the stdlib's for Latin letters."""
+    return _LATIN_TOKEN if _below(text, _LATIN_END) else _TOKEN
+
+
+def _below(text: str, bound: int) -> bool:
+    """Whether every character of ``text`` comes before code point ``bound`` (compiled,
+    one pass over its code points: ``max`` makes a one-character str of each)."""
+    if speedups is not None:
+        return speedups.max_char(text) < bound  # type: ignore[no-any-return]
+    return max(text, default="") < chr(bound)
 
 
 def token_spans(normalized: str) -> list[tuple[int, int]]:
@@ -174,15 +200,21 @@ def token_spans(normalized: str) -> list[tuple[int, int]]:
     >>> token_spans("a, bc")
     [(0, 1), (3, 5)]
     """
-    pattern = _ASCII_TOKEN if normalized.isascii() else _TOKEN
+    pattern = _ASCII_TOKEN if normalized.isascii() else _unicode_pattern(normalized)
     return [m.span() for m in pattern.finditer(normalized)]
 
 
-# The same for text in the Latin blocks (below U+0250), for the stdlib engine: regex's word
-# characters and currency signs there (a test holds them to regex's).
+# The same for text in the Latin blocks (below U+0250), for the stdlib engine (about four
+# times faster than regex's on such text): regex's word characters there, its numbers
+# that are no word characters (superscripts and fractions, which NFKC folds away) and its
+# currency signs (tests hold them to regex's, and the tokens to _TOKEN's).
 _LATIN_WORD = "0-9A-Z_a-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
+_LATIN_NUMBER = "\u00b2\u00b3\u00b9\u00bc-\u00be"
 _LATIN_CURRENCY = "$\u00a2-\u00a5"
-_LATIN_TOKEN_OR_SEPARATOR = lazy_re(f"[{_LATIN_WORD}]+|[{_LATIN_CURRENCY}]|{SEPARATOR}")
+_LATIN_TOKEN = lazy_re(
+    f"[{_LATIN_WORD}]+|[{_LATIN_NUMBER}][0-9{_LATIN_NUMBER}]*|[{_LATIN_CURRENCY}]"
+)
+_LATIN_TOKEN_OR_SEPARATOR = lazy_re(f"{_LATIN_TOKEN.pattern}|{SEPARATOR}")
 
 
 def token_groups(normalized: Sequence[str]) -> list[tuple[list[int], list[str]]]:
@@ -208,7 +240,7 @@ def text_groups(normalized: Sequence[str]) -> list[tuple[int, list[int], str]]:
     :data:`OTHER`), each its kind, its rows and their texts joined by ``SEPARATOR`` (which
     no text may hold), to tokenize with :func:`group_tokens`."""
     kinds = [
-        ASCII if text.isascii() else LATIN if max(text) < _LATIN_END else OTHER
+        ASCII if text.isascii() else LATIN if _below(text, _LATIN_END) else OTHER
         for text in normalized
     ]
     groups = []

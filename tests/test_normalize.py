@@ -30,9 +30,10 @@ EVERY_CHARACTER = "".join(map(chr, range(sys.maxunicode + 1)))
             sys.maxunicode + 1,
         ),
         (normalize_module._LATIN_WORD, rf"^\W{normalize_module._UNSPACED}", 0x250),
+        (normalize_module._LATIN_NUMBER, r"^\w\P{N}", 0x250),  # numbers, not word characters
         (normalize_module._LATIN_CURRENCY, r"\p{Sc}", 0x250),
     ],
-    ids=["format", "invisible", "latin word", "latin currency"],
+    ids=["format", "invisible", "latin word", "latin number", "latin currency"],
 )
 def test_classes_spelled_out_for_the_stdlib_are_the_regex_modules(
     spelled_out: str, unicode_class: str, below: int
@@ -128,3 +129,27 @@ def test_token_groups_are_each_texts_tokens(texts: list[str]) -> None:
         for row, part in zip(rows, joined, strict=True):
             found[row] = part.split()
     assert [found.get(row, []) for row in range(len(texts))] == [tokenize(t) for t in texts]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="a é\u00ad\u0416\u05d0\u05ff\u0600\u200b\u2019\U0001f600", max_size=12)
+    )
+)
+def test_format_characters_go_the_quick_way_as_the_pattern_drops_them(texts: list[str]) -> None:
+    """Below U+0600 the soft hyphen is the only format character, so text written there
+    drops it without the pattern; a batch normalizes such texts apart from the others
+    (a zero-width space, Arabic), each as it would alone."""
+    pattern = normalize_module._INVISIBLE
+    for text in texts:
+        only = normalize(
+            text, entities=False, unicode=False, typography=False, casefold=False, whitespace=False
+        )
+        assert only == pattern.sub("", text)
+    cleaned = [text.replace(SEPARATOR, "") for text in texts]
+    assert normalize_module.normalize_batch(cleaned) == [normalize(text) for text in cleaned]
+    below = normalize_module._FORMAT_SECOND
+    assert re.findall(f"[{normalize_module.FORMAT_CHARS}]", EVERY_CHARACTER[:below]) == [
+        normalize_module._SOFT_HYPHEN
+    ]

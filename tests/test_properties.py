@@ -311,6 +311,24 @@ def test_token_hashes_of_a_batch_are_the_hashers_on_its_tokens(texts: list[str])
         assert [(rows, hashes.tolist()) for rows, hashes in got] == want
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=30), st.text(alphabet="a\u00ff\u024f\u0250\u05ff\u0600", max_size=8)
+    ),
+    st.sampled_from([0x80, 0x100, 0x250, 0x600, 0x10000]),
+)
+def test_below_a_code_point_is_max_of_the_characters(text: str, bound: int) -> None:
+    # Every kind of str (one, two and four bytes a character), and the bounds it is asked.
+    import dedup.normalize
+
+    if speedups is not None:
+        assert speedups.max_char(text) == max(map(ord, text), default=0)
+    for kernels in (speedups, None):  # compiled (when built), then Python
+        with _kernels(dedup.normalize, kernels):
+            assert dedup.normalize._below(text, bound) == all(ord(c) < bound for c in text)
+
+
 @settings(max_examples=1000, deadline=None)
 @given(st.lists(st.text(alphabet=" \t\n\x0b\x0c\r\x1c\x1f\x85`'&aZ9_.é", max_size=20), max_size=8))
 def test_a_batch_of_ascii_normalizes_as_each_text_does(texts: list[str]) -> None:
