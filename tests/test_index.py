@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -417,3 +418,24 @@ def test_candidates_rank_by_score_then_by_earlier_id() -> None:
     assert rows.tolist() == [0, 0, 0, 1, 1]
     assert ids.tolist() == [7, 3, 4, 9, 2]
     assert totals.tolist() == [2.0, 1.0, 1.0, 2.0, 1.0]
+
+
+def test_kept_fingerprints_held_are_the_ones_compared_last() -> None:
+    """The fingerprints of kept paragraphs are rebuilt from the index only when not held;
+    when full, the one compared longest ago goes (a paragraph compared again stays)."""
+    from dedup.deduplicator import _Recent
+
+    config = Config()
+    built: list[int] = []
+
+    def entry(id: int) -> Callable[[], tuple[str, npt.NDArray[np.uint32]]]:
+        def build() -> tuple[str, npt.NDArray[np.uint32]]:
+            built.append(id)
+            return f"paragraph {id}", np.empty(0, dtype=np.uint32)
+
+        return build
+
+    recent = _Recent(2)
+    for id in (1, 2, 1, 3, 1, 2):  # 1 again before 3 comes: 2 goes, then 3 for 2
+        assert recent.get(id, entry(id), config).normalized == f"paragraph {id}"
+    assert built == [1, 2, 3, 2]
