@@ -110,7 +110,7 @@ def normalize(
         else:
             text = _INVISIBLE.sub("", text)
     if unicode:
-        text = unicodedata.normalize("NFKC", text)
+        text = _nfkc(text)
     if typography:
         text = _TYPOGRAPHIC.sub(_fold, text)
         if "\u0307" in text:  # "İ" in lower case ("i" and a dot above) is "i" as well
@@ -184,6 +184,16 @@ def tokenize(normalized: str) -> list[str]:
 def _unicode_pattern(text: str) -> re.Pattern[str] | regex.Pattern[str]:
     """The token pattern for a text that is not ASCII: the stdlib's for Latin letters."""
     return _LATIN_TOKEN if _below(text, _LATIN_END) else _TOKEN
+
+
+def _nfkc(text: str) -> str:
+    """NFKC, a piece between ``SEPARATOR``s at a time when there are any (a batch's texts
+    joined): a text that is NFKC already is found so at a glance, but one text that is not
+    (an NBSP will do) would send all of them the slow way. A NUL composes with nothing,
+    so the pieces' forms joined are the whole's."""
+    if SEPARATOR not in text:
+        return unicodedata.normalize("NFKC", text)
+    return SEPARATOR.join([unicodedata.normalize("NFKC", piece) for piece in text.split(SEPARATOR)])
 
 
 def _below(text: str, bound: int) -> bool:

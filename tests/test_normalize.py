@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import unicodedata
 
 import pytest
 import regex
@@ -153,3 +154,18 @@ def test_format_characters_go_the_quick_way_as_the_pattern_drops_them(texts: lis
     assert re.findall(f"[{normalize_module.FORMAT_CHARS}]", EVERY_CHARACTER[:below]) == [
         normalize_module._SOFT_HYPHEN
     ]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="a é\u0301\u00a0\ufb01\u1100\u1161İ\u0307\u00ad\u200b\x00", max_size=10)
+    )
+)
+def test_nfkc_a_piece_at_a_time_is_the_whole_texts(texts: list[str]) -> None:
+    """Composing marks and jamo, ligatures, NBSP, format characters, NULs: the pieces'
+    normal forms joined are the joined text's, and a batch is each text alone."""
+    joined = SEPARATOR.join(texts)
+    assert normalize_module._nfkc(joined) == unicodedata.normalize("NFKC", joined)
+    cleaned = [text.replace(SEPARATOR, "") for text in texts]
+    assert normalize_module.normalize_batch(cleaned) == [normalize(text) for text in cleaned]
