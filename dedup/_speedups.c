@@ -42,6 +42,11 @@
  * kept): XXH3's values are fixed across versions, and a property test holds them to the
  * xxhash package's.
  *
+ * latin_token_hashes(text): the same for a str of Latin letters (every character below
+ * U+0250), its tokens those of dedup.normalize's _LATIN_TOKEN_OR_SEPARATOR (runs of
+ * word characters, runs of superscripts and fractions with digits, currency signs, "\0"),
+ * each hashed as its UTF-8 bytes.
+ *
  * text_lines(text, bom, lead, trail): dedup.paragraphs.lines, in one pass over the str
  * where it lies (no UTF-32 copy): each line's content, its bounds without the line break
  * (CRLF, LF or CR), and whether it is blank, as five bytes objects (int64 arrays but the
@@ -573,6 +578,84 @@ ascii_token_hashes(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return out;
 }
 
+/* What a character below U+0250 is to the Latin tokens: 1 a word character, 2 a number
+ * that is none (superscripts, fractions), 3 a currency sign, 4 the separator, 0 none. */
+static int
+latin_class(Py_UCS4 c)
+{
+    if (c == 0) return 4;
+    if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == '_' || (c >= 'a' && c <= 'z') ||
+        c == 0xAA || c == 0xB5 || c == 0xBA || (c >= 0xC0 && c != 0xD7 && c != 0xF7))
+        return 1;
+    if (c == 0xB2 || c == 0xB3 || c == 0xB9 || (c >= 0xBC && c <= 0xBE)) return 2;
+    if (c == '$' || (c >= 0xA2 && c <= 0xA5)) return 3;
+    return 0;
+}
+
+static PyObject *
+latin_token_hashes(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 1 || !PyUnicode_Check(args[0]) || PyUnicode_KIND(args[0]) == PyUnicode_4BYTE_KIND) {
+        PyErr_SetString(PyExc_TypeError, "latin_token_hashes(text: str below U+0250)");
+        return NULL;
+    }
+    PyObject *text = args[0];
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+    for (Py_ssize_t at = 0; at < size; at++) {
+        if (PyUnicode_READ(kind, data, at) >= 0x250) {
+            PyErr_SetString(PyExc_ValueError, "latin_token_hashes: a character above U+024F");
+            return NULL;
+        }
+    }
+    unsigned char *utf8 = PyMem_Malloc(2 * (size_t)size + 1);  /* two bytes a character at most */
+    if (!utf8) return PyErr_NoMemory();
+    PyObject *out = NULL;
+    Py_ssize_t count = 0;  /* two passes: count, then hash into bytes of the right size */
+    for (int pass = 0; pass < 2; pass++) {
+        uint64_t *hashes = NULL;
+        if (pass) {
+            out = PyBytes_FromStringAndSize(NULL, count * 8);
+            if (!out) break;
+            hashes = (uint64_t *)PyBytes_AS_STRING(out);
+            count = 0;
+        }
+        for (Py_ssize_t at = 0; at < size;) {
+            int class = latin_class(PyUnicode_READ(kind, data, at));
+            Py_ssize_t end = at + 1;
+            if (class == 1) {
+                while (end < size && latin_class(PyUnicode_READ(kind, data, end)) == 1) end++;
+            } else if (class == 2) {
+                for (; end < size; end++) {
+                    Py_UCS4 c = PyUnicode_READ(kind, data, end);
+                    if (!((c >= '0' && c <= '9') || latin_class(c) == 2)) break;
+                }
+            } else if (class == 0) {
+                at = end;
+                continue;
+            }
+            if (pass) {
+                size_t bytes = 0;
+                for (Py_ssize_t k = at; k < end; k++) {
+                    Py_UCS4 c = PyUnicode_READ(kind, data, k);
+                    if (c < 0x80) {
+                        utf8[bytes++] = (unsigned char)c;
+                    } else {
+                        utf8[bytes++] = (unsigned char)(0xC0 | (c >> 6));
+                        utf8[bytes++] = (unsigned char)(0x80 | (c & 0x3F));
+                    }
+                }
+                hashes[count] = class == 4 ? 0 : XXH3_64bits(utf8, bytes);
+            }
+            count++;
+            at = end;
+        }
+    }
+    PyMem_Free(utf8);
+    return out;
+}
+
 static PyObject *
 ascii_normalize(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -995,6 +1078,8 @@ static PyMethodDef methods[] = {
      "max(map(ord, text), default=0), in one pass over the str's code points."},
     {"ascii_token_hashes", (PyCFunction)(void (*)(void))ascii_token_hashes, METH_FASTCALL,
      "XXH3 of each token of ascii_tokens(text, True), 0 the separator's (uint64 bytes)."},
+    {"latin_token_hashes", (PyCFunction)(void (*)(void))latin_token_hashes, METH_FASTCALL,
+     "XXH3 of each Latin token (below U+0250) and '\\0' (0), as uint64 bytes."},
     {"ascii_normalize", (PyCFunction)(void (*)(void))ascii_normalize, METH_FASTCALL,
      "dedup.normalize.normalize of each ASCII text without '&'; None for the others."},
     {"text_lines", (PyCFunction)(void (*)(void))text_lines, METH_FASTCALL,

@@ -14,7 +14,7 @@ import numpy.typing as npt
 import xxhash
 
 from dedup.native import speedups
-from dedup.normalize import ASCII, SEPARATOR, group_tokens, text_groups, token_groups
+from dedup.normalize import ASCII, LATIN, SEPARATOR, group_tokens, text_groups, token_groups
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 _MASK64 = (1 << 64) - 1
@@ -58,14 +58,16 @@ def token_hash_groups(
     normalized: Sequence[str], hasher: TokenHasher
 ) -> list[tuple[list[int], npt.NDArray[np.uint64]]]:
     """``hasher.hashes`` of each group of :func:`~dedup.normalize.token_groups`: the ASCII
-    texts' hashed by the compiled kernel where it is built, without a ``str`` a token."""
+    texts' and the Latin texts' hashed by the compiled kernels where they are built,
+    without a ``str`` a token."""
     if speedups is None or any(SEPARATOR in text for text in normalized):
         return [(rows, hasher.hashes(tokens)) for rows, tokens in token_groups(normalized)]
+    kernels = {ASCII: speedups.ascii_token_hashes, LATIN: speedups.latin_token_hashes}
     return [
         (
             rows,
-            np.frombuffer(speedups.ascii_token_hashes(text), np.uint64)
-            if kind == ASCII
+            np.frombuffer(kernels[kind](text), np.uint64)
+            if kind in kernels
             else hasher.hashes(group_tokens(kind, text)),
         )
         for kind, rows, text in text_groups(normalized)

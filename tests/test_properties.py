@@ -10,6 +10,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+import xxhash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -309,6 +310,31 @@ def test_token_hashes_of_a_batch_are_the_hashers_on_its_tokens(texts: list[str])
         with _kernels(dedup.shingles, kernels):
             got = token_hash_groups(texts, TokenHasher())
         assert [(rows, hashes.tolist()) for rows, hashes in got] == want
+
+
+@pytest.mark.skipif(speedups is None, reason="the compiled kernels are not built or are off")
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet=st.characters(max_codepoint=0x24F), max_size=40),
+        st.text(
+            alphabet="a1\u00b2\u00b9\u00bd$\u00a5\u00b5\u00d7\u00f7_ \x00\u00e9\u0142", max_size=20
+        ),
+    )
+)
+def test_compiled_latin_token_hashes_are_the_patterns_tokens(text: str) -> None:
+    # Every character below U+0250, and the ones at the classes' edges: numbers that are
+    # no word characters going on with digits, currency signs, x and / signs, the NUL.
+    from dedup.normalize import _LATIN_TOKEN_OR_SEPARATOR, SEPARATOR
+
+    assert speedups is not None
+    want = [
+        0 if token == SEPARATOR else xxhash.xxh3_64_intdigest(token.encode("utf-8"))
+        for token in _LATIN_TOKEN_OR_SEPARATOR.findall(text)
+    ]
+    assert np.frombuffer(speedups.latin_token_hashes(text), np.uint64).tolist() == want
+    with pytest.raises(ValueError, match="above U\\+024F"):
+        speedups.latin_token_hashes(text + "\u0250")
 
 
 @settings(max_examples=500, deadline=None)
