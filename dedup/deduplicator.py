@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import signal
 import time
@@ -151,9 +152,11 @@ class Deduplicator:
         assert self._pool is not None
         try:
             with _signals_held():
-                return self._pool.submit(function, *args)
+                future = self._pool.submit(function, *args)
         except BrokenExecutor as error:
             raise _worker_lost(error) from error
+        future.__class__ = _takeable_future()
+        return future
 
     def commit(self) -> None:
         """Make the paragraphs kept so far part of a persistent index for good. Call it once
@@ -957,6 +960,29 @@ def _result(future: Future[Any], pool: ProcessPoolExecutor | None = None) -> Any
                 _break(pool)
         except BrokenExecutor as error:
             raise _worker_lost(error) from error
+
+
+@functools.cache
+def _takeable_future() -> type[Future[Any]]:
+    """The class given to the pool's futures, which this process may take back (cancel:
+    :meth:`Deduplicator._send`) while they wait for a worker.
+
+    When a worker dies, the pool's thread fails every future still pending, cancelled ones
+    too; CPython before 3.12 then raised ``InvalidStateError`` in that thread at the first
+    cancelled one (a traceback on stderr), left the futures after it unfailed and the other
+    workers running, and the interpreter's exit hung. Failing a cancelled future does
+    nothing here, as it does from 3.12 on."""
+    from concurrent.futures import Future, InvalidStateError
+
+    class Takeable(Future[Any]):
+        def set_exception(self, exception: BaseException | None) -> None:
+            try:
+                super().set_exception(exception)
+            except InvalidStateError:
+                if not self.cancelled():
+                    raise
+
+    return Takeable
 
 
 #: Seconds between looks at the worker processes while a result is waited for.

@@ -248,3 +248,42 @@ def test_a_worker_killed_while_it_sends_its_result_fails_the_run() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == b"lost\n"
+
+
+# A worker killed while verifying, after this process took back (cancelled) the pieces no
+# worker had started: the pool's thread then fails every pending future, cancelled ones too.
+_DEATH_AFTER_TAKING_BACK = """
+import os, signal
+import dedup.deduplicator
+from dedup import Deduplicator
+from dedup.errors import WorkerError
+
+def die(job, config):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+dedup.deduplicator._verify_sent = die
+words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()
+text = "".join(
+    f"{' '.join(words[(n + k) % 12] for k in range(9))} and then {n % 7} more {n}\\n"
+    for n in range(20_000)
+)
+deduplicator = Deduplicator(jobs=2, split="lines")
+try:
+    deduplicator.clean(text)
+except WorkerError:
+    print("lost")
+finally:
+    deduplicator.close()
+"""
+
+
+def test_a_worker_killed_after_pieces_were_taken_back_fails_the_run_cleanly() -> None:
+    # Seen in CI as a traceback before the one line: CPython before 3.12 raised
+    # InvalidStateError in the pool's thread on the first cancelled future, left the other
+    # futures unfailed and the other worker running (the interpreter's exit then hung).
+    done = subprocess.run(
+        [sys.executable, "-c", _DEATH_AFTER_TAKING_BACK], capture_output=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"lost\n"
+    assert done.stderr == b""
