@@ -35,6 +35,10 @@ REST_WORDS = 6
 # slash, arrow or guillemet (folded to '"') set off by spaces. It holds no sentence end.
 # (Not the colons of a role or a time: ":class:`x`", "12:45".)
 _SEPARATOR = lazy_regex(r"\s*(?<!:\w+)(?P<colon>:)(?![/=:]|\w+:)\s*|\s+[-|/>\"]+\s+")
+# The same marks without the white space around them, which makes the engine try the
+# pattern at every place: where this finds none (most colons are a role's or a time's),
+# neither does _SEPARATOR, and _label passes over its scan (a property test holds the two).
+_SEPARATOR_MARK = lazy_regex(r":(?<!:\w+:)(?![/=:]|\w+:)|\s[-|/>\"]+\s")
 #: Most words of a label set off by a dash, a pipe or a slash ("MOSCOW (AP) -", "Home /"),
 #: or of each step of a breadcrumb; a colon allows :data:`LABEL_WORDS`.
 STEP_WORDS = 3
@@ -445,9 +449,14 @@ def in_identifier(normalized: str, span: tuple[int, int]) -> bool:
 @functools.lru_cache(maxsize=4096)  # a kept paragraph meets many later ones
 def _label(text: str) -> int:
     """Where the rest begins after a label in front of ``text``; 0 when there is none."""
-    glued = _GLUED_DATE.match(text) or _LINK_VERB.match(text)
+    # (Each pattern tried only where its first character can be.)
+    glued = (_GLUED_DATE.match(text) if text[:1].isdigit() else None) or (
+        _LINK_VERB.match(text) if text[:1] in "rwlv" else None
+    )
     if glued:
         return glued.end()
+    if _SEPARATOR_MARK.search(text, 0, 120) is None:
+        return 0
     end = 0
     for separator in _SEPARATOR.finditer(text, 0, 120):
         label = text[: separator.start()]

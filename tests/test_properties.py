@@ -17,7 +17,14 @@ from hypothesis import strategies as st
 import dedup
 from dedup.native import speedups
 from dedup.paragraphs import split
-from dedup.shapes import _CODE, _code_like
+from dedup.shapes import (
+    _CODE,
+    _GLUED_DATE,
+    _LINK_VERB,
+    _SEPARATOR,
+    _SEPARATOR_MARK,
+    _code_like,
+)
 from dedup.shingles import shared_counts
 from dedup.verify import opcodes, opcodes_in_python
 
@@ -390,3 +397,60 @@ def test_removals_not_told_apart_are_the_same_removals(text: str, mode: str) -> 
 @given(st.text(alphabet="aZ_ 9.é(){}[];:=<>!-&|$#/\"'+\n", max_size=30))
 def test_code_like_skips_only_text_code_never_matches(text: str) -> None:
     assert _code_like(text) == (_CODE.search(text) is not None)
+
+
+# Colons of roles, times and links, marks with and without white space, words, digits.
+_LABELLED = st.lists(
+    st.sampled_from(
+        [
+            ":",
+            "::",
+            " ",
+            "\t",
+            "\n",
+            "-",
+            "|",
+            "/",
+            ">",
+            '"',
+            "=",
+            "a",
+            "Z",
+            "é",
+            "9",
+            "٣",
+            "²",
+            "x:",
+            ":class:",
+            "12:45",
+            "http://",
+            "read ",
+            "watch ",
+            "view ",
+            "listen to ",
+            "Read ",
+            "26.01.2022",
+            "1/2/3",
+            "word",
+        ]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_LABELLED)
+def test_a_separator_mark_is_found_exactly_where_a_separator_is(text: str) -> None:
+    # _label passes over the separator scan where the marks alone find none.
+    assert (_SEPARATOR_MARK.search(text, 0, 120) is None) == (
+        _SEPARATOR.search(text, 0, 120) is None
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(_LABELLED)
+def test_a_glued_date_or_link_verb_starts_where_label_looks_for_it(text: str) -> None:
+    if _GLUED_DATE.match(text):
+        assert text[:1].isdigit()
+    if _LINK_VERB.match(text):
+        assert text[:1] in "rwlv"
