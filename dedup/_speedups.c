@@ -14,8 +14,10 @@
  * the ids posted under it, the older runs' first and each run's in its order, at most cap
  * a needle. Each run is walked once, by galloping from where the last needle was found.
  *
- * merge_runs(keys1, ids1, keys2, ids2, cap): two sorted runs as one (Postings.add), the
- * older one's pairs before the newer one's under an equal key, at most cap a key.
+ * merge_runs(keys1, ids1, used1, keys2, ids2, cap): two sorted runs as one (Postings.add),
+ * the older one's pairs before the newer one's under an equal key, at most cap a key, in
+ * place: the older run is the first used1 pairs of keys1 and ids1, which have room for the
+ * newer one after them; the merged run is written to their front and its length returned.
  *
  * ascii_tokens(text, separator): re.findall(r"[A-Za-z0-9_]+|\$", text) for an ASCII str
  * (dedup.normalize's tokens of ASCII text), with "\0" a token of its own too when
@@ -328,9 +330,9 @@ gallop(const uint32_t *keys, Py_ssize_t size, Py_ssize_t from, uint32_t value)
 }
 
 static int
-get_items(PyObject *object, Py_buffer *view, const char *what, Py_ssize_t itemsize)
+get_items_as(PyObject *object, Py_buffer *view, const char *what, Py_ssize_t itemsize, int flags)
 {
-    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | flags) < 0) return -1;
     if (view->itemsize != itemsize || view->ndim != 1) {
         PyErr_Format(PyExc_TypeError, "%s: a 1-d array of %zd-byte items expected", what,
                      itemsize);
@@ -338,6 +340,12 @@ get_items(PyObject *object, Py_buffer *view, const char *what, Py_ssize_t itemsi
         return -1;
     }
     return 0;
+}
+
+static int
+get_items(PyObject *object, Py_buffer *view, const char *what, Py_ssize_t itemsize)
+{
+    return get_items_as(object, view, what, itemsize, 0);
 }
 
 static int
@@ -430,51 +438,63 @@ done:
 static PyObject *
 merge_runs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "merge_runs(keys1, ids1, keys2, ids2, cap)");
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "merge_runs(keys1, ids1, used1, keys2, ids2, cap)");
         return NULL;
     }
-    Py_ssize_t cap = PyLong_AsSsize_t(args[4]);
+    Py_ssize_t n1 = PyLong_AsSsize_t(args[2]);
+    if (n1 < 0 && PyErr_Occurred()) return NULL;
+    Py_ssize_t cap = PyLong_AsSsize_t(args[5]);
     if (cap < 0 && PyErr_Occurred()) return NULL;
+    PyObject *arrays[4] = {args[0], args[1], args[3], args[4]};
     Py_buffer view[4];
     int got = 0;
-    PyObject *keys = NULL, *ids = NULL, *out = NULL;
-    for (; got < 4; got++)
-        if (get_array(args[got], &view[got], got % 2 ? "ids" : "keys") < 0) goto done;
+    PyObject *out = NULL;
+    for (; got < 4; got++)  /* the first run is written to */
+        if (get_items_as(arrays[got], &view[got], got % 2 ? "ids" : "keys", 4,
+                         got < 2 ? PyBUF_WRITABLE : 0) < 0)
+            goto done;
+    Py_ssize_t n2 = view[2].len / 4;
     if (view[0].len != view[1].len || view[2].len != view[3].len) {
         PyErr_SetString(PyExc_ValueError, "a run's keys and ids differ in length");
         goto done;
     }
-    Py_ssize_t n1 = view[0].len / 4, n2 = view[2].len / 4, a = 0, b = 0, used = 0;
-    /* Written in place into the bytes objects returned (no second copy of a large run). */
-    keys = PyBytes_FromStringAndSize(NULL, (n1 + n2) * 4);
-    ids = PyBytes_FromStringAndSize(NULL, (n1 + n2) * 4);
-    if (!keys || !ids) goto done;
-    const uint32_t *k1 = view[0].buf, *k2 = view[2].buf;
-    const int32_t *i1 = view[1].buf, *i2 = view[3].buf;
-    uint32_t *k = (uint32_t *)PyBytes_AS_STRING(keys);
-    int32_t *i = (int32_t *)PyBytes_AS_STRING(ids);
-    while (a < n1 || b < n2) {
-        uint32_t value = b >= n2 || (a < n1 && k1[a] <= k2[b]) ? k1[a] : k2[b];
-        Py_ssize_t taken = 0;
-        for (; a < n1 && k1[a] == value; a++)
-            if (taken < cap) {
-                k[used] = value;
-                i[used++] = i1[a];
-                taken++;
-            }
-        for (; b < n2 && k2[b] == value; b++)
-            if (taken < cap) {
-                k[used] = value;
-                i[used++] = i2[b];
-                taken++;
-            }
+    if (n1 < 0 || view[0].len / 4 != n1 + n2) {
+        PyErr_SetString(PyExc_ValueError, "the first run needs room for the second after used1");
+        goto done;
     }
-    if (_PyBytes_Resize(&keys, used * 4) < 0 || _PyBytes_Resize(&ids, used * 4) < 0) goto done;
-    out = PyTuple_Pack(2, keys, ids);
+    uint32_t *k = view[0].buf;
+    int32_t *i = view[1].buf;
+    const uint32_t *k2 = view[2].buf;
+    const int32_t *i2 = view[3].buf;
+    /* From the ends, the largest key first, into the room after the first run: what is
+     * written never reaches a pair of it not read yet (the room left stays at least the
+     * second run's pairs not read). A key's pairs: the first run's first, then the second's,
+     * the first cap of them. */
+    Py_ssize_t a = n1, b = n2, w = n1 + n2;
+    while (a > 0 || b > 0) {
+        uint32_t value = b == 0 || (a > 0 && k[a - 1] >= k2[b - 1]) ? k[a - 1] : k2[b - 1];
+        Py_ssize_t c1 = 0, c2 = 0;
+        while (c1 < a && k[a - 1 - c1] == value) c1++;
+        while (c2 < b && k2[b - 1 - c2] == value) c2++;
+        Py_ssize_t older = c1 < cap ? c1 : cap;
+        Py_ssize_t newer = c2 < cap - older ? c2 : cap - older;
+        w -= newer;
+        memcpy(k + w, k2 + (b - c2), (size_t)newer * 4);
+        memcpy(i + w, i2 + (b - c2), (size_t)newer * 4);
+        w -= older;
+        memmove(k + w, k + (a - c1), (size_t)older * 4);
+        memmove(i + w, i + (a - c1), (size_t)older * 4);
+        a -= c1;
+        b -= c2;
+    }
+    Py_ssize_t used = n1 + n2 - w;
+    if (w) {  /* pairs past a cap were left out: the run moves to the front */
+        memmove(k, k + w, (size_t)used * 4);
+        memmove(i, i + w, (size_t)used * 4);
+    }
+    out = PyLong_FromSsize_t(used);
 done:
-    Py_XDECREF(keys);
-    Py_XDECREF(ids);
     while (got--) PyBuffer_Release(&view[got]);
     return out;
 }

@@ -312,12 +312,16 @@ def test_a_paragraph_past_the_limit_is_kept_and_compared_with_nothing(monkeypatc
     st.lists(st.lists(st.integers(0, 40), max_size=60), min_size=1, max_size=12),
     st.lists(st.integers(0, 45), max_size=80),
     st.integers(1, 5),
+    st.booleans(),
+    st.booleans(),
 )
 def test_compiled_postings_hold_and_find_what_numpys_do(
-    adds: list[list[int]], needles: list[int], cap: int
+    adds: list[list[int]], needles: list[int], cap: int, loaded: bool, recent: bool
 ) -> None:
     # Few keys, many ids each: caps met within a run and across runs merged as they grow,
-    # needles asked twice, keys no run holds.
+    # needles asked twice, keys no run holds. Runs are merged in place where they may be:
+    # not a run loaded read-only (a file's), nor one held as added lately (what a
+    # persistent index writes next), which must read as it was added.
     import dedup.index.memory as memory
 
     def by_needle(which: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]) -> dict[int, list[int]]:
@@ -334,16 +338,26 @@ def test_compiled_postings_hold_and_find_what_numpys_do(
         try:
             postings = Postings(cap, np.uint32)
             next_id = 0
-            for keys in adds:
+            if loaded:
+                first = Postings(cap, np.uint32)
+                first.add(np.array(adds[0], dtype=np.uint32), np.arange(len(adds[0])))
+                for k, i in first._runs:
+                    postings.load(*(np.frombuffer(a.tobytes(), a.dtype) for a in (k, i)))
+                next_id = len(adds[0])
+            if recent:
+                postings.keep_recent(next_id)
+            for keys in adds[1:] if loaded else adds:
                 ids = np.arange(next_id, next_id + len(keys))
                 next_id += len(keys)
                 postings.add(np.array(keys, dtype=np.uint32), ids)
             runs.append([(k.tolist(), i.tolist()) for k, i in postings._runs])
             found.append(by_needle(*postings.lookup(asked)))
+            ask = (0, next_id // 2, postings._recent_from)
+            found.append({n: [a.tolist() for a in postings.since(n)] for n in ask})
         finally:
             setattr(memory, "speedups", saved)  # noqa: B010
     assert runs[0] == runs[1]
-    assert found[0] == found[1]
+    assert found[:2] == found[2:]
 
 
 @pytest.mark.skipif(speedups is None, reason="the compiled kernels are not built or are off")

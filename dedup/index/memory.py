@@ -85,8 +85,19 @@ class Postings:
         """Two sorted runs as one, the newer one's pairs after the older one's equal keys,
         capped."""
         if speedups is not None and k1.dtype == np.uint32:  # compiled: one walk, no masks
-            keys, ids = speedups.merge_runs(k1, i1, k2, i2, self.cap)
-            return np.frombuffer(keys, np.uint32), np.frombuffer(ids, np.int32)
+            # In place: the older run grows by the newer one's length (realloc moves pages,
+            # it copies none) and the two are merged from their ends into it. The peak is
+            # the merged run and the newer one, not the merged run and both: that peak is
+            # the index's, and so the run's, at the largest merges.
+            if not (self._growable(k1) and self._growable(i1)):
+                k1, i1 = k1.copy(), i1.copy()
+            used = len(k1)
+            k1.resize(used + len(k2), refcheck=False)
+            i1.resize(used + len(k2), refcheck=False)
+            used = speedups.merge_runs(k1, i1, used, k2, i2, self.cap)
+            k1.resize(used, refcheck=False)
+            i1.resize(used, refcheck=False)
+            return k1, i1
         # Place one into the other: no sort.
         at = np.searchsorted(k1, k2, side="right") + np.arange(len(k2))
         older = np.ones(len(k1) + len(k2), dtype=bool)
@@ -95,6 +106,15 @@ class Postings:
         keys[at], merged[at] = k2, i2
         keys[older], merged[older] = k1, i1
         return self._capped(keys, merged)
+
+    def _growable(self, run: npt.NDArray[Any]) -> bool:
+        """Whether ``run`` may be resized in place: its own memory, seen through no view
+        (runs are read where they lie and copied out, never viewed), and not also held as
+        a run added lately (which must stay as it was added)."""
+        recent = self._recent or ()
+        return bool(run.flags.owndata and run.flags.writeable) and all(
+            run is not k and run is not i for k, i in recent
+        )
 
     def since(self, first: int) -> tuple[npt.NDArray[Any], npt.NDArray[np.int32]]:
         """The ``(key, id)`` pairs with ids from ``first`` on, as one sorted run, at most
