@@ -479,12 +479,16 @@ merge_runs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         while (c2 < b && k2[b - 1 - c2] == value) c2++;
         Py_ssize_t older = c1 < cap ? c1 : cap;
         Py_ssize_t newer = c2 < cap - older ? c2 : cap - older;
-        w -= newer;
-        memcpy(k + w, k2 + (b - c2), (size_t)newer * 4);
-        memcpy(i + w, i2 + (b - c2), (size_t)newer * 4);
-        w -= older;
-        memmove(k + w, k + (a - c1), (size_t)older * 4);
-        memmove(i + w, i + (a - c1), (size_t)older * 4);
+        /* Pair by pair from the last (most keys hold one or two): a pair of the first
+         * run goes to where it is or further on, so none is written over before read. */
+        for (Py_ssize_t t = newer; t-- > 0;) {
+            k[--w] = value;
+            i[w] = i2[b - c2 + t];
+        }
+        for (Py_ssize_t t = older; t-- > 0;) {
+            k[--w] = value;
+            i[w] = i[a - c1 + t];
+        }
         a -= c1;
         b -= c2;
     }
