@@ -215,58 +215,16 @@ def test_a_signal_while_the_workers_start_stops_the_run_cleanly() -> None:
     assert done.stdout == b"stopped\n"
 
 
-# A worker killed while it sends its result: the start of a message of a megabyte in the
-# pool's result pipe, then the end of the worker.
-_DEATH_MID_MESSAGE = """
+# A run whose workers die as ``patch`` has them die, on the ``text`` it sets: it must fail
+# with WorkerError, and nothing else may be printed. (In a process of its own: a pool broken
+# these ways hung the interpreter's exit.)
+_WORKERS_DIE = """
 import gc, os, signal, struct
 from multiprocessing.queues import SimpleQueue
 import dedup.deduplicator
 from dedup import Deduplicator
 from dedup.errors import WorkerError
-
-def die_mid_message(texts, config):
-    queue = next(o for o in gc.get_objects() if isinstance(o, SimpleQueue))
-    queue._writer._send(struct.pack("!i", 1 << 20) + b"x" * 64)
-    os.kill(os.getpid(), signal.SIGKILL)
-
-dedup.deduplicator._fingerprint_batch = die_mid_message
-deduplicator = Deduplicator(jobs=2, split="lines")
-try:
-    deduplicator.clean("".join(f"line {n} of many words\\n" for n in range(50_000)))
-except WorkerError:
-    print("lost")
-finally:
-    deduplicator.close()
-"""
-
-
-def test_a_worker_killed_while_it_sends_its_result_fails_the_run() -> None:
-    # Seen as a rare hang of the test above: CPython's pool then waits for the rest of the
-    # message for good, and no future ever fails. The deduplicator must see the dead worker.
-    done = subprocess.run(
-        [sys.executable, "-c", _DEATH_MID_MESSAGE], capture_output=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout == b"lost\n"
-
-
-# A worker killed while verifying, after this process took back (cancelled) the pieces no
-# worker had started: the pool's thread then fails every pending future, cancelled ones too.
-_DEATH_AFTER_TAKING_BACK = """
-import os, signal
-import dedup.deduplicator
-from dedup import Deduplicator
-from dedup.errors import WorkerError
-
-def die(job, config):
-    os.kill(os.getpid(), signal.SIGKILL)
-
-dedup.deduplicator._verify_sent = die
-words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()
-text = "".join(
-    f"{' '.join(words[(n + k) % 12] for k in range(9))} and then {n % 7} more {n}\\n"
-    for n in range(20_000)
-)
+{patch}
 deduplicator = Deduplicator(jobs=2, split="lines")
 try:
     deduplicator.clean(text)
@@ -277,13 +235,51 @@ finally:
 """
 
 
+def _assert_lost(patch: str) -> None:
+    script = _WORKERS_DIE.format(patch=patch)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"lost\n"
+    assert done.stderr == b""
+
+
+# A worker killed while it sends its result: the start of a message of a megabyte in the
+# pool's result pipe, then the end of the worker.
+_DIE_MID_MESSAGE = """
+def die_mid_message(texts, config):
+    queue = next(o for o in gc.get_objects() if isinstance(o, SimpleQueue))
+    queue._writer._send(struct.pack("!i", 1 << 20) + b"x" * 64)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+dedup.deduplicator._fingerprint_batch = die_mid_message
+text = "".join(f"line {n} of many words\\n" for n in range(50_000))
+"""
+
+
+def test_a_worker_killed_while_it_sends_its_result_fails_the_run() -> None:
+    # Seen as a rare hang of the test above: CPython's pool then waits for the rest of the
+    # message for good, and no future ever fails. The deduplicator must see the dead worker.
+    _assert_lost(_DIE_MID_MESSAGE)
+
+
+# A worker killed while verifying, after this process took back (cancelled) the pieces no
+# worker had started: the pool's thread then fails every pending future, cancelled ones too.
+# The lines share most of their words: pairs to verify in every batch.
+_DIE_VERIFYING = """
+def die(job, config):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+dedup.deduplicator._verify_sent = die
+words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()
+text = "".join(
+    f"{' '.join(words[(n + k) % 12] for k in range(9))} and then {n % 7} more {n}\\n"
+    for n in range(20_000)
+)
+"""
+
+
 def test_a_worker_killed_after_pieces_were_taken_back_fails_the_run_cleanly() -> None:
     # Seen in CI as a traceback before the one line: CPython before 3.12 raised
     # InvalidStateError in the pool's thread on the first cancelled future, left the other
     # futures unfailed and the other worker running (the interpreter's exit then hung).
-    done = subprocess.run(
-        [sys.executable, "-c", _DEATH_AFTER_TAKING_BACK], capture_output=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout == b"lost\n"
-    assert done.stderr == b""
+    _assert_lost(_DIE_VERIFYING)
