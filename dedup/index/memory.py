@@ -86,9 +86,9 @@ class Postings:
         capped."""
         if speedups is not None and k1.dtype == np.uint32:  # compiled: one walk, no masks
             # In place: the older run grows by the newer one's length (realloc moves pages,
-            # it copies none) and the two are merged from their ends into it. The peak is
-            # the merged run and the newer one, not the merged run and both: that peak is
-            # the index's, and so the run's, at the largest merges.
+            # it copies none) and the two are merged from their ends into it. A merge then
+            # holds the merged run and the newer one, not the merged run and both: the
+            # largest merges are where a whole clean's memory peaks.
             if not (self._growable(k1) and self._growable(i1)):
                 k1, i1 = k1.copy(), i1.copy()
             used = len(k1)
