@@ -30,7 +30,7 @@ from dedup.extract import EXTRACT_MODES
 from dedup.files import atomic_writer, write_atomic
 from dedup.index import Index, check_settings, open_index
 from dedup.native import COMPILED
-from dedup.outputs import Outputs, refuse_inputs
+from dedup.outputs import STDOUT, Outputs, refuse_inputs
 from dedup.result import CloseCall, Removal, ReportWriter, unified_diff
 from dedup.sources import Document, Source, documents, find
 from dedup.verify import KINDS
@@ -603,7 +603,8 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
     sources = list(_sources(inputs, options))
     if many and len(sources) > 1:
         _fail("several inputs: write them with --output-dir DIR or --in-place (or use --jsonl)")
-    if not (output or output_dir or in_place):
+    text_to_stdout = output in (None, STDOUT) and not (output_dir or in_place)
+    if text_to_stdout or STDOUT in (options["report"], options["html"]):
         _need_stdout()
     index = _index(context, options, config)
     verbose, quiet, explain, jsonl = (
@@ -817,6 +818,8 @@ def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
     from dedup.check import CheckReport, read_baseline
 
     config, inputs = _prepare(context, paths, options)
+    if options["output"] == STDOUT:  # as "-" is stdin for an input
+        options["output"] = None
     fmt, output = options["output_format"], options["output"]
     if output and fmt == "text":
         _fail("-o/--output takes --format json, github or html; the table is for the terminal")

@@ -16,6 +16,10 @@ before reading it, under an exclusive lock: the backup is what was read, a concu
 is not replaced. Should putting the files in place fail midway, the ones already replaced
 are put back. A device, a FIFO or a socket cannot be replaced: it is written through, and
 what cannot be written there (a full disk, a closed pipe) is an error.
+
+``-`` names standard output, for any output or report (as it names standard input for an
+input). Two of them going to standard output (by ``-``, ``/dev/stdout`` or the file it is
+redirected to) is refused: text and JSON in one stream would be neither.
 """
 
 from __future__ import annotations
@@ -69,6 +73,10 @@ def refuse_inputs(path: str, role: str, sources: Sequence[Source]) -> None:
     for source in sources:
         if found is not None and source.path is not None and identity(source.path) == found:
             raise InputError(path, f"refusing to write {role} over the input {source.name}")
+
+
+#: The name of standard output for an output, as of standard input for an input.
+STDOUT = "-"
 
 
 def _fd_identity(fd: int) -> Identity | None:
@@ -138,6 +146,7 @@ class Outputs:
         stdin_fd: int | None = 0,
     ) -> None:
         self._sources = sources
+        output = None if output == STDOUT else output  # standard output, the default
         self._output, self._dir, self._in_place, self._backup = output, output_dir, in_place, backup
         self._stdout = stdout
         self._current: Source | None = None
@@ -177,11 +186,12 @@ class Outputs:
                 )
             inputs.setdefault(found, source.name)
         self._stdout_identity = _fd_identity(_fileno(self._stdout))
+        self._refuse_sharing_stdout()
         written: dict[str, str] = {}  # resolved path -> what writes it
         written_ids: dict[Identity, str] = {}
 
         def claim(path: str, role: str, *, own_input: bool = False) -> None:
-            if not is_regular_or_missing(path):
+            if path == STDOUT or not is_regular_or_missing(path):
                 return  # written through: a device or a FIFO can take several writers
             found = identity(path)
             if found is not None and found in inputs and not own_input:
@@ -215,9 +225,41 @@ class Outputs:
                         )
                     claim(backup, f"the backup of {source.name}")
 
+    def _refuse_sharing_stdout(self) -> None:
+        """Refuse two outputs on standard output, under any name: ``-``, a name of the
+        stream (``/dev/stdout``, ``/dev/fd/1``) or of the file it was redirected to."""
+        try:
+            stream = os.fstat(_fileno(self._stdout))
+        except OSError:
+            stream = None
+
+        def is_stdout(path: str) -> bool:
+            if path == STDOUT:
+                return True
+            return stream is not None and identity(path) == (stream.st_dev, stream.st_ino)
+
+        text = None if self._dir or self._in_place else self._output or STDOUT
+        roles = [
+            role
+            for role, path in (
+                ("the cleaned text", text),
+                ("the report", self._report_path),
+                ("the HTML report", self._html_path),
+            )
+            if path and is_stdout(path)
+        ]
+        if len(roles) > 1:
+            raise InputError(
+                STDOUT,
+                f"{roles[0]} and {roles[1]} would both go to standard output: "
+                "name a file for one of them",
+            )
+
     # -- writing --
 
     def _open(self, path: str, name: str) -> Target:
+        if path == STDOUT:
+            return _Stream(self._stdout, "standard output")
         if self._stdout_identity is not None and identity(path) == self._stdout_identity:
             target: Target = _Stream(self._stdout, name)
         else:

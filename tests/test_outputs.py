@@ -3,6 +3,7 @@ written, staged, and put in place only when the whole run succeeded (issue 10, i
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -251,6 +252,69 @@ def test_output_to_dev_stdout_goes_to_stdout_whatever_it_is(here: Path) -> None:
         )
     assert done.returncode == 0
     assert Path("out.txt").read_text() == "kept\n" + CLEANED
+
+
+def test_a_dash_is_standard_output_for_every_output(here: Path) -> None:
+    # As "-" is standard input for an input: no file named "-" is written.
+    assert run("clean", "-q", "a.txt", "-o", "-").stdout == CLEANED.encode()
+    done = run("clean", "-q", "a.txt", "-o", "out.txt", "--report", "-")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["documents"][0]["path"] == "a.txt"
+    assert Path("out.txt").read_text() == CLEANED
+    done = run("clean", "-q", "a.txt", "-o", "out.txt", "--html", "-")
+    assert done.returncode == 0 and done.stdout.startswith(b"<!DOCTYPE html>"), done.stderr
+    done = run("check", "a.txt", "--format", "json", "-o", "-")
+    assert "passed" in json.loads(done.stdout)
+    assert not Path("-").exists()
+
+
+def test_a_report_to_a_closed_standard_output_is_refused(here: Path) -> None:
+    for args in (["-o", "-"], ["-o", "out.txt", "--report", "-"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "dedup", "clean", "a.txt", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            preexec_fn=lambda: os.close(1),
+        )
+        assert done.returncode == 2, done.stderr
+        assert b"standard output is closed" in done.stderr
+    assert not Path("out.txt").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--report", "-"],
+        ["-o", "-", "--report", "-"],
+        ["--report", "/dev/stdout"],
+        ["--html", "/dev/fd/1"],
+        ["-o", "out.txt", "--report", "-", "--html", "-"],
+    ],
+)
+def test_two_outputs_never_share_standard_output(here: Path, args: list[str]) -> None:
+    # Text and JSON mixed in one stream would be neither: one line, exit 2, nothing written.
+    before = _files(here)
+    done = run("clean", "a.txt", *args)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == b""
+    message = done.stderr.decode()
+    assert message.count("\n") == 1 and "would both go to standard output" in message
+    assert _files(here) == before
+
+
+def test_a_report_to_the_file_stdout_is_redirected_to_is_refused(here: Path) -> None:
+    # `dedup clean a.txt --report out.txt > out.txt`: the report would replace the text.
+    with open("out.txt", "wb") as handle:
+        done = subprocess.run(
+            [sys.executable, "-m", "dedup", "clean", "-q", "a.txt", "--report", "out.txt"],
+            stdout=handle,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert b"would both go to standard output" in done.stderr
+    assert Path("out.txt").read_bytes() == b""
 
 
 def test_output_to_a_fifo_is_written_through(here: Path) -> None:
