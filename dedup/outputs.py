@@ -232,6 +232,8 @@ class Outputs:
             stream = os.fstat(_fileno(self._stdout))
         except OSError:
             stream = None
+        if stream is not None and (stream.st_dev, stream.st_ino) == identity(os.devnull):
+            return  # what nobody reads is not mixed
 
         def is_stdout(path: str) -> bool:
             if path == STDOUT:

@@ -303,6 +303,16 @@ def test_two_outputs_never_share_standard_output(here: Path, args: list[str]) ->
     assert _files(here) == before
 
 
+def test_outputs_may_share_a_standard_output_that_goes_nowhere(here: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "dedup", "clean", "-q", "a.txt", "--report", "/dev/stdout"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+
+
 def test_a_report_to_the_file_stdout_is_redirected_to_is_refused(here: Path) -> None:
     # `dedup clean a.txt --report out.txt > out.txt`: the report would replace the text.
     with open("out.txt", "wb") as handle:
