@@ -137,19 +137,19 @@ def normalize_batch(texts: Sequence[str]) -> list[str]:
     # ASCII without entities: no format character, nothing for NFKC to change, a backtick
     # the only typographic character and lower() the case fold; it takes the short way
     # (compiled, where it is built: one pass a text).
+    groups: list[tuple[bool, list[int]]] = []  # (short way, rows)
     if speedups is not None:
         out: list[str | None] = speedups.ascii_normalize(list(texts))
         rest = [row for row, text in enumerate(out) if text is None]
-        groups = [(False, rest)]
     else:
         plain = [text.isascii() and "&" not in text for text in texts]
         out = [None] * len(texts)
         rest = [row for row, flag in enumerate(plain) if not flag]
-        groups = [(True, [row for row, flag in enumerate(plain) if flag]), (False, rest)]
+        groups.append((True, [row for row, flag in enumerate(plain) if flag]))
     # The others apart by where their letters are: one text with a zero-width space would
     # send all the rest the slow way to drop format characters (see normalize).
     low = [_below(texts[row], _FORMAT_SECOND) for row in rest]
-    groups[-1:] = [
+    groups += [
         (False, [row for row, flag in zip(rest, low, strict=True) if flag is at])
         for at in (True, False)
     ]
