@@ -107,79 +107,100 @@ def _merge(a: dict[Gid, Shared], b: dict[Gid, Shared]) -> dict[Gid, Shared]:
     return a
 
 
-def _plan(item: tuple[Gid, tuple[tuple[tuple[Posted, bool], Exact], Any]]) -> tuple[Gid, Plan]:
-    gid, (((p, _), exact), shared) = item
-    return gid, plan(p, exact, shared or {})
+def _plan(value: tuple[tuple[tuple[Posted, bool], Exact], Any]) -> Plan:
+    ((p, _), exact), shared = value
+    return plan(p, exact, shared or {})
+
+
+def _texts(p: Print) -> Print:
+    """What verifying needs of a paragraph: not its keys but its shingles."""
+    return p._replace(bands=(), edges=())
 
 
 def _verify(config: Config) -> Any:
     def run(
-        items: Iterable[tuple[Pair, Iterable[tuple[int, Print]]]],
-    ) -> Iterator[tuple[Pair, Found]]:
-        listed = [(pair, dict(sides)) for pair, sides in items]
-        found = verdicts([(s[0], s[1], pair[2], pair[3]) for pair, s in listed], config)
-        for (pair, sides), verdict in zip(listed, found, strict=True):
-            yield pair, (Ref(sides[0].name, sides[0].paragraph), verdict)
+        items: Iterable[tuple[Gid, tuple[tuple[Pair, Print], Print]]],
+    ) -> Iterator[tuple[Gid, tuple[Pair, Found]]]:
+        listed = list(items)
+        found = verdicts([(q, p, pair[2], pair[3]) for _, ((pair, q), p) in listed], config)
+        for (gid, ((pair, q), _)), verdict in zip(listed, found, strict=True):
+            yield gid, (pair, (Ref(q.name, q.paragraph), verdict))
 
     return run
 
 
 class _Verdicts:
-    """The verdicts worked out so far, by pair, kept from round to round."""
+    """The verdicts worked out so far, kept from round to round by the later paragraph of
+    each pair, where its decision is made: nothing but the earlier paragraph's text of a
+    pair verified for the first time moves."""
 
-    def __init__(self, live: RDD[tuple[Gid, Print]], config: Config, partitions: int) -> None:
-        self._live = live
+    def __init__(self, texts: RDD[tuple[Gid, Print]], config: Config, partitions: int) -> None:
+        self._texts = texts
         self._config = config
         self._partitions = partitions
-        self.known: RDD[tuple[Pair, Found]] = live.context.emptyRDD()
+        empty: RDD[tuple[Gid, dict[Pair, Found]]] = texts.context.emptyRDD()
+        self.known = empty.partitionBy(partitions)
         self.count = 0
+        #: What a round's lookups hold until the round is decided.
+        self.held: list[RDD[Any]] = []
 
     def of(self, wanted: RDD[tuple[Gid, tuple[Pair, ...]]]) -> RDD[tuple[Gid, dict[Gid, Found]]]:
         """For each paragraph, its ``wanted`` pairs' verdicts by candidate; the pairs not
         verified before are verified now."""
         parts = self._partitions
-        pairs = (
-            wanted.flatMap(lambda item: [(pair, None) for pair in item[1]])
-            .leftOuterJoin(self.known, parts)
-            .mapValues(lambda value: value[1])
-            .persist(_level())
-        )
-        new = pairs.filter(lambda item: item[1] is None).keys()
-        # Both paragraphs of each pair from one join with the fingerprints.
+        asked = wanted.partitionBy(parts).leftOuterJoin(self.known, parts).persist(_level())
+        # The earlier paragraph's text to the later one's place, to be verified there.
         made = (
-            new.flatMap(lambda pair: [(pair[0], (pair, 0)), (pair[1], (pair, 1))])
-            .join(self._live, parts)
-            .map(lambda item: (item[1][0][0], (item[1][0][1], item[1][1])))
+            asked.flatMap(_unknown)
+            .partitionBy(parts)
+            .join(self._texts, parts)
+            .map(lambda item: (item[1][0][1], item[1]))
+            .partitionBy(parts)
+            .join(self._texts, parts)
+            .mapPartitions(_verify(self._config), preservesPartitioning=True)
             .groupByKey(parts)
-            .mapPartitions(_verify(self._config))
+            .mapValues(dict)
             .persist(_level())
         )
-        self.count += made.count()
-        self.known = self.known.union(made).coalesce(parts).persist(_level())
-        return (
-            pairs.filter(lambda item: item[1] is not None)
-            .union(made)
-            .map(lambda item: (item[0][1], (item[0][0], item[1])))
-            .groupByKey(parts)
-            .mapValues(_by_candidate)
-        )
+        self.count += made.values().map(len).sum()
+        previous = self.known
+        self.known = self.known.union(made).reduceByKey(_merged, parts).persist(_level())
+        self.known.count()
+        previous.unpersist()
+        self.held += [asked, made]
+        return asked.leftOuterJoin(made, parts).mapValues(_picked)
 
 
-def _by_candidate(found: Iterable[Any]) -> dict[Gid, Found]:
-    return dict(found)
+def _unknown(
+    item: tuple[Gid, tuple[tuple[Pair, ...], dict[Pair, Found] | None]],
+) -> list[tuple[Gid, Pair]]:
+    """The pairs of a paragraph not verified yet, by their earlier paragraph."""
+    _, (pairs, known) = item
+    return [(pair[0], pair) for pair in set(pairs) if not known or pair not in known]
 
 
-def _wanted(item: tuple[Gid, Plan]) -> tuple[Gid, tuple[Pair, ...]]:
-    gid, step = item
-    return gid, tuple((q, gid, as_written, settle) for q, as_written, settle in step.ids)
+def _merged(a: dict[Pair, Found], b: dict[Pair, Found]) -> dict[Pair, Found]:
+    return {**a, **b}
+
+
+def _picked(
+    value: tuple[tuple[tuple[Pair, ...], dict[Pair, Found] | None], dict[Pair, Found] | None],
+) -> dict[Gid, Found]:
+    (pairs, known), made = value
+    have = {**(known or {}), **(made or {})}
+    return {pair[0]: have[pair] for pair in pairs}
+
+
+def _wanted(step: Plan) -> tuple[Pair, ...]:
+    return tuple((q, step.gid, as_written, settle) for q, as_written, settle in step.ids)
 
 
 def _decide(
-    item: tuple[Gid, tuple[Plan, dict[Gid, Found] | None]],
-) -> tuple[Gid, tuple[Outcome, tuple[Pair, ...]]]:
-    gid, (step, found) = item
+    value: tuple[Plan, dict[Gid, Found] | None],
+) -> tuple[Outcome, tuple[Pair, ...]]:
+    step, found = value
     outcome, others = decision(step, found or {})
-    return gid, (outcome, tuple((q, gid, a, s) for q, a, s in others))
+    return outcome, tuple((q, step.gid, a, s) for q, a, s in others)
 
 
 def _trimmed(posted: RDD[tuple[Gid, Posted]], partitions: int) -> RDD[tuple[Gid, Posted]]:
@@ -220,53 +241,65 @@ def _named(
 def decide(
     docs: RDD[tuple[int, str, str]], config: Config, partitions: int
 ) -> tuple[RDD[tuple[Gid, Outcome]], Stats]:
-    """Every paragraph's :class:`~dedup.spark.plan.Outcome` (of the ones with words)."""
+    """Every paragraph's :class:`~dedup.spark.plan.Outcome` (of the ones with words).
+
+    Whatever is keyed by paragraph is partitioned alike (``partitionBy``, kept by
+    ``mapValues`` and by joins of RDDs partitioned alike), so that joining two of them
+    moves nothing between executors."""
+    parts = partitions
     live = (
         docs.mapPartitions(_prints(config))
         .filter(lambda item: item[1].tokens > 0)
-        .partitionBy(partitions)
+        .partitionBy(parts)
         .persist(_level())
     )
     count = live.count()
+    texts = live.mapValues(_texts).persist(_level())
     # The first round assumes every paragraph kept but a later copy of an earlier text.
-    firsts = live.map(lambda item: (item[1].digest, item[0])).reduceByKey(min, partitions)
-    first = firsts.map(lambda item: (item[1], True))
+    firsts = live.map(lambda item: (item[1].digest, item[0])).reduceByKey(min, parts)
+    first = firsts.map(lambda item: (item[1], True)).partitionBy(parts)
     # What a round needs of each paragraph (not its texts: those go to verifying only).
     state = (
-        _trimmed(live.mapValues(posted), partitions)
-        .leftOuterJoin(first, partitions)
+        _trimmed(live.mapValues(posted), parts)
+        .leftOuterJoin(first, parts)
         .mapValues(lambda value: (value[0], bool(value[1])))
         .persist(_level())
     )
-    known = _Verdicts(live, config, partitions)
+    state.count()
+    texts.count()
+    live.unpersist()
+    known = _Verdicts(texts, config, parts)
     rounds = 0
     while True:
         rounds += 1
         exact = (
             state.map(lambda item: (item[1][0].digest, (item[0], item[1][0].batch, item[1][1])))
-            .groupByKey(partitions)
+            .groupByKey(parts)
             .flatMap(lambda item: digest_view(item[1]))
+            .partitionBy(parts)
         )
-        viewed = state.join(exact, partitions).persist(_level())
+        viewed = state.join(exact, parts).persist(_level())
         empty: dict[Gid, Shared] = {}
         shared = (
             viewed.flatMap(_postings)
-            .groupByKey(partitions)
+            .groupByKey(parts)
             .mapPartitions(_shared)
-            .aggregateByKey(empty, _into, _merge, partitions)
+            .aggregateByKey(empty, _into, _merge, parts)
         )
-        plans = viewed.leftOuterJoin(shared, partitions).map(_plan).persist(_level())
-        found = known.of(plans.map(_wanted))
-        decided = plans.leftOuterJoin(found, partitions).map(_decide).persist(_level())
+        plans = viewed.leftOuterJoin(shared, parts).mapValues(_plan).persist(_level())
+        found = known.of(plans.mapValues(_wanted))
+        decided = plans.leftOuterJoin(found, parts).mapValues(_decide).persist(_level())
         others = decided.filter(lambda item: bool(item[1][1])).mapValues(lambda v: v[1])
         outcomes = (
-            decided.leftOuterJoin(known.of(others), partitions).mapValues(_named).persist(_level())
+            decided.leftOuterJoin(known.of(others), parts).mapValues(_named).persist(_level())
         )
-        joined = state.join(outcomes, partitions)
+        joined = state.join(outcomes, parts)
         changed = joined.filter(lambda item: item[1][0][1] == item[1][1].removed).count()
-        for done in (viewed, plans, decided):
+        for done in (viewed, plans, decided, *known.held):
             done.unpersist()
+        known.held.clear()
         if not changed:
+            texts.unpersist()
             return outcomes, Stats(count, rounds, known.count)
         previous = state
         state = joined.mapValues(lambda v: (v[0][0], not v[1].removed)).persist(_level())
