@@ -9,39 +9,53 @@ by the paragraphs' places before it is walked.
 
 from __future__ import annotations
 
+import sys
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
 
 from dedup.config import Config
 from dedup.errors import InputError
 from dedup.index import Ref
 from dedup.sources import jsonl_document
 from dedup.spark.plan import (
+    EDGES,
+    SHINGLES,
     Cut,
     Exact,
     Found,
     Gid,
     Outcome,
+    Pairs,
     Plan,
     Posted,
-    Posting,
+    Postings,
     Print,
     Shared,
-    add,
     cut,
     decision,
     digest_view,
-    key_view,
+    key_pairs,
+    keys,
+    merged,
     named,
     plan,
     posted,
+    postings,
     prints,
+    shared_by_pair,
     verdicts,
 )
 
 if TYPE_CHECKING:
     from pyspark import RDD
     from pyspark.storagelevel import StorageLevel
+
+#: The family of a key as :func:`~dedup.spark.plan.keys` writes it (bands are 0).
+SHINGLE, EDGE = SHINGLES << 32, EDGES << 32
 
 #: A pair to verify: kept paragraph q, later paragraph p, q's fingerprint as written, and
 #: whether a pair far apart by sketches is passed over.
@@ -73,43 +87,81 @@ def _prints(config: Config) -> Any:
     return run
 
 
-def _postings(
-    item: tuple[Gid, tuple[tuple[Posted, bool], Exact]],
-) -> Iterator[tuple[tuple[int, int], Posting]]:
-    _, ((p, kept), exact) = item
-    posting = Posting(p.gid, p.batch, exact.keepable, exact.indexed is None, kept)
-    for family, values in enumerate((p.bands, p.shingles, p.edges)):
-        for value in values:
-            yield (family, value), posting
+def _places(doc: npt.NDArray[np.int64], paragraph: npt.NDArray[np.int64], parts: int) -> Any:
+    """The partition of each paragraph ``(doc, paragraph)`` under PySpark's default
+    partitioner (``portable_hash(gid) % parts``, which is CPython's tuple hash of old over
+    ints that hash to themselves), in array operations."""
+    mask = np.uint64(sys.maxsize)
+    h = np.full(len(doc), 0x345678, dtype=np.uint64)
+    for column in (doc, paragraph):
+        h = ((h ^ column.astype(np.uint64)) * np.uint64(1000003)) & mask
+    return (h ^ np.uint64(2)) % np.uint64(parts)
 
 
-def _shared(
-    groups: Iterable[tuple[tuple[int, int], Iterable[Posting]]],
-) -> Iterator[tuple[Gid, tuple[Gid, Shared]]]:
-    """The pairs in the buckets of a partition's keys, counted before they are sent on: a
-    pair shares many keys."""
-    found: dict[tuple[Gid, Gid], Shared] = {}
-    for (family, _), postings in groups:
-        key_view(family, postings, found)
-    for (p, q), shared in found.items():
-        yield p, (q, shared)
+def _by_place(
+    columns: Sequence[npt.NDArray[Any]], places: Any, parts: int
+) -> Iterator[tuple[int, tuple[npt.NDArray[Any], ...]]]:
+    """The rows of ``columns`` as one block per partition, keyed by the partition's
+    number: an int small enough hashes to itself, so the default partitioner sends block
+    ``t`` to partition ``t``, beside the paragraphs that are there."""
+    for t in range(parts):
+        rows = places == t
+        if rows.any():
+            yield t, tuple(column[rows] for column in columns)
 
 
-def _into(held: dict[Gid, Shared], item: tuple[Gid, Shared]) -> dict[Gid, Shared]:
-    q, shared = item
-    held[q] = add(held[q], shared) if q in held else shared
-    return held
+def _key_blocks(parts: int) -> Any:
+    """A partition's postings, by the partition of their keys."""
+
+    def run(
+        items: Iterable[tuple[Gid, tuple[tuple[Posted, bool], Exact]]],
+    ) -> Iterator[tuple[int, tuple[npt.NDArray[Any], ...]]]:
+        listed: list[tuple[int, int, int, int, int, bool, bool, bool]] = []
+        for gid, ((p, kept), exact) in items:
+            flags = (p.batch, p.size, exact.keepable, exact.indexed is None, kept)
+            listed += [(key, *gid, *flags) for key in keys(p)]
+        if listed:
+            table = postings(listed)
+            yield from _by_place(table, table.key % parts, parts)
+
+    return run
 
 
-def _merge(a: dict[Gid, Shared], b: dict[Gid, Shared]) -> dict[Gid, Shared]:
-    for q, shared in b.items():
-        a[q] = add(a[q], shared) if q in a else shared
-    return a
+def _pair_blocks(parts: int) -> Any:
+    """The pairs in the buckets of a partition's keys (every posting of a key is there),
+    by the partition of the paragraph whose buckets they are."""
+
+    def run(
+        blocks: Iterable[tuple[int, tuple[npt.NDArray[Any], ...]]],
+    ) -> Iterator[tuple[int, tuple[npt.NDArray[Any], ...]]]:
+        listed = [Postings(*block) for _, block in blocks]
+        if listed:
+            table = Postings(*(np.concatenate(column) for column in zip(*listed, strict=True)))
+            pairs = merged(key_pairs(table), candidates=False)
+            yield from _by_place(pairs, _places(pairs.p_doc, pairs.p_paragraph, parts), parts)
+
+    return run
 
 
-def _plan(value: tuple[tuple[tuple[Posted, bool], Exact], Any]) -> Plan:
-    ((p, _), exact), shared = value
-    return plan(p, exact, shared or {})
+def _plans(
+    items: Iterable[tuple[Any, Any]],
+) -> Iterator[tuple[Gid, Plan]]:
+    """The plans of a partition's paragraphs (``viewed``), from the blocks of pairs in
+    their buckets (keyed by an int) that came to the partition."""
+    steps: list[tuple[Gid, tuple[tuple[Posted, bool], Exact]]] = []
+    blocks: list[Pairs] = []
+    for key, value in items:
+        if isinstance(key, int):
+            blocks.append(Pairs(*value))
+        else:
+            steps.append((key, value))
+    shared: dict[Gid, dict[Gid, Shared]] = defaultdict(dict)
+    for (gid, q), counts in shared_by_pair(merged(Pairs.joined(blocks), candidates=True)):
+        shared[gid][q] = counts
+    if not shared.keys() <= {gid for gid, _ in steps}:
+        raise AssertionError("pairs sent to a partition that does not hold their paragraph")
+    for gid, ((p, _), exact) in steps:
+        yield gid, plan(p, exact, shared.get(gid, {}))
 
 
 def _texts(p: Print) -> Print:
@@ -205,30 +257,47 @@ def _decide(
 
 def _trimmed(posted: RDD[tuple[Gid, Posted]], partitions: int) -> RDD[tuple[Gid, Posted]]:
     """The paragraphs without the keys no other paragraph posts (most shingles: they put
-    nobody in anybody's bucket), found once, so that no round sends them again."""
+    nobody in anybody's bucket), found once, so that no round sends them again. Keys go
+    to their partition and back in blocks, one a partition."""
+    parts = partitions
 
-    def keys(item: tuple[Gid, Posted]) -> Iterator[tuple[tuple[int, int], Gid]]:
-        gid, p = item
-        for family, values in enumerate((p.bands, p.shingles, p.edges)):
-            for value in set(values):
-                yield (family, value), gid
+    def listed(items: Iterable[tuple[Gid, Posted]]) -> Iterator[tuple[int, Any]]:
+        rows = [(key, *gid) for gid, p in items for key in set(keys(p))]
+        if rows:
+            table = np.array(rows, dtype=np.int64).reshape(len(rows), 3).T
+            yield from _by_place(tuple(table), table[0] % parts, parts)
 
-    def shared(item: tuple[tuple[int, int], Iterable[Gid]]) -> list[tuple[Gid, tuple[int, int]]]:
-        key, gids = item
-        found = list(gids)
-        return [(gid, key) for gid in found] if len(found) > 1 else []
+    def shared(blocks: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+        found = [block for _, block in blocks]
+        if found:
+            key, doc, paragraph = (np.concatenate(c) for c in zip(*found, strict=True))
+            _, at, counts = np.unique(key, return_inverse=True, return_counts=True)
+            rows = counts[at] > 1
+            table = key[rows], doc[rows], paragraph[rows]
+            yield from _by_place(table, _places(table[1], table[2], parts), parts)
 
-    def trim(value: tuple[Posted, Iterable[tuple[int, int]] | None]) -> Posted:
-        p, kept = value
-        held = set(kept or ())
-        return p._replace(
-            bands=tuple(v for v in p.bands if (0, v) in held),
-            shingles=tuple(v for v in p.shingles if (1, v) in held),
-            edges=tuple(v for v in p.edges if (2, v) in held),
-        )
+    def trim(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Posted]]:
+        held: dict[Gid, set[int]] = defaultdict(set)
+        paragraphs = []
+        for key, value in items:
+            if isinstance(key, int):
+                for k, doc, paragraph in zip(*(c.tolist() for c in value), strict=True):
+                    held[(doc, paragraph)].add(k)
+            else:
+                paragraphs.append((key, value))
+        for gid, p in paragraphs:
+            mine = held.get(gid, set())
+            yield (
+                gid,
+                p._replace(
+                    bands=tuple(v for v in p.bands if v in mine),
+                    shingles=tuple(v for v in p.shingles if SHINGLE | v in mine),
+                    edges=tuple(v for v in p.edges if EDGE | v in mine),
+                ),
+            )
 
-    found = posted.flatMap(keys).groupByKey(partitions).flatMap(shared)
-    return posted.leftOuterJoin(found.groupByKey(partitions), partitions).mapValues(trim)
+    found = posted.mapPartitions(listed).partitionBy(parts).mapPartitions(shared)
+    return posted.union(found.partitionBy(parts)).mapPartitions(trim, True)
 
 
 def _named(
@@ -279,14 +348,13 @@ def decide(
             .partitionBy(parts)
         )
         viewed = state.join(exact, parts).persist(_level())
-        empty: dict[Gid, Shared] = {}
-        shared = (
-            viewed.flatMap(_postings)
-            .groupByKey(parts)
-            .mapPartitions(_shared)
-            .aggregateByKey(empty, _into, _merge, parts)
+        blocks = (
+            viewed.mapPartitions(_key_blocks(parts))
+            .partitionBy(parts)
+            .mapPartitions(_pair_blocks(parts))
+            .partitionBy(parts)
         )
-        plans = viewed.leftOuterJoin(shared, parts).mapValues(_plan).persist(_level())
+        plans = viewed.union(blocks).mapPartitions(_plans, True).persist(_level())
         found = known.of(plans.mapValues(_wanted))
         decided = plans.leftOuterJoin(found, parts).mapValues(_decide).persist(_level())
         others = decided.filter(lambda item: bool(item[1][1])).mapValues(lambda v: v[1])

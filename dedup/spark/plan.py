@@ -35,9 +35,10 @@ import dataclasses
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from dedup.config import Config, SplitMode
 from dedup.decision import Decided, Decision, Pending
@@ -302,6 +303,168 @@ def key_view(family: int, postings: Iterable[Posting], into: dict[tuple[Gid, Gid
             if p.kept and len(outer) < MAX_BUCKET:
                 outer.append(p.gid)
         at = end
+
+
+class Postings(NamedTuple):
+    """Postings of many keys as columns, one row a posting (any order): the key (its
+    family in the bits above 32), the paragraph posting it (``doc``, ``paragraph``), its
+    batch, its shingles (:attr:`Posted.size`), and :class:`Posting`'s flags."""
+
+    key: npt.NDArray[np.int64]
+    doc: npt.NDArray[np.int64]
+    paragraph: npt.NDArray[np.int64]
+    batch: npt.NDArray[np.int64]
+    size: npt.NDArray[np.int64]
+    keepable: npt.NDArray[np.bool_]
+    looked_up: npt.NDArray[np.bool_]
+    kept: npt.NDArray[np.bool_]
+
+
+class Pairs(NamedTuple):
+    """Paragraphs ``p`` and ``q`` in its buckets, one row a pair (or, before
+    :func:`merged`, a part of what a pair shares): ``p``'s shingles (:attr:`Posted.size`),
+    the keys of each family they share (``counts``, one column a family), whether ``q`` is
+    of ``p``'s batch and whether through a calm key (see :data:`Shared`)."""
+
+    p_doc: npt.NDArray[np.int64]
+    p_paragraph: npt.NDArray[np.int64]
+    p_size: npt.NDArray[np.int64]
+    q_doc: npt.NDArray[np.int64]
+    q_paragraph: npt.NDArray[np.int64]
+    counts: npt.NDArray[np.int64]
+    inner: npt.NDArray[np.bool_]
+    calm: npt.NDArray[np.bool_]
+
+    def take(self, rows: npt.NDArray[Any]) -> Pairs:
+        """The rows ``rows`` (indices or a mask)."""
+        return Pairs(*(column[rows] for column in self))
+
+    @staticmethod
+    def joined(parts: Sequence[Pairs]) -> Pairs:
+        if not parts:
+            empty = np.zeros(0, dtype=np.int64)
+            return Pairs(
+                empty, empty, empty, empty, empty, empty.reshape(0, 3), empty > 0, empty > 0
+            )
+        return Pairs(*(np.concatenate(column) for column in zip(*parts, strict=True)))
+
+
+def _starts(new: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    """For each row, the index of the first row of its run (``new`` marks where one starts)."""
+    return np.maximum.accumulate(np.where(new, np.arange(len(new)), 0))
+
+
+def _spread(
+    rows: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Each of ``rows`` repeated its length of times, with the counter 0, 1, ... of each."""
+    src = np.repeat(rows, lengths)
+    ends = np.cumsum(lengths)
+    return src, np.arange(len(src)) - np.repeat(ends - lengths, lengths)
+
+
+def key_pairs(postings: Postings) -> Pairs:
+    """:func:`key_view` for every key at once, in array operations: for each posting of a
+    paragraph whose keys are looked up, the postings in its bucket (the first
+    ``MAX_BUCKET`` kept of earlier batches) and its partners in its batch (the postings
+    kept before it, all of them when the key is calm, else the first ones up to the room
+    left), one row each, to be :func:`merged`. Every posting of a key must be given."""
+    order = np.lexsort((postings.paragraph, postings.doc, postings.key))
+    key, doc, paragraph, batch, size = (
+        a[order]
+        for a in (postings.key, postings.doc, postings.paragraph, postings.batch, postings.size)
+    )
+    keepable, looked_up, kept = (
+        a[order] for a in (postings.keepable, postings.looked_up, postings.kept)
+    )
+    n = len(key)
+    new_key = np.ones(n, dtype=bool)
+    new_key[1:] = key[1:] != key[:-1]
+    new_batch = new_key.copy()
+    new_batch[1:] |= (doc[1:] != doc[:-1]) | (batch[1:] != batch[:-1])
+    new_run = new_batch.copy()
+    new_run[1:] |= paragraph[1:] != paragraph[:-1]
+    key_start, batch_start, run_start = _starts(new_key), _starts(new_batch), _starts(new_run)
+    # The bucket in the index when a batch is decided: the first kept postings of the key.
+    kept_before: npt.NDArray[np.int64] = np.cumsum(kept) - kept
+    outer = np.minimum(kept_before[batch_start] - kept_before[key_start], MAX_BUCKET)
+    src, t = _spread(np.flatnonzero(looked_up), outer[looked_up])
+    dst = np.flatnonzero(kept)[kept_before[key_start[src]] + t]
+    # Partners: the batch's eligible postings before the paragraph's, up to the room left.
+    room = MAX_BUCKET - outer
+    group = np.cumsum(new_batch) - 1
+    calm = np.bincount(group, weights=keepable)[group] <= room
+    eligible = kept & (keepable | ~calm)
+    eligible_before = np.cumsum(eligible) - eligible
+    found = eligible_before[run_start] - eligible_before[batch_start]
+    inner_src, inner_t = _spread(np.flatnonzero(looked_up), np.minimum(found, room)[looked_up])
+    inner_dst = np.flatnonzero(eligible)[eligible_before[batch_start[inner_src]] + inner_t]
+    p = np.concatenate([src, inner_src])
+    q = np.concatenate([dst, inner_dst])
+    inner = np.arange(len(p)) >= len(src)
+    counts = np.zeros((len(p), 3), dtype=np.int64)
+    counts[np.arange(len(p)), key[p] >> 32] = 1
+    return Pairs(
+        doc[p], paragraph[p], size[p], doc[q], paragraph[q], counts, inner, inner & calm[p]
+    )
+
+
+def merged(pairs: Pairs, candidates: bool) -> Pairs:
+    """The rows of ``pairs`` of one pair as one, ordered by pair; with ``candidates``,
+    without the pairs of earlier batches that share too little to be candidates
+    (:func:`plan` passes over them)."""
+    by = np.lexsort((pairs.q_paragraph, pairs.q_doc, pairs.p_paragraph, pairs.p_doc))
+    pairs = pairs.take(by)
+    first = np.zeros(len(by), dtype=bool)
+    first[:1] = True
+    for column in (pairs.p_doc, pairs.p_paragraph, pairs.q_doc, pairs.q_paragraph):
+        first[1:] |= column[1:] != column[:-1]
+    heads = np.flatnonzero(first)
+    if not len(heads):
+        return pairs
+    one = pairs.take(heads)
+    counts = np.add.reduceat(pairs.counts, heads, axis=0)
+    calm = np.logical_or.reduceat(pairs.calm, heads)
+    out = one._replace(counts=counts, calm=calm)
+    if not candidates:
+        return out
+    common = counts[:, SHINGLES]
+    enough = (common > 0) & (common * 2 >= one.p_size)
+    return out.take(one.inner | (counts[:, BANDS] > 0) | (counts[:, EDGES] > 0) | enough)
+
+
+def keys(p: Posted | Print) -> list[int]:
+    """A paragraph's keys as :class:`Postings` has them, its family above bit 32."""
+    return [
+        family << 32 | value
+        for family, values in enumerate((p.bands, p.shingles, p.edges))
+        for value in values
+    ]
+
+
+def postings(rows: Sequence[tuple[int, int, int, int, int, bool, bool, bool]]) -> Postings:
+    """:class:`Postings` from rows ``(key, doc, paragraph, batch, size, keepable,
+    looked_up, kept)``."""
+    columns = np.array(rows, dtype=np.int64).reshape(len(rows), 8).T
+    key, doc, paragraph, batch, size = columns[:5]
+    keepable, looked_up, kept = columns[5:].astype(bool)
+    return Postings(key, doc, paragraph, batch, size, keepable, looked_up, kept)
+
+
+def shared_by_pair(pairs: Pairs) -> Iterator[tuple[tuple[Gid, Gid], Shared]]:
+    """The rows of ``pairs`` as :data:`Shared` counts by ``(p, q)``."""
+    columns = zip(
+        pairs.p_doc.tolist(),
+        pairs.p_paragraph.tolist(),
+        pairs.q_doc.tolist(),
+        pairs.q_paragraph.tolist(),
+        pairs.counts.tolist(),
+        pairs.inner.tolist(),
+        pairs.calm.tolist(),
+        strict=True,
+    )
+    for p_doc, p_paragraph, q_doc, q_paragraph, counts, inner, calm in columns:
+        yield ((p_doc, p_paragraph), (q_doc, q_paragraph)), [*counts, int(inner), int(calm)]
 
 
 def _count(
@@ -571,18 +734,13 @@ def plans(live: Sequence[Print], kept: dict[Gid, bool]) -> Iterator[Plan]:
     exact: dict[Gid, Exact] = {}
     for rows in by_digest.values():
         exact.update(digest_view(rows))
-    by_key: dict[tuple[int, int], list[Posting]] = defaultdict(list)
+    listed: list[tuple[int, int, int, int, int, bool, bool, bool]] = []
     for p in live:
         e = exact[p.gid]
-        posting = Posting(p.gid, p.batch, e.keepable, e.indexed is None, kept[p.gid])
-        for family, values in enumerate((p.bands, p.shingles, p.edges)):
-            for value in values:
-                by_key[(family, value)].append(posting)
+        flags = (p.batch, len(p.shingles), e.keepable, e.indexed is None, kept[p.gid])
+        listed += [(key, *p.gid, *flags) for key in keys(p)]
     shared: dict[Gid, dict[Gid, Shared]] = defaultdict(dict)
-    found: dict[tuple[Gid, Gid], Shared] = {}
-    for (family, _), postings in by_key.items():
-        key_view(family, postings, found)
-    for (p_gid, q), counts in found.items():
+    for (p_gid, q), counts in shared_by_pair(merged(key_pairs(postings(listed)), candidates=True)):
         shared[p_gid][q] = counts
     for p in live:
         yield plan(posted(p), exact[p.gid], shared.get(p.gid, {}))
