@@ -18,12 +18,29 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup import Deduplicator
 from dedup.config import Config
-from dedup.spark.plan import clean_all
+from dedup.spark.job import _places
+from dedup.spark.plan import (
+    Gid,
+    Pairs,
+    Posting,
+    Postings,
+    Shared,
+    clean_all,
+    key_pairs,
+    key_view,
+    merged,
+    postings,
+    shared_by_pair,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT.parent / "shared" / "data" / "pages.jsonl.gz"
@@ -136,6 +153,74 @@ def test_the_steps_decide_as_the_cleaner_on_real_pages() -> None:
             if len(documents) == 60:
                 break
     _same(documents, Config(split="lines"))
+
+
+# Postings of a few keys by a few paragraphs (doc, paragraph): many to a key, past a
+# bucket's room, a paragraph posting a key more than once; most paragraphs kept.
+_POSTINGS = st.integers(1, 300).flatmap(
+    lambda n: st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 2), st.integers(0, 23)), min_size=n, max_size=n
+    )
+)
+_FLAGS = st.tuples(
+    st.sampled_from([True, True, False]), st.booleans(), st.sampled_from([True, True, True, False])
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=_POSTINGS,
+    keys=st.integers(1, 6),
+    flags=st.lists(_FLAGS, min_size=72, max_size=72),
+    batch=st.integers(1, 6),
+    blocks=st.integers(1, 4),
+)
+def test_key_pairs_finds_what_key_view_finds(
+    rows: list[tuple[int, int, int]],
+    keys: int,
+    flags: list[tuple[bool, bool, bool]],
+    batch: int,
+    blocks: int,
+) -> None:
+    """The array operations (keys split into ``blocks`` as the job's partitions split
+    them, merged after) against the walk over one key's postings at a time."""
+    want: dict[tuple[Gid, Gid], Shared] = {}
+    by_key: dict[tuple[int, int], list[Posting]] = {}
+    columns: list[tuple[int, ...]] = []
+    for which, doc, paragraph in rows:
+        family, value = which % keys % 3, which % keys // 3
+        keepable, looked_up, kept = flags[doc * 24 + paragraph]
+        first = paragraph - paragraph % batch
+        posting = Posting((doc, paragraph), first, keepable, looked_up, kept)
+        by_key.setdefault((family, value), []).append(posting)
+        columns.append((family << 32 | value, doc, paragraph, first, 7, keepable, looked_up, kept))
+    for (family, _), postings_of_key in by_key.items():
+        key_view(family, postings_of_key, want)
+    table = postings(columns)
+    parts = [
+        merged(key_pairs(Postings(*(c[table.key % blocks == b] for c in table))), candidates=False)
+        for b in range(blocks)
+    ]
+    got = dict(shared_by_pair(merged(Pairs.joined(parts), candidates=False)))
+    assert got == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    gids=st.lists(st.tuples(st.integers(0, 2**45), st.integers(0, 2**20)), max_size=50),
+    parts=st.integers(1, 64),
+)
+def test_the_job_places_paragraphs_as_spark_does(gids: list[tuple[int, int]], parts: int) -> None:
+    """Blocks of rows meant for a paragraph's partition go where Spark's default
+    partitioner puts the paragraph (and a block keyed by a partition's number goes
+    there)."""
+    rdd = pytest.importorskip("pyspark.rdd")
+    docs = np.array([doc for doc, _ in gids], dtype=np.int64)
+    paragraphs = np.array([paragraph for _, paragraph in gids], dtype=np.int64)
+    got = _places(docs, paragraphs, parts).tolist()
+    with mock.patch.dict(os.environ, {"PYTHONHASHSEED": "0"}):
+        assert got == [rdd.portable_hash(gid) % parts for gid in gids]
+        assert [rdd.portable_hash(t) % parts for t in range(parts)] == list(range(parts))
 
 
 # --- on a real Spark ------------------------------------------------------------------------
