@@ -1,10 +1,13 @@
 """The Spark job: :mod:`dedup.spark.plan`'s steps as RDD operations.
 
-Documents come in as ``(doc, name, text)``, ``doc`` their place in the order. Each step is
-keyed by what it groups on (a digest, a key, a paragraph, a pair); the statuses assumed for
-a round travel with the fingerprints (``(gid, (print, kept))``), and verdicts worked out in
-one round are kept for the next. Nothing depends on the partitions: every group is sorted
-by the paragraphs' places before it is walked.
+Documents come in as ``(doc, name, text)``, ``doc`` their place in the order. Whatever is
+keyed by paragraph (``gid``) is partitioned alike, by Spark's default partitioner, so that
+joining two such RDDs moves nothing; the statuses assumed for a round travel with the
+fingerprints (``(gid, (posted, kept))``), and verdicts worked out in one round are kept
+for the next by the later paragraph of each pair. Keys and the pairs found in their
+buckets travel as numpy blocks, one a partition (keyed by the partition's number), not as
+a record a posting. Nothing depends on the partitions: every group is sorted by the
+paragraphs' places before it is walked.
 """
 
 from __future__ import annotations
