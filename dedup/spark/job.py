@@ -2,9 +2,11 @@
 
 Documents come in as ``(doc, name, text)``, ``doc`` their place in the order. Whatever is
 keyed by paragraph (``gid``) is partitioned alike, by Spark's default partitioner, so that
-joining two such RDDs moves nothing; the statuses assumed for a round travel with the
-fingerprints (``(gid, (posted, kept))``), and verdicts worked out in one round are kept
-for the next by the later paragraph of each pair. Keys and the pairs found in their
+a union of such RDDs holds each paragraph's records in one partition (its steps are
+``mapPartitions`` over such unions, records told apart by their type) and joining two of
+them moves nothing; the statuses assumed for a round travel with the fingerprints
+(``(gid, (posted, kept))``), and verdicts worked out in one round are kept for the next by
+the later paragraph of each pair. Keys and the pairs found in their
 buckets travel as numpy blocks, one a partition (keyed by the partition's number), not as
 a record a posting. Nothing depends on the partitions: every group is sorted by the
 paragraphs' places before it is walked.
@@ -146,16 +148,49 @@ def _pair_blocks(parts: int) -> Any:
     return run
 
 
-def _plans(
-    items: Iterable[tuple[Any, Any]],
-) -> Iterator[tuple[Gid, Plan]]:
+class Planned(NamedTuple):
+    """A paragraph in a round: where it stands and its assumed status, its plan, the
+    verdicts on pairs with it known before (``have``, by pair) and the pairs of its plan
+    still to verify (``missing``)."""
+
+    posted: Posted
+    kept: bool
+    step: Plan
+    have: dict[Pair, Found]
+    missing: tuple[Pair, ...]
+
+
+class Decided(NamedTuple):
+    """:class:`Planned` once decided: its outcome so far, the other pairs to verify when
+    it repeats one (``others``, those not known yet ``missing``)."""
+
+    posted: Posted
+    kept: bool
+    outcome: Outcome
+    others: tuple[Pair, ...]
+    have: dict[Pair, Found]
+    missing: tuple[Pair, ...]
+
+
+def _pairs(q: Iterable[tuple[Gid, bool, bool]], p: Gid) -> tuple[Pair, ...]:
+    return tuple((q_gid, p, as_written, settle) for q_gid, as_written, settle in q)
+
+
+def _missing(pairs: tuple[Pair, ...], have: dict[Pair, Found]) -> tuple[Pair, ...]:
+    return tuple(dict.fromkeys(pair for pair in pairs if pair not in have))
+
+
+def _plans(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Planned]]:
     """The plans of a partition's paragraphs (``viewed``), from the blocks of pairs in
-    their buckets (keyed by an int) that came to the partition."""
+    their buckets (keyed by an int) and the verdicts known (dicts) that came to it."""
     steps: list[tuple[Gid, tuple[tuple[Posted, bool], Exact]]] = []
     blocks: list[Pairs] = []
+    known: dict[Gid, dict[Pair, Found]] = {}
     for key, value in items:
         if isinstance(key, int):
             blocks.append(Pairs(*value))
+        elif isinstance(value, dict):
+            known[key] = value
         else:
             steps.append((key, value))
     shared: dict[Gid, dict[Gid, Shared]] = defaultdict(dict)
@@ -163,8 +198,47 @@ def _plans(
         shared[gid][q] = counts
     if not shared.keys() <= {gid for gid, _ in steps}:
         raise AssertionError("pairs sent to a partition that does not hold their paragraph")
-    for gid, ((p, _), exact) in steps:
-        yield gid, plan(p, exact, shared.get(gid, {}))
+    for gid, ((p, kept), exact) in steps:
+        step = plan(p, exact, shared.get(gid, {}))
+        have = known.get(gid, {})
+        yield gid, Planned(p, kept, step, have, _missing(_pairs(step.ids, gid), have))
+
+
+def _made(items: Iterable[tuple[Gid, Any]], kind: type) -> tuple[list[tuple[Gid, Any]], Any]:
+    """A partition's records of type ``kind`` and the verdicts that came to it, by
+    paragraph and pair."""
+    records = []
+    made: dict[Gid, dict[Pair, Found]] = defaultdict(dict)
+    for gid, value in items:
+        if isinstance(value, kind):
+            records.append((gid, value))
+        else:
+            pair, found = value
+            made[gid][pair] = found
+    return records, made
+
+
+def _decided(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[Gid, Decided]]:
+    records, made = _made(items, Planned)
+    for gid, r in records:
+        have = {**r.have, **made[gid]} if gid in made else r.have
+        outcome, others = decision(
+            r.step, {pair[0]: have[pair] for pair in _pairs(r.step.ids, gid)}
+        )
+        more = _pairs(others, gid)
+        yield gid, Decided(r.posted, r.kept, outcome, more, have, _missing(more, have))
+
+
+def _settled(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[Gid, Decided]]:
+    """The outcomes named (the other pairs verified), and everything known now."""
+    records, made = _made(items, Decided)
+    for gid, r in records:
+        have = {**r.have, **made[gid]} if gid in made else r.have
+        outcome = r.outcome
+        if r.others:
+            found = {pair[0]: have[pair] for pair in r.others}
+            outcome = named(outcome, [pair[0] for pair in r.others], found)
+        yield gid, r._replace(outcome=outcome, have=have, others=(), missing=())
 
 
 def _texts(p: Print) -> Print:
@@ -184,78 +258,20 @@ def _verify(config: Config) -> Any:
     return run
 
 
-class _Verdicts:
-    """The verdicts worked out so far, kept from round to round by the later paragraph of
-    each pair, where its decision is made: nothing but the earlier paragraph's text of a
-    pair verified for the first time moves."""
-
-    def __init__(self, texts: RDD[tuple[Gid, Print]], config: Config, partitions: int) -> None:
-        self._texts = texts
-        self._config = config
-        self._partitions = partitions
-        empty: RDD[tuple[Gid, dict[Pair, Found]]] = texts.context.emptyRDD()
-        self.known = empty.partitionBy(partitions)
-        self.count = 0
-        #: What a round's lookups hold until the round is decided.
-        self.held: list[RDD[Any]] = []
-
-    def of(self, wanted: RDD[tuple[Gid, tuple[Pair, ...]]]) -> RDD[tuple[Gid, dict[Gid, Found]]]:
-        """For each paragraph, its ``wanted`` pairs' verdicts by candidate; the pairs not
-        verified before are verified now."""
-        parts = self._partitions
-        asked = wanted.partitionBy(parts).leftOuterJoin(self.known, parts).persist(_level())
-        # The earlier paragraph's text to the later one's place, to be verified there.
-        made = (
-            asked.flatMap(_unknown)
-            .partitionBy(parts)
-            .join(self._texts, parts)
-            .map(lambda item: (item[1][0][1], item[1]))
-            .partitionBy(parts)
-            .join(self._texts, parts)
-            .mapPartitions(_verify(self._config), preservesPartitioning=True)
-            .groupByKey(parts)
-            .mapValues(dict)
-            .persist(_level())
-        )
-        self.count += made.values().map(len).sum()
-        previous = self.known
-        self.known = self.known.union(made).reduceByKey(_merged, parts).persist(_level())
-        self.known.count()
-        previous.unpersist()
-        self.held += [asked, made]
-        return asked.leftOuterJoin(made, parts).mapValues(_picked)
-
-
-def _unknown(
-    item: tuple[Gid, tuple[tuple[Pair, ...], dict[Pair, Found] | None]],
-) -> list[tuple[Gid, Pair]]:
-    """The pairs of a paragraph not verified yet, by their earlier paragraph."""
-    _, (pairs, known) = item
-    return [(pair[0], pair) for pair in set(pairs) if not known or pair not in known]
-
-
-def _merged(a: dict[Pair, Found], b: dict[Pair, Found]) -> dict[Pair, Found]:
-    return {**a, **b}
-
-
-def _picked(
-    value: tuple[tuple[tuple[Pair, ...], dict[Pair, Found] | None], dict[Pair, Found] | None],
-) -> dict[Gid, Found]:
-    (pairs, known), made = value
-    have = {**(known or {}), **(made or {})}
-    return {pair[0]: have[pair] for pair in pairs}
-
-
-def _wanted(step: Plan) -> tuple[Pair, ...]:
-    return tuple((q, step.gid, as_written, settle) for q, as_written, settle in step.ids)
-
-
-def _decide(
-    value: tuple[Plan, dict[Gid, Found] | None],
-) -> tuple[Outcome, tuple[Pair, ...]]:
-    step, found = value
-    outcome, others = decision(step, found or {})
-    return outcome, tuple((q, step.gid, a, s) for q, a, s in others)
+def _verified(
+    asked: RDD[tuple[Gid, Any]], texts: RDD[tuple[Gid, Print]], config: Config, parts: int
+) -> RDD[tuple[Gid, tuple[Pair, Found]]]:
+    """The verdicts on the ``missing`` pairs of ``asked`` (by its later paragraph): the
+    earlier paragraph's text goes to the later one's place, to be verified there."""
+    return (
+        asked.flatMap(lambda item: [(pair[0], pair) for pair in item[1].missing])
+        .partitionBy(parts)
+        .join(texts, parts)
+        .map(lambda item: (item[1][0][1], item[1]))
+        .partitionBy(parts)
+        .join(texts, parts)
+        .mapPartitions(_verify(config), preservesPartitioning=True)
+    )
 
 
 def _trimmed(posted: RDD[tuple[Gid, Posted]], partitions: int) -> RDD[tuple[Gid, Posted]]:
@@ -303,11 +319,12 @@ def _trimmed(posted: RDD[tuple[Gid, Posted]], partitions: int) -> RDD[tuple[Gid,
     return posted.union(found.partitionBy(parts)).mapPartitions(trim, True)
 
 
-def _named(
-    value: tuple[tuple[Outcome, tuple[Pair, ...]], dict[Gid, Found] | None],
-) -> Outcome:
-    (outcome, others), found = value
-    return named(outcome, [q for q, _, _, _ in others], found) if found else outcome
+def _union(*rdds: RDD[Any]) -> RDD[Any]:
+    """RDDs partitioned alike as one, still partitioned so (a partition holds theirs)."""
+    out = rdds[0]
+    for rdd in rdds[1:]:
+        out = out.union(rdd)
+    return out
 
 
 def decide(
@@ -315,9 +332,12 @@ def decide(
 ) -> tuple[RDD[tuple[Gid, Outcome]], Stats]:
     """Every paragraph's :class:`~dedup.spark.plan.Outcome` (of the ones with words).
 
-    Whatever is keyed by paragraph is partitioned alike (``partitionBy``, kept by
-    ``mapValues`` and by joins of RDDs partitioned alike), so that joining two of them
-    moves nothing between executors."""
+    A round: each paragraph's exact copies (by digest) and the pairs in its buckets (key
+    blocks, then pair blocks) come to its partition, where its plan is made beside the
+    verdicts known (:class:`Planned`); the pairs not verified yet are verified where the
+    later paragraph is, and it is decided there (:class:`Decided`), then its other
+    repeats verified and named. What a round settles (outcome, status, verdicts known)
+    is what the next one starts from."""
     parts = partitions
     live = (
         docs.mapPartitions(_prints(config))
@@ -340,8 +360,10 @@ def decide(
     state.count()
     texts.count()
     live.unpersist()
-    known = _Verdicts(texts, config, parts)
-    rounds = 0
+    empty: RDD[tuple[Gid, dict[Pair, Found]]] = texts.context.emptyRDD()
+    known = empty.partitionBy(parts)
+    rounds = verified = 0
+    previous: RDD[Any] | None = None  # the round before's, which state and known are of
     while True:
         rounds += 1
         exact = (
@@ -357,26 +379,24 @@ def decide(
             .mapPartitions(_pair_blocks(parts))
             .partitionBy(parts)
         )
-        plans = viewed.union(blocks).mapPartitions(_plans, True).persist(_level())
-        found = known.of(plans.mapValues(_wanted))
-        decided = plans.leftOuterJoin(found, parts).mapValues(_decide).persist(_level())
-        others = decided.filter(lambda item: bool(item[1][1])).mapValues(lambda v: v[1])
-        outcomes = (
-            decided.leftOuterJoin(known.of(others), parts).mapValues(_named).persist(_level())
-        )
-        joined = state.join(outcomes, parts)
-        changed = joined.filter(lambda item: item[1][0][1] == item[1][1].removed).count()
-        for done in (viewed, plans, decided, *known.held):
-            done.unpersist()
-        known.held.clear()
+        planned = _union(viewed, blocks, known).mapPartitions(_plans, True).persist(_level())
+        made = _verified(planned, texts, config, parts).persist(_level())
+        verified += made.count()
+        decided = planned.union(made).mapPartitions(_decided, True).persist(_level())
+        more = _verified(decided, texts, config, parts).persist(_level())
+        verified += more.count()
+        settled = decided.union(more).mapPartitions(_settled, True).persist(_level())
+        changed = settled.filter(lambda item: item[1].kept == item[1].outcome.removed).count()
+        for done in (viewed, planned, made, decided, more, state, previous):
+            if done is not None:
+                done.unpersist()
+        previous = settled
+        outcomes = settled.mapValues(lambda r: r.outcome)
         if not changed:
             texts.unpersist()
-            return outcomes, Stats(count, rounds, known.count)
-        previous = state
-        state = joined.mapValues(lambda v: (v[0][0], not v[1].removed)).persist(_level())
-        state.count()
-        previous.unpersist()
-        outcomes.unpersist()
+            return outcomes, Stats(count, rounds, verified)
+        known = settled.mapValues(lambda r: r.have)
+        state = settled.mapValues(lambda r: (r.posted, not r.outcome.removed))
 
 
 def clean(
