@@ -148,12 +148,86 @@ def _pair_blocks(parts: int) -> Any:
     return run
 
 
+def _digest_blocks(parts: int) -> Any:
+    """A partition's paragraphs (``posts`` and their status), by the partition of their
+    digest: ``(digest, doc, paragraph, batch, kept)`` in columns."""
+
+    def run(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[int, Any]]:
+        kept: dict[Gid, bool] = {}
+        posts: list[tuple[Gid, Posted]] = []
+        for gid, value in items:
+            if isinstance(value, bool):
+                kept[gid] = value
+            else:
+                posts.append((gid, value))
+        rows = [(p.digest, *gid, p.batch, kept[gid]) for gid, p in posts]
+        if rows:
+            table = np.array(rows, dtype=np.uint64).reshape(len(rows), 5).T
+            yield from _by_place(tuple(table), table[0] % np.uint64(parts), parts)
+
+    return run
+
+
+def _exact_blocks(parts: int) -> Any:
+    """What each paragraph's digest tells (:func:`~dedup.spark.plan.digest_view`), for the
+    paragraphs whose text another one has, by the partition of each: one dict a
+    partition (a paragraph not in it is the only one of its text)."""
+
+    def run(blocks: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, dict[Gid, Exact]]]:
+        listed = [block for _, block in blocks]
+        if not listed:
+            return
+        digest, doc, paragraph, batch, kept = (np.concatenate(c) for c in zip(*listed, strict=True))
+        order = np.argsort(digest, kind="stable")
+        digest = digest[order]
+        shared = np.zeros(len(digest), dtype=bool)
+        shared[1:] = digest[1:] == digest[:-1]
+        shared[:-1] |= shared[1:].copy()
+        rows = order[shared]
+        groups: dict[int, list[tuple[Gid, int, bool]]] = defaultdict(list)
+        columns = (digest[shared], doc[rows], paragraph[rows], batch[rows], kept[rows])
+        for d, g_doc, g_paragraph, g_batch, g_kept in zip(
+            *(c.tolist() for c in columns), strict=True
+        ):
+            groups[d].append(((g_doc, g_paragraph), g_batch, bool(g_kept)))
+        by_place: dict[int, dict[Gid, Exact]] = defaultdict(dict)
+        for group in groups.values():
+            for gid, exact in digest_view(group):
+                by_place[_place(gid, parts)][gid] = exact
+        yield from by_place.items()
+
+    return run
+
+
+def _place(gid: Gid, parts: int) -> int:
+    return int(_places(np.array([gid[0]]), np.array([gid[1]]), parts)[0])
+
+
+#: What the digest of a paragraph that no other paragraph has tells.
+_ALONE = Exact(None, None, True)
+
+
+def _viewed(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Any]]:
+    """A partition's paragraphs with their status and what their digest tells."""
+    posts: list[tuple[Gid, Posted]] = []
+    kept: dict[Gid, bool] = {}
+    exact: dict[Gid, Exact] = {}
+    for key, value in items:
+        if isinstance(key, int):
+            exact.update(value)
+        elif isinstance(value, bool):
+            kept[key] = value
+        else:
+            posts.append((key, value))
+    for gid, p in posts:
+        yield gid, ((p, kept[gid]), exact.get(gid, _ALONE))
+
+
 class Planned(NamedTuple):
     """A paragraph in a round: where it stands and its assumed status, its plan, the
     verdicts on pairs with it known before (``have``, by pair) and the pairs of its plan
     still to verify (``missing``)."""
 
-    posted: Posted
     kept: bool
     step: Plan
     have: dict[Pair, Found]
@@ -164,7 +238,6 @@ class Decided(NamedTuple):
     """:class:`Planned` once decided: its outcome so far, the other pairs to verify when
     it repeats one (``others``, those not known yet ``missing``)."""
 
-    posted: Posted
     kept: bool
     outcome: Outcome
     others: tuple[Pair, ...]
@@ -201,7 +274,7 @@ def _plans(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Planned]]:
     for gid, ((p, kept), exact) in steps:
         step = plan(p, exact, shared.get(gid, {}))
         have = known.get(gid, {})
-        yield gid, Planned(p, kept, step, have, _missing(_pairs(step.ids, gid), have))
+        yield gid, Planned(kept, step, have, _missing(_pairs(step.ids, gid), have))
 
 
 def _made(items: Iterable[tuple[Gid, Any]], kind: type) -> tuple[list[tuple[Gid, Any]], Any]:
@@ -226,7 +299,7 @@ def _decided(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[Gid, Decided]]:
             r.step, {pair[0]: have[pair] for pair in _pairs(r.step.ids, gid)}
         )
         more = _pairs(others, gid)
-        yield gid, Decided(r.posted, r.kept, outcome, more, have, _missing(more, have))
+        yield gid, Decided(r.kept, outcome, more, have, _missing(more, have))
 
 
 def _settled(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[Gid, Decided]]:
@@ -351,12 +424,8 @@ def decide(
     firsts = live.map(lambda item: (item[1].digest, item[0])).reduceByKey(min, parts)
     first = firsts.map(lambda item: (item[1], True)).partitionBy(parts)
     # What a round needs of each paragraph (not its texts: those go to verifying only).
-    state = (
-        _trimmed(live.mapValues(posted), parts)
-        .leftOuterJoin(first, parts)
-        .mapValues(lambda value: (value[0], bool(value[1])))
-        .persist(_level())
-    )
+    posts = _trimmed(live.mapValues(posted), parts).persist(_level())
+    state = posts.leftOuterJoin(first, parts).mapValues(lambda v: bool(v[1])).persist(_level())
     state.count()
     texts.count()
     live.unpersist()
@@ -367,12 +436,13 @@ def decide(
     while True:
         rounds += 1
         exact = (
-            state.map(lambda item: (item[1][0].digest, (item[0], item[1][0].batch, item[1][1])))
-            .groupByKey(parts)
-            .flatMap(lambda item: digest_view(item[1]))
+            _union(posts, state)
+            .mapPartitions(_digest_blocks(parts))
+            .partitionBy(parts)
+            .mapPartitions(_exact_blocks(parts))
             .partitionBy(parts)
         )
-        viewed = state.join(exact, parts).persist(_level())
+        viewed = _union(posts, state, exact).mapPartitions(_viewed, True).persist(_level())
         blocks = (
             viewed.mapPartitions(_key_blocks(parts))
             .partitionBy(parts)
@@ -394,9 +464,10 @@ def decide(
         outcomes = settled.mapValues(lambda r: r.outcome)
         if not changed:
             texts.unpersist()
+            posts.unpersist()
             return outcomes, Stats(count, rounds, verified)
         known = settled.mapValues(lambda r: r.have)
-        state = settled.mapValues(lambda r: (r.posted, not r.outcome.removed))
+        state = settled.mapValues(lambda r: not r.outcome.removed)
 
 
 def clean(
