@@ -4,12 +4,12 @@ Documents come in as ``(doc, name, text)``, ``doc`` their place in the order. Wh
 keyed by paragraph (``gid``) is partitioned alike, by Spark's default partitioner, so that
 a union of such RDDs holds each paragraph's records in one partition (its steps are
 ``mapPartitions`` over such unions, records told apart by their type) and joining two of
-them moves nothing; the statuses assumed for a round travel with the fingerprints
-(``(gid, (posted, kept))``), and verdicts worked out in one round are kept for the next by
-the later paragraph of each pair. Keys and the pairs found in their
-buckets travel as numpy blocks, one a partition (keyed by the partition's number), not as
-a record a posting. Nothing depends on the partitions: every group is sorted by the
-paragraphs' places before it is walked.
+them moves nothing. What finding candidates needs of each paragraph (its keys, without
+its texts) is kept for every round; a round starts from the statuses assumed (``(gid,
+kept)``) and the verdicts worked out before, kept by the later paragraph of each pair.
+Keys, digests and the pairs found in buckets travel as numpy blocks, one a partition
+(keyed by the partition's number), not as a record a posting. Nothing depends on the
+partitions: every group is sorted by the paragraphs' places before it is walked.
 """
 
 from __future__ import annotations
