@@ -268,7 +268,10 @@ def key_view(family: int, postings: Iterable[Posting], into: dict[tuple[Gid, Gid
     in the bucket of each paragraph ``p`` whose keys are looked up, once per posting of each
     (a paragraph may post a key twice): the first ``MAX_BUCKET`` postings kept in earlier
     batches, then as :func:`~dedup.index.batch_pairs` and
-    :meth:`~dedup.deduplicator.Deduplicator.decide` find partners in the batch."""
+    :meth:`~dedup.deduplicator.Deduplicator.decide` find partners in the batch.
+
+    The rule one posting at a time, as it reads best: the steps run :func:`key_pairs`,
+    which works it out for every key at once, and a property test holds the two equal."""
     ordered = sorted(postings)
     if len(ordered) < 2:
         return
