@@ -10,10 +10,11 @@ kept paragraph it equals, and a paragraph's candidates are ranked among what its
 hold. So the work goes in rounds, from an assumed status for every paragraph (kept, unless
 an earlier paragraph has the same text):
 
-1. :func:`digest_view` and :func:`key_view`, by digest and by key: what each paragraph's
-   buckets held when it was decided, had every earlier paragraph the assumed status, with
-   the cleaner's batches as they were (a paragraph of the batch being decided is a
-   *partner*, found as :func:`~dedup.index.batch_pairs` finds it);
+1. :func:`digest_view` and :func:`key_pairs` (:func:`key_view` one key at a time), by
+   digest and by key: what each paragraph's buckets held when it was decided, had every
+   earlier paragraph the assumed status, with the cleaner's batches as they were (a
+   paragraph of the batch being decided is a *partner*, found as
+   :func:`~dedup.index.batch_pairs` finds it);
 2. :func:`plan`, by paragraph: its candidates ranked as the cleaner ranks them, and the
    pairs to verify;
 3. :func:`verdict`, by pair: the same :func:`~dedup.verify.compare` (pairs that sketches
