@@ -94,8 +94,8 @@ def _prints(config: Config) -> Any:
 
 def _places(doc: npt.NDArray[np.int64], paragraph: npt.NDArray[np.int64], parts: int) -> Any:
     """The partition of each paragraph ``(doc, paragraph)`` under PySpark's default
-    partitioner (``portable_hash(gid) % parts``, which is CPython's tuple hash of old over
-    ints that hash to themselves), in array operations."""
+    partitioner (``portable_hash(gid) % parts``: CPython 2.7's hash of a tuple, over ints
+    that hash to themselves), in array operations."""
     mask = np.uint64(sys.maxsize)
     h = np.full(len(doc), 0x345678, dtype=np.uint64)
     for column in (doc, paragraph):
@@ -219,13 +219,21 @@ def _viewed(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Any]]:
             kept[key] = value
         else:
             posts.append((key, value))
+    _here(exact.keys(), posts)
     for gid, p in posts:
         yield gid, ((p, kept[gid]), exact.get(gid, _ALONE))
 
 
+def _here(sent: Iterable[Gid], records: Iterable[tuple[Gid, Any]]) -> None:
+    """Check that what was sent to a partition for paragraphs is where they are: a
+    partitioner other than the one assumed (:func:`_places`) would lose it silently."""
+    if not set(sent) <= {gid for gid, _ in records}:
+        raise AssertionError("records sent to a partition that does not hold their paragraph")
+
+
 class Planned(NamedTuple):
-    """A paragraph in a round: where it stands and its assumed status, its plan, the
-    verdicts on pairs with it known before (``have``, by pair) and the pairs of its plan
+    """A paragraph in a round: its assumed status, its plan, the verdicts on pairs with
+    it known before (``have``, by pair) and the pairs of its plan
     still to verify (``missing``)."""
 
     kept: bool
@@ -269,8 +277,7 @@ def _plans(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Planned]]:
     shared: dict[Gid, dict[Gid, Shared]] = defaultdict(dict)
     for (gid, q), counts in shared_by_pair(merged(Pairs.joined(blocks), candidates=True)):
         shared[gid][q] = counts
-    if not shared.keys() <= {gid for gid, _ in steps}:
-        raise AssertionError("pairs sent to a partition that does not hold their paragraph")
+    _here(shared.keys() | known.keys(), steps)
     for gid, ((p, kept), exact) in steps:
         step = plan(p, exact, shared.get(gid, {}))
         have = known.get(gid, {})

@@ -504,14 +504,6 @@ class Plan(NamedTuple):
     others: list[tuple[Gid, bool, bool]]
 
 
-def add(shared: Shared, more: Shared) -> Shared:
-    """Two counts of one pair (from other keys) as one."""
-    return [a + b for a, b in zip(shared[:3], more[:3], strict=True)] + [
-        shared[3],
-        shared[4] | more[4],
-    ]
-
-
 def plan(p: Posted, exact: Exact, shared: dict[Gid, Shared]) -> Plan:
     """Paragraph ``p``'s :class:`Plan`, from its :class:`Exact` and what it shares with each
     paragraph in its buckets (:func:`key_view`)."""
