@@ -190,17 +190,18 @@ def _exact_blocks(parts: int) -> Any:
             *(c.tolist() for c in columns), strict=True
         ):
             groups[d].append(((g_doc, g_paragraph), g_batch, bool(g_kept)))
+        found = [item for group in groups.values() for item in digest_view(group)]
+        places = _places(
+            np.array([gid[0] for gid, _ in found], dtype=np.int64),
+            np.array([gid[1] for gid, _ in found], dtype=np.int64),
+            parts,
+        ).tolist()
         by_place: dict[int, dict[Gid, Exact]] = defaultdict(dict)
-        for group in groups.values():
-            for gid, exact in digest_view(group):
-                by_place[_place(gid, parts)][gid] = exact
+        for (gid, exact), place in zip(found, places, strict=True):
+            by_place[place][gid] = exact
         yield from by_place.items()
 
     return run
-
-
-def _place(gid: Gid, parts: int) -> int:
-    return int(_places(np.array([gid[0]]), np.array([gid[1]]), parts)[0])
 
 
 #: What the digest of a paragraph that no other paragraph has tells.
@@ -390,8 +391,8 @@ def _trimmed(posted: RDD[tuple[Gid, Posted]], partitions: int) -> RDD[tuple[Gid,
                 gid,
                 p._replace(
                     bands=tuple(v for v in p.bands if v in mine),
-                    shingles=tuple(v for v in p.shingles if SHINGLE | v in mine),
-                    edges=tuple(v for v in p.edges if EDGE | v in mine),
+                    shingles=tuple(v for v in p.shingles if (SHINGLE | v) in mine),
+                    edges=tuple(v for v in p.edges if (EDGE | v) in mine),
                 ),
             )
 
