@@ -99,15 +99,15 @@ def clean_dataframe(
     cuts, _ = clean(docs, config, parts)
     columns = [*df.columns, "dedup"]
 
-    def build(item: tuple[int, tuple[Any, Any]]) -> Any:
-        _, (row, done) = item
+    def build(item: tuple[tuple[int, Any], Any]) -> Any:
+        (_, row), done = item
         values = row.asDict()
         if done.removals:
             values[text] = done.text
         values["dedup"] = Row(removed=len(done.removals), removals=_removals(done.removals))
         return Row(**{name: values[name] for name in columns})
 
-    out = rows.join(cuts, parts).sortByKey(numPartitions=parts).map(build)
+    out = rows.zip(cuts).map(build)
     return df.sparkSession.createDataFrame(out, _schema(df, text))
 
 
@@ -258,12 +258,13 @@ def clean_jsonl(
     cuts, stats = clean(docs, config, parts)
     from dedup.jsonl import cleaned_line, parse_record
 
-    def line(item: tuple[int, tuple[Any, Any]]) -> tuple[int, tuple[str, int]]:
-        doc, ((_, _, _, raw), done) = item
-        text = cleaned_line(parse_record(raw), done.removals, done.text, text_field)
-        return doc, (text, len(done.removals))
+    def line(item: tuple[tuple[int, Any], Any]) -> tuple[str, int]:
+        (_, (_, _, _, raw)), done = item
+        return cleaned_line(parse_record(raw), done.removals, done.text, text_field), len(
+            done.removals
+        )
 
-    lines = records.join(cuts, parts).map(line).persist()
-    removed = lines.map(lambda item: item[1][1]).sum()
-    lines.sortByKey(numPartitions=parts).map(lambda item: item[1][0]).saveAsTextFile(output)
+    lines = records.zip(cuts).map(line).persist()
+    removed = lines.map(lambda item: item[1]).sum()
+    lines.map(lambda item: item[0]).saveAsTextFile(output)
     return stats._replace(removed=int(removed))

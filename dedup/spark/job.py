@@ -14,6 +14,7 @@ partitions: every group is sorted by the paragraphs' places before it is walked.
 
 from __future__ import annotations
 
+import bisect
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -480,22 +481,36 @@ def decide(
 
 def clean(
     docs: RDD[tuple[int, str, str]], config: Config, partitions: int
-) -> tuple[RDD[tuple[int, Cut]], Stats]:
+) -> tuple[RDD[Cut], Stats]:
     """Documents ``(doc, name, text)`` cleaned as one corpus in the order of ``doc``: each
-    one's :class:`~dedup.spark.plan.Cut`, by ``doc``."""
+    one's :class:`~dedup.spark.plan.Cut`, in the partitions and the order of ``docs`` (a
+    partition's documents in order, the partitions in order), so that ``docs``, or what it
+    was mapped from, zips with it: the documents are cut where they are, and only what was
+    decided for a paragraph that is removed or a close call moves to them."""
     docs = docs.persist(_level())
     outcomes, stats = decide(docs, config, partitions)
-    by_doc = outcomes.map(lambda item: (item[0][0], (item[0][1], item[1]))).groupByKey(partitions)
+    ids = docs.mapPartitions(lambda rows: [[row[0] for row in rows]]).persist(_level())
+    firsts = [(listed, at) for at, listed in enumerate(ids.map(lambda d: d[:1]).collect())]
+    starts = [first[0] for first, _ in firsts if first]
+    places = [at for first, at in firsts if first]
 
-    def cut_one(item: tuple[int, tuple[tuple[str, str], Any]]) -> tuple[int, Cut]:
-        doc, ((name, text), decided) = item
-        return doc, cut(name, text, config, dict(decided or ()))
+    def place(item: tuple[Gid, Outcome]) -> tuple[int, tuple[Gid, Outcome]]:
+        return places[bisect.bisect_right(starts, item[0][0]) - 1], item
 
-    cuts = (
-        docs.map(lambda row: (row[0], (row[1], row[2])))
-        .leftOuterJoin(by_doc, partitions)
-        .map(cut_one)
+    def by_doc(items: Iterable[tuple[int, tuple[Gid, Outcome]]]) -> Iterator[Any]:
+        told: dict[int, dict[int, Outcome]] = defaultdict(dict)
+        for _, ((doc, paragraph), outcome) in items:
+            told[doc][paragraph] = outcome
+        yield told
+
+    told = (
+        outcomes.filter(lambda item: item[1].removed or item[1].ref is not None)
+        .map(place)
+        .partitionBy(docs.getNumPartitions())
+        .mapPartitions(by_doc)
     )
+    each = ids.zip(told).flatMap(lambda pair: [pair[1].get(doc, {}) for doc in pair[0]])
+    cuts = docs.zip(each).map(lambda pair: cut(pair[0][1], pair[0][2], config, pair[1]))
     return cuts, stats
 
 
