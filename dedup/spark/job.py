@@ -15,9 +15,11 @@ partitions: every group is sorted by the paragraphs' places before it is walked.
 from __future__ import annotations
 
 import bisect
+import pickle
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -116,6 +118,22 @@ def _by_place(
             yield t, tuple(column[rows] for column in columns)
 
 
+def _by_paragraph(values: Sequence[Any], gids: Sequence[Gid], parts: int) -> Iterator[Any]:
+    """``values`` as one list a partition, keyed by its number, by the partition of the
+    paragraphs ``gids`` (one a value)."""
+    if not values:
+        return
+    places = _places(
+        np.array([gid[0] for gid in gids], dtype=np.int64),
+        np.array([gid[1] for gid in gids], dtype=np.int64),
+        parts,
+    ).tolist()
+    by_place: dict[int, list[Any]] = defaultdict(list)
+    for value, place in zip(values, places, strict=True):
+        by_place[place].append(value)
+    yield from by_place.items()
+
+
 def _key_blocks(parts: int) -> Any:
     """A partition's postings, by the partition of their keys."""
 
@@ -171,10 +189,10 @@ def _digest_blocks(parts: int) -> Any:
 
 def _exact_blocks(parts: int) -> Any:
     """What each paragraph's digest tells (:func:`~dedup.spark.plan.digest_view`), for the
-    paragraphs whose text another one has, by the partition of each: one dict a
+    paragraphs whose text another one has, by the partition of each: one list a
     partition (a paragraph not in it is the only one of its text)."""
 
-    def run(blocks: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, dict[Gid, Exact]]]:
+    def run(blocks: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, list[Any]]]:
         listed = [block for _, block in blocks]
         if not listed:
             return
@@ -192,15 +210,7 @@ def _exact_blocks(parts: int) -> Any:
         ):
             groups[d].append(((g_doc, g_paragraph), g_batch, bool(g_kept)))
         found = [item for group in groups.values() for item in digest_view(group)]
-        places = _places(
-            np.array([gid[0] for gid, _ in found], dtype=np.int64),
-            np.array([gid[1] for gid, _ in found], dtype=np.int64),
-            parts,
-        ).tolist()
-        by_place: dict[int, dict[Gid, Exact]] = defaultdict(dict)
-        for (gid, exact), place in zip(found, places, strict=True):
-            by_place[place][gid] = exact
-        yield from by_place.items()
+        yield from _by_paragraph(found, [gid for gid, _ in found], parts)
 
     return run
 
@@ -221,139 +231,203 @@ def _viewed(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Any]]:
             kept[key] = value
         else:
             posts.append((key, value))
-    _here(exact.keys(), posts)
+    _here(exact.keys(), {gid for gid, _ in posts})
     for gid, p in posts:
         yield gid, ((p, kept[gid]), exact.get(gid, _ALONE))
 
 
-def _here(sent: Iterable[Gid], records: Iterable[tuple[Gid, Any]]) -> None:
-    """Check that what was sent to a partition for paragraphs is where they are: a
-    partitioner other than the one assumed (:func:`_places`) would lose it silently."""
-    if not set(sent) <= {gid for gid, _ in records}:
+def _here(sent: Iterable[Gid], held: AbstractSet[Gid]) -> None:
+    """Check that what was sent to a partition for paragraphs (``held`` there) is where
+    they are: a partitioner other than the one assumed (:func:`_places`) would lose it
+    silently."""
+    if not set(sent) <= held:
         raise AssertionError("records sent to a partition that does not hold their paragraph")
 
 
 class Planned(NamedTuple):
-    """A paragraph in a round: its assumed status, its plan, the verdicts on pairs with
-    it known before (``have``, by pair) and the pairs of its plan
-    still to verify (``missing``)."""
+    """A paragraph in a round: its assumed status, its plan, and the pairs of its plan not
+    verified before (``missing``)."""
 
     kept: bool
     step: Plan
-    have: dict[Pair, Found]
     missing: tuple[Pair, ...]
 
 
 class Decided(NamedTuple):
     """:class:`Planned` once decided: its outcome so far, the other pairs to verify when
-    it repeats one (``others``, those not known yet ``missing``)."""
+    it repeats one (``others``, those not verified before ``missing``)."""
 
     kept: bool
     outcome: Outcome
     others: tuple[Pair, ...]
-    have: dict[Pair, Found]
     missing: tuple[Pair, ...]
+
+
+class Verdicts(NamedTuple):
+    """The verdicts a step worked out in a partition, on pairs whose later paragraph is
+    there (one record a partition, keyed by its number). A round's are kept for the
+    rounds after it: a pair is verified once."""
+
+    found: list[tuple[Pair, Found]]
 
 
 def _pairs(q: Iterable[tuple[Gid, bool, bool]], p: Gid) -> tuple[Pair, ...]:
     return tuple((q_gid, p, as_written, settle) for q_gid, as_written, settle in q)
 
 
-def _missing(pairs: tuple[Pair, ...], have: dict[Pair, Found]) -> tuple[Pair, ...]:
+def _missing(
+    pairs: tuple[Pair, ...], have: AbstractSet[Pair] | dict[Pair, Found]
+) -> tuple[Pair, ...]:
     return tuple(dict.fromkeys(pair for pair in pairs if pair not in have))
 
 
 def _plans(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Planned]]:
     """The plans of a partition's paragraphs (``viewed``), from the blocks of pairs in
-    their buckets (keyed by an int) and the verdicts known (dicts) that came to it."""
+    their buckets and the verdicts known (both keyed by an int) that came to it."""
     steps: list[tuple[Gid, tuple[tuple[Posted, bool], Exact]]] = []
     blocks: list[Pairs] = []
-    known: dict[Gid, dict[Pair, Found]] = {}
+    known: set[Pair] = set()
     for key, value in items:
-        if isinstance(key, int):
+        if isinstance(value, Verdicts):
+            known.update(pair for pair, _ in value.found)
+        elif isinstance(key, int):
             blocks.append(Pairs(*value))
-        elif isinstance(value, dict):
-            known[key] = value
         else:
             steps.append((key, value))
     shared: dict[Gid, dict[Gid, Shared]] = defaultdict(dict)
     for (gid, q), counts in shared_by_pair(merged(Pairs.joined(blocks), candidates=True)):
         shared[gid][q] = counts
-    _here(shared.keys() | known.keys(), steps)
+    _here(shared.keys() | {pair[1] for pair in known}, {gid for gid, _ in steps})
     for gid, ((p, kept), exact) in steps:
         step = plan(p, exact, shared.get(gid, {}))
-        have = known.get(gid, {})
-        yield gid, Planned(kept, step, have, _missing(_pairs(step.ids, gid), have))
+        yield gid, Planned(kept, step, _missing(_pairs(step.ids, gid), known))
 
 
-def _made(items: Iterable[tuple[Gid, Any]], kind: type) -> tuple[list[tuple[Gid, Any]], Any]:
-    """A partition's records of type ``kind`` and the verdicts that came to it, by
-    paragraph and pair."""
+def _made(items: Iterable[tuple[Any, Any]], kind: type) -> tuple[list[tuple[Gid, Any]], Any]:
+    """A partition's records of type ``kind`` and the verdicts known there, by pair."""
     records = []
-    made: dict[Gid, dict[Pair, Found]] = defaultdict(dict)
-    for gid, value in items:
+    have: dict[Pair, Found] = {}
+    for key, value in items:
         if isinstance(value, kind):
-            records.append((gid, value))
+            records.append((key, value))
         else:
-            pair, found = value
-            made[gid][pair] = found
-    return records, made
+            have.update(value.found)
+    return records, have
 
 
-def _decided(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[Gid, Decided]]:
-    records, made = _made(items, Planned)
+def _decided(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Decided]]:
+    records, have = _made(items, Planned)
     for gid, r in records:
-        have = {**r.have, **made[gid]} if gid in made else r.have
         outcome, others = decision(
             r.step, {pair[0]: have[pair] for pair in _pairs(r.step.ids, gid)}
         )
         more = _pairs(others, gid)
-        yield gid, Decided(r.kept, outcome, more, have, _missing(more, have))
+        yield gid, Decided(r.kept, outcome, more, _missing(more, have))
 
 
-def _settled(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[Gid, Decided]]:
-    """The outcomes named (the other pairs verified), and everything known now."""
-    records, made = _made(items, Decided)
+def _settled(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, tuple[bool, Outcome]]]:
+    """The outcomes named (the other pairs verified), beside the status assumed."""
+    records, have = _made(items, Decided)
     for gid, r in records:
-        have = {**r.have, **made[gid]} if gid in made else r.have
         outcome = r.outcome
         if r.others:
             found = {pair[0]: have[pair] for pair in r.others}
             outcome = named(outcome, [pair[0] for pair in r.others], found)
-        yield gid, r._replace(outcome=outcome, have=have, others=(), missing=())
+        yield gid, (r.kept, outcome)
 
 
-def _texts(p: Print) -> Print:
-    """What verifying needs of a paragraph: not its keys but its shingles."""
-    return p._replace(bands=(), edges=())
+class Shelf(NamedTuple):
+    """A partition's paragraphs as verifying needs them (not their keys), each pickled on
+    its own, so that a step that verifies a few of them unpickles those few."""
+
+    gids: list[Gid]
+    blobs: list[bytes]
+
+    def blob(self, gids: Sequence[Gid]) -> list[bytes]:
+        """The pickled paragraphs ``gids``, which must be on this shelf."""
+        at = {gid: i for i, gid in enumerate(self.gids)}
+        _here(gids, at.keys())
+        return [self.blobs[at[gid]] for gid in gids]
+
+
+def _shelf(index: int, items: Iterable[tuple[Gid, Print]]) -> Iterator[tuple[int, Shelf]]:
+    """A partition's :class:`Shelf`, keyed by the partition's number (where it lies)."""
+    shelf = Shelf([], [])
+    for gid, p in items:
+        shelf.gids.append(gid)
+        shelf.blobs.append(pickle.dumps(p._replace(bands=(), edges=()), pickle.HIGHEST_PROTOCOL))
+    yield index, shelf
+
+
+def _shelved(items: Iterable[tuple[int, Any]]) -> tuple[Shelf, list[Any]]:
+    """A partition's shelf, and the lists of values that came to it."""
+    shelf, sent = Shelf([], []), []
+    for _, value in items:
+        if isinstance(value, Shelf):
+            shelf = value
+        else:
+            sent += value
+    return shelf, sent
+
+
+def _asked(parts: int) -> Any:
+    """The ``missing`` pairs of a partition's paragraphs, by the partition of the earlier
+    paragraph of each."""
+
+    def run(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[int, list[Pair]]]:
+        pairs = [pair for _, r in items for pair in r.missing]
+        yield from _by_paragraph(pairs, [pair[0] for pair in pairs], parts)
+
+    return run
+
+
+def _served(parts: int) -> Any:
+    """The pairs asked of a partition with their earlier paragraph (pickled, as on the
+    shelf), by the partition of the later one."""
+
+    def run(items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, list[Any]]]:
+        shelf, asked = _shelved(items)
+        blobs = shelf.blob([pair[0] for pair in asked])
+        yield from _by_paragraph(
+            list(zip(asked, blobs, strict=True)), [pair[1] for pair in asked], parts
+        )
+
+    return run
 
 
 def _verify(config: Config) -> Any:
-    def run(
-        items: Iterable[tuple[Gid, tuple[tuple[Pair, Print], Print]]],
-    ) -> Iterator[tuple[Gid, tuple[Pair, Found]]]:
-        listed = list(items)
-        found = verdicts([(q, p, pair[2], pair[3]) for _, ((pair, q), p) in listed], config)
-        for (gid, ((pair, q), _)), verdict in zip(listed, found, strict=True):
-            yield gid, (pair, (Ref(q.name, q.paragraph), verdict))
+    """The verdicts on the pairs that came to their later paragraph's partition."""
+
+    def run(index: int, items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Verdicts]]:
+        shelf, sent = _shelved(items)
+        if not sent:
+            return
+        later = list(dict.fromkeys(pair[1] for pair, _ in sent))
+        mine = dict(zip(later, map(pickle.loads, shelf.blob(later)), strict=True))
+        listed = [(pair, pickle.loads(blob)) for pair, blob in sent]
+        found = verdicts([(q, mine[pair[1]], pair[2], pair[3]) for pair, q in listed], config)
+        yield (
+            index,
+            Verdicts(
+                [
+                    (pair, (Ref(q.name, q.paragraph), verdict))
+                    for (pair, q), verdict in zip(listed, found, strict=True)
+                ]
+            ),
+        )
 
     return run
 
 
 def _verified(
-    asked: RDD[tuple[Gid, Any]], texts: RDD[tuple[Gid, Print]], config: Config, parts: int
-) -> RDD[tuple[Gid, tuple[Pair, Found]]]:
+    asked: RDD[tuple[Gid, Any]], shelves: RDD[tuple[int, Shelf]], config: Config, parts: int
+) -> RDD[tuple[int, Verdicts]]:
     """The verdicts on the ``missing`` pairs of ``asked`` (by its later paragraph): the
-    earlier paragraph's text goes to the later one's place, to be verified there."""
-    return (
-        asked.flatMap(lambda item: [(pair[0], pair) for pair in item[1].missing])
-        .partitionBy(parts)
-        .join(texts, parts)
-        .map(lambda item: (item[1][0][1], item[1]))
-        .partitionBy(parts)
-        .join(texts, parts)
-        .mapPartitions(_verify(config), preservesPartitioning=True)
-    )
+    earlier paragraph's text goes to the later one's place, to be verified there. A
+    partition unpickles of its shelf only the paragraphs it is asked for."""
+    wanted = asked.mapPartitions(_asked(parts)).partitionBy(parts)
+    sent = _union(shelves, wanted).mapPartitions(_served(parts)).partitionBy(parts)
+    return _union(shelves, sent).mapPartitionsWithIndex(_verify(config), True)
 
 
 def _trimmed(posted: RDD[tuple[Gid, Posted]], partitions: int) -> RDD[tuple[Gid, Posted]]:
@@ -428,7 +502,7 @@ def decide(
         .persist(_level())
     )
     count = live.count()
-    texts = live.mapValues(_texts).persist(_level())
+    texts = live.mapPartitionsWithIndex(_shelf, True).persist(_level())
     # The first round assumes every paragraph kept but a later copy of an earlier text.
     firsts = live.map(lambda item: (item[1].digest, item[0])).reduceByKey(min, parts)
     first = firsts.map(lambda item: (item[1], True)).partitionBy(parts)
@@ -438,10 +512,11 @@ def decide(
     state.count()
     texts.count()
     live.unpersist()
-    empty: RDD[tuple[Gid, dict[Pair, Found]]] = texts.context.emptyRDD()
+    empty: RDD[tuple[int, Verdicts]] = texts.context.emptyRDD()
     known = empty.partitionBy(parts)
+    worked: list[RDD[tuple[int, Verdicts]]] = []  # every round's verdicts, known from then on
     rounds = verified = 0
-    previous: RDD[Any] | None = None  # the round before's, which state and known are of
+    previous: RDD[Any] | None = None  # the round before's, which state is of
     while True:
         rounds += 1
         exact = (
@@ -460,23 +535,28 @@ def decide(
         )
         planned = _union(viewed, blocks, known).mapPartitions(_plans, True).persist(_level())
         made = _verified(planned, texts, config, parts).persist(_level())
-        verified += made.count()
-        decided = planned.union(made).mapPartitions(_decided, True).persist(_level())
+        verified += _count(made)
+        decided = _union(planned, made, known).mapPartitions(_decided, True).persist(_level())
         more = _verified(decided, texts, config, parts).persist(_level())
-        verified += more.count()
-        settled = decided.union(more).mapPartitions(_settled, True).persist(_level())
-        changed = settled.filter(lambda item: item[1].kept == item[1].outcome.removed).count()
-        for done in (viewed, planned, made, decided, more, state, previous):
+        verified += _count(more)
+        settled = _union(decided, more, made, known).mapPartitions(_settled, True).persist(_level())
+        changed = settled.filter(lambda item: item[1][0] == item[1][1].removed).count()
+        for done in (viewed, planned, decided, state, previous):
             if done is not None:
                 done.unpersist()
         previous = settled
-        outcomes = settled.mapValues(lambda r: r.outcome)
+        worked += [made, more]
+        known = _union(known, made, more)
+        outcomes = settled.mapValues(lambda r: r[1])
         if not changed:
-            texts.unpersist()
-            posts.unpersist()
+            for done in (texts, posts, *worked):
+                done.unpersist()
             return outcomes, Stats(count, rounds, verified)
-        known = settled.mapValues(lambda r: r.have)
-        state = settled.mapValues(lambda r: not r.outcome.removed)
+        state = settled.mapValues(lambda r: not r[1].removed)
+
+
+def _count(verdicts: RDD[tuple[int, Verdicts]]) -> int:
+    return int(verdicts.map(lambda item: len(item[1].found)).sum())
 
 
 def clean(
