@@ -11,6 +11,7 @@ written) are read from Spark's own REST API before it stops.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import statistics
 import subprocess
@@ -64,6 +65,46 @@ def _timed(command: list[str], out: Path | None = None) -> float:
     return time.perf_counter() - started
 
 
+def _step(name: str) -> str:
+    """A stage's step: the statement of ``dedup`` whose RDD (or action) it ends at, named by
+    its function and what it assigns (``job.decide: planned``) or its start, else the
+    stage's own name. A stage does the narrow steps before it too."""
+    action, _, where = name.partition(" at ")
+    path, _, line = where.rpartition(":")
+    if "/dedup/" not in path or not line.isdigit():
+        return action
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    at, function, label = int(line), "", action
+    for node in ast.walk(tree):
+        if not hasattr(node, "end_lineno") or not node.lineno <= at <= (node.end_lineno or 0):
+            continue
+        if isinstance(node, ast.FunctionDef) and node.lineno >= 0:
+            function = node.name  # the innermost, as walk goes down
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            label = ", ".join(ast.unparse(t) for t in targets)
+        elif isinstance(node, ast.Expr | ast.Return):
+            label = ast.unparse(node).split("(")[0]
+    return f"{Path(path).stem}.{function}: {label}"
+
+
+def _steps(stages: list[dict], size: int) -> str:  # type: ignore[type-arg]
+    """The stages summed by step, in the order the steps first ran."""
+    steps: dict[str, list[float]] = {}
+    for stage in sorted(stages, key=lambda s: s["stageId"]):
+        row = steps.setdefault(_step(stage["name"]), [0, 0.0, 0.0])
+        row[0] += 1
+        row[1] += stage["executorRunTime"] / 1000
+        row[2] += stage["shuffleWriteBytes"]
+    total = sum(row[1] for row in steps.values())
+    rows = [
+        f"| {step} | {n:.0f} | {seconds:.1f} | {seconds / total:.0%} | {written / size:,.0f} |"
+        for step, (n, seconds, written) in steps.items()
+    ]
+    head = "| step | stages | executor s | share | shuffle written B / line |"
+    return "\n".join([head, "|---|---:|---:|---:|---:|", *rows])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -105,16 +146,10 @@ def main() -> int:
                 f"| {median['local[2]'] / median['clean -j2']:.1f}x | {stats['rounds']} "
                 f"| {shuffled / size:,.0f} |"
             )
-            costly = sorted(last["stages"], key=lambda s: -s["executorRunTime"])[:6]
             notes.append(
-                f"{size:,} lines, local[2], the costliest stages (executor time, shuffle "
-                "written): "
-                + "; ".join(
-                    f"{s['name'].split(' at ')[0]} at {s['name'].rsplit('/', 1)[-1]} "
-                    f"{s['executorRunTime'] / 1000:.0f} s, {s['shuffleWriteBytes'] / 1e6:.0f} MB"
-                    for s in costly
-                )
-                + f" (of {len(last['stages'])} stages)."
+                f"{size:,} lines, `local[2]`: the job's stages by the step of the code they "
+                f"end at (executor time, summed over tasks; shuffle written), of "
+                f"{len(last['stages'])} stages:\n\n" + _steps(last["stages"], size)
             )
     table = "\n".join(
         [
@@ -131,7 +166,11 @@ def main() -> int:
         + table
         + "\n\n"
         + "\n\n".join(notes)
-        + "\n"
+        + "\n\nA stage runs the narrow steps before the shuffle or action it ends at: "
+        "`_verified: wanted` works out the plans (`_plans`) or the decisions (`_decided`) "
+        "whose missing pairs it sends; `_count` verifies them; `state.count` finds the keys "
+        "no other paragraph posts; `clean_jsonl: removed` cuts the documents. The time and "
+        "bytes of every round are summed.\n"
     )
     print(body)
     if args.write:
