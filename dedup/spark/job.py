@@ -432,36 +432,34 @@ def _verified(
 
 def _trimmed(posted: RDD[tuple[Gid, Posted]], partitions: int) -> RDD[tuple[Gid, Posted]]:
     """The paragraphs without the keys no other paragraph posts (most shingles: they put
-    nobody in anybody's bucket), found once, so that no round sends them again. Keys go
-    to their partition and back in blocks, one a partition."""
+    nobody in anybody's bucket), found once, so that no round sends them again. Each
+    partition sends the keys its paragraphs post, each once with how many post it, to
+    the keys' partitions, and gets back the ones posted more than once in all."""
     parts = partitions
 
-    def listed(items: Iterable[tuple[Gid, Posted]]) -> Iterator[tuple[int, Any]]:
-        rows = [(key, *gid) for gid, p in items for key in set(keys(p))]
-        if rows:
-            table = np.array(rows, dtype=np.int64).reshape(len(rows), 3).T
-            yield from _by_place(tuple(table), table[0] % parts, parts)
+    def listed(index: int, items: Iterable[tuple[Gid, Posted]]) -> Iterator[tuple[int, Any]]:
+        posting = np.fromiter((k for _, p in items for k in set(keys(p))), dtype=np.int64)
+        key, counts = np.unique(posting, return_counts=True)
+        table = key, counts.astype(np.int32), np.full(len(key), index, dtype=np.int32)
+        yield from _by_place(table, key % parts, parts)
 
     def shared(blocks: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
         found = [block for _, block in blocks]
         if found:
-            key, doc, paragraph = (np.concatenate(c) for c in zip(*found, strict=True))
-            _, at, counts = np.unique(key, return_inverse=True, return_counts=True)
-            rows = counts[at] > 1
-            table = key[rows], doc[rows], paragraph[rows]
-            yield from _by_place(table, _places(table[1], table[2], parts), parts)
+            key, counts, source = (np.concatenate(c) for c in zip(*found, strict=True))
+            _, at = np.unique(key, return_inverse=True)
+            rows = np.bincount(at, weights=counts)[at] > 1
+            yield from _by_place((key[rows],), source[rows], parts)
 
     def trim(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Posted]]:
-        held: dict[Gid, set[int]] = defaultdict(set)
+        mine: set[int] = set()
         paragraphs = []
         for key, value in items:
             if isinstance(key, int):
-                for k, doc, paragraph in zip(*(c.tolist() for c in value), strict=True):
-                    held[(doc, paragraph)].add(k)
+                mine.update(value[0].tolist())
             else:
                 paragraphs.append((key, value))
         for gid, p in paragraphs:
-            mine = held.get(gid, set())
             yield (
                 gid,
                 p._replace(
@@ -471,7 +469,7 @@ def _trimmed(posted: RDD[tuple[Gid, Posted]], partitions: int) -> RDD[tuple[Gid,
                 ),
             )
 
-    found = posted.mapPartitions(listed).partitionBy(parts).mapPartitions(shared)
+    found = posted.mapPartitionsWithIndex(listed).partitionBy(parts).mapPartitions(shared)
     return posted.union(found.partitionBy(parts)).mapPartitions(trim, True)
 
 
