@@ -15,6 +15,7 @@ partitions: every group is sorted by the paragraphs' places before it is walked.
 from __future__ import annotations
 
 import bisect
+import itertools
 import pickle
 import sys
 from collections import defaultdict
@@ -106,15 +107,24 @@ def _places(doc: npt.NDArray[np.int64], paragraph: npt.NDArray[np.int64], parts:
     return (h ^ np.uint64(2)) % np.uint64(parts)
 
 
+#: The most rows (or values) a block sent to a partition holds: the JVM holds a record
+#: whole (a partition's keys as one block, at a million paragraphs on one partition, did
+#: not fit a 1 GB heap), and a worker the records it reads.
+BLOCK = 1 << 16
+
+
 def _by_place(
     columns: Sequence[npt.NDArray[Any]], places: Any, parts: int
 ) -> Iterator[tuple[int, tuple[npt.NDArray[Any], ...]]]:
-    """The rows of ``columns`` as one block per partition, keyed by the partition's
-    number: an int small enough hashes to itself, so the default partitioner sends block
-    ``t`` to partition ``t``, beside the paragraphs that are there."""
+    """The rows of ``columns`` in blocks (of at most :data:`BLOCK` rows) by partition,
+    keyed by the partition's number: an int small enough hashes to itself, so the default
+    partitioner sends block ``t`` to partition ``t``, beside the paragraphs that are
+    there."""
+    order = np.argsort(places, kind="stable")
+    bounds = np.searchsorted(places[order], np.arange(parts + 1)).tolist()
     for t in range(parts):
-        rows = places == t
-        if rows.any():
+        for start in range(bounds[t], bounds[t + 1], BLOCK):
+            rows = order[start : min(start + BLOCK, bounds[t + 1])]
             yield t, tuple(column[rows] for column in columns)
 
 
@@ -131,7 +141,9 @@ def _by_paragraph(values: Sequence[Any], gids: Sequence[Gid], parts: int) -> Ite
     by_place: dict[int, list[Any]] = defaultdict(list)
     for value, place in zip(values, places, strict=True):
         by_place[place].append(value)
-    yield from by_place.items()
+    for place, listed in by_place.items():
+        for start in range(0, len(listed), BLOCK):
+            yield place, listed[start : start + BLOCK]
 
 
 def _key_blocks(parts: int) -> Any:
@@ -159,9 +171,20 @@ def _pair_blocks(parts: int) -> Any:
         blocks: Iterable[tuple[int, tuple[npt.NDArray[Any], ...]]],
     ) -> Iterator[tuple[int, tuple[npt.NDArray[Any], ...]]]:
         listed = [Postings(*block) for _, block in blocks]
-        if listed:
-            table = Postings(*(np.concatenate(column) for column in zip(*listed, strict=True)))
-            pairs = merged(key_pairs(table), candidates=False)
+        if not listed:
+            return
+        table = Postings(*(np.concatenate(column) for column in zip(*listed, strict=True)))
+        order = np.argsort(table.key, kind="stable")
+        table = Postings._make(column[order] for column in table)
+        # Keys a few at a time (every posting of a key in one piece), so that only one
+        # piece's pairs are held at once; _plans sums what pieces send of one pair.
+        starts = np.flatnonzero(np.concatenate([[True], table.key[1:] != table.key[:-1]]))
+        at = np.minimum(
+            np.searchsorted(starts, np.arange(0, len(table.key), BLOCK)), len(starts) - 1
+        )
+        bounds = [*np.unique(starts[at]).tolist(), len(table.key)]
+        for a, b in itertools.pairwise(bounds):
+            pairs = merged(key_pairs(Postings._make(column[a:b] for column in table)), False)
             yield from _by_place(pairs, _places(pairs.p_doc, pairs.p_paragraph, parts), parts)
 
     return run
@@ -294,13 +317,21 @@ def _plans(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Planned]]:
             blocks.append(Pairs(*value))
         else:
             steps.append((key, value))
-    shared: dict[Gid, dict[Gid, Shared]] = defaultdict(dict)
-    for (gid, q), counts in shared_by_pair(merged(Pairs.joined(blocks), candidates=True)):
-        shared[gid][q] = counts
-    _here(shared.keys() | {pair[1] for pair in known}, {gid for gid, _ in steps})
+    steps.sort(key=lambda step: step[0])
+    _here({pair[1] for pair in known}, {gid for gid, _ in steps})
+    # The pairs come ordered by paragraph, as the paragraphs are walked: one paragraph's
+    # at a time in Python objects.
+    rows = shared_by_pair(merged(Pairs.joined(blocks), candidates=True))
+    pending = next(rows, None)
     for gid, ((p, kept), exact) in steps:
-        step = plan(p, exact, shared.get(gid, {}))
+        shared: dict[Gid, Shared] = {}
+        while pending is not None and pending[0][0] <= gid:
+            (p_gid, q), shared[q] = pending
+            _here([p_gid], {gid})
+            pending = next(rows, None)
+        step = plan(p, exact, shared)
         yield gid, Planned(kept, step, _missing(_pairs(step.ids, gid), known))
+    _here([pending[0][0]] if pending else [], set())
 
 
 def _made(items: Iterable[tuple[Any, Any]], kind: type) -> tuple[list[tuple[Gid, Any]], Any]:
@@ -351,12 +382,21 @@ class Shelf(NamedTuple):
 
 
 def _shelf(index: int, items: Iterable[tuple[Gid, Print]]) -> Iterator[tuple[int, Shelf]]:
-    """A partition's :class:`Shelf`, keyed by the partition's number (where it lies)."""
+    """A partition's shelves (of :data:`SHELF` paragraphs), keyed by the partition's
+    number (where they lie)."""
     shelf = Shelf([], [])
     for gid, p in items:
         shelf.gids.append(gid)
         shelf.blobs.append(pickle.dumps(p._replace(bands=(), edges=()), pickle.HIGHEST_PROTOCOL))
-    yield index, shelf
+        if len(shelf.gids) == SHELF:
+            yield index, shelf
+            shelf = Shelf([], [])
+    if shelf.gids:
+        yield index, shelf
+
+
+#: Paragraphs a shelf (a record of the JVM's).
+SHELF = 1 << 12
 
 
 def _shelved(items: Iterable[tuple[int, Any]]) -> tuple[Shelf, list[Any]]:
@@ -364,7 +404,8 @@ def _shelved(items: Iterable[tuple[int, Any]]) -> tuple[Shelf, list[Any]]:
     shelf, sent = Shelf([], []), []
     for _, value in items:
         if isinstance(value, Shelf):
-            shelf = value
+            shelf.gids.extend(value.gids)
+            shelf.blobs.extend(value.blobs)
         else:
             sent += value
     return shelf, sent
@@ -406,15 +447,12 @@ def _verify(config: Config) -> Any:
         mine = dict(zip(later, map(pickle.loads, shelf.blob(later)), strict=True))
         listed = [(pair, pickle.loads(blob)) for pair, blob in sent]
         found = verdicts([(q, mine[pair[1]], pair[2], pair[3]) for pair, q in listed], config)
-        yield (
-            index,
-            Verdicts(
-                [
-                    (pair, (Ref(q.name, q.paragraph), verdict))
-                    for (pair, q), verdict in zip(listed, found, strict=True)
-                ]
-            ),
-        )
+        made = [
+            (pair, (Ref(q.name, q.paragraph), verdict))
+            for (pair, q), verdict in zip(listed, found, strict=True)
+        ]
+        for start in range(0, len(made), BLOCK):
+            yield index, Verdicts(made[start : start + BLOCK])
 
     return run
 
@@ -567,28 +605,35 @@ def clean(
     decided for a paragraph that is removed or a close call moves to them."""
     docs = docs.persist(_level())
     outcomes, stats = decide(docs, config, partitions)
-    ids = docs.mapPartitions(lambda rows: [[row[0] for row in rows]]).persist(_level())
-    firsts = [(listed, at) for at, listed in enumerate(ids.map(lambda d: d[:1]).collect())]
-    starts = [first[0] for first, _ in firsts if first]
-    places = [at for first, at in firsts if first]
+    n = docs.getNumPartitions()
+    if not n:
+        return docs.map(lambda row: cut(row[1], row[2], config, {})), stats
+    firsts = docs.mapPartitionsWithIndex(
+        lambda at, rows: [(row[0], at) for row in itertools.islice(rows, 1)]
+    ).collect()
+    starts = [first for first, _ in firsts]
 
-    def place(item: tuple[Gid, Outcome]) -> tuple[int, tuple[Gid, Outcome]]:
-        return places[bisect.bisect_right(starts, item[0][0]) - 1], item
+    def place(item: tuple[Gid, Outcome]) -> tuple[int, tuple[int, Any]]:
+        (doc, paragraph), outcome = item
+        return firsts[bisect.bisect_right(starts, doc) - 1][1], (doc, (paragraph, outcome))
 
-    def by_doc(items: Iterable[tuple[int, tuple[Gid, Outcome]]]) -> Iterator[Any]:
+    def each(items: Iterable[tuple[int, tuple[int, Any]]]) -> Iterator[dict[int, Outcome]]:
+        """What was decided for each document of a partition, in order (one a document)."""
         told: dict[int, dict[int, Outcome]] = defaultdict(dict)
-        for _, ((doc, paragraph), outcome) in items:
-            told[doc][paragraph] = outcome
-        yield told
+        here = []
+        for _, (doc, decided) in items:
+            if decided is None:
+                here.append(doc)
+            else:
+                told[doc][decided[0]] = decided[1]
+        for doc in sorted(here):
+            yield told.get(doc, {})
 
-    told = (
-        outcomes.filter(lambda item: item[1].removed or item[1].ref is not None)
-        .map(place)
-        .partitionBy(docs.getNumPartitions())
-        .mapPartitions(by_doc)
-    )
-    each = ids.zip(told).flatMap(lambda pair: [pair[1].get(doc, {}) for doc in pair[0]])
-    cuts = docs.zip(each).map(lambda pair: cut(pair[0][1], pair[0][2], config, pair[1]))
+    # Every document marks its place, so that its partition lists it (decided or not).
+    marks = docs.mapPartitionsWithIndex(lambda at, rows: ((at, (row[0], None)) for row in rows))
+    told = outcomes.filter(lambda item: item[1].removed or item[1].ref is not None).map(place)
+    decided = marks.union(told).partitionBy(n).mapPartitions(each)
+    cuts = docs.zip(decided).map(lambda pair: cut(pair[0][1], pair[0][2], config, pair[1]))
     return cuts, stats
 
 
