@@ -994,7 +994,7 @@ def _spark_errors(kind: type[Exception]) -> Iterator[None]:
 @click.option(
     "--partitions",
     type=click.IntRange(1),
-    help="Partitions of the work (default: Spark's parallelism); same output.",
+    help="Partitions of the work (default: Spark's parallelism, or more for a large input).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print no summary.")
 @click.option("--show-settings", is_flag=True, help="Print the settings in force; then stop.")

@@ -89,7 +89,7 @@ def clean_dataframe(
     else ``#1``, ``#2``, ... in that order, as the report names them. ``options`` are the
     :class:`~dedup.config.Config` fields; the result is the one ``dedup clean --scope
     corpus`` gives, whatever the partitions (``partitions`` sets how many the work uses;
-    default: the DataFrame's)."""
+    default: enough for the text, at least Spark's parallelism)."""
     from pyspark.sql import Row
 
     config = Config.make(config, **options)
@@ -98,11 +98,10 @@ def clean_dataframe(
     if id is not None and id not in df.columns:
         raise ConfigError(f"no column {id!r} (id=...; None names documents by their place)")
     ordered = df.orderBy(*([order] if isinstance(order, str) else order)) if order else df
-    parts = partitions or max(ordered.rdd.getNumPartitions(), 1)
     rows = ordered.rdd.zipWithIndex().map(lambda item: (item[1], item[0])).persist()
     docs = rows.map(lambda item: (item[0], _name(item[1], id, item[0]), item[1][text] or ""))
     _unique(docs, lambda doc: f"row {doc + 1}", "id=...")
-    cuts, _ = clean(docs, config, parts)
+    cuts, _ = clean(docs, config, partitions)
     columns = [*df.columns, "dedup"]
 
     def build(item: tuple[tuple[int, Any], Any]) -> Any:
@@ -248,8 +247,6 @@ def clean_jsonl(
     names it."""
     from dedup.spark.job import read_jsonl
 
-    sc = spark.sparkContext
-    parts = partitions or sc.defaultParallelism
     records = read_jsonl(spark, inputs, text_field, id_field).persist()
     bad = records.filter(lambda item: item[1][0] == "error").takeOrdered(1)
     if bad:
@@ -261,7 +258,7 @@ def clean_jsonl(
         return f"{inputs[doc >> 40][0]}:{(doc & ((1 << 40) - 1)) + 1}"
 
     _unique(docs, where, "--id-field")
-    cuts, stats = clean(docs, config, parts)
+    cuts, stats = clean(docs, config, partitions)
     from dedup.jsonl import cleaned_line, parse_record
 
     def line(item: tuple[tuple[int, Any], Any]) -> tuple[str, int]:
