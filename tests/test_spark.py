@@ -303,6 +303,17 @@ def test_the_job_writes_what_clean_writes_whatever_the_partitions(
     assert stats.removed > 100
 
 
+def test_the_work_takes_partitions_enough_for_its_text(spark: Any, monkeypatch: Any) -> None:
+    from dedup.spark import job
+
+    docs = spark.sparkContext.parallelize([(n, f"d{n}", "x" * 100) for n in range(50)], 3)
+    assert job._partitions(docs) == 2  # 5,000 characters: Spark's parallelism on local[2]
+    monkeypatch.setattr(job, "PART", 1000)
+    assert job._partitions(docs) == 6  # at most 1,000 a partition, a multiple of 2 cores
+    monkeypatch.setattr(job, "PART", 2500)
+    assert job._partitions(docs) == 2
+
+
 @pytest.mark.skipif(
     os.environ.get("DEDUP_PURE_PYTHON") == "1",
     reason="six minutes on Spark: run once, with the compiled kernels (the steps and the "
