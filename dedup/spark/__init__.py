@@ -29,9 +29,9 @@ __all__ = ["Stats", "clean_dataframe", "clean_jsonl", "jsonl_inputs", "running",
 
 def session(master: str | None = None, app: str = "dedup") -> SparkSession:
     """The Spark session: the one running (under ``spark-submit``, with its master), or a
-    new one on ``master`` (default ``local[*]``), compressing what it shuffles with zstd
-    unless told otherwise. Executors run this Python unless ``PYSPARK_PYTHON`` says
-    otherwise."""
+    new one on ``master`` (default ``local[*]``; a local one with a 4 GB heap), compressing
+    what it shuffles with zstd unless told otherwise. Executors run this Python unless
+    ``PYSPARK_PYTHON`` says otherwise."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -45,6 +45,12 @@ def session(master: str | None = None, app: str = "dedup") -> SparkSession:
         builder = builder.master(master)
     elif "spark.master" not in submitted:
         builder = builder.master("local[*]")
+    if (master or submitted.get("spark.master") or "local").startswith("local") and (
+        "spark.driver.memory" not in submitted
+    ):
+        # On a local master the driver's JVM runs the tasks too: Spark's 1 GB heap could
+        # not read back the persisted partitions of a million lines.
+        builder = builder.config("spark.driver.memory", "4g")
     if "spark.io.compression.codec" not in submitted:
         # What the job shuffles (keys, pairs, fingerprints) zstd makes a quarter smaller
         # than Spark's default lz4, for no time measured (benchmarks/spark.py).

@@ -6,10 +6,13 @@ a union of such RDDs holds each paragraph's records in one partition (its steps 
 ``mapPartitions`` over such unions, records told apart by their type) and joining two of
 them moves nothing. What finding candidates needs of each paragraph (its keys, without
 its texts) is kept for every round; a round starts from the statuses assumed (``(gid,
-kept)``) and the verdicts worked out before, kept by the later paragraph of each pair.
-Keys, digests and the pairs found in buckets travel as numpy blocks, one a partition
-(keyed by the partition's number), not as a record a posting. Nothing depends on the
-partitions: every group is sorted by the paragraphs' places before it is walked.
+kept)``) and the verdicts worked out before (records of their own, by the partition of
+the later paragraph of each pair). Keys, digests and the pairs found in buckets travel as
+numpy blocks keyed by the partition's number, not as a record a posting; texts wait on
+shelves, pickled one by one, for the few a step verifies; no record holds more than a
+block (:data:`BLOCK`) or a shelf (:data:`SHELF`). The documents are cut where they were
+read. Nothing depends on the partitions: every group is sorted by the paragraphs' places
+before it is walked.
 """
 
 from __future__ import annotations
