@@ -132,8 +132,8 @@ def _by_place(
 
 
 def _by_paragraph(values: Sequence[Any], gids: Sequence[Gid], parts: int) -> Iterator[Any]:
-    """``values`` as one list a partition, keyed by its number, by the partition of the
-    paragraphs ``gids`` (one a value)."""
+    """``values`` in lists (of at most :data:`BLOCK`) by the partition of the paragraphs
+    ``gids`` (one a value), keyed by the partition's number."""
     if not values:
         return
     places = _places(
@@ -215,8 +215,8 @@ def _digest_blocks(parts: int) -> Any:
 
 def _exact_blocks(parts: int) -> Any:
     """What each paragraph's digest tells (:func:`~dedup.spark.plan.digest_view`), for the
-    paragraphs whose text another one has, by the partition of each: one list a
-    partition (a paragraph not in it is the only one of its text)."""
+    paragraphs whose text another one has, in lists by the partition of each (a paragraph
+    in none is the only one of its text)."""
 
     def run(blocks: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, list[Any]]]:
         listed = [block for _, block in blocks]
@@ -290,9 +290,9 @@ class Decided(NamedTuple):
 
 
 class Verdicts(NamedTuple):
-    """The verdicts a step worked out in a partition, on pairs whose later paragraph is
-    there (one record a partition, keyed by its number). A round's are kept for the
-    rounds after it: a pair is verified once."""
+    """Verdicts a step worked out in a partition, on pairs whose later paragraph is there
+    (records of at most :data:`BLOCK`, keyed by the partition's number). A round's are
+    kept for the rounds after it: a pair is verified once."""
 
     found: list[tuple[Pair, Found]]
 
@@ -334,7 +334,7 @@ def _plans(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Planned]]:
             pending = next(rows, None)
         step = plan(p, exact, shared)
         yield gid, Planned(kept, step, _missing(_pairs(step.ids, gid), known))
-    _here([pending[0][0]] if pending else [], set())
+    _here([pending[0][0]] if pending else [], set())  # pairs left: of no paragraph here
 
 
 def _made(items: Iterable[tuple[Any, Any]], kind: type) -> tuple[list[tuple[Gid, Any]], Any]:
@@ -403,7 +403,7 @@ SHELF = 1 << 12
 
 
 def _shelved(items: Iterable[tuple[int, Any]]) -> tuple[Shelf, list[Any]]:
-    """A partition's shelf, and the lists of values that came to it."""
+    """A partition's shelves as one, and the lists of values that came to it."""
     shelf, sent = Shelf([], []), []
     for _, value in items:
         if isinstance(value, Shelf):
