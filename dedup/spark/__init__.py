@@ -52,8 +52,9 @@ def session(master: str | None = None, app: str = "dedup") -> SparkSession:
         # not read back the persisted partitions of a million lines.
         builder = builder.config("spark.driver.memory", "4g")
     if "spark.io.compression.codec" not in submitted:
-        # What the job shuffles (keys, pairs, fingerprints) zstd makes a quarter smaller
-        # than Spark's default lz4, for no time measured (benchmarks/spark.py).
+        # What the job shuffles (keys, pairs, fingerprints) zstd made a quarter smaller
+        # than Spark's default lz4 (100k lines, local[2], one run each by hand: 1,318 ->
+        # 981 bytes a line, 54 s and 56 s).
         builder = builder.config("spark.io.compression.codec", "zstd")
     return builder.getOrCreate()
 
