@@ -38,8 +38,10 @@ from dedup.spark.plan import (
     key_pairs,
     key_view,
     merged,
+    moved,
     postings,
     shared_by_pair,
+    within,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,6 +169,26 @@ _FLAGS = st.tuples(
 )
 
 
+def _viewed_by_key(
+    rows: list[tuple[int, int, int]], keys: int, flags: list[tuple[bool, bool, bool]], batch: int
+) -> tuple[dict[tuple[Gid, Gid], Shared], Postings]:
+    """Postings ``(which key, doc, paragraph)`` with ``flags`` by paragraph: what
+    :func:`key_view` finds walking them a key at a time, and the postings as columns."""
+    want: dict[tuple[Gid, Gid], Shared] = {}
+    by_key: dict[tuple[int, int], list[Posting]] = {}
+    columns: list[tuple[int, ...]] = []
+    for which, doc, paragraph in rows:
+        family, value = which % keys % 3, which % keys // 3
+        keepable, looked_up, kept = flags[doc * 24 + paragraph]
+        first = paragraph - paragraph % batch
+        posting = Posting((doc, paragraph), first, keepable, looked_up, kept)
+        by_key.setdefault((family, value), []).append(posting)
+        columns.append((family << 32 | value, doc, paragraph, first, 7, keepable, looked_up, kept))
+    for (family, _), postings_of_key in by_key.items():
+        key_view(family, postings_of_key, want)
+    return want, postings(columns)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     rows=_POSTINGS,
@@ -184,25 +206,61 @@ def test_key_pairs_finds_what_key_view_finds(
 ) -> None:
     """The array operations (keys split into ``blocks`` as the job's partitions split
     them, merged after) against the walk over one key's postings at a time."""
-    want: dict[tuple[Gid, Gid], Shared] = {}
-    by_key: dict[tuple[int, int], list[Posting]] = {}
-    columns: list[tuple[int, ...]] = []
-    for which, doc, paragraph in rows:
-        family, value = which % keys % 3, which % keys // 3
-        keepable, looked_up, kept = flags[doc * 24 + paragraph]
-        first = paragraph - paragraph % batch
-        posting = Posting((doc, paragraph), first, keepable, looked_up, kept)
-        by_key.setdefault((family, value), []).append(posting)
-        columns.append((family << 32 | value, doc, paragraph, first, 7, keepable, looked_up, kept))
-    for (family, _), postings_of_key in by_key.items():
-        key_view(family, postings_of_key, want)
-    table = postings(columns)
+    want, table = _viewed_by_key(rows, keys, flags, batch)
     parts = [
         merged(key_pairs(Postings(*(c[table.key % blocks == b] for c in table))), candidates=False)
         for b in range(blocks)
     ]
     got = dict(shared_by_pair(merged(Pairs.joined(parts), candidates=False)))
     assert got == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=_POSTINGS,
+    keys=st.integers(1, 6),
+    flags=st.lists(_FLAGS, min_size=72, max_size=72),
+    flipped=st.lists(st.tuples(st.integers(0, 71), st.integers(0, 2)), max_size=6),
+    batch=st.integers(1, 6),
+)
+def test_moved_finds_the_paragraphs_whose_buckets_changed(
+    rows: list[tuple[int, int, int]],
+    keys: int,
+    flags: list[tuple[bool, bool, bool]],
+    flipped: list[tuple[int, int]],
+    batch: int,
+) -> None:
+    """A few paragraphs' flags flipped: the paragraphs whose pairs now differ, as the walk
+    over each key finds them, are the ones :func:`moved` finds."""
+    now = [list(f) for f in flags]
+    for at, flag in flipped:
+        now[at][flag] = not now[at][flag]
+    before, old = _viewed_by_key(rows, keys, flags, batch)
+    after, new = _viewed_by_key(rows, keys, [(a, b, c) for a, b, c in now], batch)
+    want = {p for p, q in before.keys() | after.keys() if before.get((p, q)) != after.get((p, q))}
+    doc, paragraph = moved(old, new)
+    assert set(zip(doc.tolist(), paragraph.tolist(), strict=True)) == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=_POSTINGS, picks=st.lists(st.integers(0, 299), min_size=1, max_size=20))
+def test_within_finds_the_postings_given_in_a_table(
+    rows: list[tuple[int, int, int]], picks: list[int]
+) -> None:
+    """The rows of the keys given, each with the given row that is the same posting."""
+    columns = sorted(
+        (which, doc, paragraph, 0, 7, True, True, True) for which, doc, paragraph in rows
+    )
+    table = postings(columns)
+    given = [columns[at % len(columns)] for at in picks]
+    sub, at = within(table, postings(given))
+    keys = {row[0] for row in given}
+    assert sub.tolist() == [n for n, row in enumerate(columns) if row[0] in keys]
+    for n, a in zip(sub.tolist(), at.tolist(), strict=True):
+        same = [g for g, row in enumerate(given) if row[:3] == columns[n][:3]]
+        assert a == (same[0] if same else -1)
+    with pytest.raises(AssertionError):
+        within(table, postings([(columns[0][0], 99, 0, 0, 7, True, True, True)]))
 
 
 @settings(max_examples=200, deadline=None)

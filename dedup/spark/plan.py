@@ -27,7 +27,11 @@ before it as they were decided, which is the one-machine run, by induction over 
 the result is the same whatever the partitions, and exact, not an estimate (verdicts are
 worked out once; a round after the first verifies only pairs not seen before). A paragraph
 whose status changes makes the paragraphs after it that share a key with it decide again;
-in practice two or three rounds settle a corpus (:attr:`Decisions.rounds`).
+in practice two to four rounds settle a corpus (:attr:`Decisions.rounds`). A paragraph's
+plan is a function of its own view (status, :class:`Exact`) and of what it shares with
+each paragraph in its buckets (verdicts never change), so a round after the first needs
+to plan only the paragraphs whose view moved or whose pairs did (:func:`moved`); the
+others decide as they did.
 """
 
 from __future__ import annotations
@@ -435,6 +439,70 @@ def merged(pairs: Pairs, candidates: bool) -> Pairs:
     common = counts[:, SHINGLES]
     enough = (common > 0) & (common * 2 >= one.p_size)
     return out.take(one.inner | (counts[:, BANDS] > 0) | (counts[:, EDGES] > 0) | enough)
+
+
+def moved(old: Postings, new: Postings) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The paragraphs ``(doc, paragraph)`` whose pairs in the buckets of some keys differ
+    between two readings of their postings, ``old`` and ``new`` (the same rows, but for
+    their flags): every posting of each key must be given. What a paragraph shares with
+    each candidate is summed over its keys, so a paragraph not found here shares with each
+    as before (a round after the first plans only the paragraphs it must)."""
+    rows = []
+    for table in (old, new):
+        pairs = merged(key_pairs(table), candidates=False)
+        rows.append(
+            np.column_stack(
+                [
+                    pairs.p_doc,
+                    pairs.p_paragraph,
+                    pairs.q_doc,
+                    pairs.q_paragraph,
+                    pairs.counts,
+                    pairs.inner,
+                    pairs.calm,
+                ]
+            )
+        )
+    both = np.concatenate(rows)
+    if not len(both):
+        return both[:, 0], both[:, 1]
+    # A pair appears once in each reading at most: one found once differs.
+    _, first, times = np.unique(both, axis=0, return_index=True, return_counts=True)
+    gids = np.unique(both[first[times == 1]][:, :2], axis=0)
+    return gids[:, 0], gids[:, 1]
+
+
+def within(table: Postings, given: Postings) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The rows of ``table`` (ordered by key) that post the keys of ``given``, and for each
+    the row of ``given`` that is the same posting (key and paragraph), or -1. Every
+    posting given must be in the table."""
+    keys = np.unique(given.key)
+    lo, hi = np.searchsorted(table.key, keys, "left"), np.searchsorted(table.key, keys, "right")
+    src, t = _spread(lo, hi - lo)
+    rows = src + t
+    n = len(given.key)
+    key, doc, paragraph = (
+        np.concatenate([g, c[rows]])
+        for g, c in zip(
+            (given.key, given.doc, given.paragraph),
+            (table.key, table.doc, table.paragraph),
+            strict=True,
+        )
+    )
+    # A posting's rows together, the given ones (of lower index) first.
+    order = np.lexsort((np.arange(len(key)), paragraph, doc, key))
+    new = np.zeros(len(order), dtype=bool)
+    new[:1] = True
+    for column in (key, doc, paragraph):
+        new[1:] |= column[order][1:] != column[order][:-1]
+    head = order[_starts(new)]
+    at = np.full(len(key), -1, dtype=np.int64)
+    at[order] = np.where(head < n, head, -1)
+    held = np.zeros(len(key), dtype=bool)  # the heads of postings the table holds
+    held[head[order >= n]] = True
+    if not held[head[order < n]].all():
+        raise AssertionError("a posting given that the table does not hold")
+    return rows, at[n:]
 
 
 def keys(p: Posted | Print) -> list[int]:
