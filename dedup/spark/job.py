@@ -5,9 +5,11 @@ keyed by paragraph (``gid``) is partitioned alike, by Spark's default partitione
 a union of such RDDs holds each paragraph's records in one partition (its steps are
 ``mapPartitions`` over such unions, records told apart by their type) and joining two of
 them moves nothing. What finding candidates needs of each paragraph (its keys, without
-its texts) is kept for every round; a round starts from the statuses assumed (``(gid,
-kept)``) and the verdicts worked out before (records of their own, by the partition of
-the later paragraph of each pair). Keys, digests and the pairs found in buckets travel as
+its texts) is kept for every round, and so are the postings of each key, where the key
+is (:class:`Table`); a round starts from the statuses assumed (``(gid, kept)``), the
+verdicts worked out before (records of their own, by the partition of the later
+paragraph of each pair) and the outcomes of the round before, of which it works out
+again only the ones that may change. Keys, digests and the pairs found in buckets travel as
 numpy blocks keyed by the partition's number, not as a record a posting; texts wait on
 shelves, pickled one by one, for the few a step verifies; no record holds more than a
 block (:data:`BLOCK`) or a shelf (:data:`SHELF`). The documents are cut where they were
@@ -53,6 +55,7 @@ from dedup.spark.plan import (
     key_pairs,
     keys,
     merged,
+    moved,
     named,
     plan,
     posted,
@@ -60,6 +63,7 @@ from dedup.spark.plan import (
     prints,
     shared_by_pair,
     verdicts,
+    within,
 )
 
 if TYPE_CHECKING:
@@ -75,12 +79,14 @@ Pair = tuple[Gid, Gid, bool, bool]
 
 
 class Stats(NamedTuple):
-    """What a run did: paragraphs (with words), rounds, verified pairs, and (once the
-    output is written) paragraphs removed."""
+    """What a run did: paragraphs (with words), rounds, verified pairs, plans made (a
+    paragraph's in every round it is planned in), and (once the output is written)
+    paragraphs removed."""
 
     paragraphs: int
     rounds: int
     verified: int
+    planned: int = 0
     removed: int = 0
 
 
@@ -150,15 +156,14 @@ def _by_paragraph(values: Sequence[Any], gids: Sequence[Gid], parts: int) -> Ite
 
 
 def _key_blocks(parts: int) -> Any:
-    """A partition's postings, by the partition of their keys."""
+    """A partition's postings (of its paragraphs' :class:`View` s), by the partition of
+    their keys."""
 
-    def run(
-        items: Iterable[tuple[Gid, tuple[tuple[Posted, bool], Exact]]],
-    ) -> Iterator[tuple[int, tuple[npt.NDArray[Any], ...]]]:
+    def run(items: Iterable[tuple[Gid, View]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
         listed: list[tuple[int, int, int, int, int, bool, bool, bool]] = []
-        for gid, ((p, kept), exact) in items:
-            flags = (p.batch, p.size, exact.keepable, exact.indexed is None, kept)
-            listed += [(key, *gid, *flags) for key in keys(p)]
+        for gid, view in items:
+            p = view.posted
+            listed += [(key, *gid, p.batch, p.size, *view.flags) for key in keys(p)]
         if listed:
             table = postings(listed)
             yield from _by_place(table, table.key % parts, parts)
@@ -166,49 +171,175 @@ def _key_blocks(parts: int) -> Any:
     return run
 
 
-def _pair_blocks(parts: int) -> Any:
-    """The pairs in the buckets of a partition's keys (every posting of a key is there),
-    by the partition of the paragraph whose buckets they are."""
+class Table(NamedTuple):
+    """Postings of a key partition, ordered by key and paragraph, every posting of a key
+    in one table (of about :data:`BLOCK` rows): kept for every round, with its flags as
+    the first round had them (:class:`Flags` says how the rounds after have them)."""
 
-    def run(
-        blocks: Iterable[tuple[int, tuple[npt.NDArray[Any], ...]]],
-    ) -> Iterator[tuple[int, tuple[npt.NDArray[Any], ...]]]:
-        listed = [Postings(*block) for _, block in blocks]
-        if not listed:
-            return
-        table = Postings(*(np.concatenate(column) for column in zip(*listed, strict=True)))
-        order = np.argsort(table.key, kind="stable")
-        table = Postings._make(column[order] for column in table)
-        # Keys a few at a time (every posting of a key in one piece), so that only one
-        # piece's pairs are held at once; _plans sums what pieces send of one pair.
-        starts = np.flatnonzero(np.concatenate([[True], table.key[1:] != table.key[:-1]]))
-        at = np.minimum(
-            np.searchsorted(starts, np.arange(0, len(table.key), BLOCK)), len(starts) - 1
+    rows: Postings
+
+
+class Flags(NamedTuple):
+    """The flags of a :class:`Table` 's postings in a round, in its order, as bits
+    (keepable 1, looked up 2, kept 4): a key partition's, one a table, in the tables'
+    order."""
+
+    bits: npt.NDArray[np.uint8]
+
+    @staticmethod
+    def of(rows: Postings) -> Flags:
+        bits = rows.keepable.astype(np.int64) + 2 * rows.looked_up + 4 * rows.kept
+        return Flags(bits.astype(np.uint8))
+
+    def on(self, rows: Postings) -> Postings:
+        if len(self.bits) != len(rows.key):
+            raise AssertionError("flags of another table")
+        return rows._replace(
+            keepable=self.bits & 1 > 0, looked_up=self.bits & 2 > 0, kept=self.bits & 4 > 0
         )
-        bounds = [*np.unique(starts[at]).tolist(), len(table.key)]
-        for a, b in itertools.pairwise(bounds):
-            pairs = merged(key_pairs(Postings._make(column[a:b] for column in table)), False)
+
+
+def _tables(index: int, blocks: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Table]]:
+    """A key partition's postings (every posting of its keys) as :class:`Table` s."""
+    listed = [Postings(*block) for _, block in blocks]
+    if not listed:
+        return
+    table = Postings(*(np.concatenate(column) for column in zip(*listed, strict=True)))
+    order = np.lexsort((table.paragraph, table.doc, table.key))
+    table = Postings._make(column[order] for column in table)
+    # Keys a few at a time (every posting of a key in one piece), so that only one piece's
+    # pairs are held at once; _plans sums what pieces send of one pair.
+    starts = np.flatnonzero(np.concatenate([[True], table.key[1:] != table.key[:-1]]))
+    at = np.minimum(np.searchsorted(starts, np.arange(0, len(table.key), BLOCK)), len(starts) - 1)
+    bounds = [*np.unique(starts[at]).tolist(), len(table.key)]
+    for a, b in itertools.pairwise(bounds):
+        yield index, Table(Postings._make(column[a:b] for column in table))
+
+
+def _pair_blocks(parts: int) -> Any:
+    """The pairs in the buckets of a partition's keys (its :class:`Table` s), by the
+    partition of the paragraph whose buckets they are: the first round's."""
+
+    def run(tables: Iterable[tuple[int, Table]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        for _, table in tables:
+            pairs = merged(key_pairs(table.rows), False)
             yield from _by_place(pairs, _places(pairs.p_doc, pairs.p_paragraph, parts), parts)
 
     return run
 
 
-def _digest_blocks(parts: int) -> Any:
-    """A partition's paragraphs (``posts`` and their status), by the partition of their
-    digest: ``(digest, doc, paragraph, batch, kept)`` in columns."""
+def _walk(items: Iterable[tuple[int, Any]]) -> Iterator[tuple[Postings, Postings | None]]:
+    """A key partition's tables with their flags of this round, each with the postings
+    given (blocks of :func:`_key_blocks`) of its keys, or None. The given blocks and the
+    flags come first (:func:`_union` keeps the order of its RDDs)."""
+    blocks: list[Postings] = []
+    flags: list[Flags] = []
+    given: Postings | None = None
+    tables = 0
+    for _, value in items:
+        if isinstance(value, Table):
+            if not tables and blocks:
+                joined = [np.concatenate(c) for c in zip(*blocks, strict=True)]
+                order = np.argsort(joined[0], kind="stable")
+                given = Postings._make(c[order] for c in joined)
+            rows = flags[tables].on(value.rows) if flags else value.rows
+            tables += 1
+            if given is None:
+                yield rows, None
+                continue
+            lo = np.searchsorted(given.key, rows.key[0], "left")
+            hi = np.searchsorted(given.key, rows.key[-1], "right")
+            yield rows, (Postings._make(c[lo:hi] for c in given) if hi > lo else None)
+        elif tables:
+            raise AssertionError("records of a key partition after its tables")
+        elif isinstance(value, Flags):
+            flags.append(value)
+        else:
+            blocks.append(Postings(*value))
+    if flags and len(flags) != tables:
+        raise AssertionError("flags of tables not there")
 
-    def run(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[int, Any]]:
+
+class Marks(NamedTuple):
+    """Paragraphs ``(doc, paragraph)`` whose pairs in a key partition's buckets moved."""
+
+    doc: npt.NDArray[np.int64]
+    paragraph: npt.NDArray[np.int64]
+
+
+def _touched(index: int, items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+    """A key partition's tables given the postings whose flags changed: the flags now
+    (:class:`Flags`, one a table) and the paragraphs whose pairs moved (:class:`Marks`)."""
+    marked: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
+    for rows, given in _walk(items):
+        if given is not None:
+            sub, at = within(rows, given)
+            old = Postings._make(c[sub] for c in rows)
+            hit = at >= 0
+            now = [c.copy() for c in (rows.keepable, rows.looked_up, rows.kept)]
+            for column, told in zip(
+                now, (given.keepable, given.looked_up, given.kept), strict=True
+            ):
+                column[sub[hit]] = told[at[hit]]
+            rows = rows._replace(keepable=now[0], looked_up=now[1], kept=now[2])
+            marked.append(moved(old, Postings._make(c[sub] for c in rows)))
+        yield index, Flags.of(rows)
+    if marked:
+        doc, paragraph = (np.concatenate(c) for c in zip(*marked, strict=True))
+        yield index, Marks(doc, paragraph)
+
+
+def _placed(parts: int) -> Any:
+    """:class:`Marks` by the partition of their paragraphs."""
+
+    def run(marks: Marks) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        return _by_place(marks, _places(marks.doc, marks.paragraph, parts), parts)
+
+    return run
+
+
+def _asked_pairs(parts: int) -> Any:
+    """The pairs in the buckets of a key partition's tables of the paragraphs that asked
+    for them (by giving their postings), by the partition of each paragraph."""
+
+    def run(items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        for rows, given in _walk(items):
+            if given is None:
+                continue
+            sub, at = within(rows, given)
+            asked = Postings._make(c[sub] for c in rows)
+            asked = asked._replace(looked_up=asked.looked_up & (at >= 0))
+            pairs = merged(key_pairs(asked), False)
+            yield from _by_place(pairs, _places(pairs.p_doc, pairs.p_paragraph, parts), parts)
+
+    return run
+
+
+def _digests(index: int, items: Iterable[tuple[Gid, View]]) -> Iterator[tuple[int, Any]]:
+    """A partition's paragraphs as its digest steps need them: ``(digest, doc, paragraph,
+    batch)`` in columns (blocks keyed by the partition's number), made once."""
+    rows = [(v.posted.digest, *gid, v.posted.batch) for gid, v in items]
+    table = np.array(rows, dtype=np.uint64).reshape(len(rows), 4).T
+    for start in range(0, len(rows), BLOCK):
+        yield index, tuple(column[start : start + BLOCK] for column in table)
+
+
+def _digest_blocks(parts: int) -> Any:
+    """A partition's paragraphs (:func:`_digests`) with their status, by the partition of
+    their digest: ``(digest, doc, paragraph, batch, kept)`` in columns."""
+
+    def run(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[int, Any]]:
         kept: dict[Gid, bool] = {}
-        posts: list[tuple[Gid, Posted]] = []
-        for gid, value in items:
-            if isinstance(value, bool):
-                kept[gid] = value
+        blocks = []
+        for key, value in items:
+            if isinstance(key, int):
+                blocks.append(value)
             else:
-                posts.append((gid, value))
-        rows = [(p.digest, *gid, p.batch, kept[gid]) for gid, p in posts]
-        if rows:
-            table = np.array(rows, dtype=np.uint64).reshape(len(rows), 5).T
-            yield from _by_place(tuple(table), table[0] % np.uint64(parts), parts)
+                kept[key] = value
+        for digest, doc, paragraph, batch in blocks:
+            status = [kept[gid] for gid in zip(doc.tolist(), paragraph.tolist(), strict=True)]
+            columns = (digest, doc, paragraph, batch, np.array(status, dtype=np.uint64))
+            yield from _by_place(columns, digest % np.uint64(parts), parts)
 
     return run
 
@@ -245,9 +376,30 @@ def _exact_blocks(parts: int) -> Any:
 _ALONE = Exact(None, None, True)
 
 
-def _viewed(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Any]]:
-    """A partition's paragraphs with their status and what their digest tells."""
-    posts: list[tuple[Gid, Posted]] = []
+class View(NamedTuple):
+    """A paragraph in a round: what finding its candidates needs, its status assumed,
+    what its digest tells, and what of that ``moved`` since the round before: nothing
+    (:data:`STILL`), what its own plan is made of (:data:`ITSELF`: its digest's view), or
+    its postings' flags too (:data:`POSTINGS`)."""
+
+    posted: Posted
+    kept: bool
+    exact: Exact
+    moved: int
+
+    @property
+    def flags(self) -> tuple[bool, bool, bool]:
+        """Its postings' flags: keepable, looked up, kept (see :class:`Postings`)."""
+        return self.exact.keepable, self.exact.indexed is None, self.kept
+
+
+STILL, ITSELF, POSTINGS = 0, 1, 2
+
+
+def _viewed(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, View]]:
+    """A partition's paragraphs (their :class:`View` s of the round before) with their
+    status and what their digest tells now."""
+    before: list[tuple[Gid, View]] = []
     kept: dict[Gid, bool] = {}
     exact: dict[Gid, Exact] = {}
     for key, value in items:
@@ -256,10 +408,31 @@ def _viewed(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Any]]:
         elif isinstance(value, bool):
             kept[key] = value
         else:
-            posts.append((key, value))
-    _here(exact.keys(), {gid for gid, _ in posts})
-    for gid, p in posts:
-        yield gid, ((p, kept[gid]), exact.get(gid, _ALONE))
+            before.append((key, value))
+    _here(exact.keys(), {gid for gid, _ in before})
+    for gid, old in before:
+        view = View(old.posted, kept[gid], exact.get(gid, _ALONE), STILL)
+        if view.flags != old.flags:
+            view = view._replace(moved=POSTINGS)
+        elif view.exact != old.exact:
+            view = view._replace(moved=ITSELF)
+        yield gid, view
+
+
+def _playing(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, View]]:
+    """The :class:`View` s of a partition's paragraphs to plan again in a round: the ones
+    that moved, and the ones whose pairs moved (:class:`Marks` of key partitions)."""
+    views: list[tuple[Gid, View]] = []
+    marked: set[Gid] = set()
+    for key, value in items:
+        if isinstance(key, int):
+            marked.update(zip(*(c.tolist() for c in value), strict=True))
+        else:
+            views.append((key, value))
+    _here(marked, {gid for gid, _ in views})
+    for gid, view in views:
+        if view.moved or gid in marked:
+            yield gid, view
 
 
 def _here(sent: Iterable[Gid], held: AbstractSet[Gid]) -> None:
@@ -308,9 +481,10 @@ def _missing(
 
 
 def _plans(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Planned]]:
-    """The plans of a partition's paragraphs (``viewed``), from the blocks of pairs in
-    their buckets and the verdicts known (both keyed by an int) that came to it."""
-    steps: list[tuple[Gid, tuple[tuple[Posted, bool], Exact]]] = []
+    """The plans of a partition's paragraphs in play (their :class:`View` s), from the
+    blocks of pairs in their buckets and the verdicts known (both keyed by an int) that
+    came to it."""
+    steps: list[tuple[Gid, View]] = []
     blocks: list[Pairs] = []
     known: set[Pair] = set()
     for key, value in items:
@@ -321,19 +495,18 @@ def _plans(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Planned]]:
         else:
             steps.append((key, value))
     steps.sort(key=lambda step: step[0])
-    _here({pair[1] for pair in known}, {gid for gid, _ in steps})
     # The pairs come ordered by paragraph, as the paragraphs are walked: one paragraph's
     # at a time in Python objects.
     rows = shared_by_pair(merged(Pairs.joined(blocks), candidates=True))
     pending = next(rows, None)
-    for gid, ((p, kept), exact) in steps:
+    for gid, view in steps:
         shared: dict[Gid, Shared] = {}
         while pending is not None and pending[0][0] <= gid:
             (p_gid, q), shared[q] = pending
             _here([p_gid], {gid})
             pending = next(rows, None)
-        step = plan(p, exact, shared)
-        yield gid, Planned(kept, step, _missing(_pairs(step.ids, gid), known))
+        step = plan(view.posted, view.exact, shared)
+        yield gid, Planned(view.kept, step, _missing(_pairs(step.ids, gid), known))
     _here([pending[0][0]] if pending else [], set())  # pairs left: of no paragraph here
 
 
@@ -515,11 +688,17 @@ def _trimmed(posted: RDD[tuple[Gid, Posted]], partitions: int) -> RDD[tuple[Gid,
 
 
 def _union(*rdds: RDD[Any]) -> RDD[Any]:
-    """RDDs partitioned alike as one, still partitioned so (a partition holds theirs)."""
+    """RDDs partitioned alike as one, still partitioned so (a partition holds theirs, the
+    first RDD's records first, then the second's, and so on)."""
     out = rdds[0]
     for rdd in rdds[1:]:
         out = out.union(rdd)
     return out
+
+
+def _latest(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[Gid, Any]]:
+    """Each paragraph's last record (of RDDs given to :func:`_union` in order)."""
+    yield from dict(items).items()
 
 
 def decide(
@@ -527,12 +706,16 @@ def decide(
 ) -> tuple[RDD[tuple[Gid, Outcome]], Stats]:
     """Every paragraph's :class:`~dedup.spark.plan.Outcome` (of the ones with words).
 
-    A round: each paragraph's exact copies (by digest) and the pairs in its buckets (key
-    blocks, then pair blocks) come to its partition, where its plan is made beside the
-    verdicts known (:class:`Planned`); the pairs not verified yet are verified where the
-    later paragraph is, and it is decided there (:class:`Decided`), then its other
-    repeats verified and named. What a round settles (outcome, status, verdicts known)
-    is what the next one starts from."""
+    A round: each paragraph's exact copies (by digest) come to its partition
+    (:class:`View`); the pairs in its buckets are found where its keys are, in tables of
+    postings kept there for every round (:class:`Table`), and come to it, where its plan
+    is made beside the verdicts known (:class:`Planned`); the pairs not verified yet are
+    verified where the later paragraph is, and it is decided there (:class:`Decided`),
+    then its other repeats verified and named. What a round settles (outcome, status,
+    verdicts known) is what the next one starts from. The first round plans every
+    paragraph; a round after it, only those whose plan may differ: whose view moved, or
+    whose pairs did (the tables given the postings whose flags changed, :func:`_touched`);
+    the others' outcomes stand."""
     parts = partitions
     live = (
         docs.mapPartitions(_prints(config))
@@ -546,52 +729,94 @@ def decide(
     firsts = live.map(lambda item: (item[1].digest, item[0])).reduceByKey(min, parts)
     first = firsts.map(lambda item: (item[1], True)).partitionBy(parts)
     # What a round needs of each paragraph (not its texts: those go to verifying only).
-    posts = _trimmed(live.mapValues(posted), parts).persist(_level())
-    state = posts.leftOuterJoin(first, parts).mapValues(lambda v: bool(v[1])).persist(_level())
+    views = (
+        _trimmed(live.mapValues(posted), parts)
+        .mapValues(lambda p: View(p, True, _ALONE, POSTINGS))
+        .persist(_level())
+    )
+    state = views.leftOuterJoin(first, parts).mapValues(lambda v: bool(v[1])).persist(_level())
+    digests = views.mapPartitionsWithIndex(_digests, True).persist(_level())
     state.count()
     texts.count()
+    digests.count()
     live.unpersist()
     empty: RDD[tuple[int, Verdicts]] = texts.context.emptyRDD()
     known = empty.partitionBy(parts)
     worked: list[RDD[tuple[int, Verdicts]]] = []  # every round's verdicts, known from then on
-    rounds = verified = 0
-    previous: RDD[Any] | None = None  # the round before's, which state is of
+    rounds = verified = planned_count = 0
+    tables: RDD[tuple[int, Table]] | None = None
+    flags: list[RDD[tuple[int, Flags]]] = []  # the tables' flags of the round before
+    touched: RDD[tuple[int, Any]] | None = None
+    settles: list[RDD[tuple[Gid, tuple[bool, Outcome]]]] = []  # a round's, of its plans
     while True:
         rounds += 1
         exact = (
-            _union(posts, state)
+            _union(digests, state)
             .mapPartitions(_digest_blocks(parts))
             .partitionBy(parts)
             .mapPartitions(_exact_blocks(parts))
             .partitionBy(parts)
         )
-        viewed = _union(posts, state, exact).mapPartitions(_viewed, True).persist(_level())
-        blocks = (
-            viewed.mapPartitions(_key_blocks(parts))
-            .partitionBy(parts)
-            .mapPartitions(_pair_blocks(parts))
-            .partitionBy(parts)
-        )
-        planned = _union(viewed, blocks, known).mapPartitions(_plans, True).persist(_level())
+        viewed = _union(views, state, exact).mapPartitions(_viewed, True).persist(_level())
+        done: list[RDD[Any] | None] = [views, touched]
+        if tables is None:
+            tables = (
+                viewed.mapPartitions(_key_blocks(parts))
+                .partitionBy(parts)
+                .mapPartitionsWithIndex(_tables, True)
+                .persist(_level())
+            )
+            playing = viewed
+            blocks = tables.mapPartitions(_pair_blocks(parts)).partitionBy(parts)
+        else:
+            changes = (
+                viewed.filter(lambda item: item[1].moved == POSTINGS)
+                .mapPartitions(_key_blocks(parts))
+                .partitionBy(parts)
+            )
+            touched = (
+                _union(changes, *flags, tables)
+                .mapPartitionsWithIndex(_touched, True)
+                .persist(_level())
+            )
+            flags = [touched.filter(lambda item: isinstance(item[1], Flags))]
+            marks = (
+                touched.values()
+                .filter(lambda value: isinstance(value, Marks))
+                .flatMap(_placed(parts))
+                .partitionBy(parts)
+            )
+            playing = _union(viewed, marks).mapPartitions(_playing, True).persist(_level())
+            asked = playing.mapPartitions(_key_blocks(parts)).partitionBy(parts)
+            blocks = _union(asked, *flags, tables).mapPartitions(_asked_pairs(parts))
+            blocks = blocks.partitionBy(parts)
+            done.append(playing)
+        planned = _union(playing, blocks, known).mapPartitions(_plans, True).persist(_level())
         made = _verified(planned, texts, config, parts).persist(_level())
         verified += _count(made)
         decided = _union(planned, made, known).mapPartitions(_decided, True).persist(_level())
         more = _verified(decided, texts, config, parts).persist(_level())
         verified += _count(more)
-        settled = _union(decided, more, made, known).mapPartitions(_settled, True).persist(_level())
+        settled = _union(decided, more, made, known).mapPartitions(_settled, True)
+        settles.append(settled.persist(_level()))
         changed = settled.filter(lambda item: item[1][0] == item[1][1].removed).count()
-        for done in (viewed, planned, decided, state, previous):
-            if done is not None:
-                done.unpersist()
-        previous = settled
+        planned_count += planned.count()
+        for rdd in (*done, planned, decided):
+            if rdd is not None:
+                rdd.unpersist()
+        views = viewed
         worked += [made, more]
         known = _union(known, made, more)
-        outcomes = settled.mapValues(lambda r: r[1])
         if not changed:
-            for done in (texts, posts, *worked):
-                done.unpersist()
-            return outcomes, Stats(count, rounds, verified)
-        state = settled.mapValues(lambda r: not r[1].removed)
+            for rdd in (texts, digests, tables, touched, views, state, *worked):
+                if rdd is not None:
+                    rdd.unpersist()
+            outcomes = _union(*settles).mapPartitions(_latest, True).mapValues(lambda r: r[1])
+            return outcomes, Stats(count, rounds, verified, planned_count)
+        now = settled.mapValues(lambda r: not r[1].removed)
+        before, state = state, _union(state, now).mapPartitions(_latest, True).persist(_level())
+        state.count()
+        before.unpersist()
 
 
 def _count(verdicts: RDD[tuple[int, Verdicts]]) -> int:
