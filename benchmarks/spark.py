@@ -169,8 +169,13 @@ def main() -> int:
         + "\n\nA stage runs the narrow steps before the shuffle or action it ends at: "
         "`_verified: wanted` works out the plans (`_plans`) or the decisions (`_decided`) "
         "whose missing pairs it sends; `_count` verifies them; `state.count` finds the keys "
-        "no other paragraph posts; `clean_jsonl: removed` cuts the documents. The time and "
-        "bytes of every round are summed.\n"
+        "no other paragraph posts, then merges each round's statuses; `tables` sends the "
+        "postings to their keys and sorts them there (the first round), `blocks` the pairs "
+        "found in their buckets; in a later round `changes` works out every paragraph's "
+        "view and sends the postings whose flags changed, `marks` the paragraphs whose "
+        "pairs moved, `asked` the postings of the paragraphs planned again; "
+        "`clean_jsonl: removed` cuts the documents. The time and bytes of every round are "
+        "summed.\n"
     )
     print(body)
     if args.write:
