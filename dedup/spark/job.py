@@ -1,17 +1,17 @@
 """The Spark job: :mod:`dedup.spark.plan`'s steps as RDD operations.
 
-Documents come in as ``(doc, name, text)``, ``doc`` their place in the order. Whatever is
-keyed by paragraph (``gid``) is partitioned alike, by Spark's default partitioner, so that
-a union of such RDDs holds each paragraph's records in one partition (its steps are
+Documents come in as ``(doc, name, text)``, ``doc`` their place in the order. Whatever
+is keyed by paragraph (``gid``) is partitioned alike, by Spark's default partitioner, so
+that a union of such RDDs holds each paragraph's records in one partition (its steps are
 ``mapPartitions`` over such unions, records told apart by their type) and joining two of
 them moves nothing. What finding candidates needs of each paragraph (its keys, without
 its texts) is kept for every round, and so are the postings of each key, where the key
 is (:class:`Table`); a round starts from the statuses assumed (``(gid, kept)``), the
 verdicts worked out before (records of their own, by the partition of the later
-paragraph of each pair) and the outcomes of the round before, of which it works out
-again only the ones that may change. Keys, digests and the pairs found in buckets travel as
-numpy blocks keyed by the partition's number, not as a record a posting; texts wait on
-shelves, pickled one by one, for the few a step verifies; no record holds more than a
+paragraph of each pair) and the outcomes of the rounds before, of which it works out
+again only the ones that may change. Keys, digests and the pairs found in buckets travel
+as numpy blocks keyed by the partition's number, not as a record a posting; texts wait
+on shelves, pickled one by one, for the few a step verifies; no record holds more than a
 block (:data:`BLOCK`) or a shelf (:data:`SHELF`). The documents are cut where they were
 read. Nothing depends on the partitions: every group is sorted by the paragraphs' places
 before it is walked.
@@ -188,10 +188,12 @@ class Flags(NamedTuple):
 
     @staticmethod
     def of(rows: Postings) -> Flags:
+        """The flags of ``rows`` as they are."""
         bits = rows.keepable.astype(np.int64) + 2 * rows.looked_up + 4 * rows.kept
         return Flags(bits.astype(np.uint8))
 
     def on(self, rows: Postings) -> Postings:
+        """``rows`` (the table these flags are of) with these flags."""
         if len(self.bits) != len(rows.key):
             raise AssertionError("flags of another table")
         return rows._replace(
@@ -745,7 +747,7 @@ def decide(
     worked: list[RDD[tuple[int, Verdicts]]] = []  # every round's verdicts, known from then on
     rounds = verified = planned_count = 0
     tables: RDD[tuple[int, Table]] | None = None
-    flags: list[RDD[tuple[int, Flags]]] = []  # the tables' flags of the round before
+    flags: list[RDD[tuple[int, Flags]]] = []  # none: the tables' own (the first round's)
     touched: RDD[tuple[int, Any]] | None = None
     settles: list[RDD[tuple[Gid, tuple[bool, Outcome]]]] = []  # a round's, of its plans
     while True:
