@@ -4,17 +4,19 @@ Documents come in as ``(doc, name, text)``, ``doc`` their place in the order. Wh
 is keyed by paragraph (``gid``) is partitioned alike, by Spark's default partitioner, so
 that a union of such RDDs holds each paragraph's records in one partition (its steps are
 ``mapPartitions`` over such unions, records told apart by their type) and joining two of
-them moves nothing. What finding candidates needs of each paragraph (its keys, without
-its texts) is kept for every round, and so are the postings of each key, where the key
-is (:class:`Table`); a round starts from the statuses assumed (``(gid, kept)``), the
-verdicts worked out before (records of their own, by the partition of the later
-paragraph of each pair) and the outcomes of the rounds before, of which it works out
-again only the ones that may change. Keys, digests and the pairs found in buckets travel
-as numpy blocks keyed by the partition's number, not as a record a posting; texts wait
-on shelves, pickled one by one, for the few a step verifies; no record holds more than a
-block (:data:`BLOCK`) or a shelf (:data:`SHELF`). The documents are cut where they were
-read. Nothing depends on the partitions: every group is sorted by the paragraphs' places
-before it is walked.
+them moves nothing. Each paragraph's :class:`View` (its keys, pickled, without its
+texts; its status; what its digest tells) is kept for every round, and so are the
+postings of each key, where the key is (:class:`Table`), and the paragraphs of each
+digest shared, where the digest is (:class:`Digests`); a round starts from those, the
+statuses that changed in the round before (``(gid, kept)``), the verdicts worked out
+before (records of their own, by the partition of the later paragraph of each pair,
+unpickled only for the paragraphs a step works on) and the outcomes of the rounds
+before, of which it works out again only the ones that may change. Keys, digests and the
+pairs found in buckets travel as numpy blocks keyed by the partition's number, not as a
+record a posting; texts wait on shelves, pickled one by one, for the few a step
+verifies; no record holds more than a block (:data:`BLOCK`) or a shelf (:data:`SHELF`).
+The documents are cut where they were read. Nothing depends on the partitions: every
+group is sorted by the paragraphs' places before it is walked.
 """
 
 from __future__ import annotations
@@ -211,11 +213,23 @@ def _tables(index: int, blocks: Iterable[tuple[int, Any]]) -> Iterator[tuple[int
     table = Postings._make(column[order] for column in table)
     # Keys a few at a time (every posting of a key in one piece), so that only one piece's
     # pairs are held at once; _plans sums what pieces send of one pair.
-    starts = np.flatnonzero(np.concatenate([[True], table.key[1:] != table.key[:-1]]))
-    at = np.minimum(np.searchsorted(starts, np.arange(0, len(table.key), BLOCK)), len(starts) - 1)
-    bounds = [*np.unique(starts[at]).tolist(), len(table.key)]
-    for a, b in itertools.pairwise(bounds):
+    for a, b in _pieces(table.key):
         yield index, Table(Postings._make(column[a:b] for column in table))
+
+
+def _starts(key: npt.NDArray[Any]) -> npt.NDArray[np.intp]:
+    """Where each run of one value of ``key`` (ordered) starts."""
+    if not len(key):
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+
+
+def _pieces(key: npt.NDArray[Any]) -> Iterator[tuple[int, int]]:
+    """``key`` (ordered) in pieces of about :data:`BLOCK` rows, every row of a value in
+    one piece: each one's bounds."""
+    starts = _starts(key)
+    at = np.minimum(np.searchsorted(starts, np.arange(0, len(key), BLOCK)), len(starts) - 1)
+    yield from itertools.pairwise([*np.unique(starts[at]).tolist(), len(key)])
 
 
 def _pair_blocks(parts: int) -> Any:
@@ -318,57 +332,108 @@ def _asked_pairs(parts: int) -> Any:
 
 
 def _digests(index: int, items: Iterable[tuple[Gid, View]]) -> Iterator[tuple[int, Any]]:
-    """A partition's paragraphs as its digest steps need them: ``(digest, doc, paragraph,
-    batch)`` in columns (blocks keyed by the partition's number), made once."""
-    rows = [(v.posted.digest, *gid, v.posted.batch) for gid, v in items]
-    table = np.array(rows, dtype=np.uint64).reshape(len(rows), 4).T
+    """A partition's paragraphs as the digest steps need them: ``(digest, doc, paragraph,
+    batch, kept)`` in columns (blocks keyed by the partition's number), made once:
+    ``kept`` the status the first round assumes."""
+    rows = []
+    for gid, view in items:
+        p = view.posted
+        rows.append((p.digest, *gid, p.batch, view.kept))
+    table = np.array(rows, dtype=np.uint64).reshape(len(rows), 5).T
     for start in range(0, len(rows), BLOCK):
         yield index, tuple(column[start : start + BLOCK] for column in table)
 
 
-def _digest_blocks(parts: int) -> Any:
-    """A partition's paragraphs (:func:`_digests`) with their status, by the partition of
-    their digest: ``(digest, doc, paragraph, batch, kept)`` in columns."""
+def _digest_blocks(parts: int, first: bool) -> Any:
+    """A partition's paragraphs (:func:`_digests`) by the partition of their digest: in
+    the ``first`` round every one, as it assumes it, else, given the statuses that
+    changed (``(gid, kept)``), the ones whose status changed, with it."""
 
     def run(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[int, Any]]:
-        kept: dict[Gid, bool] = {}
+        flips: dict[Gid, bool] = {}
         blocks = []
         for key, value in items:
             if isinstance(key, int):
                 blocks.append(value)
             else:
-                kept[key] = value
-        for digest, doc, paragraph, batch in blocks:
-            status = [kept[gid] for gid in zip(doc.tolist(), paragraph.tolist(), strict=True)]
-            columns = (digest, doc, paragraph, batch, np.array(status, dtype=np.uint64))
-            yield from _by_place(columns, digest % np.uint64(parts), parts)
+                flips[key] = value
+        found = 0
+        for columns in blocks:
+            if not first:
+                rows = _rows_of(columns[1], columns[2], flips.keys())
+                found += len(rows)
+                gids = zip(columns[1][rows].tolist(), columns[2][rows].tolist(), strict=True)
+                kept = np.array([flips[gid] for gid in gids], dtype=np.uint64)
+                columns = (*(column[rows] for column in columns[:4]), kept)
+            yield from _by_place(columns, columns[0] % np.uint64(parts), parts)
+        if found != len(flips):
+            raise AssertionError("statuses sent to a partition that does not hold them")
 
     return run
 
 
-def _exact_blocks(parts: int) -> Any:
-    """What each paragraph's digest tells (:func:`~dedup.spark.plan.digest_view`), for the
-    paragraphs whose text another one has, in lists by the partition of each (a paragraph
-    in none is the only one of its text)."""
+class Digests(NamedTuple):
+    """A digest partition's paragraphs whose text another paragraph has, ``(digest, doc,
+    paragraph, batch, kept)`` in columns, ordered by digest and paragraph (every one of a
+    digest in one piece of about :data:`BLOCK` rows), ``kept`` the status assumed in a
+    round: kept for the round after, which is given only the statuses that changed."""
 
-    def run(blocks: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, list[Any]]]:
-        listed = [block for _, block in blocks]
-        if not listed:
-            return
-        digest, doc, paragraph, batch, kept = (np.concatenate(c) for c in zip(*listed, strict=True))
-        order = np.argsort(digest, kind="stable")
-        digest = digest[order]
-        shared = np.zeros(len(digest), dtype=bool)
-        shared[1:] = digest[1:] == digest[:-1]
-        shared[:-1] |= shared[1:].copy()
-        rows = order[shared]
-        groups: dict[int, list[tuple[Gid, int, bool]]] = defaultdict(list)
-        columns = (digest[shared], doc[rows], paragraph[rows], batch[rows], kept[rows])
-        for d, g_doc, g_paragraph, g_batch, g_kept in zip(
-            *(c.tolist() for c in columns), strict=True
-        ):
-            groups[d].append(((g_doc, g_paragraph), g_batch, bool(g_kept)))
-        found = [item for group in groups.values() for item in digest_view(group)]
+    rows: tuple[npt.NDArray[np.uint64], ...]
+
+
+def _exact(parts: int, first: bool) -> Any:
+    """What each paragraph's digest tells (:func:`~dedup.spark.plan.digest_view`) where that
+    differs from what it told the round before (before the first round: :data:`_ALONE`),
+    in lists by the partition of each paragraph, and the digest partition's
+    :class:`Digests` of the round; given every paragraph's rows as the ``first`` round
+    assumes them (:func:`_digest_blocks`), or the :class:`Digests` of the round before
+    and the rows of the paragraphs whose status changed."""
+
+    def run(index: int, items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+        tables: list[Digests] = []
+        given: list[tuple[npt.NDArray[np.uint64], ...]] = []
+        for _, value in items:
+            if isinstance(value, Digests):
+                tables.append(value)
+            else:
+                given.append(value)
+        if not (given if first else tables):
+            return  # no paragraph of the partition's digests shares its text
+        columns = [np.concatenate(c) for c in zip(*given, strict=True)]
+        before: npt.NDArray[np.uint64] | None = None
+        if not first:
+            table = [np.concatenate(c) for c in zip(*(t.rows for t in tables), strict=True)]
+            before = table[4].copy()
+            starts: list[int] = []
+            if columns:
+                digest, doc, paragraph, _, kept = columns
+                lo = np.searchsorted(table[0], digest, "left").tolist()
+                hi = np.searchsorted(table[0], digest, "right").tolist()
+                for at, (a, b) in enumerate(zip(lo, hi, strict=True)):
+                    same = (table[1][a:b] == doc[at]) & (table[2][a:b] == paragraph[at])
+                    table[4][a + np.flatnonzero(same)] = kept[at]
+                starts = sorted({a for a, b in zip(lo, hi, strict=True) if b > a})
+        else:
+            order = np.lexsort((columns[2], columns[1], columns[0]))
+            digest = columns[0][order]
+            shared = np.zeros(len(digest), dtype=bool)
+            shared[1:] = digest[1:] == digest[:-1]
+            shared[:-1] |= shared[1:].copy()
+            table = [column[order[shared]] for column in columns]
+            starts = _starts(table[0]).tolist()
+        found: list[tuple[Gid, Exact]] = []
+        ends = np.searchsorted(table[0], table[0][starts], "right").tolist()
+        for a, b in zip(starts, ends, strict=True):
+            doc, paragraph, batch = (table[c][a:b].tolist() for c in (1, 2, 3))
+            gids = list(zip(doc, paragraph, strict=True))
+            now = digest_view(zip(gids, batch, (table[4][a:b] > 0).tolist(), strict=True))
+            old: dict[Gid, Exact] = {}
+            if before is not None:
+                kept_before = (before[a:b] > 0).tolist()
+                old = dict(digest_view(zip(gids, batch, kept_before, strict=True)))
+            found += [(gid, view) for gid, view in now if view != old.get(gid, _ALONE)]
+        for a, b in _pieces(table[0]):
+            yield index, Digests(tuple(column[a:b] for column in table))
         yield from _by_paragraph(found, [gid for gid, _ in found], parts)
 
     return run
@@ -382,12 +447,25 @@ class View(NamedTuple):
     """A paragraph in a round: what finding its candidates needs, its status assumed,
     what its digest tells, and what of that ``moved`` since the round before: nothing
     (:data:`STILL`), what its own plan is made of (:data:`ITSELF`: its digest's view), or
-    its postings' flags too (:data:`POSTINGS`)."""
+    its postings' flags too (:data:`POSTINGS`). What finding candidates needs is kept
+    pickled (``blob``): a round reads every View, and works on a few."""
 
-    posted: Posted
+    blob: bytes
     kept: bool
     exact: Exact
     moved: int
+
+    @staticmethod
+    def first(p: Posted, kept: bool) -> View:
+        """``p`` 's View before the first round: status ``kept``, the only one of its
+        text (what the digest tells comes in the round)."""
+        return View(pickle.dumps(p, pickle.HIGHEST_PROTOCOL), kept, _ALONE, POSTINGS)
+
+    @property
+    def posted(self) -> Posted:
+        """What finding its candidates needs (unpickled on each call)."""
+        posted: Posted = pickle.loads(self.blob)
+        return posted
 
     @property
     def flags(self) -> tuple[bool, bool, bool]:
@@ -399,8 +477,9 @@ STILL, ITSELF, POSTINGS = 0, 1, 2
 
 
 def _viewed(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, View]]:
-    """A partition's paragraphs (their :class:`View` s of the round before) with their
-    status and what their digest tells now."""
+    """A partition's paragraphs (their :class:`View` s of the round before) given the
+    statuses that changed (``(gid, kept)``) and what their digests tell that changed
+    (lists keyed by an int, :func:`_exact`)."""
     before: list[tuple[Gid, View]] = []
     kept: dict[Gid, bool] = {}
     exact: dict[Gid, Exact] = {}
@@ -411,14 +490,19 @@ def _viewed(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, View]]:
             kept[key] = value
         else:
             before.append((key, value))
-    _here(exact.keys(), {gid for gid, _ in before})
+    given = kept.keys() | exact.keys()
     for gid, old in before:
-        view = View(old.posted, kept[gid], exact.get(gid, _ALONE), STILL)
+        if gid not in given:
+            yield gid, old if old.moved == STILL else old._replace(moved=STILL)
+            continue
+        given.discard(gid)
+        view = View(old.blob, kept.get(gid, old.kept), exact.get(gid, old.exact), STILL)
         if view.flags != old.flags:
             view = view._replace(moved=POSTINGS)
         elif view.exact != old.exact:
             view = view._replace(moved=ITSELF)
         yield gid, view
+    _here(given, set())
 
 
 def _playing(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, View]]:
@@ -465,11 +549,61 @@ class Decided(NamedTuple):
 
 
 class Verdicts(NamedTuple):
-    """Verdicts a step worked out in a partition, on pairs whose later paragraph is there
-    (records of at most :data:`BLOCK`, keyed by the partition's number). A round's are
-    kept for the rounds after it: a pair is verified once."""
+    """Verdicts a step worked out in a partition, on pairs whose later paragraph is there,
+    by that paragraph: the paragraphs ``(doc, paragraph)`` in columns, each one's verdicts
+    pickled on their own (``list[tuple[Pair, Found]]``), so that a step unpickles only the
+    verdicts of the paragraphs it works on (:func:`_looked_up`); ``size`` verdicts in all.
+    Records of at most :data:`BLOCK` paragraphs, keyed by the partition's number. A
+    round's are kept for the rounds after it: a pair is verified once."""
 
-    found: list[tuple[Pair, Found]]
+    doc: npt.NDArray[np.int64]
+    paragraph: npt.NDArray[np.int64]
+    blobs: list[bytes]
+    size: int
+
+    @staticmethod
+    def of(found: Iterable[tuple[Pair, Found]]) -> Iterator[Verdicts]:
+        """``found`` as :class:`Verdicts` records."""
+        by: dict[Gid, list[tuple[Pair, Found]]] = defaultdict(list)
+        for pair, verdict in found:
+            by[pair[1]].append((pair, verdict))
+        gids = list(by)
+        for start in range(0, len(gids), BLOCK):
+            listed = gids[start : start + BLOCK]
+            yield Verdicts(
+                np.array([gid[0] for gid in listed], dtype=np.int64),
+                np.array([gid[1] for gid in listed], dtype=np.int64),
+                [pickle.dumps(by[gid], pickle.HIGHEST_PROTOCOL) for gid in listed],
+                sum(len(by[gid]) for gid in listed),
+            )
+
+
+def _code(doc: npt.NDArray[Any], paragraph: npt.NDArray[Any]) -> Any:
+    """A hash of each paragraph ``(doc, paragraph)``, to match paragraphs in columns."""
+    return (doc.astype(np.uint64) * np.uint64(1000003)) ^ paragraph.astype(np.uint64)
+
+
+def _looked_up(blocks: Sequence[Verdicts], gids: Iterable[Gid]) -> dict[Pair, Found]:
+    """The verdicts of ``blocks`` on pairs whose later paragraph is one of ``gids``."""
+    wanted = set(gids)
+    have: dict[Pair, Found] = {}
+    for block in blocks:
+        for row in _rows_of(block.doc, block.paragraph, wanted).tolist():
+            have.update(pickle.loads(block.blobs[row]))
+    return have
+
+
+def _rows_of(
+    doc: npt.NDArray[Any], paragraph: npt.NDArray[Any], gids: AbstractSet[Gid]
+) -> npt.NDArray[np.intp]:
+    """The rows of columns ``(doc, paragraph)`` that are one of ``gids``."""
+    if not gids or not len(doc):
+        return np.zeros(0, dtype=np.intp)
+    codes = _code(*(np.array(c, dtype=np.uint64) for c in zip(*gids, strict=True)))
+    rows = np.flatnonzero(np.isin(_code(doc, paragraph), codes))
+    gid = zip(doc[rows].tolist(), paragraph[rows].tolist(), strict=True)
+    found: npt.NDArray[np.intp] = rows[np.array([g in gids for g in gid], dtype=bool)]
+    return found
 
 
 def _pairs(q: Iterable[tuple[Gid, bool, bool]], p: Gid) -> tuple[Pair, ...]:
@@ -488,15 +622,16 @@ def _plans(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Planned]]:
     came to it."""
     steps: list[tuple[Gid, View]] = []
     blocks: list[Pairs] = []
-    known: set[Pair] = set()
+    found: list[Verdicts] = []
     for key, value in items:
         if isinstance(value, Verdicts):
-            known.update(pair for pair, _ in value.found)
+            found.append(value)
         elif isinstance(key, int):
             blocks.append(Pairs(*value))
         else:
             steps.append((key, value))
     steps.sort(key=lambda step: step[0])
+    known = _looked_up(found, (gid for gid, _ in steps))
     # The pairs come ordered by paragraph, as the paragraphs are walked: one paragraph's
     # at a time in Python objects.
     rows = shared_by_pair(merged(Pairs.joined(blocks), candidates=True))
@@ -513,15 +648,16 @@ def _plans(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Planned]]:
 
 
 def _made(items: Iterable[tuple[Any, Any]], kind: type) -> tuple[list[tuple[Gid, Any]], Any]:
-    """A partition's records of type ``kind`` and the verdicts known there, by pair."""
+    """A partition's records of type ``kind`` and the verdicts known there on their
+    pairs, by pair."""
     records = []
-    have: dict[Pair, Found] = {}
+    found: list[Verdicts] = []
     for key, value in items:
         if isinstance(value, kind):
             records.append((key, value))
         else:
-            have.update(value.found)
-    return records, have
+            found.append(value)
+    return records, _looked_up(found, (gid for gid, _ in records))
 
 
 def _decided(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Decided]]:
@@ -629,8 +765,8 @@ def _verify(config: Config) -> Any:
             (pair, (Ref(q.name, q.paragraph), verdict))
             for (pair, q), verdict in zip(listed, found, strict=True)
         ]
-        for start in range(0, len(made), BLOCK):
-            yield index, Verdicts(made[start : start + BLOCK])
+        for block in Verdicts.of(made):
+            yield index, block
 
     return run
 
@@ -689,6 +825,24 @@ def _trimmed(posted: RDD[tuple[Gid, Posted]], partitions: int) -> RDD[tuple[Gid,
     return posted.union(found.partitionBy(parts)).mapPartitions(trim, True)
 
 
+def _assumed(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[Gid, View]]:
+    """A partition's paragraphs (what finding candidates needs of them) given the first of
+    each text (``(gid, True)``): their :class:`View` s before the first round, which
+    assumes every first one kept."""
+    firsts: set[Gid] = set()
+    paragraphs: list[tuple[Gid, Posted]] = []
+    for gid, value in items:
+        if value is True:
+            firsts.add(gid)
+        else:
+            paragraphs.append((gid, value))
+    for gid, p in paragraphs:
+        kept = gid in firsts
+        firsts.discard(gid)
+        yield gid, View.first(p, kept)
+    _here(firsts, set())
+
+
 def _union(*rdds: RDD[Any]) -> RDD[Any]:
     """RDDs partitioned alike as one, still partitioned so (a partition holds theirs, the
     first RDD's records first, then the second's, and so on)."""
@@ -708,16 +862,17 @@ def decide(
 ) -> tuple[RDD[tuple[Gid, Outcome]], Stats]:
     """Every paragraph's :class:`~dedup.spark.plan.Outcome` (of the ones with words).
 
-    A round: each paragraph's exact copies (by digest) come to its partition
-    (:class:`View`); the pairs in its buckets are found where its keys are, in tables of
+    A round: what each paragraph's digest tells comes to its partition (:func:`_exact`,
+    its :class:`View`); the pairs in its buckets are found where its keys are, in tables of
     postings kept there for every round (:class:`Table`), and come to it, where its plan
     is made beside the verdicts known (:class:`Planned`); the pairs not verified yet are
     verified where the later paragraph is, and it is decided there (:class:`Decided`),
     then its other repeats verified and named. What a round settles (outcome, status,
     verdicts known) is what the next one starts from. The first round plans every
-    paragraph; a round after it, only those whose plan may differ: whose view moved, or
-    whose pairs did (the tables given the postings whose flags changed, :func:`_touched`);
-    the others' outcomes stand."""
+    paragraph; a round after it, only those whose plan may differ: whose view moved (the
+    digest tables given the statuses that changed), or whose pairs did (the key tables
+    given the postings whose flags changed, :func:`_touched`); the others' outcomes
+    stand."""
     parts = partitions
     live = (
         docs.mapPartitions(_prints(config))
@@ -731,14 +886,9 @@ def decide(
     firsts = live.map(lambda item: (item[1].digest, item[0])).reduceByKey(min, parts)
     first = firsts.map(lambda item: (item[1], True)).partitionBy(parts)
     # What a round needs of each paragraph (not its texts: those go to verifying only).
-    views = (
-        _trimmed(live.mapValues(posted), parts)
-        .mapValues(lambda p: View(p, True, _ALONE, POSTINGS))
-        .persist(_level())
-    )
-    state = views.leftOuterJoin(first, parts).mapValues(lambda v: bool(v[1])).persist(_level())
+    trimmed = _trimmed(live.mapValues(posted), parts)
+    views = _union(trimmed, first).mapPartitions(_assumed, True).persist(_level())
     digests = views.mapPartitionsWithIndex(_digests, True).persist(_level())
-    state.count()
     texts.count()
     digests.count()
     live.unpersist()
@@ -749,18 +899,22 @@ def decide(
     tables: RDD[tuple[int, Table]] | None = None
     flags: list[RDD[tuple[int, Flags]]] = []  # none: the tables' own (the first round's)
     touched: RDD[tuple[int, Any]] | None = None
+    exact: RDD[tuple[int, Any]] | None = None
+    flips: list[RDD[tuple[Gid, bool]]] = []  # the statuses that changed in the round before
     settles: list[RDD[tuple[Gid, tuple[bool, Outcome]]]] = []  # a round's, of its plans
     while True:
         rounds += 1
-        exact = (
-            _union(digests, state)
-            .mapPartitions(_digest_blocks(parts))
-            .partitionBy(parts)
-            .mapPartitions(_exact_blocks(parts))
-            .partitionBy(parts)
-        )
-        viewed = _union(views, state, exact).mapPartitions(_viewed, True).persist(_level())
-        done: list[RDD[Any] | None] = [views, touched]
+        opening = exact is None
+        given = _union(digests, *flips).mapPartitions(_digest_blocks(parts, opening))
+        before = [exact.filter(lambda item: isinstance(item[1], Digests))] if exact else []
+        done: list[RDD[Any] | None] = [views, touched, exact, *flips]
+        exact = _union(given.partitionBy(parts), *before)
+        exact = exact.mapPartitionsWithIndex(_exact(parts, opening), True).persist(_level())
+        # Keyed by the partition they go to, but made where their digests are: a map
+        # forgets that partitioning, so that partitionBy moves them.
+        told = exact.flatMap(lambda item: [] if isinstance(item[1], Digests) else [item])
+        told = told.partitionBy(parts)
+        viewed = _union(views, *flips, told).mapPartitions(_viewed, True).persist(_level())
         if tables is None:
             tables = (
                 viewed.mapPartitions(_key_blocks(parts))
@@ -801,7 +955,9 @@ def decide(
         verified += _count(more)
         settled = _union(decided, more, made, known).mapPartitions(_settled, True)
         settles.append(settled.persist(_level()))
-        changed = settled.filter(lambda item: item[1][0] == item[1][1].removed).count()
+        flipped = settled.filter(lambda item: item[1][0] == item[1][1].removed)
+        flips = [flipped.mapValues(lambda r: not r[1].removed).persist(_level())]
+        changed = flips[0].count()
         planned_count += planned.count()
         for rdd in (*done, planned, decided):
             if rdd is not None:
@@ -810,19 +966,15 @@ def decide(
         worked += [made, more]
         known = _union(known, made, more)
         if not changed:
-            for rdd in (texts, digests, tables, touched, views, state, *worked):
+            for rdd in (texts, digests, tables, touched, views, exact, *flips, *worked):
                 if rdd is not None:
                     rdd.unpersist()
             outcomes = _union(*settles).mapPartitions(_latest, True).mapValues(lambda r: r[1])
             return outcomes, Stats(count, rounds, verified, planned_count)
-        now = settled.mapValues(lambda r: not r[1].removed)
-        before, state = state, _union(state, now).mapPartitions(_latest, True).persist(_level())
-        state.count()
-        before.unpersist()
 
 
 def _count(verdicts: RDD[tuple[int, Verdicts]]) -> int:
-    return int(verdicts.map(lambda item: len(item[1].found)).sum())
+    return int(verdicts.map(lambda item: item[1].size).sum())
 
 
 def clean(
