@@ -38,24 +38,35 @@ def session(master: str | None = None, app: str = "dedup") -> SparkSession:
         raise ConfigError(
             "dedup spark needs PySpark: pip install 'paradedup[spark]' (and Java)"
         ) from None
+    from pyspark import SparkConf, SparkContext
+    from pyspark.serializers import PickleSerializer
+
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = SparkSession.builder.appName(app).config("spark.ui.showConsoleProgress", "false")
+    settings = {"spark.app.name": app, "spark.ui.showConsoleProgress": "false"}
     submitted = _submitted()
     if master is not None:
-        builder = builder.master(master)
+        settings["spark.master"] = master
     elif "spark.master" not in submitted:
-        builder = builder.master("local[*]")
+        settings["spark.master"] = "local[*]"
     if (master or submitted.get("spark.master") or "local").startswith("local") and (
         "spark.driver.memory" not in submitted
     ):
         # On a local master the driver's JVM runs the tasks too: Spark's 1 GB heap could
         # not read back the persisted partitions of a million lines.
-        builder = builder.config("spark.driver.memory", "4g")
+        settings["spark.driver.memory"] = "4g"
     if "spark.io.compression.codec" not in submitted:
         # What the job shuffles (keys, pairs, fingerprints) zstd made a quarter smaller
         # than Spark's default lz4 (100k lines, local[2], one run each by hand: 1,318 ->
         # 981 bytes a line, 54 s and 56 s).
-        builder = builder.config("spark.io.compression.codec", "zstd")
+        settings["spark.io.compression.codec"] = "zstd"
+    # The job's records (tuples, numpy arrays, NamedTuples of its modules) pickled as they
+    # are: PySpark's default, cloudpickle, calls back into Python for every object it
+    # writes. A context running already (ValueError) keeps its own.
+    with contextlib.suppress(ValueError):
+        SparkContext(conf=SparkConf().setAll(list(settings.items())), serializer=PickleSerializer())
+    builder = SparkSession.builder
+    for key, value in settings.items():
+        builder = builder.config(key, value)
     return builder.getOrCreate()
 
 
