@@ -61,7 +61,6 @@ from dedup.spark.plan import (
     named,
     plan,
     posted,
-    postings,
     prints,
     shared_by_pair,
     verdicts,
@@ -162,13 +161,20 @@ def _key_blocks(parts: int) -> Any:
     their keys."""
 
     def run(items: Iterable[tuple[Gid, View]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        listed: list[tuple[int, int, int, int, int, bool, bool, bool]] = []
+        listed: list[list[int]] = []  # each paragraph's keys
+        rows: list[tuple[int, int, int, int, bool, bool, bool]] = []
         for gid, view in items:
             p = view.posted
-            listed += [(key, *gid, p.batch, p.size, *view.flags) for key in keys(p)]
-        if listed:
-            table = postings(listed)
-            yield from _by_place(table, table.key % parts, parts)
+            listed.append(keys(p))
+            rows.append((*gid, p.batch, p.size, *view.flags))
+        if not rows:
+            return
+        counts = np.fromiter(map(len, listed), dtype=np.int64, count=len(listed))
+        key = np.fromiter(itertools.chain.from_iterable(listed), np.int64, int(counts.sum()))
+        columns = np.repeat(np.array(rows, dtype=np.int64).reshape(len(rows), 7), counts, 0).T
+        flags = columns[4:].astype(bool)
+        table = Postings(key, *columns[:4], *flags)
+        yield from _by_place(table, table.key % parts, parts)
 
     return run
 
