@@ -144,7 +144,7 @@ def main() -> int:
                 f"| {median['clean -j1']:.1f} | {median['clean -j2']:.1f} "
                 f"| {median['local[1]']:.1f} | {median['local[2]']:.1f} "
                 f"| {median['local[2]'] / median['clean -j2']:.1f}x | {stats['rounds']} "
-                f"| {shuffled / size:,.0f} |"
+                f"| {stats['planned']:,} | {shuffled / size:,.0f} |"
             )
             notes.append(
                 f"{size:,} lines, `local[2]`: the job's stages by the step of the code they "
@@ -154,8 +154,8 @@ def main() -> int:
     table = "\n".join(
         [
             "| lines | with words | removed | clean -j1: s | clean -j2: s | local[1]: s "
-            "| local[2]: s | local[2] / clean -j2 | rounds | shuffle B / line |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| local[2]: s | local[2] / clean -j2 | rounds | plans | shuffle B / line |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             *rows,
         ]
     )
@@ -167,15 +167,17 @@ def main() -> int:
         + "\n\n"
         + "\n\n".join(notes)
         + "\n\nA stage runs the narrow steps before the shuffle or action it ends at: "
-        "`_verified: wanted` works out the plans (`_plans`) or the decisions (`_decided`) "
-        "whose missing pairs it sends; `_count` verifies them; `state.count` finds the keys "
-        "no other paragraph posts, then merges each round's statuses; `tables` sends the "
-        "postings to their keys and sorts them there (the first round), `blocks` the pairs "
-        "found in their buckets; in a later round `changes` works out every paragraph's "
-        "view and sends the postings whose flags changed, `marks` the paragraphs whose "
-        "pairs moved, `asked` the postings of the paragraphs planned again; "
-        "`clean_jsonl: removed` cuts the documents. The time and bytes of every round are "
-        "summed.\n"
+        "`digests.count` trims the keys no other paragraph posts and makes every "
+        "paragraph's view; `exact` sends the digests (the first round) or the statuses "
+        "that changed to the digests' partitions, `told` what a digest tells where that "
+        "changed; `tables` sends the postings to their keys and sorts them there (the "
+        "first round), `blocks` the pairs found in their buckets; `_verified: wanted` works "
+        "out the plans (`_plans`) or the decisions (`_decided`) whose missing pairs it "
+        "sends; `_count` verifies them; `changed` names the outcomes (`_settled`) and finds "
+        "the statuses that changed; in a later round `changes` works out the views and "
+        "sends the postings whose flags changed, `marks` the paragraphs whose pairs moved, "
+        "`asked` the postings of the paragraphs planned again; `clean_jsonl: removed` cuts "
+        "the documents. The time and bytes of every round are summed.\n"
     )
     print(body)
     if args.write:
