@@ -27,14 +27,16 @@ from hypothesis import strategies as st
 
 from dedup import Deduplicator
 from dedup.config import Config
-from dedup.spark.job import _places
+from dedup.spark.job import _ALONE, Digests, _exact, _places
 from dedup.spark.plan import (
+    Exact,
     Gid,
     Pairs,
     Posting,
     Postings,
     Shared,
     clean_all,
+    digest_view,
     key_pairs,
     key_view,
     merged,
@@ -261,6 +263,59 @@ def test_within_finds_the_postings_given_in_a_table(
         assert a == (same[0] if same else -1)
     with pytest.raises(AssertionError):
         within(table, postings([(columns[0][0], 99, 0, 0, 7, True, True, True)]))
+
+
+def _told(digest: list[int], gids: list[Gid], kept: list[bool]) -> dict[Gid, Exact]:
+    """What each paragraph's digest tells, worked out from every paragraph: for the ones
+    whose text another one has."""
+    groups: dict[int, list[tuple[Gid, int, bool]]] = {}
+    for d, gid, k in zip(digest, gids, kept, strict=True):
+        groups.setdefault(d, []).append((gid, gid[1] // 2 * 2, k))
+    return {
+        gid: view for group in groups.values() if len(group) > 1 for gid, view in digest_view(group)
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 4), st.integers(0, 3), st.integers(0, 7), st.booleans()),
+        min_size=1,
+        max_size=30,
+        unique_by=lambda row: row[1:3],
+    ),
+    rounds=st.lists(st.lists(st.integers(0, 29), max_size=8), max_size=3),
+)
+def test_the_digest_tables_tell_what_changed(
+    rows: list[tuple[int, int, int, bool]], rounds: list[list[int]]
+) -> None:
+    """A round's digest step tells each paragraph's digest view where it differs from the
+    round before's (the first round: from a text of its own), whether from every
+    paragraph or from the tables it kept and the statuses that changed."""
+    digest = [row[0] for row in rows]
+    gids = [(row[1], row[2]) for row in rows]
+    kept = [row[3] for row in rows]
+
+    def step(
+        first: bool, given: list[int], tables: list[Any]
+    ) -> tuple[list[Any], dict[Gid, Exact]]:
+        listed = [(digest[n], *gids[n], gids[n][1] // 2 * 2, kept[n]) for n in given]
+        columns = tuple(np.array(listed, dtype=np.uint64).reshape(len(listed), 5).T)
+        out = list(_exact(3, first)(0, [(0, columns), *((0, t) for t in tables)]))
+        told = {gid: view for _, v in out if isinstance(v, list) for gid, view in v}
+        return [v for _, v in out if isinstance(v, Digests)], told
+
+    tables, told = step(True, list(range(len(rows))), [])
+    before = _told(digest, gids, kept)
+    assert told == {gid: view for gid, view in before.items() if view != _ALONE}
+    for flips in rounds:
+        flipped = sorted({at % len(rows) for at in flips})
+        for n in flipped:
+            kept[n] = not kept[n]
+        tables, told = step(False, flipped, tables)
+        now = _told(digest, gids, kept)
+        assert told == {gid: view for gid, view in now.items() if view != before[gid]}
+        before = now
 
 
 @settings(max_examples=200, deadline=None)
