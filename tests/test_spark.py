@@ -18,7 +18,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import numpy as np
 import pytest
@@ -27,7 +26,7 @@ from hypothesis import strategies as st
 
 from dedup import Deduplicator
 from dedup.config import Config
-from dedup.spark.job import _ALONE, Digests, _exact, _places
+from dedup.spark.job import _ALONE, Digests, _exact, _place, _places
 from dedup.spark.plan import (
     Exact,
     Gid,
@@ -323,17 +322,25 @@ def test_the_digest_tables_tell_what_changed(
     gids=st.lists(st.tuples(st.integers(0, 2**45), st.integers(0, 2**20)), max_size=50),
     parts=st.integers(1, 64),
 )
-def test_the_job_places_paragraphs_as_spark_does(gids: list[tuple[int, int]], parts: int) -> None:
-    """Blocks of rows meant for a paragraph's partition go where Spark's default
-    partitioner puts the paragraph (and a block keyed by a partition's number goes
-    there)."""
-    rdd = pytest.importorskip("pyspark.rdd")
+def test_the_job_places_paragraphs_as_its_partitioner_does(
+    gids: list[tuple[int, int]], parts: int
+) -> None:
+    """Blocks of rows meant for a paragraph's partition go where the job's partitioner
+    puts the paragraph (and a block keyed by a partition's number goes there)."""
     docs = np.array([doc for doc, _ in gids], dtype=np.int64)
     paragraphs = np.array([paragraph for _, paragraph in gids], dtype=np.int64)
     got = _places(docs, paragraphs, parts).tolist()
-    with mock.patch.dict(os.environ, {"PYTHONHASHSEED": "0"}):
-        assert got == [rdd.portable_hash(gid) % parts for gid in gids]
-        assert [rdd.portable_hash(t) % parts for t in range(parts)] == list(range(parts))
+    assert got == [_place(gid) % parts for gid in gids]
+    assert [_place(t) % parts for t in range(parts)] == list(range(parts))
+
+
+def test_the_job_spreads_paragraphs_over_its_partitions() -> None:
+    """Documents of one paragraph each, or of many, fill every partition about evenly."""
+    for docs, paragraphs in ((10_000, 1), (100, 100)):
+        gids = [(doc, paragraph) for doc in range(docs) for paragraph in range(paragraphs)]
+        for parts in (2, 3, 8, 64):
+            counts = np.bincount([_place(gid) % parts for gid in gids], minlength=parts)
+            assert counts.min() > 0.9 * len(gids) / parts
 
 
 # --- on a real Spark ------------------------------------------------------------------------

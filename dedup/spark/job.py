@@ -1,7 +1,7 @@
 """The Spark job: :mod:`dedup.spark.plan`'s steps as RDD operations.
 
 Documents come in as ``(doc, name, text)``, ``doc`` their place in the order. Whatever
-is keyed by paragraph (``gid``) is partitioned alike, by Spark's default partitioner, so
+is keyed by paragraph (``gid``) is partitioned alike, by :func:`_place`, so
 that a union of such RDDs holds each paragraph's records in one partition (its steps are
 ``mapPartitions`` over such unions, records told apart by their type) and joining two of
 them moves nothing. Each paragraph's :class:`View` (its keys, pickled, without its
@@ -24,7 +24,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import pickle
-import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -106,15 +105,34 @@ def _prints(config: Config) -> Any:
     return run
 
 
+#: Odd 64-bit multipliers that mix a paragraph's ``(doc, paragraph)`` into its place.
+_MIX = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F)
+_MASK = (1 << 64) - 1
+
+
+def _place(key: Any) -> int:
+    """The partition function of every keyed RDD of the job (Spark takes it modulo the
+    partitions): a partition's number (an int) stays, a paragraph ``(doc, paragraph)``
+    goes by the high bits of a multiplicative mix of both. Not Spark's default
+    (``portable_hash``), which for a tuple runs a Python loop and reads the environment
+    on every call: a few microseconds a record, every time a paragraph's record moves.
+    Every ``partitionBy`` of the job names it: PySpark and the JVM tell partitioners apart
+    by the function object, and a union of RDDs partitioned alike is one only if theirs
+    are the same."""
+    if isinstance(key, int):
+        return key
+    doc, paragraph = key
+    mixed: int = ((doc * _MIX[0] + paragraph * _MIX[1]) & _MASK) >> 33
+    return mixed
+
+
 def _places(doc: npt.NDArray[np.int64], paragraph: npt.NDArray[np.int64], parts: int) -> Any:
-    """The partition of each paragraph ``(doc, paragraph)`` under PySpark's default
-    partitioner (``portable_hash(gid) % parts``: CPython 2.7's hash of a tuple, over ints
-    that hash to themselves), in array operations."""
-    mask = np.uint64(sys.maxsize)
-    h = np.full(len(doc), 0x345678, dtype=np.uint64)
-    for column in (doc, paragraph):
-        h = ((h ^ column.astype(np.uint64)) * np.uint64(1000003)) & mask
-    return (h ^ np.uint64(2)) % np.uint64(parts)
+    """The partition of each paragraph ``(doc, paragraph)`` (:func:`_place`), in array
+    operations (unsigned products wrap as the mask does)."""
+    mix = doc.astype(np.uint64) * np.uint64(_MIX[0]) + paragraph.astype(np.uint64) * np.uint64(
+        _MIX[1]
+    )
+    return (mix >> np.uint64(33)) % np.uint64(parts)
 
 
 #: The most rows (or values) a block sent to a partition holds: the JVM holds a record
@@ -127,9 +145,8 @@ def _by_place(
     columns: Sequence[npt.NDArray[Any]], places: Any, parts: int
 ) -> Iterator[tuple[int, tuple[npt.NDArray[Any], ...]]]:
     """The rows of ``columns`` in blocks (of at most :data:`BLOCK` rows) by partition,
-    keyed by the partition's number: an int small enough hashes to itself, so the default
-    partitioner sends block ``t`` to partition ``t``, beside the paragraphs that are
-    there."""
+    keyed by the partition's number, which :func:`_place` sends block ``t`` to, beside
+    the paragraphs that are there."""
     order = np.argsort(places, kind="stable")
     bounds = np.searchsorted(places[order], np.arange(parts + 1)).tolist()
     for t in range(parts):
@@ -529,7 +546,7 @@ def _playing(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, View]]:
 
 def _here(sent: Iterable[Gid], held: AbstractSet[Gid]) -> None:
     """Check that what was sent to a partition for paragraphs (``held`` there) is where
-    they are: a partitioner other than the one assumed (:func:`_places`) would lose it
+    they are: a partitioner other than the one assumed (:func:`_place`) would lose it
     silently."""
     if not set(sent) <= held:
         raise AssertionError("records sent to a partition that does not hold their paragraph")
@@ -783,8 +800,8 @@ def _verified(
     """The verdicts on the ``missing`` pairs of ``asked`` (by its later paragraph): the
     earlier paragraph's text goes to the later one's place, to be verified there. A
     partition unpickles of its shelf only the paragraphs it is asked for."""
-    wanted = asked.mapPartitions(_asked(parts)).partitionBy(parts)
-    sent = _union(shelves, wanted).mapPartitions(_served(parts)).partitionBy(parts)
+    wanted = asked.mapPartitions(_asked(parts)).partitionBy(parts, _place)
+    sent = _union(shelves, wanted).mapPartitions(_served(parts)).partitionBy(parts, _place)
     return _union(shelves, sent).mapPartitionsWithIndex(_verify(config), True)
 
 
@@ -827,8 +844,8 @@ def _trimmed(posted: RDD[tuple[Gid, Posted]], partitions: int) -> RDD[tuple[Gid,
                 ),
             )
 
-    found = posted.mapPartitionsWithIndex(listed).partitionBy(parts).mapPartitions(shared)
-    return posted.union(found.partitionBy(parts)).mapPartitions(trim, True)
+    found = posted.mapPartitionsWithIndex(listed).partitionBy(parts, _place).mapPartitions(shared)
+    return posted.union(found.partitionBy(parts, _place)).mapPartitions(trim, True)
 
 
 def _assumed(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[Gid, View]]:
@@ -883,23 +900,22 @@ def decide(
     live = (
         docs.mapPartitions(_prints(config))
         .filter(lambda item: item[1].tokens > 0)
-        .partitionBy(parts)
+        .partitionBy(parts, _place)
         .persist(_level())
     )
-    count = live.count()
     texts = live.mapPartitionsWithIndex(_shelf, True).persist(_level())
     # The first round assumes every paragraph kept but a later copy of an earlier text.
-    firsts = live.map(lambda item: (item[1].digest, item[0])).reduceByKey(min, parts)
-    first = firsts.map(lambda item: (item[1], True)).partitionBy(parts)
+    firsts = live.map(lambda item: (item[1].digest, item[0])).reduceByKey(min, parts, _place)
+    first = firsts.map(lambda item: (item[1], True)).partitionBy(parts, _place)
     # What a round needs of each paragraph (not its texts: those go to verifying only).
     trimmed = _trimmed(live.mapValues(posted), parts)
     views = _union(trimmed, first).mapPartitions(_assumed, True).persist(_level())
     digests = views.mapPartitionsWithIndex(_digests, True).persist(_level())
-    texts.count()
+    count = int(texts.map(lambda item: len(item[1].gids)).sum())
     digests.count()
     live.unpersist()
     empty: RDD[tuple[int, Verdicts]] = texts.context.emptyRDD()
-    known = empty.partitionBy(parts)
+    known = empty.partitionBy(parts, _place)
     worked: list[RDD[tuple[int, Verdicts]]] = []  # every round's verdicts, known from then on
     rounds = verified = planned_count = 0
     tables: RDD[tuple[int, Table]] | None = None
@@ -914,27 +930,27 @@ def decide(
         given = _union(digests, *flips).mapPartitions(_digest_blocks(parts, opening))
         before = [exact.filter(lambda item: isinstance(item[1], Digests))] if exact else []
         done: list[RDD[Any] | None] = [views, touched, exact, *flips]
-        exact = _union(given.partitionBy(parts), *before)
+        exact = _union(given.partitionBy(parts, _place), *before)
         exact = exact.mapPartitionsWithIndex(_exact(parts, opening), True).persist(_level())
         # Keyed by the partition they go to, but made where their digests are: a map
         # forgets that partitioning, so that partitionBy moves them.
         told = exact.flatMap(lambda item: [] if isinstance(item[1], Digests) else [item])
-        told = told.partitionBy(parts)
+        told = told.partitionBy(parts, _place)
         viewed = _union(views, *flips, told).mapPartitions(_viewed, True).persist(_level())
         if tables is None:
             tables = (
                 viewed.mapPartitions(_key_blocks(parts))
-                .partitionBy(parts)
+                .partitionBy(parts, _place)
                 .mapPartitionsWithIndex(_tables, True)
                 .persist(_level())
             )
             playing = viewed
-            blocks = tables.mapPartitions(_pair_blocks(parts)).partitionBy(parts)
+            blocks = tables.mapPartitions(_pair_blocks(parts)).partitionBy(parts, _place)
         else:
             changes = (
                 viewed.filter(lambda item: item[1].moved == POSTINGS)
                 .mapPartitions(_key_blocks(parts))
-                .partitionBy(parts)
+                .partitionBy(parts, _place)
             )
             touched = (
                 _union(changes, *flags, tables)
@@ -946,12 +962,12 @@ def decide(
                 touched.values()
                 .filter(lambda value: isinstance(value, Marks))
                 .flatMap(_placed(parts))
-                .partitionBy(parts)
+                .partitionBy(parts, _place)
             )
             playing = _union(viewed, marks).mapPartitions(_playing, True).persist(_level())
-            asked = playing.mapPartitions(_key_blocks(parts)).partitionBy(parts)
+            asked = playing.mapPartitions(_key_blocks(parts)).partitionBy(parts, _place)
             blocks = _union(asked, *flags, tables).mapPartitions(_asked_pairs(parts))
-            blocks = blocks.partitionBy(parts)
+            blocks = blocks.partitionBy(parts, _place)
             done.append(playing)
         planned = _union(playing, blocks, known).mapPartitions(_plans, True).persist(_level())
         made = _verified(planned, texts, config, parts).persist(_level())
