@@ -15,7 +15,7 @@ import numpy.typing as npt
 from dedup.config import Config
 from dedup.fingerprint import Batch
 from dedup.index import Ref
-from dedup.paragraphs import Paragraph
+from dedup.paragraphs import Paragraph, Wrapping
 from dedup.result import CloseCall, Removal
 from dedup.verify import Verdict
 
@@ -30,13 +30,16 @@ class Pending(Protocol[_T]):
 
 class Decider(Protocol):
     """What a :class:`~dedup.stream.Cleaner` needs of whoever decides: the settings, how
-    many worker processes fingerprint, the fingerprints of a batch, and its decisions (a
+    many worker processes fingerprint, the fingerprints of a batch (with the lines of
+    wrapped sentences, given the lines around it), and its decisions (a
     :class:`~dedup.deduplicator.Deduplicator`)."""
 
     config: Config
     jobs: int
 
-    def fingerprints(self, texts: list[str], wait: bool) -> Pending[Batch]: ...
+    def fingerprints(
+        self, texts: list[str], wait: bool, wrapping: Wrapping | None = None
+    ) -> Pending[Batch]: ...
 
     def decide(
         self, batch: Batch, document: str, first: int, explain: bool = True, refs: bool = True

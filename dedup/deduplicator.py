@@ -40,6 +40,7 @@ from dedup.index import (
     open_index,
     raw_counts,
 )
+from dedup.paragraphs import Wrapping
 from dedup.result import CleanResult, CloseCall, Removal
 from dedup.shingles import ShingleSet, TokenHasher
 from dedup.stream import BATCH, Cleaner
@@ -120,9 +121,12 @@ class Deduplicator:
         self._held: deque[_Held] = deque()
         self._decided = False
 
-    def fingerprints(self, texts: list[str], wait: bool) -> Pending[Batch]:
-        """The fingerprints of ``texts``, computed by the worker pool when there is one
-        and the caller does not ``wait`` for them; else here and now."""
+    def fingerprints(
+        self, texts: list[str], wait: bool, wrapping: Wrapping | None = None
+    ) -> Pending[Batch]:
+        """The fingerprints of ``texts`` (with the lines of wrapped sentences, given the
+        lines around them), computed by the worker pool when there is one and the caller
+        does not ``wait`` for them; else here and now."""
         if self.jobs > 1 and not wait:
             if self._pool is None:
                 import multiprocessing  # only when a pool is needed: it costs start-up time
@@ -136,13 +140,13 @@ class Deduplicator:
                     initializer=_worker_start,
                     initargs=(os.getpid(),),
                 )
-            job = _Held(self, texts)
+            job = _Held(self, texts, wrapping)
             if self._decided:  # handed to the workers when deciding leaves them a core
                 self._held.append(job)
             else:
                 job.start()
             return job
-        return _Done(fingerprint_batch(texts, self.config, self.hasher))
+        return _Done(fingerprint_batch(texts, self.config, self.hasher, wrapping))
 
     def _submit(self, function: Callable[..., Any], *args: Any) -> Future[Any]:
         """``function(*args)`` in the pool; a worker process that died is a
@@ -670,15 +674,17 @@ class _Held:
     it, where one handed over as soon as it was cut ran during the verifying and held up
     a worker that the verifying waited for (100k distinct lines: ~4% of the time)."""
 
-    def __init__(self, dedup: Deduplicator, texts: list[str]) -> None:
+    def __init__(self, dedup: Deduplicator, texts: list[str], wrapping: Wrapping | None) -> None:
         self._dedup = dedup
         self._texts = texts
+        self._wrapping = wrapping
         self._future: Future[Batch] | None = None
 
     def start(self) -> None:
         dedup = self._dedup
         self._future = _with_texts(
-            dedup._submit(_fingerprint_batch, self._texts, dedup.config), self._texts
+            dedup._submit(_fingerprint_batch, self._texts, dedup.config, self._wrapping),
+            self._texts,
         )
 
     def result(self) -> Batch:
@@ -923,10 +929,11 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _fingerprint_batch(texts: list[str], config: Config) -> Batch:
+def _fingerprint_batch(texts: list[str], config: Config, wrapping: Wrapping | None) -> Batch:
     """:func:`fingerprint_batch` in a worker process, with the worker's token cache; the
     texts are not sent back (:func:`_with_texts` puts them in again)."""
-    return dataclasses.replace(fingerprint_batch(texts, config, _WORKER_HASHER), texts=())
+    batch = fingerprint_batch(texts, config, _WORKER_HASHER, wrapping)
+    return dataclasses.replace(batch, texts=())
 
 
 def _worker_lost(error: BaseException) -> WorkerError:

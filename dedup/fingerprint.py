@@ -16,6 +16,7 @@ from dedup.lsh import band_keys, lsh_params
 from dedup.minhash import signature_rows
 from dedup.native import speedups
 from dedup.normalize import normalize_batch, tokenize, word_count
+from dedup.paragraphs import Wrapping, wrapped_lines
 from dedup.shingles import ShingleSet, TokenHasher, shingle_rows, shingle_set, token_hash_groups
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -206,7 +207,7 @@ class Batch:
     #: does not send them back; the process that sent them adds them).
     texts: Sequence[str] = ()
     #: What :attr:`Fingerprint.wrapped` has, by row (empty where not known: the lines
-    #: around a paragraph are the cleaner's to see, :class:`~dedup.stream.Cleaner`).
+    #: around the batch were not given, :func:`fingerprint_batch`).
     wrapped: Sequence[str] = ()
 
     def __len__(self) -> int:
@@ -307,10 +308,14 @@ def sign_batch(texts: Sequence[str], config: Config, hasher: TokenHasher | None 
 
 
 def fingerprint_batch(
-    texts: Sequence[str], config: Config, hasher: TokenHasher | None = None
+    texts: Sequence[str],
+    config: Config,
+    hasher: TokenHasher | None = None,
+    wrapping: Wrapping | None = None,
 ) -> Batch:
     """The :class:`Batch` of many paragraphs, computed with one call per step, not one
-    per paragraph (``hasher`` caches token hashes from one batch to the next)."""
+    per paragraph (``hasher`` caches token hashes from one batch to the next); given the
+    lines around them (``wrapping``), the lines of sentences wrapped over lines too."""
     normalized, flat, starts, ends, values, offsets, sigs = sign_batch(texts, config, hasher)
     counts = ends - starts
     bands = band_keys(sigs, *lsh_params(config.lsh_threshold, config.num_perm))
@@ -348,4 +353,5 @@ def fingerprint_batch(
             dtype=bool,
             count=len(normalized),
         ),
+        wrapped=wrapped_lines(texts, wrapping) if wrapping is not None else (),
     )

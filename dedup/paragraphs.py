@@ -8,6 +8,7 @@ removes whole lines, so the lines that stay are untouched.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -16,6 +17,7 @@ import numpy.typing as npt
 
 from dedup.config import SplitMode
 from dedup.lazy import lazy_re
+from dedup.lexicon import FUNCTION_WORDS, HANGING, NEGATIONS
 from dedup.native import speedups
 
 Array = npt.NDArray[np.int64]
@@ -285,3 +287,82 @@ def split_resolved(
     if mode == "auto":
         mode = auto_mode(text)
     return mode, spans(lines(text, start_of_text), mode).paragraphs()
+
+
+def _left_open(line: str) -> int:
+    """How far a line of prose (two words or more) leaves its sentence open: 2 when it ends
+    in a word a sentence cannot stop on (:data:`~dedup.lexicon.HANGING`: "the", "and",
+    "of"), whatever the next line starts with; 1 when it ends in a word broken with a
+    hyphen, or another small word a sentence goes on after ("said that", "log in"): in
+    lower case, of three letters at most or a function word (:mod:`dedup.lexicon`), if the
+    next line starts with a small letter; else 0. A line that ends in another word may be a
+    heading or a title ("... for a big rocket", then "by <author>"), and is taken for one.
+    A comma, or a semicolon and a small word, ends the clauses of a list written a clause a
+    line ("...," / "whereas ..."; "...; and" / "whereas ...": the preamble of the Universal
+    Declaration in the injection benchmark): each clause is a unit of its own."""
+    words = line.rsplit(None, 2)
+    if len(words) < 2:  # a label ("css"), not a line of prose
+        return 0
+    last = words[-1]
+    if last[-1] == "-":
+        return int(last[:-1].isalpha())
+    if not (last.isalpha() and last.islower()) or words[-2].endswith(";"):
+        return 0  # "...; and": the next line is the next clause of a list, a unit
+    folded = last.casefold()
+    if folded in HANGING:
+        return 2
+    return int(len(last) <= 3 or folded in FUNCTION_WORDS or folded in NEGATIONS)
+
+
+def _goes_on(above: str, line: str) -> bool:
+    """Whether ``line`` goes on with the sentence of the line right above it.
+
+    >>> _goes_on("If you are deployed behind a proxy server and", "Django cannot tell")
+    True
+    >>> _goes_on("Later that week the mayor said that", "the committee approved")
+    True
+    >>> _goes_on("Seeking a bigger role for a big rocket", "by Jeff Foust")
+    False
+    >>> _goes_on("Please log in", "Contact us")
+    False
+    """
+    first, end = line[:1], above[-1:]
+    if not (first.isalpha() and (end.islower() or end == "-")):
+        return False
+    return _left_open(above) > (0 if first.islower() else 1)
+
+
+class Wrapping(NamedTuple):
+    """What telling the lines of sentences wrapped over lines apart in a batch of lines
+    takes besides them: the lines before it and after it (as written, the ones a cleaner
+    looks at) and the numbers of all three, in order."""
+
+    above: list[str]
+    below: list[str]
+    numbers: list[int]
+
+
+def wrapped_lines(texts: Sequence[str], wrapping: Wrapping) -> list[str]:
+    """For each line of a batch (``texts``, as written), the other lines of the sentence
+    it is part of when that is wrapped over lines (see
+    :attr:`~dedup.fingerprint.Fingerprint.wrapped`), among the lines ``wrapping`` puts
+    around the batch (:func:`_goes_on`); '' for a line that is a sentence of its own.
+
+    >>> lines = ["Later that week the mayor said that", "the committee approved", "Contact us"]
+    >>> wrapped_lines(lines, Wrapping([], [], [1, 2, 3]))
+    ['the committee approved', 'Later that week the mayor said that', '']
+    """
+    above, below, numbers = wrapping
+    lines = [*above, *texts, *below]
+    # Where each sentence starts: at every line that does not go on from the one above.
+    starts = [0] + [
+        k
+        for k in range(1, len(lines))
+        if not (numbers[k] == numbers[k - 1] + 1 and _goes_on(lines[k - 1], lines[k]))
+    ]
+    first, count = len(above), len(texts)
+    wrapped = [""] * count
+    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+        for at in range(max(start, first), min(end, first + count)) if end - start > 1 else ():
+            wrapped[at - first] = "\n".join(lines[m] for m in range(start, end) if m != at)
+    return wrapped

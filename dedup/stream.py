@@ -19,7 +19,6 @@ what is written for a batch is one join of the text between the cuts.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter, deque
 from collections.abc import Callable
 from typing import NamedTuple
@@ -29,8 +28,7 @@ import numpy as np
 from dedup.config import SplitMode
 from dedup.decision import Decider, Decision, Pending
 from dedup.fingerprint import Batch
-from dedup.lexicon import FUNCTION_WORDS, HANGING, NEGATIONS
-from dedup.paragraphs import Paragraph, Spans, auto_mode, auto_ready, lines, spans
+from dedup.paragraphs import Paragraph, Spans, Wrapping, auto_mode, auto_ready, lines, spans
 from dedup.result import CloseCall, Removal
 
 #: Paragraphs decided together: their keys are looked up in the index at once, and the
@@ -46,9 +44,9 @@ REPEAT = "repeat"
 #: in proportion to its length times the permutations.
 MAX_COMPARED = 1 << 20
 
-#: How many lines above and below a line are looked at for the sentence it is part of, when
-#: that is wrapped over lines (:meth:`Cleaner._wrapped`): the lines of a longer one further
-#: away are not seen.
+#: How many lines above and below a batch's lines are looked at for the sentences they are
+#: part of, when those are wrapped over lines (:func:`~dedup.paragraphs.wrapped_lines`): the
+#: lines of a longer one further away are not seen.
 LOOKAROUND = 16
 
 Event = Removal | CloseCall
@@ -58,49 +56,6 @@ def _safe_end(text: str, start: int = 0) -> int:
     """Where ``text`` can be cut after a whole line (not inside a CRLF), looking from
     ``start`` on (without copying the text); ``start`` if nowhere."""
     return max(text.rfind("\n", start), text.rfind("\r", start, len(text) - 1), start - 1) + 1
-
-
-def _left_open(line: str) -> int:
-    """How far a line of prose (two words or more) leaves its sentence open: 2 when it ends
-    in a word a sentence cannot stop on (:data:`~dedup.lexicon.HANGING`: "the", "and",
-    "of"), whatever the next line starts with; 1 when it ends in a word broken with a
-    hyphen, or another small word a sentence goes on after ("said that", "log in"): in
-    lower case, of three letters at most or a function word (:mod:`dedup.lexicon`), if the
-    next line starts with a small letter; else 0. A line that ends in another word may be a
-    heading or a title ("... for a big rocket", then "by <author>"), and is taken for one.
-    A comma, or a semicolon and a small word, ends the clauses of a list written a clause a
-    line ("...," / "whereas ..."; "...; and" / "whereas ...": the preamble of the Universal
-    Declaration in the injection benchmark): each clause is a unit of its own."""
-    words = line.rsplit(None, 2)
-    if len(words) < 2:  # a label ("css"), not a line of prose
-        return 0
-    last = words[-1]
-    if last[-1] == "-":
-        return int(last[:-1].isalpha())
-    if not (last.isalpha() and last.islower()) or words[-2].endswith(";"):
-        return 0  # "...; and": the next line is the next clause of a list, a unit
-    folded = last.casefold()
-    if folded in HANGING:
-        return 2
-    return int(len(last) <= 3 or folded in FUNCTION_WORDS or folded in NEGATIONS)
-
-
-def _goes_on(above: str, line: str) -> bool:
-    """Whether ``line`` goes on with the sentence of the line right above it.
-
-    >>> _goes_on("If you are deployed behind a proxy server and", "Django cannot tell")
-    True
-    >>> _goes_on("Later that week the mayor said that", "the committee approved")
-    True
-    >>> _goes_on("Seeking a bigger role for a big rocket", "by Jeff Foust")
-    False
-    >>> _goes_on("Please log in", "Contact us")
-    False
-    """
-    first, end = line[:1], above[-1:]
-    if not (first.isalpha() and (end.islower() or end == "-")):
-        return False
-    return _left_open(above) > (0 if first.islower() else 1)
 
 
 def _breaks(text: str) -> int:
@@ -180,7 +135,7 @@ class Cleaner:
         self._waiting: list[Spans] = []  # paragraphs not yet in a batch
         self._count = 0  # of the paragraphs waiting
         # Batches being fingerprinted (by worker processes, with jobs > 1), oldest first.
-        self._queue: deque[tuple[Spans, int, Pending[Batch], list[str]]] = deque()
+        self._queue: deque[tuple[Spans, int, Pending[Batch]]] = deque()
         # The last lines sent to be decided ("lines"), as written, and their numbers.
         self._above: tuple[list[str], list[int]] = ([], [])
         # The run of removed paragraphs at the end of what was decided: its first lines'
@@ -290,8 +245,8 @@ class Cleaner:
         self._count = len(rest)
         texts = self._texts(batch)
         first = self.paragraphs - self._count - len(batch)
-        wrapped = self._wrapped(batch, rest, texts) if self.split == "lines" else []
-        self._queue.append((batch, first, self._dedup.fingerprints(texts, wait=wait), wrapped))
+        wrapping = self._wrapping(batch, rest, texts) if self.split == "lines" else None
+        self._queue.append((batch, first, self._dedup.fingerprints(texts, wait, wrapping)))
 
     def _texts(self, found: Spans) -> list[str]:
         """The paragraphs ``found`` as written ('' for one too long to compare)."""
@@ -301,29 +256,17 @@ class Cleaner:
             for start, end in zip(found.start.tolist(), found.end.tolist(), strict=True)
         ]
 
-    def _wrapped(self, batch: Spans, rest: Spans, texts: list[str]) -> list[str]:
-        """For each line of ``batch`` (``texts``, as written), the other lines of the
-        sentence it is part of when that is wrapped over lines (see
-        :attr:`~dedup.fingerprint.Fingerprint.wrapped`), up to :data:`LOOKAROUND` lines
-        away (:func:`_goes_on`). ``rest`` holds the lines that follow the batch (none: the
-        document ends)."""
+    def _wrapping(self, batch: Spans, rest: Spans, texts: list[str]) -> Wrapping:
+        """The lines around ``batch`` (``texts``, as written) that tell which of its lines
+        are lines of a sentence wrapped over lines, up to :data:`LOOKAROUND` lines away:
+        worked out with the fingerprints (:func:`~dedup.paragraphs.wrapped_lines`, by a
+        worker process with ``--jobs``). ``rest`` holds the lines that follow the batch
+        (none: the document ends)."""
         above, above_numbers = self._above
         below = self._texts(Spans(*(a[:LOOKAROUND] for a in rest)))
-        lines = [*above, *texts, *below]
-        numbers = [*above_numbers, *batch.line.tolist(), *rest.line[:LOOKAROUND].tolist()]
-        # Where each sentence starts: at every line that does not go on from the one above.
-        starts = [0] + [
-            k
-            for k in range(1, len(lines))
-            if not (numbers[k] == numbers[k - 1] + 1 and _goes_on(lines[k - 1], lines[k]))
-        ]
-        first, count = len(above), len(texts)
-        self._above = (texts[-LOOKAROUND:], numbers[first : first + count][-LOOKAROUND:])
-        wrapped = [""] * count
-        for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
-            for at in range(max(start, first), min(end, first + count)) if end - start > 1 else ():
-                wrapped[at - first] = "\n".join(lines[m] for m in range(start, end) if m != at)
-        return wrapped
+        numbers = batch.line.tolist()
+        self._above = (texts[-LOOKAROUND:], numbers[-LOOKAROUND:])
+        return Wrapping(above, below, [*above_numbers, *numbers, *rest.line[:LOOKAROUND].tolist()])
 
     def _emit(self, bounds: list[int]) -> None:
         """Write the text between ``bounds[0]`` and ``bounds[1]``, ``bounds[2]`` and
@@ -340,12 +283,8 @@ class Cleaner:
             self._text = text[self._written - base :]
             self._base = self._written
 
-    def _decide(
-        self, batch: Spans, first: int, fingerprints: Pending[Batch], wrapped: list[str]
-    ) -> list[Event]:
+    def _decide(self, batch: Spans, first: int, fingerprints: Pending[Batch]) -> list[Event]:
         found = fingerprints.result()
-        if wrapped:
-            found = dataclasses.replace(found, wrapped=wrapped)
         if self._texts_to is not None:  # the batch's text is held until _emit below
             self._texts_to(first, self._texts(batch))
         removed, exact, decisions = self._dedup.decide(

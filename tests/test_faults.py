@@ -246,7 +246,7 @@ def _assert_lost(patch: str) -> None:
 # A worker killed while it sends its result: the start of a message of a megabyte in the
 # pool's result pipe, then the end of the worker.
 _DIE_MID_MESSAGE = """
-def die_mid_message(texts, config):
+def die_mid_message(texts, config, wrapping):
     queue = next(o for o in gc.get_objects() if isinstance(o, SimpleQueue))
     queue._writer._send(struct.pack("!i", 1 << 20) + b"x" * 64)
     os.kill(os.getpid(), signal.SIGKILL)

@@ -57,6 +57,7 @@ from dedup.fingerprint import (
     fingerprint_batch,
 )
 from dedup.index import MAX_BUCKET, MAX_CANDIDATES, Ref
+from dedup.paragraphs import Wrapping
 from dedup.result import CloseCall, Removal
 from dedup.shingles import TokenHasher
 from dedup.stream import Cleaner
@@ -153,8 +154,10 @@ class _Recorder:
         self.hasher = TokenHasher()
         self.batches: list[tuple[int, Batch]] = []
 
-    def fingerprints(self, texts: list[str], wait: bool) -> Pending[Batch]:
-        return _Now(fingerprint_batch(texts, self.config, self.hasher))
+    def fingerprints(
+        self, texts: list[str], wait: bool, wrapping: Wrapping | None = None
+    ) -> Pending[Batch]:
+        return _Now(fingerprint_batch(texts, self.config, self.hasher, wrapping))
 
     def decide(
         self, batch: Batch, document: str, first: int, explain: bool = True, refs: bool = True
@@ -833,7 +836,9 @@ class _Replay:
         self.config = config
         self.outcomes = outcomes
 
-    def fingerprints(self, texts: list[str], wait: bool) -> Pending[Batch]:
+    def fingerprints(
+        self, texts: list[str], wait: bool, wrapping: Wrapping | None = None
+    ) -> Pending[Batch]:
         return _Now(_Rows(len(texts)))  # type: ignore[arg-type]  # the size is all it takes
 
     def decide(
