@@ -7,10 +7,15 @@ before numpy loads (a value the user set wins); a library does not set its host'
 """
 
 import os
+import sys
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from dedup.cli import cli  # after the environment is set
+try:
+    from dedup.cli import cli  # after the environment is set
+except KeyboardInterrupt:  # Ctrl-C while the modules load (~0.2 s): nothing touched yet
+    sys.stderr.write("dedup: interrupted; every file is as it was\n")
+    raise SystemExit(130) from None  # the command's code for it (dedup.cli)
 
 
 def main() -> None:

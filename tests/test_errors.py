@@ -203,6 +203,33 @@ def test_ctrl_c_and_sigterm_end_with_one_line(
     assert (result.returncode, result.stderr) == (code, line)
 
 
+# Ctrl-C while the command's modules load, before its handlers are in place.
+_INTERRUPTED_IMPORT = """
+import builtins, os, runpy, signal, sys
+load = builtins.__import__
+def interrupted(name, *args, **kwargs):
+    if name == "dedup.cli":
+        os.kill(os.getpid(), signal.SIGINT)
+    return load(name, *args, **kwargs)
+builtins.__import__ = interrupted
+sys.argv = ["dedup", "--version"]
+runpy.run_module("dedup", run_name="__main__")
+"""
+
+
+def test_ctrl_c_while_the_command_loads_ends_with_one_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_IMPORT],
+        capture_output=True,
+        timeout=60,
+        preexec_fn=_default_interrupts,
+    )
+    assert (result.returncode, result.stderr) == (
+        130,
+        b"dedup: interrupted; every file is as it was\n",
+    )
+
+
 def test_settings_paths_and_a_first_baseline(here: Path) -> None:
     Path("sub").mkdir()
     Path("dedup.toml").write_text(
