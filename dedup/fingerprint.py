@@ -44,7 +44,7 @@ class Fingerprint:
     #: what normalizing folds away, such as capitals (:func:`dedup.shapes.titled`).
     raw: str = ""
     #: For a line of a sentence wrapped over lines, the other lines of that sentence as
-    #: written, one a line (:meth:`~dedup.stream.Cleaner._wrapped`); else ''.
+    #: written, one a line (:func:`~dedup.paragraphs.wrapped_lines`); else ''.
     wrapped: str = ""
 
     @property
