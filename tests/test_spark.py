@@ -456,6 +456,21 @@ def test_the_job_writes_what_clean_writes_on_a_thousand_documents(
     assert _parts(out) == _clean_jsonl(folder, "--split", "lines")
 
 
+def test_the_job_never_cuts_a_document_with_another_ones_removals(spark: Any) -> None:
+    from dedup.spark import job
+
+    # A partition that lists its documents against the order of their numbers: the job
+    # says so rather than cut each with what was decided for the other (the text of
+    # document 0 lost as a repeat found in document 1).
+    line = "A line repeated in two documents, and long enough to count.\n"
+    docs = spark.sparkContext.parallelize(
+        [(1, "b", line + "The second document's own line, long enough too.\n"), (0, "a", line)], 1
+    )
+    cuts, _ = job.clean(docs, Config(split="lines"))
+    with pytest.raises(Exception, match="not in the order of their numbers"):
+        cuts.collect()
+
+
 def test_a_dataframe_is_cleaned_as_the_cleaner_cleans_it(spark: Any) -> None:
     from dedup.spark import clean_dataframe
 

@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dedup.config import Config
-from dedup.errors import InputError
+from dedup.errors import DedupError, InputError
 from dedup.index import Ref
 from dedup.sources import jsonl_document
 from dedup.spark.plan import (
@@ -1022,7 +1022,9 @@ def clean(
         (doc, paragraph), outcome = item
         return firsts[bisect.bisect_right(starts, doc) - 1][1], (doc, (paragraph, outcome))
 
-    def each(items: Iterable[tuple[int, tuple[int, Any]]]) -> Iterator[dict[int, Outcome]]:
+    def each(
+        items: Iterable[tuple[int, tuple[int, Any]]],
+    ) -> Iterator[tuple[int, dict[int, Outcome]]]:
         """What was decided for each document of a partition, in order (one a document)."""
         told: dict[int, dict[int, Outcome]] = defaultdict(dict)
         here = []
@@ -1032,13 +1034,22 @@ def clean(
             else:
                 told[doc][decided[0]] = decided[1]
         for doc in sorted(here):
-            yield told.get(doc, {})
+            yield doc, told.get(doc, {})
+
+    def cut_one(pair: tuple[tuple[int, str, str], tuple[int, dict[int, Outcome]]]) -> Cut:
+        (doc, name, text), (decided_doc, decided) = pair
+        if doc != decided_doc:  # never another document's removals
+            raise DedupError(
+                f"document {name!r}: the documents of a partition are not in the order of "
+                "their numbers, which the job needs"
+            )
+        return cut(name, text, config, decided)
 
     # Every document marks its place, so that its partition lists it (decided or not).
     marks = docs.mapPartitionsWithIndex(lambda at, rows: ((at, (row[0], None)) for row in rows))
     told = outcomes.filter(lambda item: item[1].removed or item[1].ref is not None).map(place)
     decided = marks.union(told).partitionBy(n).mapPartitions(each)
-    cuts = docs.zip(decided).map(lambda pair: cut(pair[0][1], pair[0][2], config, pair[1]))
+    cuts = docs.zip(decided).map(cut_one)
     return cuts, stats
 
 
