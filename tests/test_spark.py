@@ -26,10 +26,11 @@ from hypothesis import strategies as st
 
 from dedup import Deduplicator
 from dedup.config import Config
-from dedup.spark.job import _ALONE, Digests, _exact, _place, _places
+from dedup.spark.job import _ALONE, Digests, _exact, _in_round, _latest, _place, _places
 from dedup.spark.plan import (
     Exact,
     Gid,
+    Outcome,
     Pairs,
     Posting,
     Postings,
@@ -332,6 +333,17 @@ def test_the_job_places_paragraphs_as_its_partitioner_does(
     got = _places(docs, paragraphs, parts).tolist()
     assert got == [_place(gid) % parts for gid in gids]
     assert [_place(t) % parts for t in range(parts)] == list(range(parts))
+
+
+def test_a_paragraph_gets_the_outcome_of_the_last_round_that_settled_it() -> None:
+    """Whatever order a partition lists the rounds' records in (a union of RDDs lists the
+    first one's first, but nothing needs it to), the last round's outcome stands."""
+    kept = Outcome((0, 1), False, None, None, ())
+    removed = kept._replace(removed=True)
+    rounds = [[((0, 1), (True, kept)), ((0, 2), (True, kept))], [((0, 1), (True, removed))]]
+    records = [(gid, _in_round(at, r)) for at, got in enumerate(rounds) for gid, r in got]
+    for order in (records, records[::-1]):
+        assert dict(_latest(order)) == {(0, 1): removed, (0, 2): kept}
 
 
 def test_the_job_spreads_paragraphs_over_its_partitions() -> None:

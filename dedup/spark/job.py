@@ -22,6 +22,7 @@ group is sorted by the paragraphs' places before it is walked.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import pickle
 from collections import defaultdict
@@ -875,9 +876,21 @@ def _union(*rdds: RDD[Any]) -> RDD[Any]:
     return out
 
 
-def _latest(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[Gid, Any]]:
-    """Each paragraph's last record (of RDDs given to :func:`_union` in order)."""
-    yield from dict(items).items()
+def _in_round(at: int, settled: tuple[bool, Outcome]) -> tuple[int, Outcome]:
+    """A paragraph's outcome settled in round ``at`` (counted from 0)."""
+    return at, settled[1]
+
+
+def _latest(items: Iterable[tuple[Gid, tuple[int, Outcome]]]) -> Iterator[tuple[Gid, Outcome]]:
+    """Each paragraph's outcome of the last round that settled it (:func:`_in_round`), in
+    whatever order a partition lists the rounds' records."""
+    last: dict[Gid, tuple[int, Outcome]] = {}
+    for gid, settled in items:
+        held = last.get(gid)
+        if held is None or settled[0] > held[0]:
+            last[gid] = settled
+    for gid, (_, outcome) in last.items():
+        yield gid, outcome
 
 
 def decide(
@@ -991,7 +1004,11 @@ def decide(
             for rdd in (texts, digests, tables, touched, views, exact, *flips, *worked):
                 if rdd is not None:
                     rdd.unpersist()
-            outcomes = _union(*settles).mapPartitions(_latest, True).mapValues(lambda r: r[1])
+            rounds_settled = (
+                settle.mapValues(functools.partial(_in_round, at))
+                for at, settle in enumerate(settles)
+            )
+            outcomes = _union(*rounds_settled).mapPartitions(_latest, True)
             return outcomes, Stats(count, rounds, verified, planned_count)
 
 
