@@ -46,6 +46,71 @@ class Decider(Protocol):
     ) -> Decided: ...
 
 
+class Places:
+    """Where the rows of a batch stand: the rows from ``starts[g]`` up to ``starts[g + 1]``
+    are paragraphs ``firsts[g]``, ``firsts[g] + 1``, ... of ``documents[g]``. A group is
+    what one document's cleaner cut as one batch; several are decided as one batch (many
+    short documents) as each would be alone, one after another: a paragraph's text as
+    written is read beside later paragraphs of its own group only, and a kept paragraph
+    of an earlier group counts as the index's do (see
+    :meth:`~dedup.deduplicator.Deduplicator.decide_groups`)."""
+
+    __slots__ = ("_groups", "documents", "firsts", "starts")
+
+    def __init__(self, documents: list[str], firsts: list[int], starts: list[int]) -> None:
+        self.documents = documents
+        self.firsts = firsts
+        self.starts = starts
+        self._groups: list[int] | None = None
+
+    @classmethod
+    def one(cls, document: str, first: int, count: int) -> Places:
+        """A batch of one document's paragraphs ``first`` to ``first + count - 1``."""
+        return cls([document], [first], [0, count])
+
+    @property
+    def single(self) -> bool:
+        return len(self.documents) == 1
+
+    def group(self, row: int) -> int:
+        if self.single:
+            return 0
+        if self._groups is None:
+            sizes = np.diff(self.starts)
+            self._groups = np.repeat(np.arange(len(sizes)), sizes).tolist()
+        return self._groups[row]
+
+    def document(self, row: int) -> str:
+        return self.documents[self.group(row)]
+
+    def index(self, row: int) -> int:
+        """Row ``row``'s index in its document."""
+        group = self.group(row)
+        return self.firsts[group] + row - self.starts[group]
+
+    def ref(self, row: int) -> Ref:
+        group = self.group(row)
+        return Ref(self.documents[group], self.firsts[group] + row - self.starts[group])
+
+    def groups(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """The group of each of ``rows``."""
+        if self.single:
+            return np.zeros(len(rows), dtype=np.int64)
+        return np.searchsorted(np.asarray(self.starts), rows, side="right") - 1
+
+    def of_rows(self, rows: list[int]) -> tuple[list[str], npt.NDArray[np.int64]]:
+        """The document of each of ``rows``, and their indexes there."""
+        at = np.asarray(rows, dtype=np.int64)
+        if self.single:
+            return [self.documents[0]] * len(rows), self.firsts[0] + at
+        groups = self.groups(at)
+        shift = np.asarray(self.firsts, dtype=np.int64) - np.asarray(self.starts[:-1])
+        return [self.documents[g] for g in groups.tolist()], at + shift[groups]
+
+    def rows(self, group: int) -> slice:
+        return slice(self.starts[group], self.starts[group + 1])
+
+
 class Decided(NamedTuple):
     """What :meth:`Deduplicator.decide` decided for a batch: which rows were ``removed``,
     how many of them as exact repeats of paragraphs kept before the batch (``exact``, not

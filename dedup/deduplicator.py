@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dedup.config import Config
-from dedup.decision import Decided, Decision, Pending
+from dedup.decision import Decided, Decision, Pending, Places
 from dedup.errors import ConfigError, DedupError, WorkerError
 from dedup.fingerprint import (
     Batch,
@@ -256,35 +256,65 @@ class Deduplicator:
         paragraph found that it repeats, not the best one and every other (the candidates
         after that one, and the kept paragraphs past the deciding few, are not verified);
         the rows removed are the same either way."""
+        return self._decide(batch, Places.one(document, first, len(batch)), explain, refs)[0]
+
+    def decide_groups(
+        self, batch: Batch, places: Places, explain: bool = True, refs: bool = True
+    ) -> list[Decided]:
+        """Decide the groups of ``batch`` (each one document's batch, see :class:`Places`;
+        one group a document) as one batch: what :meth:`decide` decides for each group,
+        one after another, in a single pass (many short documents cost a batch's lookups
+        and inserts once, not once each)."""
+        if len(set(places.documents)) != len(places.documents):
+            raise ValueError("decide_groups takes one group a document")
+        decided, repeated = self._decide(batch, places, explain, refs)
+        by_group: list[list[Decision]] = [[] for _ in places.documents]
+        group = {document: at for at, document in enumerate(places.documents)}
+        for decision in decided.decisions:
+            by_group[group[decision.document]].append(decision)
+        rows = [places.rows(at) for at in range(len(places.documents))]
+        return [
+            Decided(decided.removed[part], int(repeated[part].sum()), found)
+            for part, found in zip(rows, by_group, strict=True)
+        ]
+
+    def _decide(
+        self, batch: Batch, places: Places, explain: bool, refs: bool
+    ) -> tuple[Decided, npt.NDArray[np.bool_]]:
+        """:meth:`decide` for the groups of rows ``places`` tells (one group: one
+        document's batch), and which rows repeat a paragraph kept before the batch
+        exactly."""
         config = self.config
-        matches = self._not_its_own(self.index.query(batch), document)
+        matches = self._not_its_own(self.index.query(batch), places)
         # The best few candidates decide; the others are looked at for repeats only.
         deciding = first_of(matches.rows, DECIDING)
         if deciding is not None:
-            more = (matches.rows[~deciding], matches.ids[~deciding])
+            more = (matches.rows[~deciding], matches.ids[~deciding], matches.scores[~deciding])
             matches = matches._replace(
                 rows=matches.rows[deciding],
                 ids=matches.ids[deciding],
                 scores=matches.scores[deciding],
             )
         else:
-            more = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+            more = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
         count = len(batch)
-        _, first_row, inverse = np.unique(batch.digests, return_index=True, return_inverse=True)
-        same = first_row[inverse]
-        keepable = (same == np.arange(count)) & (matches.exact < 0)
+        same, twins = _copies(batch.digests, places)
+        firsts = same == np.arange(count)
+        keepable = firsts & (matches.exact < 0)
+        if twins:  # a copy in an earlier group: kept or not, the loop tells
+            firsts[list(twins)] = False
         inner = batch_pairs(batch_keys(batch, config), batch.key_orders, matches.held, keepable)
         inner_rows, inner_earlier, counts = raw_counts(inner.pairs)
         base = len(self.index)  # ids the rows kept now will have follow the index's ids
         settled, far, repeated, quiet = self._triage(
-            batch, matches, inner.crowded, inner_rows, inner_earlier, same, base
+            batch, matches, inner.crowded, inner_rows, inner_earlier, firsts, base
         )
         kept = {row: base + row for row in np.flatnonzero(quiet).tolist()}  # row -> its id
         removed = repeated.copy()
         exact_rows, exact_ids = np.flatnonzero(repeated), matches.exact[repeated]
         out = (
             [
-                Decision(first + row, document, self.index.ref(id), EXACT, ())
+                Decision(places.index(row), places.document(row), self.index.ref(id), EXACT, ())
                 for row, id in zip(exact_rows.tolist(), exact_ids.tolist(), strict=True)
             ]
             if explain
@@ -303,17 +333,23 @@ class Deduplicator:
         # ``outer_ids[bounds[r]:bounds[r + 1]]``.
         wanted = live[matches.rows]
         outer_ids, outer_scores = matches.ids[wanted].tolist(), matches.scores[wanted].tolist()
+        outer = (outer_ids, outer_scores)
         bounds = np.searchsorted(matches.rows[wanted], np.arange(count + 1)).tolist()
         same_row = same.tolist()
         exact = matches.exact.tolist()
         own: dict[int, Fingerprint] = {}
         live_rows = np.flatnonzero(live).tolist()
-        ahead = self._ahead(batch, live, matches, inner_rows, inner_earlier, far, base)
+        ahead = self._ahead(batch, live, matches, inner_rows, inner_earlier, far, base, places)
         later: list[tuple[int, int, list[int]]] = []  # (decision, row, other candidates)
         for row in live_rows:
             lo, hi = bounds[row], bounds[row + 1]
             partners = crowded.meet(row, within.get(row, {}))
-            if partners:  # the kept ones rank among the candidates
+            more_ids: list[int] | None = None  # the index's candidates past the deciding
+            if partners and not places.single:
+                ids, passed, more_ids = self._ranked_in_groups(
+                    row, partners, kept, places, base, sizes[row], lo, hi, outer, more
+                )
+            elif partners:  # the kept ones rank among the candidates
                 ranked = [(-outer_scores[k], outer_ids[k]) for k in range(lo, hi)]
                 ranked += [
                     (-_score(counts, sizes[row]), base + j)
@@ -326,6 +362,8 @@ class Deduplicator:
             else:
                 ids, passed = outer_ids[lo : min(hi, lo + DECIDING)], outer_ids[lo + DECIDING : hi]
             top = exact[row]
+            if top < 0 and row in twins:  # a copy kept in an earlier group: the index's
+                top = next((kept[j] for j in twins[row] if j in kept), -1)
             if top < 0 and same_row[row] in kept:  # an exact repeat earlier in the batch
                 top = kept[same_row[row]]
             if top >= 0:
@@ -337,11 +375,13 @@ class Deduplicator:
                 self._keep(row, base, kept, crowded)
                 continue
             best, repeats = self._verify(
-                batch, row, ids, base, document, first, settled, own, ahead, enough=not refs
+                batch, row, ids, base, places, settled, own, ahead, enough=not refs
             )
             if repeats and top < 0 and refs:  # which other kept paragraphs does it repeat?
-                at = np.searchsorted(more[0], [row, row + 1])
-                others = passed + more[1][at[0] : at[1]].tolist()
+                if more_ids is None:
+                    at = np.searchsorted(more[0], [row, row + 1])
+                    more_ids = more[1][at[0] : at[1]].tolist()
+                others = passed + more_ids
                 if others:  # worked out after the loop: the row is removed either way
                     later.append((len(out), row, others[: MAX_CANDIDATES - len(ids)]))
             if best is None:
@@ -350,21 +390,67 @@ class Deduplicator:
             ref, verdict = best
             if verdict.kind is not None:
                 also = tuple(sorted(r for r in repeats if r != ref))
-                out.append(Decision(first + row, document, ref, verdict, also))
+                out.append(Decision(places.index(row), places.document(row), ref, verdict, also))
                 removed[row] = True
                 continue
             self._keep(row, base, kept, crowded)
             if verdict.similarity >= CLOSE:
-                out.append(Decision(first + row, document, ref, verdict, ()))
+                out.append(Decision(places.index(row), places.document(row), ref, verdict, ()))
         ahead.finish()
         self._decided = True
         if self._held:
             self._held.popleft().start()
         if later:
-            self._others(batch, later, out, base, document, first, settled, own)
+            self._others(batch, later, out, base, places, settled, own)
         stay = sorted(kept)
-        self.index.insert(batch, stay, document, first)
-        return Decided(removed, int(repeated.sum()), out)
+        self.index.insert(batch, stay, *places.of_rows(stay))
+        return Decided(removed, int(repeated.sum()), out), repeated
+
+    @staticmethod
+    def _ranked_in_groups(
+        row: int,
+        partners: dict[int, list[int]],
+        kept: dict[int, int],
+        places: Places,
+        base: int,
+        size: int,
+        lo: int,
+        hi: int,
+        outer: tuple[list[int], list[float]],
+        more: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]],
+    ) -> tuple[list[int], list[int], list[int]]:
+        """``row``'s deciding candidates, the others passed over, and the index's past the
+        deciding, when the batch holds several groups: a partner kept in an earlier group
+        is one of the index's candidates (scored and capped as :func:`dedup.index.score`
+        does, among the index's ``outer`` deciding ones, ``lo:hi``, and ``more``), as it
+        would be were the groups decided one after another; partners of its own group
+        rank among the deciding ones, as in a batch of one group."""
+        group = places.group(row)
+        ids, scores = outer
+        index = [(-scores[k], ids[k]) for k in range(lo, hi)]
+        at = np.searchsorted(more[0], [row, row + 1])
+        index += zip(
+            (-more[2][at[0] : at[1]]).tolist(), more[1][at[0] : at[1]].tolist(), strict=True
+        )
+        own = []
+        for j, counts in partners.items():
+            if j not in kept:
+                continue
+            if places.group(j) == group:
+                own.append((-_score(counts, size), base + j))
+                continue
+            score = _index_score(counts, size)
+            if score is not None:
+                index.append((-score, base + j))
+        index.sort()
+        index = index[:MAX_CANDIDATES]
+        deciding, past = index[:DECIDING], index[DECIDING:]
+        ranked = sorted(deciding + own) if own else deciding
+        return (
+            [id for _, id in ranked[:DECIDING]],
+            [id for _, id in ranked[DECIDING:]],
+            [id for _, id in past],
+        )
 
     def _triage(
         self,
@@ -373,7 +459,7 @@ class Deduplicator:
         crowded: Sequence[tuple[npt.NDArray[np.int64], ...]],
         inner_rows: npt.NDArray[np.int64],
         inner_earlier: npt.NDArray[np.int64],
-        same: npt.NDArray[np.int64],
+        firsts: npt.NDArray[np.bool_],
         base: int,
     ) -> tuple[
         set[int],
@@ -386,7 +472,7 @@ class Deduplicator:
         at once), and which they are among the candidates in the index and in the batch; the
         rows that repeat a kept paragraph exactly (removed whatever else happens in the
         batch); and the rows with no pair left to verify, no crowded key and no exact copy
-        before them in the batch (kept)."""
+        before them in the batch (kept; ``firsts`` are the rows without one)."""
         count = len(batch)
         far_outer = far_pairs(
             self.index.sketches(matches.ids),
@@ -410,12 +496,12 @@ class Deduplicator:
         for rows, *_ in crowded:
             open_pairs[rows] = True
         repeated = words & (matches.exact >= 0)
-        quiet = words & ~repeated & ~open_pairs & (same == np.arange(count))
+        quiet = words & ~repeated & ~open_pairs & firsts
         unequal = self._unequal(batch, np.flatnonzero(repeated), matches.exact[repeated])
         repeated[unequal] = False  # another text with the same digest: look closer
         return settled, (far_outer, far_inner), repeated, quiet
 
-    def _not_its_own(self, matches: Matches, document: str) -> Matches:
+    def _not_its_own(self, matches: Matches, places: Places) -> Matches:
         """A document cleaned again (a page crawled anew, an archive added before) does not
         repeat what it kept itself in an earlier run: those candidates are dropped."""
         start = self._start
@@ -423,10 +509,24 @@ class Deduplicator:
             return matches
         exact = matches.exact.copy()
         old = np.flatnonzero((exact >= 0) & (exact < start))
-        own = np.array([d == document for d in self.index.documents(exact[old])], dtype=bool)
+        own = np.array(
+            [
+                d == places.document(row)
+                for d, row in zip(self.index.documents(exact[old]), old.tolist(), strict=True)
+            ],
+            dtype=bool,
+        )
         exact[old[own]] = -1
         old = np.flatnonzero(matches.ids < start)
-        own = np.array([d == document for d in self.index.documents(matches.ids[old])], bool)
+        own = np.array(
+            [
+                d == places.document(row)
+                for d, row in zip(
+                    self.index.documents(matches.ids[old]), matches.rows[old].tolist(), strict=True
+                )
+            ],
+            dtype=bool,
+        )
         keep = np.ones(len(matches.ids), dtype=bool)
         keep[old[own]] = False
         return Matches(
@@ -439,8 +539,7 @@ class Deduplicator:
         row: int,
         ids: list[int],
         base: int,
-        document: str,
-        first: int,
+        places: Places,
         settled: set[int],
         own: dict[int, Fingerprint],
         ahead: _Ahead,
@@ -463,7 +562,7 @@ class Deduplicator:
             if verdict is None:
                 verdict = ahead.get(row << 32 | id)
                 if verdict is None:
-                    verdict = self._verdict_now(batch, row, id, base, own)
+                    verdict = self._verdict_now(batch, row, id, base, own, places)
                 if id < base:
                     self._remember((id, *seen), verdict)
             if verdict.repeat:
@@ -474,24 +573,32 @@ class Deduplicator:
                 break
 
         def ref(id: int) -> Ref:
-            return Ref(document, first + id - base) if id >= base else self.index.ref(id)
+            return places.ref(id - base) if id >= base else self.index.ref(id)
 
         return (None if best is None else (ref(best[0]), best[1])), [ref(id) for id in repeats]
 
     def _verdict_now(
-        self, batch: Batch, row: int, id: int, base: int, own: dict[int, Fingerprint]
+        self,
+        batch: Batch,
+        row: int,
+        id: int,
+        base: int,
+        own: dict[int, Fingerprint],
+        places: Places,
     ) -> Verdict:
         """The verdict on ``row`` of ``batch`` against kept paragraph ``id`` (from ``base``
-        on, a row of the batch), worked out here; ``own`` keeps the batch's fingerprints."""
+        on, a row of the batch), worked out here; ``own`` keeps the batch's fingerprints
+        (a row of an earlier group's as the index has it under ``~row``)."""
         config = self.config
         text = batch.normalized[row]
         if id >= base:
             j = id - base
             if batch.normalized[j] == text:
                 return EXACT
-            if j not in own:
-                own[j] = batch.fingerprint(j, config)
-            earlier = own[j]
+            at = j if places.group(j) == places.group(row) else ~j
+            if at not in own:
+                own[at] = batch.fingerprint(j, config, as_written=at == j)
+            earlier = own[at]
         else:
             earlier = self._kept.get(id, lambda: self.index.entry(id)[1:], config)
             if earlier.normalized == text:
@@ -509,6 +616,7 @@ class Deduplicator:
         inner_earlier: npt.NDArray[np.int64],
         far: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]],
         base: int,
+        places: Places,
     ) -> _Ahead:
         """Verdicts on the pairs that deciding the ``live`` rows in order will most likely
         verify (each row's deciding candidates in the index, ``matches``, then the earlier
@@ -535,7 +643,7 @@ class Deduplicator:
                 dtype=bool,
             )
             rows, ids = rows[unknown], ids[unknown]
-        return self._send(batch, (rows << 32) | ids, base)
+        return self._send(batch, (rows << 32) | ids, base, places)
 
     def _unknown(
         self, batch: Batch, row: int, ids: list[int], base: int, settled: set[int]
@@ -555,8 +663,7 @@ class Deduplicator:
         later: list[tuple[int, int, list[int]]],
         out: list[Decision],
         base: int,
-        document: str,
-        first: int,
+        places: Places,
         settled: set[int],
         own: dict[int, Fingerprint],
     ) -> None:
@@ -568,21 +675,25 @@ class Deduplicator:
         pairs = [
             code for _, row, ids in later for code in self._unknown(batch, row, ids, base, settled)
         ]
-        ahead = self._send(batch, pairs, base)
+        ahead = self._send(batch, pairs, base, places)
         for at, row, ids in later:
             decision = out[at]
-            better, found = self._verify(
-                batch, row, ids, base, document, first, settled, own, ahead
-            )
+            better, found = self._verify(batch, row, ids, base, places, settled, own, ahead)
             best = (decision.ref, decision.verdict)
             if better is not None and _rank(better[1]) > _rank(best[1]):
                 best = better
             repeats = [decision.ref, *decision.also, *found]
             also = tuple(sorted(r for r in repeats if r != best[0]))
-            out[at] = Decision(decision.index, document, best[0], best[1], also)
+            out[at] = Decision(decision.index, decision.document, best[0], best[1], also)
         ahead.finish()
 
-    def _send(self, batch: Batch, pairs: list[int] | npt.NDArray[np.int64], base: int) -> _Ahead:
+    def _send(
+        self,
+        batch: Batch,
+        pairs: list[int] | npt.NDArray[np.int64],
+        base: int,
+        places: Places,
+    ) -> _Ahead:
         """The verdicts on ``pairs`` (``row << 32 | id``, in row order) worked out by the
         worker processes and this one, in pieces; none for a handful of pairs, or without
         worker processes: they are then verified as they are needed."""
@@ -594,7 +705,7 @@ class Deduplicator:
         codes = np.asarray(pairs, dtype=np.int64)
         off = rules_turned_off()
         jobs = [
-            _Pairs.of(codes[at : at + share], batch, base, self.index, off)
+            _Pairs.of(codes[at : at + share], batch, base, self.index, off, places)
             for at in range(0, len(pairs), share)
         ]
         futures = [self._submit(_verify_sent, job, self.config) for job in jobs]
@@ -789,9 +900,10 @@ class _Pairs(NamedTuple):
     batch's rows they hold (normalized, as written, the other lines of a wrapped sentence)
     and the kept paragraphs (their ids, and their normalized texts in UTF-8 one after
     another), the shingles of both one after another (the rows first), the pairs as
-    positions ``(earlier, later)`` among the rows then the kept paragraphs, and the rules
-    turned off (:func:`~dedup.verify.rules_off`). A kept paragraph has no text as written,
-    as in the process that decides."""
+    positions ``(earlier, later)`` among the rows then the kept paragraphs, each row's
+    group (:class:`~dedup.decision.Places`), and the rules turned off
+    (:func:`~dedup.verify.rules_off`). A kept paragraph has no text as written, as in the
+    process that decides, nor has a row beside a later group's."""
 
     normalized: list[str]
     raw: list[str]
@@ -803,6 +915,7 @@ class _Pairs(NamedTuple):
     offsets: npt.NDArray[np.int64]
     earlier: npt.NDArray[np.int64]
     later: npt.NDArray[np.int64]
+    groups: npt.NDArray[np.int64]
     off: tuple[str, ...]
 
     @classmethod
@@ -813,6 +926,7 @@ class _Pairs(NamedTuple):
         base: int,
         index: Index,
         off: tuple[str, ...],
+        places: Places,
     ) -> _Pairs:
         """The pairs ``row << 32 | id`` of ``batch`` (ids from ``base`` on are its rows,
         the others paragraphs kept in ``index``), gathered with a few array operations."""
@@ -838,6 +952,7 @@ class _Pairs(NamedTuple):
             offsets=np.concatenate((row_offsets, row_offsets[-1] + kept_sets.offsets[1:])),
             earlier=earlier,
             later=np.searchsorted(rows, later_rows),
+            groups=places.groups(rows),
             off=off,
         )
 
@@ -855,22 +970,25 @@ def _verify_pairs(job: _Pairs, config: Config, kept: _Recent | None = None) -> l
     rows: dict[int, Fingerprint] = {}
     count = len(job.normalized)
 
-    def of(at: int) -> Fingerprint:
+    groups = job.groups.tolist()
+
+    def of(at: int, written: bool = True) -> Fingerprint:
         shingles = job.shingles[job.offsets[at] : job.offsets[at + 1]]
         if at >= count:
             id = job.kept_ids[at - count]
             return recent.get(id, lambda: (job.kept_text(at), shingles), config)
-        fp = rows.get(at)
+        key = at if written else ~at  # a row of an earlier group: as the index has it
+        fp = rows.get(key)
         if fp is None:
-            fp = rows[at] = fingerprint(
-                job.normalized[at], config, shingles, job.raw[at], job.wrapped[at]
-            )
+            raw, wrapped = (job.raw[at], job.wrapped[at]) if written else ("", "")
+            fp = rows[key] = fingerprint(job.normalized[at], config, shingles, raw, wrapped)
         return fp
 
     out = []
     with rules_off(*job.off):
         for earlier, later in zip(job.earlier.tolist(), job.later.tolist(), strict=True):
-            old, new = of(earlier), of(later)
+            written = earlier >= count or groups[earlier] == groups[later]
+            old, new = of(earlier, written), of(later)
             same = old.normalized == new.normalized
             out.append(EXACT if same else compare(old, new, config, brief_below=CLOSE))
     return out
@@ -1060,6 +1178,56 @@ def _score(counts: list[int], shingles: int) -> float:
     if shared and shared * 2 >= shingles:
         value += 2 * shared / shingles
     return value + edges
+
+
+def _copies(
+    digests: npt.NDArray[np.uint64], places: Places
+) -> tuple[npt.NDArray[np.int64], dict[int, list[int]]]:
+    """For each row, the first row of its group with the same digest (itself, when it is
+    the first); and for the rows whose digest earlier groups hold too, those rows, in
+    order: to the row they are kept paragraphs of the index (see :class:`Places`)."""
+    count = len(digests)
+    if places.single:
+        _, first_row, inverse = np.unique(digests, return_index=True, return_inverse=True)
+        return first_row[inverse], {}
+    rows = np.arange(count)
+    groups = places.groups(rows)
+    order = np.lexsort((rows, groups, digests))  # by digest, then group, then row
+    d, g = digests[order], groups[order]
+    new_digest = np.ones(count, dtype=bool)
+    new_digest[1:] = d[1:] != d[:-1]
+    new_run = new_digest.copy()
+    new_run[1:] |= g[1:] != g[:-1]
+    same = np.empty(count, dtype=np.int64)
+    same[order] = order[np.flatnonzero(new_run)][np.cumsum(new_run) - 1]
+    twins: dict[int, list[int]] = {}
+    digest_start = np.flatnonzero(new_digest)[np.cumsum(new_digest) - 1]  # by sorted place
+    for at in np.flatnonzero(new_run & ~new_digest).tolist():  # a later group's first
+        earlier = order[digest_start[at] : at].tolist()
+        end = at + 1
+        while end < count and not new_run[end]:
+            end += 1
+        for row in order[at:end].tolist():
+            twins[row] = earlier
+    return same, twins
+
+
+def _index_score(counts: list[int], shingles: int) -> float | None:
+    """As :func:`dedup.index.score` scores a pair found in the index, summed in its order
+    (bands, then the shingles' share if half shared, then edges); None for a pair sharing
+    only a few shingles, which the index gives as no candidate."""
+    bands, shared, edges = counts
+    enough = shared > 0 and shared * 2 >= shingles
+    if not (bands or edges or enough):
+        return None
+    total = 0.0
+    for _ in range(bands):
+        total += 1.0
+    if enough:
+        total += 2 * shared / shingles
+    for _ in range(edges):
+        total += 1.0
+    return total
 
 
 def clean(text: str, config: Config | None = None, **options: Any) -> CleanResult:

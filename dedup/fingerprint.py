@@ -224,9 +224,13 @@ class Batch:
         shingles, offsets = gather(self.shingles, self.offsets, rows)
         return Sketches(shingles, offsets, self.blooms[rows], self.distinct[rows])
 
-    def fingerprint(self, row: int, config: Config) -> Fingerprint:
+    def fingerprint(self, row: int, config: Config, as_written: bool = True) -> Fingerprint:
+        """Row ``row``'s fingerprint; not ``as_written``: as the index has it once kept
+        (its normalized text and shingles only)."""
         shingles = self.shingles[self.offsets[row] : self.offsets[row + 1]]
         normalized, raw, wrapped = self.seen(row)
+        if not as_written:
+            return fingerprint(normalized, config, shingles)
         return fingerprint(normalized, config, shingles, raw, wrapped)
 
 

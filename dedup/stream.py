@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from dedup.config import SplitMode
-from dedup.decision import Decider, Decision, Pending
+from dedup.decision import Decided, Decider, Decision, Pending
 from dedup.fingerprint import Batch
 from dedup.paragraphs import Paragraph, Spans, Wrapping, auto_mode, auto_ready, lines, spans
 from dedup.result import CloseCall, Removal
@@ -58,7 +58,7 @@ def _safe_end(text: str, start: int = 0) -> int:
     return max(text.rfind("\n", start), text.rfind("\r", start, len(text) - 1), start - 1) + 1
 
 
-def _breaks(text: str) -> int:
+def line_breaks(text: str) -> int:
     """Line breaks in ``text`` (a CRLF is one)."""
     breaks = text.count("\n")
     if "\r" in text:  # most text has none: one pass then, not three
@@ -148,7 +148,9 @@ class Cleaner:
         self.removed: Counter[str] = Counter()
         #: Every paragraph, when asked to ``record`` them (for a :class:`CleanResult`).
         self.recorded: list[Paragraph] | None = [] if record else None
-        self._closed = False
+        self._closed = False  # ended: no more text
+        self._done = False  # closed: decided and written
+        self._held: tuple[Spans, int, list[str], Wrapping | None] | None = None
 
     def feed(self, text: str) -> list[Event]:
         """Take the next piece of the document."""
@@ -159,18 +161,50 @@ class Cleaner:
             return []
         return self._advance(final=False)
 
-    def close(self) -> list[Event]:
-        """The document is complete: decide and write the rest."""
+    def end(self, hold: bool = False) -> list[Event]:
+        """The document is complete: cut the rest into paragraphs and hand them to be
+        fingerprinted (deciding only the full batches before them); :meth:`close` decides
+        and writes the rest. With ``hold``, the paragraphs of a document that fills no
+        batch are held back instead (:attr:`held`), for the caller to decide with other
+        documents' (:meth:`~dedup.deduplicator.Deduplicator.decide_groups`) and give
+        :meth:`close` what was decided."""
         if self._closed:
             return []
         self._closed = True
         if self.split is None:
             self._resolve(final=True)
         events = self._advance(final=True)
-        if self._count:
+        if self._count and hold and not self._queue:
+            self._held = self._take(self._count)
+        elif self._count:
             # To the workers while this process decides the batches still queued; here
             # when there are none (a short document needs no worker process).
             self._submit(self._count, wait=not self._queue)
+        return events
+
+    @property
+    def held(self) -> tuple[list[str], Wrapping | None, int] | None:
+        """The paragraphs :meth:`end` held back: as written, the lines around them (split
+        ``"lines"``) and the index of the first; None when there are none."""
+        if self._held is None:
+            return None
+        _, first, texts, wrapping = self._held
+        return texts, wrapping, first
+
+    def close(self, decided: Decided | None = None) -> list[Event]:
+        """The document is complete: decide and write the rest (the paragraphs held back
+        by :meth:`end` as ``decided`` says, or here when not given)."""
+        if self._done:
+            return []
+        self._done = True
+        events = self.end()
+        if self._held is not None:
+            spans, first, texts, wrapping = self._held
+            self._held = None
+            if decided is not None:
+                events += self._apply(spans, first, decided)
+            else:
+                self._queue.append((spans, first, self._dedup.fingerprints(texts, True, wrapping)))
         while self._queue:
             events += self._decide(*self._queue.popleft())
         end = self._base + len(self._text)
@@ -188,7 +222,7 @@ class Cleaner:
         text = self._text  # the whole document so far: nothing was written yet
         end = len(text) if final else _safe_end(text)
         if end > self._scanned:
-            self._breaks_seen += _breaks(text[self._scanned : end])
+            self._breaks_seen += line_breaks(text[self._scanned : end])
             self._scanned = end
         if final or auto_ready(len(text), self._breaks_seen):
             self.split = auto_mode(text)
@@ -223,7 +257,7 @@ class Cleaner:
         if self.recorded is not None:
             self.recorded += found.paragraphs(self.paragraphs)
         self.paragraphs += len(found)
-        self._lines += _breaks(piece)
+        self._lines += line_breaks(piece)
         self._cut += len(piece)
         if len(found):
             self._waiting.append(found)
@@ -238,6 +272,12 @@ class Cleaner:
 
     def _submit(self, count: int, wait: bool) -> None:
         """Send the first ``count`` waiting paragraphs to be fingerprinted, as a batch."""
+        batch, first, texts, wrapping = self._take(count)
+        self._queue.append((batch, first, self._dedup.fingerprints(texts, wait, wrapping)))
+
+    def _take(self, count: int) -> tuple[Spans, int, list[str], Wrapping | None]:
+        """The first ``count`` waiting paragraphs as a batch: where they are, the index of
+        the first, their texts as written and the lines around them (split ``"lines"``)."""
         waiting = Spans(*(np.concatenate(arrays) for arrays in zip(*self._waiting, strict=True)))
         batch = Spans(*(a[:count] for a in waiting))
         rest = Spans(*(a[count:] for a in waiting))
@@ -246,7 +286,7 @@ class Cleaner:
         texts = self._texts(batch)
         first = self.paragraphs - self._count - len(batch)
         wrapping = self._wrapping(batch, rest, texts) if self.split == "lines" else None
-        self._queue.append((batch, first, self._dedup.fingerprints(texts, wait, wrapping)))
+        return batch, first, texts, wrapping
 
     def _texts(self, found: Spans) -> list[str]:
         """The paragraphs ``found`` as written ('' for one too long to compare)."""
@@ -283,13 +323,29 @@ class Cleaner:
             self._text = text[self._written - base :]
             self._base = self._written
 
+    @property
+    def explains(self) -> bool:
+        """Whether decisions on exact repeats are wanted too (see ``Deduplicator.decide``)."""
+        return self._events
+
+    @property
+    def refs(self) -> bool:
+        """Whether removals name every kept paragraph they repeat (see ``Deduplicator.decide``)."""
+        return self._kinds
+
     def _decide(self, batch: Spans, first: int, fingerprints: Pending[Batch]) -> list[Event]:
         found = fingerprints.result()
-        if self._texts_to is not None:  # the batch's text is held until _emit below
-            self._texts_to(first, self._texts(batch))
-        removed, exact, decisions = self._dedup.decide(
+        decided = self._dedup.decide(
             found, self.document, first, explain=self._events, refs=self._kinds
         )
+        return self._apply(batch, first, decided)
+
+    def _apply(self, batch: Spans, first: int, decided: Decided) -> list[Event]:
+        """Write what was decided for the paragraphs ``batch`` (``first`` the index of the
+        first), and return its events."""
+        if self._texts_to is not None:  # the batch's text is held until _emit below
+            self._texts_to(first, self._texts(batch))
+        removed, exact, decisions = decided
         chosen: dict[int, Decision] = {}
         events: list[Event] = []
         if not self._events:

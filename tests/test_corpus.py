@@ -107,7 +107,7 @@ def test_in_place_keeps_the_original_when_anything_fails(
 
     before = (tree / "a.txt").read_bytes()
 
-    def boom(self: object) -> None:
+    def boom(self: object, *args: object) -> None:
         raise RuntimeError("injected failure")
 
     monkeypatch.setattr(dedup.stream.Cleaner, "close", boom)

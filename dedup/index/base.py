@@ -78,9 +78,11 @@ class Index(Protocol):
     def query(self, batch: Batch) -> Matches:
         """The kept paragraphs that may repeat each row of ``batch``."""
 
-    def insert(self, batch: Batch, rows: Sequence[int], document: str, first: int) -> None:
-        """Remember ``batch``'s ``rows`` (in increasing order) as kept paragraphs of
-        ``document``, row ``r`` its paragraph ``first + r``."""
+    def insert(
+        self, batch: Batch, rows: Sequence[int], documents: Sequence[str], paragraphs: Array
+    ) -> None:
+        """Remember ``batch``'s ``rows`` (in increasing order) as kept paragraphs, row
+        ``rows[k]`` paragraph ``paragraphs[k]`` of ``documents[k]``."""
 
     def ref(self, id: int) -> Ref:
         """Where kept paragraph ``id`` stands (its document and index)."""

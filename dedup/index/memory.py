@@ -235,7 +235,9 @@ class MemoryIndex:
             held.append(np.bincount(which, minlength=len(values)))
         return Matches(exact, *score(pairs, np.diff(batch.offsets), MAX_CANDIDATES), held)
 
-    def insert(self, batch: Batch, rows: Sequence[int], document: str, first: int) -> None:
+    def insert(
+        self, batch: Batch, rows: Sequence[int], documents: Sequence[str], paragraphs: Array
+    ) -> None:
         if not rows:
             return
         chosen = np.asarray(rows, dtype=np.int64)
@@ -256,8 +258,8 @@ class MemoryIndex:
         pieces = zip(starts.tolist(), ends.tolist(), strict=True)
         self._texts += b"".join([utf8[start:end] for start, end in pieces])
         shingles, offsets = gather(batch.shingles, batch.offsets, chosen)
-        self._documents += [document] * len(chosen)
-        self._paragraphs.extend(first + chosen)
+        self._documents += documents
+        self._paragraphs.extend(np.asarray(paragraphs, dtype=np.int64))
         self._set_offsets.extend(self._sets.size + offsets[1:])
         self._sets.extend(shingles)
         self._blooms.extend(batch.blooms[chosen])
