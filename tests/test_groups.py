@@ -3,8 +3,6 @@ another: the same cleaned text, removals and close calls, byte for byte."""
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,10 +20,7 @@ from dedup.index import MemoryIndex, open_index
 from dedup.result import CloseCall, Removal
 from dedup.sources import Document, Source
 
-from .test_spark import _corpus
-
-ROOT = Path(__file__).resolve().parent.parent
-PAGES = ROOT.parent / "shared" / "data" / "pages.jsonl.gz"
+from .test_spark import PAGES, _corpus, real_pages
 
 
 def _documents(pairs: list[tuple[str, str]]) -> Iterator[Document]:
@@ -118,13 +113,7 @@ def test_a_long_document_among_short_ones_is_decided_in_its_own_batches(
 @pytest.mark.skipif(not PAGES.exists(), reason="needs ../shared/data/pages.jsonl.gz")
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_real_pages_decided_together_decide_as_each_alone(jobs: int, groups: list[int]) -> None:
-    documents = []
-    with gzip.open(PAGES, "rt", encoding="utf-8") as pages:
-        for line in pages:
-            documents.append((f"doc-{len(documents)}", json.loads(line)["text"]))
-            if len(documents) == 150:
-                break
-    _same(documents, Config(split="auto"), jobs=jobs)
+    _same(real_pages(150), Config(split="auto"), jobs=jobs)
     assert max(groups) > 1
 
 

@@ -150,13 +150,18 @@ def test_the_steps_decide_as_the_cleaner_on_blocks() -> None:
 
 @pytest.mark.skipif(not PAGES.exists(), reason="needs ../shared/data/pages.jsonl.gz")
 def test_the_steps_decide_as_the_cleaner_on_real_pages() -> None:
+    _same(real_pages(60), Config(split="lines"))
+
+
+def real_pages(count: int) -> list[tuple[str, str]]:
+    """The first ``count`` pages of the shared data, named ``doc-0``, ``doc-1``, ..."""
     documents = []
     with gzip.open(PAGES, "rt", encoding="utf-8") as pages:
         for line in pages:
             documents.append((f"doc-{len(documents)}", json.loads(line)["text"]))
-            if len(documents) == 60:
+            if len(documents) == count:
                 break
-    _same(documents, Config(split="lines"))
+    return documents
 
 
 # Postings of a few keys by a few paragraphs (doc, paragraph): many to a key, past a

@@ -47,7 +47,7 @@ import numpy.typing as npt
 
 from dedup.config import Config, SplitMode
 from dedup.decision import Decided, Decision, Pending
-from dedup.deduplicator import CLOSE, DECIDING, _rank, _score
+from dedup.deduplicator import CLOSE, DECIDING, _index_score, _rank, _score
 from dedup.fingerprint import (
     Batch,
     Fingerprint,
@@ -586,17 +586,9 @@ def plan(p: Posted, exact: Exact, shared: dict[Gid, Shared]) -> Plan:
     size = p.size
     scored = []
     for q, (bands, common, edges, _, _) in outer.items():
-        enough = common * 2 >= size and common > 0
-        if not (bands or edges or enough):
-            continue  # a few shingles in common: no candidate (:func:`dedup.index.score`)
-        total = 0.0
-        for _ in range(bands):
-            total += 1.0
-        if enough:
-            total += 2 * common / size
-        for _ in range(edges):
-            total += 1.0
-        scored.append((-total, q))
+        total = _index_score([bands, common, edges], size)
+        if total is not None:  # else a few shingles in common: no candidate
+            scored.append((-total, q))
     scored.sort()
     scored = scored[:MAX_CANDIDATES]
     deciding, more = scored[:DECIDING], scored[DECIDING:]
