@@ -89,8 +89,7 @@ class Places:
         return self.firsts[group] + row - self.starts[group]
 
     def ref(self, row: int) -> Ref:
-        group = self.group(row)
-        return Ref(self.documents[group], self.firsts[group] + row - self.starts[group])
+        return Ref(self.document(row), self.index(row))
 
     def groups(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """The group of each of ``rows``."""
