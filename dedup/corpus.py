@@ -120,14 +120,12 @@ def _corpus(
             if short:
                 opened = _Open(document, deduplicator, run, counted, later=True)
                 opened.feed([first])
-                opened.cleaner.end(hold=True)
+                opened.end()
                 counted += opened.cleaner.paragraphs
                 filling.add(opened)
         except Exception:
             # Reading the next document failed: the ones read before it are done first.
-            for group in (ready, filling):
-                if group is not None:
-                    yield from group.outcomes(deduplicator)
+            yield from _outcomes((ready, filling), deduplicator)
             raise
         if short:
             if filling.rows >= BATCH:
@@ -136,16 +134,19 @@ def _corpus(
                     yield from ready.outcomes(deduplicator)
                 ready, filling = filling, _Group()
             continue
-        for group in (ready, filling):
-            if group is not None:
-                yield from group.outcomes(deduplicator)
+        yield from _outcomes((ready, filling), deduplicator)
         ready, filling = None, _Group()
         opened = _Open(document, deduplicator, run, counted)
         opened.feed(itertools.chain([first, second], chunks))
         outcome = opened.close()
         counted += outcome.paragraphs
         yield outcome
-    for group in (ready, filling):
+    yield from _outcomes((ready, filling), deduplicator)
+
+
+def _outcomes(groups: Iterable[_Group | None], deduplicator: Deduplicator) -> Iterator[Outcome]:
+    """The outcomes of ``groups`` (None: no group), in order."""
+    for group in groups:
         if group is not None:
             yield from group.outcomes(deduplicator)
 
@@ -248,6 +249,10 @@ class _Open:
                 text, done = chunk
                 self._handle(self.cleaner.feed(text))
                 self._run.progress(done, self._counted + self.cleaner.paragraphs)
+
+    def end(self) -> None:
+        """Its text is all there: its paragraphs are held back to be decided in a group."""
+        self._handle(self.cleaner.end(hold=True))
 
     def close(self, decided: Decided | None = None) -> Outcome:
         """Decide the rest (the paragraphs held back as ``decided`` says) and write it."""
