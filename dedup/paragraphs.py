@@ -225,6 +225,7 @@ INVISIBLE_CHARS = (
     "\U000e0001\U000e0020-\U000e007f"
 )
 _INVISIBLE = lazy_re(f"[{INVISIBLE_CHARS}]*")
+_INVISIBLE_ONE = lazy_re(f"[{INVISIBLE_CHARS}]")
 
 
 def auto_ready(received: int, breaks: int) -> bool:
@@ -249,9 +250,14 @@ def auto_mode(text: str) -> SplitMode:
     head = text[:AUTO_CHARS]
     found = lines(head)
     blank = found.blank[:AUTO_LINES].copy()
-    for i in np.flatnonzero(~blank).tolist():
-        if _INVISIBLE.fullmatch(head, int(found.start[i]), int(found.end[i])):
-            blank[i] = True
+    solid = np.flatnonzero(~blank).tolist()
+    starts = found.start.tolist()
+    # A line of invisible characters starts with one: the others need no closer look.
+    if _INVISIBLE_ONE.search("".join([head[starts[i]] for i in solid])):
+        ends = found.end.tolist()
+        for i in solid:
+            if _INVISIBLE.fullmatch(head, starts[i], ends[i]):
+                blank[i] = True
     filled = np.flatnonzero(~blank)
     blocks = 1 + int((np.diff(filled) > 1).sum()) if len(filled) else 0
     if blocks >= AUTO_BLOCKS and len(filled) <= AUTO_BLOCK_LINES * blocks:
