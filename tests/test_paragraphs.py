@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 
 import pytest
@@ -80,6 +81,29 @@ def test_auto_uses_blocks_only_when_blank_lines_separate_short_blocks() -> None:
     for invisible in ("\ufeff", "\u200b", "\u200d\u2060", "\u00ad", "\u3164", " \u200e "):
         assert auto_mode(f"a\nb\n{invisible}\nc\n") == "lines", repr(invisible)
         assert auto_mode(f"a\n{invisible}\nb\n{invisible}\nc\n") == "blank", repr(invisible)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(["a", "b c", " ", "\t", "\u200b", "\ufeff", "\u00a0", "\u3164"])
+        ).map("".join),
+        max_size=40,
+    )
+)
+def test_auto_looks_at_every_line_that_may_be_invisible(found: list[str]) -> None:
+    # The rule whole: every line that is not blank is matched against the invisible
+    # characters (auto_mode matches only the lines that start with one).
+    invisible = regex.compile(
+        r"[\p{Cc}\p{Cf}\p{Z}\s\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u3164\uFE00-\uFE0F\uFFA0]*"
+    )
+    text = "\n".join(found) + "\n"
+    blank = [not line.strip() or bool(invisible.fullmatch(line)) for line in text.splitlines()]
+    filled = [i for i, b in enumerate(blank) if not b]
+    blocks = 1 + sum(b - a > 1 for a, b in itertools.pairwise(filled)) if filled else 0
+    expected = "blank" if blocks >= 3 and len(filled) <= 8 * blocks else "lines"
+    assert auto_mode(text) == expected
 
 
 def test_auto_decides_on_the_beginning_of_a_text() -> None:
