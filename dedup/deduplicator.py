@@ -699,8 +699,10 @@ class Deduplicator:
         worker processes: they are then verified as they are needed."""
         if self._pool is None or len(pairs) < AHEAD_AT_LEAST:
             return _Ahead([], [])
-        # Pieces for the workers; this process takes the ones no worker has started
-        # (from the last), so that neither waits while the other has work.
+        # Pieces for the workers; this process verifies one only when deciding reaches
+        # it before a worker has started it (_Ahead). Taking back every piece not started
+        # at once, from the last, kept three processes busy on two cores, the deciding one
+        # among them: 1M shuffled lines, --jobs 2, 38.0-39.1 s against 36.6-36.7 s now.
         share = -(-len(pairs) // min(4 * (self.jobs + 1), -(-len(pairs) // AHEAD_AT_LEAST)))
         codes = np.asarray(pairs, dtype=np.int64)
         off = rules_turned_off()
@@ -708,15 +710,14 @@ class Deduplicator:
             _Pairs.of(codes[at : at + share], batch, base, self.index, off, places)
             for at in range(0, len(pairs), share)
         ]
-        futures = [self._submit(_verify_sent, job, self.config) for job in jobs]
-        pieces: list[list[Verdict] | Future[list[tuple[Any, ...]]]] = list(futures)
-        for at in reversed(range(len(jobs))):
-            if futures[at].cancel():
-                pieces[at] = _verify_pairs(jobs[at], self.config, self._kept)
+        pieces: list[list[Verdict] | Future[list[tuple[Any, ...]]]] = [
+            self._submit(_verify_sent, job, self.config) for job in jobs
+        ]
         return _Ahead(
             [codes[at : at + share].tolist() for at in range(0, len(pairs), share)],
             pieces,
             self._pool,
+            lambda at: _verify_pairs(jobs[at], self.config, self._kept),
         )
 
     def _unequal(
@@ -811,17 +812,20 @@ class _Ahead:
     """Verdicts worked out ahead (:meth:`Deduplicator._send`), by pair (``row << 32 |
     id``), in pieces of consecutive pairs in row order, each a list of verdicts or the
     future of one: a piece is waited for only when deciding reaches its first row, so the
-    loop decides the rows of finished pieces while the workers finish later ones."""
+    loop decides the rows of finished pieces while the workers finish later ones (and
+    verifies a piece ``here`` that no worker has started by then)."""
 
     def __init__(
         self,
         codes: list[list[int]],
         pieces: list[list[Verdict] | Future[list[tuple[Any, ...]]]],
         pool: ProcessPoolExecutor | None = None,
+        here: Callable[[int], list[Verdict]] | None = None,
     ) -> None:
         self._codes = codes
         self._pieces = pieces
         self._pool = pool
+        self._here = here  # verifies piece ``at`` in this process
         self._firsts = [piece[0] >> 32 for piece in codes]
         self._next = 0  # the first piece not taken in yet
         self._verdicts: dict[int, Verdict] = {}
@@ -847,6 +851,8 @@ class _Ahead:
         piece = self._pieces[self._next]
         if isinstance(piece, list):
             verdicts = piece
+        elif self._here is not None and piece.cancel():  # no worker has started it
+            verdicts = self._here(self._next)
         else:  # from a worker process, as fields (see _verify_sent)
             verdicts = [Verdict(*fields) for fields in _result(piece, self._pool)]
         self._verdicts.update(zip(self._codes[self._next], verdicts, strict=True))
