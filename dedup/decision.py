@@ -6,6 +6,7 @@ needs only a :class:`Decider`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol, TypeVar
 
@@ -97,7 +98,9 @@ class Places:
             return np.zeros(len(rows), dtype=np.int64)
         return np.searchsorted(np.asarray(self.starts), rows, side="right") - 1
 
-    def of_rows(self, rows: list[int]) -> tuple[list[str], npt.NDArray[np.int64]]:
+    def of_rows(
+        self, rows: Sequence[int] | npt.NDArray[np.int64]
+    ) -> tuple[list[str], npt.NDArray[np.int64]]:
         """The document of each of ``rows``, and their indexes there."""
         at = np.asarray(rows, dtype=np.int64)
         if self.single:

@@ -287,17 +287,18 @@ class Deduplicator:
         config = self.config
         matches = self._not_its_own(self.index.query(batch), places)
         # The best few candidates decide; the others are looked at for repeats only.
+        count = len(batch)
         deciding = first_of(matches.rows, DECIDING)
         if deciding is not None:
-            more = (matches.rows[~deciding], matches.ids[~deciding], matches.scores[~deciding])
+            past = ~deciding
+            more = _Past.of(matches.rows[past], matches.ids[past], matches.scores[past], count)
             matches = matches._replace(
                 rows=matches.rows[deciding],
                 ids=matches.ids[deciding],
                 scores=matches.scores[deciding],
             )
         else:
-            more = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
-        count = len(batch)
+            more = _Past([0] * (count + 1), np.empty(0, np.int64), np.empty(0, np.float64))
         same, twins = _copies(batch.digests, places)
         firsts = same == np.arange(count)
         keepable = firsts & (matches.exact < 0)
@@ -312,14 +313,15 @@ class Deduplicator:
         kept = {row: base + row for row in np.flatnonzero(quiet).tolist()}  # row -> its id
         removed = repeated.copy()
         exact_rows, exact_ids = np.flatnonzero(repeated), matches.exact[repeated]
-        out = (
-            [
-                Decision(places.index(row), places.document(row), self.index.ref(id), EXACT, ())
-                for row, id in zip(exact_rows.tolist(), exact_ids.tolist(), strict=True)
+        out: list[Decision] = []
+        if explain:
+            documents, indexes = places.of_rows(exact_rows)
+            out = [
+                Decision(at, document, ref, EXACT, ())
+                for at, document, ref in zip(
+                    indexes.tolist(), documents, self.index.refs(exact_ids), strict=True
+                )
             ]
-            if explain
-            else []
-        )
         live = (batch.tokens > 0) & ~quiet & ~repeated
         sizes = np.diff(batch.offsets).tolist()
         within: dict[int, dict[int, list[int]]] = {}
@@ -379,8 +381,7 @@ class Deduplicator:
             )
             if repeats and top < 0 and refs:  # which other kept paragraphs does it repeat?
                 if more_ids is None:
-                    at = np.searchsorted(more[0], [row, row + 1])
-                    more_ids = more[1][at[0] : at[1]].tolist()
+                    more_ids = more.ids[more.bounds[row] : more.bounds[row + 1]].tolist()
                 others = passed + more_ids
                 if others:  # worked out after the loop: the row is removed either way
                     later.append((len(out), row, others[: MAX_CANDIDATES - len(ids)]))
@@ -417,7 +418,7 @@ class Deduplicator:
         lo: int,
         hi: int,
         outer: tuple[list[int], list[float]],
-        more: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]],
+        more: _Past,
     ) -> tuple[list[int], list[int], list[int]]:
         """``row``'s deciding candidates, the others passed over, and the index's past the
         deciding, when the batch holds several groups: a partner kept in an earlier group
@@ -428,10 +429,8 @@ class Deduplicator:
         group = places.group(row)
         ids, scores = outer
         index = [(-scores[k], ids[k]) for k in range(lo, hi)]
-        at = np.searchsorted(more[0], [row, row + 1])
-        index += zip(
-            (-more[2][at[0] : at[1]]).tolist(), more[1][at[0] : at[1]].tolist(), strict=True
-        )
+        first, end = more.bounds[row], more.bounds[row + 1]
+        index += zip((-more.scores[first:end]).tolist(), more.ids[first:end].tolist(), strict=True)
         own = []
         for j, counts in partners.items():
             if j not in kept:
@@ -899,6 +898,27 @@ AHEAD_AT_LEAST = 64
 
 _WORKER_HASHER = TokenHasher()
 _WORKER_KEPT = _Recent(8 * BATCH)
+
+
+class _Past(NamedTuple):
+    """The index's candidates past the deciding ones, by row: row ``r``'s are ``ids[
+    bounds[r]:bounds[r + 1]]``, scored ``scores[...]`` (rows are asked for one at a time:
+    the bounds are worked out once for all)."""
+
+    bounds: list[int]
+    ids: npt.NDArray[np.int64]
+    scores: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(
+        cls,
+        rows: npt.NDArray[np.int64],
+        ids: npt.NDArray[np.int64],
+        scores: npt.NDArray[np.float64],
+        count: int,
+    ) -> _Past:
+        """From candidates by row (``rows`` increasing) of a batch of ``count`` rows."""
+        return cls(np.searchsorted(rows, np.arange(count + 1)).tolist(), ids, scores)
 
 
 class _Pairs(NamedTuple):

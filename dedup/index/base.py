@@ -87,6 +87,9 @@ class Index(Protocol):
     def ref(self, id: int) -> Ref:
         """Where kept paragraph ``id`` stands (its document and index)."""
 
+    def refs(self, ids: Array) -> list[Ref]:
+        """:meth:`ref` of each of ``ids``."""
+
     def entry(self, id: int) -> Entry:
         """Kept paragraph ``id``: where it stands, its normalized text and shingles."""
 

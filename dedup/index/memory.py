@@ -364,6 +364,11 @@ class MemoryIndex:
     def ref(self, id: int) -> Ref:
         return Ref(self._documents[id], int(self._paragraphs.view[id]))
 
+    def refs(self, ids: Array) -> list[Ref]:
+        documents = self._documents
+        paragraphs = self._paragraphs.view[ids].tolist()
+        return [Ref(documents[id], at) for id, at in zip(ids.tolist(), paragraphs, strict=True)]
+
     def entry(self, id: int) -> Entry:
         texts, shingles = self._text_offsets.view, self._set_offsets.view
         return Entry(
