@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 import dedup
@@ -164,3 +166,20 @@ def test_the_lines_around_a_line_are_seen_across_batches(
     removed = "The new budget for the coming year after a long debate.\n"
     result = dedup.clean(kept + removed + "It rained.\n", split="lines")
     assert result.text == kept + "It rained.\n"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are Linux's")
+def test_the_worker_pools_pipes_hold_a_batchs_fingerprints() -> None:
+    # A batch's fingerprints (megabytes) cross the result pipe in a few writes, not in
+    # pieces of the default 64 KB each waking the other end.
+    import fcntl
+
+    from dedup.deduplicator import PIPE_BYTES
+
+    text = "".join(f"line {n} of many words\n" for n in range(20_000))
+    with dedup.Deduplicator(jobs=2, split="lines") as d:
+        d.clean(text, "doc")
+        pool = d._pool
+        assert pool is not None
+        for queue in (pool._call_queue, pool._result_queue):  # type: ignore[attr-defined]
+            assert fcntl.fcntl(queue._reader.fileno(), fcntl.F_GETPIPE_SZ) == PIPE_BYTES
