@@ -21,9 +21,7 @@ import time
 from pathlib import Path
 
 from benchmarks.results import write_section
-from benchmarks.speed import _shuffled
-
-DOCUMENT = 50  # lines a document
+from benchmarks.speed import documents
 
 JOB = r"""
 import json, sys, time, urllib.request
@@ -43,17 +41,6 @@ json.dump({"seconds": seconds, "stats": stats._asdict(), "stages": [
     open(report, "w"))
 spark.stop()
 """
-
-
-def documents(size: int, folder: Path) -> Path:
-    """The first ``size`` lines of the shuffled corpus as JSONL, ``DOCUMENT`` lines each."""
-    lines = _shuffled()[:size]
-    path = folder / f"docs-{len(lines)}.jsonl"
-    with path.open("w", encoding="utf-8") as out:
-        for at in range(0, len(lines), DOCUMENT):
-            text = "\n".join(lines[at : at + DOCUMENT])
-            out.write(json.dumps({"id": f"d{at // DOCUMENT}", "text": text}) + "\n")
-    return path
 
 
 def _timed(command: list[str], out: Path | None = None) -> float:

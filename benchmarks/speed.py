@@ -1,7 +1,7 @@
 """Speed and memory of ``dedup`` against the anchors and its peers, measured side by side
 in one run.
 
-    python -m benchmarks.speed                      # issue 13's run (~25 min here)
+    python -m benchmarks.speed                      # issue 13's run (~20 min here)
     python -m benchmarks.speed --sizes 3000,10000 --rounds 1    # a quick look
     python -m benchmarks.speed --write              # into the speed section of RESULTS.md
 
@@ -29,7 +29,11 @@ b. end to end, whole processes, interleaved, the median of ``--rounds`` runs eac
    (:func:`ceiling`);
 c. LSH candidates against brute-force Jaccard on a sample;
 d. scaling, and the cold start of ``dedup clean`` on the seed article against
-   ``python -c "import numpy"``.
+   ``python -c "import numpy"``;
+e. a corpus of short documents (JSONL records of 50 lines of the shuffled corpus, the
+   smallest size), cleaned as one corpus (``--jsonl --scope corpus``) with one and all
+   cores, interleaved: what scraped pages look like, decided many documents to a batch
+   (informational; every run's output must be the same).
 
 Every target of issue 13 (and issue 4's signature targets) is printed with PASS or FAIL.
 Rates are lines (paragraphs) per second on this machine; targets are ratios measured in the
@@ -85,6 +89,8 @@ PEERS = {
     "datasketch": "datasketch MinHash.bulk + MinHashLSH",
 }
 AWK = "awk '!seen[$0]++'"
+#: Lines a document of the short-document corpus (:func:`documents`).
+DOCUMENT = 50
 #: ``dedup clean`` as every end-to-end row runs it (``--jobs`` and the file follow).
 CLEAN_LINES = [sys.executable, "-m", "dedup", "clean", "-q", "--split", "lines"]
 SIGNED_ONE = "dedup signatures (normalize, tokenize, shingle, sign in batches), one core"
@@ -132,6 +138,34 @@ def corpus(size: int, folder: Path, kind: str = "shuffled") -> Path:
     if not path.exists():
         path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return path
+
+
+def documents(size: int, folder: Path) -> Path:
+    """The first ``size`` lines of the shuffled corpus as JSONL, ``DOCUMENT`` lines each."""
+    lines = _shuffled()[:size]
+    path = folder / f"docs-{len(lines)}.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for at in range(0, len(lines), DOCUMENT):
+            text = "\n".join(lines[at : at + DOCUMENT])
+            out.write(json.dumps({"id": f"d{at // DOCUMENT}", "text": text}) + "\n")
+    return path
+
+
+def short_documents(path: Path, folder: Path, rounds: int) -> tuple[dict[int, float], bool]:
+    """Median seconds of ``dedup clean --jsonl --scope corpus -q`` on ``path`` with one
+    core and with all, the runs interleaved, and whether every run wrote the same."""
+    walls: dict[int, list[float]] = {1: [], os.cpu_count() or 1: []}
+    digests: set[str] = set()
+    out = folder / "out.jsonl"
+    for _ in range(rounds):
+        for jobs, measured in walls.items():
+            command = [sys.executable, "-m", "dedup", "clean", "--jsonl", "--scope", "corpus"]
+            wall, _ = timed([*command, "-q", "--jobs", str(jobs), path.name], out, folder)
+            measured.append(wall)
+            digests.add(hashlib.sha256(out.read_bytes()).hexdigest())
+    return {jobs: statistics.median(measured) for jobs, measured in walls.items()}, len(
+        digests
+    ) == 1
 
 
 def rate(count: int, run: Callable[[], object]) -> float:
@@ -581,6 +615,29 @@ def main(argv: list[str] | None = None) -> int:
             )
             + ". No `--jobs` gains more here than the first figure.",
         ]
+        short = documents(min(sizes), folder)
+        records = sum(1 for _ in short.open(encoding="utf-8"))
+        walls, same = short_documents(short, folder, args.rounds)
+        out += [
+            "",
+            "### e. Short documents, one corpus",
+            "",
+            f"{records:,} JSONL records of {DOCUMENT} lines of the shuffled corpus "
+            f"({min(sizes):,} lines), `dedup clean --jsonl --scope corpus -q`: median of "
+            f"{args.rounds} interleaved runs each.",
+            "",
+            "| command | seconds | lines/s |",
+            "|---|---:|---:|",
+        ]
+        out += [
+            f"| `--jobs {jobs}` | {wall:.2f} | {min(sizes) / wall:,.0f} |"
+            for jobs, wall in walls.items()
+        ]
+        if len(walls) > 1:
+            gain = walls[1] / walls[cores]
+            out += ["", f"`--jobs {cores}` gains {gain:.2f}x over `--jobs 1` here."]
+        if not same:
+            problems.append(f"{short.name}: dedup's output differs between runs or --jobs")
         targets += [(problem, False, "") for problem in problems]
         targets += _targets(paths, medians, with_peers)
         for path in largest:
