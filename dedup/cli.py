@@ -956,6 +956,21 @@ def _annotation(properties: dict[str, str], message: str) -> str:
     return f"::error {fields}::{data(message)}"
 
 
+def _spark_settings(given: Sequence[str]) -> dict[str, str]:
+    """``--conf`` values (``KEY=VALUE``) as Spark settings; one of another form is refused.
+
+    >>> _spark_settings(["spark.driver.memory=16g", "spark.a=b=c"])
+    {'spark.driver.memory': '16g', 'spark.a': 'b=c'}
+    """
+    settings = {}
+    for item in given:
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip() or key != key.strip():
+            _fail(f"--conf {item}: give a Spark setting as KEY=VALUE")
+        settings[key] = value
+    return settings
+
+
 @contextlib.contextmanager
 def _spark_errors(kind: type[Exception]) -> Iterator[None]:
     """What Spark refuses (a path it cannot read, a column it cannot find): one line."""
@@ -996,6 +1011,12 @@ def _spark_errors(kind: type[Exception]) -> Iterator[None]:
     type=click.IntRange(1),
     help="Partitions of the work (default: Spark's parallelism, or more for a large input).",
 )
+@click.option(
+    "--conf",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A Spark setting, as spark-submit's --conf (spark.driver.memory=16g; repeatable).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print no summary.")
 @click.option("--show-settings", is_flag=True, help="Print the settings in force; then stop.")
 @click.pass_context
@@ -1009,6 +1030,7 @@ def spark_command(context: click.Context, /, paths: tuple[str, ...], **options: 
         _fail("name the inputs, then the output folder")
     *given, output = paths
     config, inputs = _prepare(context, tuple(given), options)
+    conf = _spark_settings(options["conf"])
     from dedup.spark import clean_dataframe, clean_jsonl, jsonl_inputs, running
 
     if "://" not in output and os.path.lexists(output):
@@ -1027,7 +1049,7 @@ def spark_command(context: click.Context, /, paths: tuple[str, ...], **options: 
         from pyspark.errors import PySparkException
     except ImportError:
         _fail("dedup spark needs PySpark: pip install 'paradedup[spark]' (and Java)")
-    with running(options["master"]) as spark, _spark_errors(PySparkException):
+    with running(options["master"], conf) as spark, _spark_errors(PySparkException):
         if options["kind"] == "jsonl":
             stats = clean_jsonl(
                 spark,

@@ -360,6 +360,47 @@ def test_the_job_spreads_paragraphs_over_its_partitions() -> None:
             assert counts.min() > 0.9 * len(gids) / parts
 
 
+def test_the_settings_given_go_over_the_sessions_own() -> None:
+    from dedup.spark import _settings
+
+    # Its own: a local master with a 4 GB heap, shuffles compressed with zstd.
+    own = _settings(None, "dedup", {}, {})
+    assert own["spark.master"] == "local[*]"
+    assert own["spark.driver.memory"] == "4g"
+    assert own["spark.io.compression.codec"] == "zstd"
+    # --conf goes over them, and over spark-submit's; --master over --conf's master.
+    given = {"spark.driver.memory": "16g", "spark.io.compression.codec": "lz4"}
+    chosen = _settings("local[8]", "dedup", {**given, "spark.master": "yarn"}, {})
+    assert {k: chosen[k] for k in given} == given
+    assert chosen["spark.master"] == "local[8]"
+    assert (
+        _settings(None, "dedup", {"spark.driver.memory": "2g"}, {"spark.driver.memory": "8g"})[
+            "spark.driver.memory"
+        ]
+        == "2g"
+    )
+    # spark-submit's choices stand where nothing else is given (not set again here), and a
+    # cluster's driver gets no heap of ours.
+    submitted = _settings(None, "dedup", {}, {"spark.master": "yarn"})
+    assert "spark.master" not in submitted and "spark.driver.memory" not in submitted
+    kept = _settings(None, "dedup", {}, {"spark.driver.memory": "8g"})
+    assert "spark.driver.memory" not in kept
+
+
+def test_a_setting_not_given_as_key_equals_value_is_refused(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dedup.cli import cli
+
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a", "text": "one"}\n', encoding="utf-8")
+    for bad in ("spark.driver.memory", "=16g", " spark.x=1"):
+        done = CliRunner().invoke(cli, ["spark", str(source), str(tmp_path / "out"), "--conf", bad])
+        assert done.exit_code == 2
+        assert done.stderr == f"Error: --conf {bad}: give a Spark setting as KEY=VALUE\n"
+    assert not (tmp_path / "out").exists()
+
+
 # --- on a real Spark ------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dedup.config import Config
@@ -27,11 +27,14 @@ if TYPE_CHECKING:
 __all__ = ["Stats", "clean_dataframe", "clean_jsonl", "jsonl_inputs", "running", "session"]
 
 
-def session(master: str | None = None, app: str = "dedup") -> SparkSession:
+def session(
+    master: str | None = None, app: str = "dedup", conf: Mapping[str, str] | None = None
+) -> SparkSession:
     """The Spark session: the one running (under ``spark-submit``, with its master), or a
     new one on ``master`` (default ``local[*]``; a local one with a 4 GB heap), compressing
-    what it shuffles with zstd unless told otherwise. Executors run this Python unless
-    ``PYSPARK_PYTHON`` says otherwise."""
+    what it shuffles with zstd unless told otherwise; ``conf`` (Spark settings, as
+    ``spark-submit --conf`` takes them) goes over these and spark-submit's. Executors run
+    this Python unless ``PYSPARK_PYTHON`` says otherwise."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -42,23 +45,7 @@ def session(master: str | None = None, app: str = "dedup") -> SparkSession:
     from pyspark.serializers import PickleSerializer
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    settings = {"spark.app.name": app, "spark.ui.showConsoleProgress": "false"}
-    submitted = _submitted()
-    if master is not None:
-        settings["spark.master"] = master
-    elif "spark.master" not in submitted:
-        settings["spark.master"] = "local[*]"
-    if (master or submitted.get("spark.master") or "local").startswith("local") and (
-        "spark.driver.memory" not in submitted
-    ):
-        # On a local master the driver's JVM runs the tasks too: Spark's 1 GB heap could
-        # not read back the persisted partitions of a million lines.
-        settings["spark.driver.memory"] = "4g"
-    if "spark.io.compression.codec" not in submitted:
-        # What the job shuffles (keys, pairs, fingerprints) zstd made a quarter smaller
-        # than Spark's default lz4 (100k lines, local[2], one run each by hand: 1,318 ->
-        # 981 bytes a line, 54 s and 56 s).
-        settings["spark.io.compression.codec"] = "zstd"
+    settings = _settings(master, app, dict(conf or {}), _submitted())
     # The job's records (tuples, numpy arrays, NamedTuples of its modules) pickled as they
     # are: PySpark's default, cloudpickle, calls back into Python for every object it
     # writes. A context running already (ValueError) keeps its own.
@@ -71,17 +58,45 @@ def session(master: str | None = None, app: str = "dedup") -> SparkSession:
 
 
 @contextlib.contextmanager
-def running(master: str | None = None) -> Iterator[SparkSession]:
+def running(
+    master: str | None = None, conf: Mapping[str, str] | None = None
+) -> Iterator[SparkSession]:
     """:func:`session`, stopped at the end of the block if the block started it."""
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
-    spark = session(master)
+    spark = session(master, conf=conf)
     try:
         yield spark
     finally:
         if active is None:
             spark.stop()
+
+
+def _settings(
+    master: str | None, app: str, conf: dict[str, str], submitted: dict[str, str]
+) -> dict[str, str]:
+    """What :func:`session` sets: its own defaults where neither ``conf`` nor spark-submit
+    (``submitted``) chose, then ``conf``; ``master``, when given, over both."""
+    chosen = {**submitted, **conf}
+    settings = {"spark.app.name": app, "spark.ui.showConsoleProgress": "false"}
+    if "spark.master" not in chosen:
+        settings["spark.master"] = "local[*]"
+    if (master or chosen.get("spark.master") or "local").startswith("local") and (
+        "spark.driver.memory" not in chosen
+    ):
+        # On a local master the driver's JVM runs the tasks too: Spark's 1 GB heap could
+        # not read back the persisted partitions of a million lines.
+        settings["spark.driver.memory"] = "4g"
+    if "spark.io.compression.codec" not in chosen:
+        # What the job shuffles (keys, pairs, fingerprints) zstd made a quarter smaller
+        # than Spark's default lz4 (100k lines, local[2], one run each by hand: 1,318 ->
+        # 981 bytes a line, 54 s and 56 s).
+        settings["spark.io.compression.codec"] = "zstd"
+    settings.update(conf)
+    if master is not None:
+        settings["spark.master"] = master
+    return settings
 
 
 def _submitted() -> dict[str, str]:
