@@ -287,8 +287,8 @@ class Deduplicator:
         exactly."""
         config = self.config
         matches = self._not_its_own(self.index.query(batch), places)
-        # The best few candidates decide; the others are looked at for repeats only.
         count = len(batch)
+        # The best few candidates decide; the others are looked at for repeats only.
         deciding = first_of(matches.rows, DECIDING)
         if deciding is not None:
             past = ~deciding

@@ -251,10 +251,10 @@ def auto_mode(text: str) -> SplitMode:
     found = lines(head)
     blank = found.blank[:AUTO_LINES].copy()
     solid = np.flatnonzero(~blank).tolist()
-    starts = found.start.tolist()
+    starts = found.start[: len(blank)].tolist()
     # A line of invisible characters starts with one: the others need no closer look.
     if _INVISIBLE_ONE.search("".join([head[starts[i]] for i in solid])):
-        ends = found.end.tolist()
+        ends = found.end[: len(blank)].tolist()
         for i in solid:
             if _INVISIBLE.fullmatch(head, starts[i], ends[i]):
                 blank[i] = True

@@ -11,7 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.native import speedups
-from dedup.paragraphs import _LEAD, _TRAIL, Paragraph, auto_mode, lines, split, split_resolved
+from dedup.paragraphs import (
+    _LEAD,
+    _TRAIL,
+    AUTO_BLOCK_LINES,
+    AUTO_BLOCKS,
+    Paragraph,
+    auto_mode,
+    lines,
+    split,
+    split_resolved,
+)
 
 
 # The rule dedup.stream applies as text streams by, written for a whole text: the oracle.
@@ -102,7 +112,9 @@ def test_auto_looks_at_every_line_that_may_be_invisible(found: list[str]) -> Non
     blank = [not line.strip() or bool(invisible.fullmatch(line)) for line in text.splitlines()]
     filled = [i for i, b in enumerate(blank) if not b]
     blocks = 1 + sum(b - a > 1 for a, b in itertools.pairwise(filled)) if filled else 0
-    expected = "blank" if blocks >= 3 and len(filled) <= 8 * blocks else "lines"
+    expected = (
+        "blank" if blocks >= AUTO_BLOCKS and len(filled) <= AUTO_BLOCK_LINES * blocks else "lines"
+    )
     assert auto_mode(text) == expected
 
 
