@@ -1,7 +1,7 @@
 """Speed and memory of ``dedup`` against the anchors and its peers, measured side by side
 in one run.
 
-    python -m benchmarks.speed                      # issue 13's run (~20 min here)
+    python -m benchmarks.speed                      # issue 13's run (~22 min here)
     python -m benchmarks.speed --sizes 3000,10000 --rounds 1    # a quick look
     python -m benchmarks.speed --write              # into the speed section of RESULTS.md
 
@@ -163,9 +163,8 @@ def short_documents(path: Path, folder: Path, rounds: int) -> tuple[dict[int, fl
             wall, _ = timed([*command, "-q", "--jobs", str(jobs), path.name], out, folder)
             measured.append(wall)
             digests.add(hashlib.sha256(out.read_bytes()).hexdigest())
-    return {jobs: statistics.median(measured) for jobs, measured in walls.items()}, len(
-        digests
-    ) == 1
+    medians = {jobs: statistics.median(measured) for jobs, measured in walls.items()}
+    return medians, len(digests) == 1
 
 
 def rate(count: int, run: Callable[[], object]) -> float:
@@ -616,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
             + ". No `--jobs` gains more here than the first figure.",
         ]
         short = documents(min(sizes), folder)
-        records = sum(1 for _ in short.open(encoding="utf-8"))
+        records = short.read_bytes().count(b"\n")
         walls, same = short_documents(short, folder, args.rounds)
         out += [
             "",
