@@ -1161,8 +1161,8 @@ def _break(pool: ProcessPoolExecutor) -> None:
 
 
 #: Bytes a pipe of the pool holds (Linux's most for a process without privileges): a
-#: batch's fingerprints (~2.6 MB for 4,096 lines) then cross in three writes, not forty
-#: of 64 KB, each waking the other end (1M shuffled lines, --jobs 2: 35.8-36.0 s
+#: batch's fingerprints (~2.6 MB for 4,096 lines) then cross in three pipefuls, not
+#: forty of 64 KB, each a wake-up of the other end (1M shuffled lines, --jobs 2: 35.8-36.0 s
 #: against 36.4-36.8 s). The two pipes count 512 pages against the user's pipe budget
 #: (``pipe-user-pages-soft``, 16,384 by default) while the pool lives; past the budget
 #: Linux refuses, and the pipes stay as they were.
