@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from dedup.config import Config
 from dedup.errors import ConfigError, InputError
-from dedup.spark.job import Stats, clean
+from dedup.spark.job import Stats, clean, zipped
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -145,7 +145,7 @@ def clean_dataframe(
         values["dedup"] = Row(removed=len(done.removals), removals=_removals(done.removals))
         return Row(**{name: values[name] for name in columns})
 
-    out = rows.zip(cuts).map(build)
+    out = zipped(rows, cuts).map(build)
     return df.sparkSession.createDataFrame(out, _schema(df, text))
 
 
@@ -300,7 +300,7 @@ def clean_jsonl(
             done.removals
         )
 
-    lines = records.zip(cuts).map(line).persist()
+    lines = zipped(records, cuts).map(line).persist()
     removed = lines.map(lambda item: item[1]).sum()
     lines.map(lambda item: item[0]).saveAsTextFile(output)
     return stats._replace(removed=int(removed))
