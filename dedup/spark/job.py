@@ -888,7 +888,7 @@ def zipped(first: RDD[Any], second: RDD[Any]) -> RDD[tuple[Any, Any]]:
     what was decided for them are zipped."""
     from pyspark.serializers import BatchedSerializer, PickleSerializer
 
-    batched = BatchedSerializer(PickleSerializer(), ZIP_BATCH)
+    batched = BatchedSerializer(PickleSerializer(), ZIP_BATCH)  # type: ignore[no-untyped-call]
     # _reserialize is what RDD.zip batches a side with (a map that pickles its output so).
     return first._reserialize(batched).zip(second._reserialize(batched))
 
