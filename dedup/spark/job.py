@@ -178,10 +178,11 @@ def _key_blocks(parts: int) -> Any:
     """A partition's postings (of its paragraphs' :class:`View` s), by the partition of
     their keys."""
 
-    def run(items: Iterable[tuple[Gid, View]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    def run(items: Iterable[tuple[Gid, ViewRecord]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
         listed: list[list[int]] = []  # each paragraph's keys
         rows: list[tuple[int, int, int, int, bool, bool, bool]] = []
-        for gid, view in items:
+        for gid, record in items:
+            view = View.of(record)
             p = view.posted
             listed.append(keys(p))
             rows.append((*gid, p.batch, p.size, *view.flags))
@@ -355,12 +356,13 @@ def _asked_pairs(parts: int) -> Any:
     return run
 
 
-def _digests(index: int, items: Iterable[tuple[Gid, View]]) -> Iterator[tuple[int, Any]]:
+def _digests(index: int, items: Iterable[tuple[Gid, ViewRecord]]) -> Iterator[tuple[int, Any]]:
     """A partition's paragraphs as the digest steps need them: ``(digest, doc, paragraph,
     batch, kept)`` in columns (blocks keyed by the partition's number), made once:
     ``kept`` the status the first round assumes."""
     rows = []
-    for gid, view in items:
+    for gid, record in items:
+        view = View.of(record)
         p = view.posted
         rows.append((p.digest, *gid, p.batch, view.kept))
     table = np.array(rows, dtype=np.uint64).reshape(len(rows), 5).T
@@ -467,6 +469,10 @@ def _exact(parts: int, first: bool) -> Any:
 _ALONE = Exact(None, None, True)
 
 
+#: A :class:`View` as a record of the job (:meth:`View.plain`).
+ViewRecord = tuple[bytes, bool, tuple[Gid | None, Gid | None, bool], int]
+
+
 class View(NamedTuple):
     """A paragraph in a round: what finding its candidates needs, its status assumed,
     what its digest tells, and what of that ``moved`` since the round before: nothing
@@ -485,6 +491,19 @@ class View(NamedTuple):
         text (what the digest tells comes in the round)."""
         return View(pickle.dumps(p, pickle.HIGHEST_PROTOCOL), kept, _ALONE, POSTINGS)
 
+    def plain(self) -> ViewRecord:
+        """As the job's records hold it: plain tuples, which the pickler writes and reads
+        itself, where a NamedTuple goes through ``__reduce_ex__`` and its ``__new__`` in
+        Python (several times slower: a third of the workers' time went to pickling on a
+        million lines, every View read in every round)."""
+        return self.blob, self.kept, tuple(self.exact), self.moved  # type: ignore[return-value]
+
+    @staticmethod
+    def of(record: ViewRecord) -> View:
+        """A View from its record (:meth:`plain`)."""
+        blob, kept, exact, moved = record
+        return View(blob, kept, Exact(*exact), moved)
+
     @property
     def posted(self) -> Posted:
         """What finding its candidates needs (unpickled on each call)."""
@@ -500,11 +519,11 @@ class View(NamedTuple):
 STILL, ITSELF, POSTINGS = 0, 1, 2
 
 
-def _viewed(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, View]]:
+def _viewed(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, ViewRecord]]:
     """A partition's paragraphs (their :class:`View` s of the round before) given the
     statuses that changed (``(gid, kept)``) and what their digests tell that changed
     (lists keyed by an int, :func:`_exact`)."""
-    before: list[tuple[Gid, View]] = []
+    before: list[tuple[Gid, ViewRecord]] = []
     kept: dict[Gid, bool] = {}
     exact: dict[Gid, Exact] = {}
     for key, value in items:
@@ -515,9 +534,10 @@ def _viewed(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, View]]:
         else:
             before.append((key, value))
     given = kept.keys() | exact.keys()
-    for gid, old in before:
+    for gid, record in before:
+        old = View.of(record)
         if gid not in given:
-            yield gid, old if old.moved == STILL else old._replace(moved=STILL)
+            yield gid, record if old.moved == STILL else old._replace(moved=STILL).plain()
             continue
         given.discard(gid)
         view = View(old.blob, kept.get(gid, old.kept), exact.get(gid, old.exact), STILL)
@@ -525,14 +545,14 @@ def _viewed(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, View]]:
             view = view._replace(moved=POSTINGS)
         elif view.exact != old.exact:
             view = view._replace(moved=ITSELF)
-        yield gid, view
+        yield gid, view.plain()
     _here(given, set())
 
 
-def _playing(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, View]]:
+def _playing(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, ViewRecord]]:
     """The :class:`View` s of a partition's paragraphs to plan again in a round: the ones
     that moved, and the ones whose pairs moved (:class:`Marks` of key partitions)."""
-    views: list[tuple[Gid, View]] = []
+    views: list[tuple[Gid, ViewRecord]] = []
     marked: set[Gid] = set()
     for key, value in items:
         if isinstance(key, int):
@@ -540,9 +560,9 @@ def _playing(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, View]]:
         else:
             views.append((key, value))
     _here(marked, {gid for gid, _ in views})
-    for gid, view in views:
-        if view.moved or gid in marked:
-            yield gid, view
+    for gid, record in views:
+        if View.of(record).moved or gid in marked:
+            yield gid, record
 
 
 def _here(sent: Iterable[Gid], held: AbstractSet[Gid]) -> None:
@@ -653,7 +673,7 @@ def _plans(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Planned]]:
         elif isinstance(key, int):
             blocks.append(Pairs(*value))
         else:
-            steps.append((key, value))
+            steps.append((key, View.of(value)))
     steps.sort(key=lambda step: step[0])
     known = _looked_up(found, (gid for gid, _ in steps))
     # The pairs come ordered by paragraph, as the paragraphs are walked: one paragraph's
@@ -849,7 +869,7 @@ def _trimmed(posted: RDD[tuple[Gid, Posted]], partitions: int) -> RDD[tuple[Gid,
     return posted.union(found.partitionBy(parts, _place)).mapPartitions(trim, True)
 
 
-def _assumed(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[Gid, View]]:
+def _assumed(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[Gid, ViewRecord]]:
     """A partition's paragraphs (what finding candidates needs of them) given the first of
     each text (``(gid, True)``): their :class:`View` s before the first round, which
     assumes every first one kept."""
@@ -863,7 +883,7 @@ def _assumed(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[Gid, View]]:
     for gid, p in paragraphs:
         kept = gid in firsts
         firsts.discard(gid)
-        yield gid, View.first(p, kept)
+        yield gid, View.first(p, kept).plain()
     _here(firsts, set())
 
 
@@ -978,7 +998,7 @@ def decide(
             blocks = tables.mapPartitions(_pair_blocks(parts)).partitionBy(parts, _place)
         else:
             changes = (
-                viewed.filter(lambda item: item[1].moved == POSTINGS)
+                viewed.filter(lambda item: View.of(item[1]).moved == POSTINGS)
                 .mapPartitions(_key_blocks(parts))
                 .partitionBy(parts, _place)
             )
