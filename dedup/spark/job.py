@@ -26,7 +26,7 @@ import functools
 import itertools
 import pickle
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -45,6 +45,7 @@ from dedup.spark.plan import (
     Found,
     Gid,
     Outcome,
+    OutcomeRecord,
     Pairs,
     Plan,
     Posted,
@@ -66,6 +67,7 @@ from dedup.spark.plan import (
     verdicts,
     within,
 )
+from dedup.verify import Verdict
 
 if TYPE_CHECKING:
     from pyspark import RDD
@@ -573,30 +575,55 @@ def _here(sent: Iterable[Gid], held: AbstractSet[Gid]) -> None:
         raise AssertionError("records sent to a partition that does not hold their paragraph")
 
 
+#: A :class:`Planned` and a :class:`Decided` as records of the job (their ``plain``).
+PlannedRecord = tuple[bool, tuple[Any, ...], tuple[Pair, ...]]
+DecidedRecord = tuple[bool, OutcomeRecord, tuple[Pair, ...], tuple[Pair, ...]]
+
+
 class Planned(NamedTuple):
     """A paragraph in a round: its assumed status, its plan, and the pairs of its plan not
-    verified before (``missing``)."""
+    verified before (``missing``, last: :func:`_asked` reads them off the record)."""
 
     kept: bool
     step: Plan
     missing: tuple[Pair, ...]
 
+    def plain(self) -> PlannedRecord:
+        """As the job's records hold it: plain tuples (see :meth:`View.plain`)."""
+        return self.kept, tuple(self.step), self.missing
+
+    @staticmethod
+    def of(record: PlannedRecord) -> Planned:
+        kept, step, missing = record
+        return Planned(kept, Plan(*step), missing)
+
 
 class Decided(NamedTuple):
     """:class:`Planned` once decided: its outcome so far, the other pairs to verify when
-    it repeats one (``others``, those not verified before ``missing``)."""
+    it repeats one (``others``, those not verified before ``missing``, last as in
+    :class:`Planned`)."""
 
     kept: bool
     outcome: Outcome
     others: tuple[Pair, ...]
     missing: tuple[Pair, ...]
 
+    def plain(self) -> DecidedRecord:
+        """As the job's records hold it: plain tuples (see :meth:`View.plain`)."""
+        return self.kept, self.outcome.plain(), self.others, self.missing
+
+    @staticmethod
+    def of(record: DecidedRecord) -> Decided:
+        kept, outcome, others, missing = record
+        return Decided(kept, Outcome.of(outcome), others, missing)
+
 
 class Verdicts(NamedTuple):
     """Verdicts a step worked out in a partition, on pairs whose later paragraph is there,
     by that paragraph: the paragraphs ``(doc, paragraph)`` in columns, each one's verdicts
-    pickled on their own (``list[tuple[Pair, Found]]``), so that a step unpickles only the
-    verdicts of the paragraphs it works on (:func:`_looked_up`); ``size`` verdicts in all.
+    pickled on their own (``list[tuple[Pair, FoundRecord]]``), so that a step unpickles
+    only the verdicts of the paragraphs it works on (:func:`_looked_up`), and makes
+    objects of only the ones it reads (:func:`_found`); ``size`` verdicts in all.
     Records of at most :data:`BLOCK` paragraphs, keyed by the partition's number. A
     round's are kept for the rounds after it: a pair is verified once."""
 
@@ -608,9 +635,10 @@ class Verdicts(NamedTuple):
     @staticmethod
     def of(found: Iterable[tuple[Pair, Found]]) -> Iterator[Verdicts]:
         """``found`` as :class:`Verdicts` records."""
-        by: dict[Gid, list[tuple[Pair, Found]]] = defaultdict(list)
-        for pair, verdict in found:
-            by[pair[1]].append((pair, verdict))
+        by: dict[Gid, list[tuple[Pair, FoundRecord]]] = defaultdict(list)
+        for pair, (ref, verdict) in found:
+            plain = None if verdict is None else (verdict.kind, verdict.similarity, verdict.reason)
+            by[pair[1]].append((pair, ((ref.document, ref.paragraph), plain)))
         gids = list(by)
         for start in range(0, len(gids), BLOCK):
             listed = gids[start : start + BLOCK]
@@ -627,10 +655,22 @@ def _code(doc: npt.NDArray[Any], paragraph: npt.NDArray[Any]) -> Any:
     return (doc.astype(np.uint64) * np.uint64(1000003)) ^ paragraph.astype(np.uint64)
 
 
-def _looked_up(blocks: Sequence[Verdicts], gids: Iterable[Gid]) -> dict[Pair, Found]:
-    """The verdicts of ``blocks`` on pairs whose later paragraph is one of ``gids``."""
+#: A verdict with the paragraph it is on (:data:`~dedup.spark.plan.Found`) as
+#: :class:`Verdicts` hold it: plain tuples (see :meth:`View.plain`).
+FoundRecord = tuple[tuple[str, int], tuple[Any, float, str] | None]
+
+
+def _found(record: FoundRecord) -> Found:
+    """A verdict from its record (:class:`Verdicts`)."""
+    ref, verdict = record
+    return Ref(*ref), None if verdict is None else Verdict(*verdict)
+
+
+def _looked_up(blocks: Sequence[Verdicts], gids: Iterable[Gid]) -> dict[Pair, FoundRecord]:
+    """The verdicts of ``blocks`` on pairs whose later paragraph is one of ``gids``, as
+    they hold them (:func:`_found` makes one a verdict)."""
     wanted = set(gids)
-    have: dict[Pair, Found] = {}
+    have: dict[Pair, FoundRecord] = {}
     for block in blocks:
         for row in _rows_of(block.doc, block.paragraph, wanted).tolist():
             have.update(pickle.loads(block.blobs[row]))
@@ -654,13 +694,11 @@ def _pairs(q: Iterable[tuple[Gid, bool, bool]], p: Gid) -> tuple[Pair, ...]:
     return tuple((q_gid, p, as_written, settle) for q_gid, as_written, settle in q)
 
 
-def _missing(
-    pairs: tuple[Pair, ...], have: AbstractSet[Pair] | dict[Pair, Found]
-) -> tuple[Pair, ...]:
+def _missing(pairs: tuple[Pair, ...], have: Container[Pair]) -> tuple[Pair, ...]:
     return tuple(dict.fromkeys(pair for pair in pairs if pair not in have))
 
 
-def _plans(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Planned]]:
+def _plans(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, PlannedRecord]]:
     """The plans of a partition's paragraphs in play (their :class:`View` s), from the
     blocks of pairs in their buckets and the verdicts known (both keyed by an int) that
     came to it."""
@@ -687,42 +725,44 @@ def _plans(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Planned]]:
             _here([p_gid], {gid})
             pending = next(rows, None)
         step = plan(view.posted, view.exact, shared)
-        yield gid, Planned(view.kept, step, _missing(_pairs(step.ids, gid), known))
+        yield gid, Planned(view.kept, step, _missing(_pairs(step.ids, gid), known)).plain()
     _here([pending[0][0]] if pending else [], set())  # pairs left: of no paragraph here
 
 
-def _made(items: Iterable[tuple[Any, Any]], kind: type) -> tuple[list[tuple[Gid, Any]], Any]:
-    """A partition's records of type ``kind`` and the verdicts known there on their
-    pairs, by pair."""
+def _made(
+    items: Iterable[tuple[Any, Any]], of: Callable[[Any], Any]
+) -> tuple[list[tuple[Gid, Any]], Any]:
+    """A partition's records (beside :class:`Verdicts`) made into what they are by ``of``
+    (``Planned.of``, say), and the verdicts known there on their pairs, by pair."""
     records = []
     found: list[Verdicts] = []
     for key, value in items:
-        if isinstance(value, kind):
-            records.append((key, value))
-        else:
+        if isinstance(value, Verdicts):
             found.append(value)
+        else:
+            records.append((key, of(value)))
     return records, _looked_up(found, (gid for gid, _ in records))
 
 
-def _decided(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Decided]]:
-    records, have = _made(items, Planned)
+def _decided(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, DecidedRecord]]:
+    records, have = _made(items, Planned.of)
     for gid, r in records:
         outcome, others = decision(
-            r.step, {pair[0]: have[pair] for pair in _pairs(r.step.ids, gid)}
+            r.step, {pair[0]: _found(have[pair]) for pair in _pairs(r.step.ids, gid)}
         )
         more = _pairs(others, gid)
-        yield gid, Decided(r.kept, outcome, more, _missing(more, have))
+        yield gid, Decided(r.kept, outcome, more, _missing(more, have)).plain()
 
 
-def _settled(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, tuple[bool, Outcome]]]:
+def _settled(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, tuple[bool, OutcomeRecord]]]:
     """The outcomes named (the other pairs verified), beside the status assumed."""
-    records, have = _made(items, Decided)
+    records, have = _made(items, Decided.of)
     for gid, r in records:
         outcome = r.outcome
         if r.others:
-            found = {pair[0]: have[pair] for pair in r.others}
+            found = {pair[0]: _found(have[pair]) for pair in r.others}
             outcome = named(outcome, [pair[0] for pair in r.others], found)
-        yield gid, (r.kept, outcome)
+        yield gid, (r.kept, outcome.plain())
 
 
 class Shelf(NamedTuple):
@@ -770,11 +810,12 @@ def _shelved(items: Iterable[tuple[int, Any]]) -> tuple[Shelf, list[Any]]:
 
 
 def _asked(parts: int) -> Any:
-    """The ``missing`` pairs of a partition's paragraphs, by the partition of the earlier
+    """The ``missing`` pairs of a partition's paragraphs (the records of :class:`Planned`
+    or :class:`Decided`, both ending with them), by the partition of the earlier
     paragraph of each."""
 
     def run(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[int, list[Pair]]]:
-        pairs = [pair for _, r in items for pair in r.missing]
+        pairs = [pair for _, record in items for pair in record[-1]]
         yield from _by_paragraph(pairs, [pair[0] for pair in pairs], parts)
 
     return run
@@ -913,15 +954,17 @@ def zipped(first: RDD[Any], second: RDD[Any]) -> RDD[tuple[Any, Any]]:
     return first._reserialize(batched).zip(second._reserialize(batched))
 
 
-def _in_round(at: int, settled: tuple[bool, Outcome]) -> tuple[int, Outcome]:
+def _in_round(at: int, settled: tuple[bool, OutcomeRecord]) -> tuple[int, OutcomeRecord]:
     """A paragraph's outcome settled in round ``at`` (counted from 0)."""
     return at, settled[1]
 
 
-def _latest(items: Iterable[tuple[Gid, tuple[int, Outcome]]]) -> Iterator[tuple[Gid, Outcome]]:
+def _latest(
+    items: Iterable[tuple[Gid, tuple[int, OutcomeRecord]]],
+) -> Iterator[tuple[Gid, OutcomeRecord]]:
     """Each paragraph's outcome of the last round that settled it (:func:`_in_round`), in
     whatever order a partition lists the rounds' records."""
-    last: dict[Gid, tuple[int, Outcome]] = {}
+    last: dict[Gid, tuple[int, OutcomeRecord]] = {}
     for gid, settled in items:
         held = last.get(gid)
         if held is None or settled[0] > held[0]:
@@ -930,10 +973,17 @@ def _latest(items: Iterable[tuple[Gid, tuple[int, Outcome]]]) -> Iterator[tuple[
         yield gid, outcome
 
 
+def _told(item: tuple[Gid, OutcomeRecord]) -> bool:
+    """Whether a paragraph's outcome changes its document's cut: removed, or a close call."""
+    outcome = Outcome.of(item[1])
+    return outcome.removed or outcome.ref is not None
+
+
 def decide(
     docs: RDD[tuple[int, str, str]], config: Config, partitions: int
-) -> tuple[RDD[tuple[Gid, Outcome]], Stats]:
-    """Every paragraph's :class:`~dedup.spark.plan.Outcome` (of the ones with words).
+) -> tuple[RDD[tuple[Gid, OutcomeRecord]], Stats]:
+    """Every paragraph's :class:`~dedup.spark.plan.Outcome` (of the ones with words), as
+    its record (:meth:`~dedup.spark.plan.Outcome.plain`).
 
     A round: what each paragraph's digest tells comes to its partition (:func:`_exact`,
     its :class:`View`); the pairs in its buckets are found where its keys are, in tables of
@@ -973,7 +1023,7 @@ def decide(
     touched: RDD[tuple[int, Any]] | None = None
     exact: RDD[tuple[int, Any]] | None = None
     flips: list[RDD[tuple[Gid, bool]]] = []  # the statuses that changed in the round before
-    settles: list[RDD[tuple[Gid, tuple[bool, Outcome]]]] = []  # a round's, of its plans
+    settles: list[RDD[tuple[Gid, tuple[bool, OutcomeRecord]]]] = []  # a round's, of its plans
     while True:
         rounds += 1
         opening = exact is None
@@ -1027,8 +1077,8 @@ def decide(
         verified += _count(more)
         settled = _union(decided, more, made, known).mapPartitions(_settled, True)
         settles.append(settled.persist(_level()))
-        flipped = settled.filter(lambda item: item[1][0] == item[1][1].removed)
-        flips = [flipped.mapValues(lambda r: not r[1].removed).persist(_level())]
+        flipped = settled.filter(lambda item: item[1][0] == Outcome.of(item[1][1]).removed)
+        flips = [flipped.mapValues(lambda r: not Outcome.of(r[1]).removed).persist(_level())]
         changed = flips[0].count()
         planned_count += planned.count()
         for rdd in (*done, planned, decided):
@@ -1072,15 +1122,15 @@ def clean(
     ).collect()
     starts = [first for first, _ in firsts]
 
-    def place(item: tuple[Gid, Outcome]) -> tuple[int, tuple[int, Any]]:
+    def place(item: tuple[Gid, OutcomeRecord]) -> tuple[int, tuple[int, Any]]:
         (doc, paragraph), outcome = item
         return firsts[bisect.bisect_right(starts, doc) - 1][1], (doc, (paragraph, outcome))
 
     def each(
         items: Iterable[tuple[int, tuple[int, Any]]],
-    ) -> Iterator[tuple[int, dict[int, Outcome]]]:
+    ) -> Iterator[tuple[int, dict[int, OutcomeRecord]]]:
         """What was decided for each document of a partition, in order (one a document)."""
-        told: dict[int, dict[int, Outcome]] = defaultdict(dict)
+        told: dict[int, dict[int, OutcomeRecord]] = defaultdict(dict)
         here = []
         for _, (doc, decided) in items:
             if decided is None:
@@ -1090,18 +1140,18 @@ def clean(
         for doc in sorted(here):
             yield doc, told.get(doc, {})
 
-    def cut_one(pair: tuple[tuple[int, str, str], tuple[int, dict[int, Outcome]]]) -> Cut:
+    def cut_one(pair: tuple[tuple[int, str, str], tuple[int, dict[int, OutcomeRecord]]]) -> Cut:
         (doc, name, text), (decided_doc, decided) = pair
         if doc != decided_doc:  # never another document's removals
             raise DedupError(
                 f"document {name!r}: the documents of a partition are not in the order of "
                 "their numbers, which the job needs"
             )
-        return cut(name, text, config, decided)
+        return cut(name, text, config, {at: Outcome.of(r) for at, r in decided.items()})
 
     # Every document marks its place, so that its partition lists it (decided or not).
     marks = docs.mapPartitionsWithIndex(lambda at, rows: ((at, (row[0], None)) for row in rows))
-    told = outcomes.filter(lambda item: item[1].removed or item[1].ref is not None).map(place)
+    told = outcomes.filter(_told).map(place)
     decided = marks.union(told).partitionBy(n).mapPartitions(each)
     cuts = zipped(docs, decided).map(cut_one)
     return cuts, stats

@@ -667,6 +667,36 @@ class Outcome(NamedTuple):
             return None
         return Decision(self.gid[1], document, self.ref, self.verdict, self.also)
 
+    def plain(self) -> OutcomeRecord:
+        """As the Spark job's records hold it: plain tuples, which the pickler writes and
+        reads itself (a NamedTuple or a dataclass calls back into Python both ways)."""
+        ref, verdict = self.ref, self.verdict
+        return (
+            self.gid,
+            self.removed,
+            None if ref is None else (ref.document, ref.paragraph),
+            None if verdict is None else (verdict.kind, verdict.similarity, verdict.reason),
+            tuple((r.document, r.paragraph) for r in self.also),
+        )
+
+    @staticmethod
+    def of(record: OutcomeRecord) -> Outcome:
+        """An Outcome from its record (:meth:`plain`)."""
+        gid, removed, ref, verdict, also = record
+        return Outcome(
+            gid,
+            removed,
+            None if ref is None else Ref(*ref),
+            None if verdict is None else Verdict(*verdict),
+            tuple(Ref(*r) for r in also),
+        )
+
+
+#: An :class:`Outcome` as a record of the Spark job (:meth:`Outcome.plain`).
+OutcomeRecord = tuple[
+    Gid, bool, tuple[str, int] | None, tuple[Any, float, str] | None, tuple[tuple[str, int], ...]
+]
+
 
 #: A verdict with the paragraph it is on (None: passed over, far apart).
 Found = tuple[Ref, Verdict | None]
