@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import pickle
 import random
 import shutil
 import subprocess
@@ -26,17 +27,34 @@ from hypothesis import strategies as st
 
 from dedup import Deduplicator
 from dedup.config import Config
-from dedup.spark.job import _ALONE, Digests, _exact, _in_round, _latest, _place, _places
+from dedup.index import Ref
+from dedup.spark.job import (
+    _ALONE,
+    POSTINGS,
+    STILL,
+    Decided,
+    Digests,
+    Planned,
+    View,
+    _exact,
+    _in_round,
+    _latest,
+    _place,
+    _places,
+)
 from dedup.spark.plan import (
     Exact,
     Gid,
     Outcome,
     Pairs,
+    Plan,
     Posting,
     Postings,
     Shared,
     clean_all,
     digest_view,
+    found_of,
+    found_record,
     key_pairs,
     key_view,
     merged,
@@ -45,6 +63,7 @@ from dedup.spark.plan import (
     shared_by_pair,
     within,
 )
+from dedup.verify import Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT.parent / "shared" / "data" / "pages.jsonl.gz"
@@ -343,12 +362,50 @@ def test_the_job_places_paragraphs_as_its_partitioner_does(
 def test_a_paragraph_gets_the_outcome_of_the_last_round_that_settled_it() -> None:
     """Whatever order a partition lists the rounds' records in (a union of RDDs lists the
     first one's first, but nothing needs it to), the last round's outcome stands."""
-    kept = Outcome((0, 1), False, None, None, ())
-    removed = kept._replace(removed=True)
+    kept = Outcome((0, 1), False, None, None, ()).plain()
+    removed = Outcome((0, 1), True, Ref("a", 0), Verdict("exact", 1.0, "same"), ()).plain()
     rounds = [[((0, 1), (True, kept)), ((0, 2), (True, kept))], [((0, 1), (True, removed))]]
     records = [(gid, _in_round(at, r)) for at, got in enumerate(rounds) for gid, r in got]
     for order in (records, records[::-1]):
         assert dict(_latest(order)) == {(0, 1): removed, (0, 2): kept}
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is made of the types the pickler writes itself, all the way down."""
+    if type(value) in (tuple, list):
+        return all(_plain(item) for item in value)
+    return type(value) in (str, bytes, int, float, bool, type(None))
+
+
+def test_the_jobs_records_are_plain_and_make_the_same_objects_again() -> None:
+    """What travels between the job's steps as plain tuples (which the pickler writes and
+    reads without calling back into Python) makes the object it was made of again: every
+    field, of its type."""
+    pair = ((1, 2), (3, 4), True, False)
+    removed = Outcome(
+        (3, 4), True, Ref("a", 1), Verdict("near", 0.9, "same words"), (Ref("b", 2), Ref("c", 0))
+    )
+    outcomes = [
+        removed,
+        Outcome((3, 5), False, None, None, ()),
+        Outcome((3, 6), False, Ref("a", 2), Verdict(None, 0.7, "close"), ()),
+    ]
+    step = Plan((3, 4), None, [((1, 2), True, False)], [((1, 3), False, True)])
+    made: list[tuple[Any, Any]] = [(o, Outcome.of) for o in outcomes]
+    made += [
+        (Planned(True, step, (pair,)), Planned.of),
+        (Decided(False, removed, (pair,), ()), Decided.of),
+        (View(b"posted", True, Exact((0, 1), (0, 1), False), POSTINGS), View.of),
+        (View(b"posted", False, _ALONE, STILL), View.of),
+    ]
+    for thing, of in made:
+        record = pickle.loads(pickle.dumps(thing.plain()))
+        assert _plain(record)
+        assert repr(of(record)) == repr(thing)
+    found = (Ref("a", 1), Verdict("contained", 0.8, "an excerpt"))
+    for verdict in (found, (found[0], None)):
+        assert _plain(found_record(*verdict))
+        assert repr(found_of(found_record(*verdict))) == repr(verdict)
 
 
 def test_the_job_spreads_paragraphs_over_its_partitions() -> None:

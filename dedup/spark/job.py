@@ -43,6 +43,7 @@ from dedup.spark.plan import (
     Cut,
     Exact,
     Found,
+    FoundRecord,
     Gid,
     Outcome,
     OutcomeRecord,
@@ -55,6 +56,8 @@ from dedup.spark.plan import (
     cut,
     decision,
     digest_view,
+    found_of,
+    found_record,
     key_pairs,
     keys,
     merged,
@@ -67,7 +70,6 @@ from dedup.spark.plan import (
     verdicts,
     within,
 )
-from dedup.verify import Verdict
 
 if TYPE_CHECKING:
     from pyspark import RDD
@@ -491,7 +493,7 @@ class View(NamedTuple):
     def first(p: Posted, kept: bool) -> View:
         """``p`` 's View before the first round: status ``kept``, the only one of its
         text (what the digest tells comes in the round)."""
-        return View(pickle.dumps(p, pickle.HIGHEST_PROTOCOL), kept, _ALONE, POSTINGS)
+        return View(pickle.dumps(tuple(p), pickle.HIGHEST_PROTOCOL), kept, _ALONE, POSTINGS)
 
     def plain(self) -> ViewRecord:
         """As the job's records hold it: plain tuples, which the pickler writes and reads
@@ -508,9 +510,9 @@ class View(NamedTuple):
 
     @property
     def posted(self) -> Posted:
-        """What finding its candidates needs (unpickled on each call)."""
-        posted: Posted = pickle.loads(self.blob)
-        return posted
+        """What finding its candidates needs (unpickled on each call: pickled as a plain
+        tuple, see :meth:`plain`)."""
+        return Posted._make(pickle.loads(self.blob))
 
     @property
     def flags(self) -> tuple[bool, bool, bool]:
@@ -623,7 +625,7 @@ class Verdicts(NamedTuple):
     by that paragraph: the paragraphs ``(doc, paragraph)`` in columns, each one's verdicts
     pickled on their own (``list[tuple[Pair, FoundRecord]]``), so that a step unpickles
     only the verdicts of the paragraphs it works on (:func:`_looked_up`), and makes
-    objects of only the ones it reads (:func:`_found`); ``size`` verdicts in all.
+    objects of only the ones it reads; ``size`` verdicts in all.
     Records of at most :data:`BLOCK` paragraphs, keyed by the partition's number. A
     round's are kept for the rounds after it: a pair is verified once."""
 
@@ -637,8 +639,7 @@ class Verdicts(NamedTuple):
         """``found`` as :class:`Verdicts` records."""
         by: dict[Gid, list[tuple[Pair, FoundRecord]]] = defaultdict(list)
         for pair, (ref, verdict) in found:
-            plain = None if verdict is None else (verdict.kind, verdict.similarity, verdict.reason)
-            by[pair[1]].append((pair, ((ref.document, ref.paragraph), plain)))
+            by[pair[1]].append((pair, found_record(ref, verdict)))
         gids = list(by)
         for start in range(0, len(gids), BLOCK):
             listed = gids[start : start + BLOCK]
@@ -655,20 +656,9 @@ def _code(doc: npt.NDArray[Any], paragraph: npt.NDArray[Any]) -> Any:
     return (doc.astype(np.uint64) * np.uint64(1000003)) ^ paragraph.astype(np.uint64)
 
 
-#: A verdict with the paragraph it is on (:data:`~dedup.spark.plan.Found`) as
-#: :class:`Verdicts` hold it: plain tuples (see :meth:`View.plain`).
-FoundRecord = tuple[tuple[str, int], tuple[Any, float, str] | None]
-
-
-def _found(record: FoundRecord) -> Found:
-    """A verdict from its record (:class:`Verdicts`)."""
-    ref, verdict = record
-    return Ref(*ref), None if verdict is None else Verdict(*verdict)
-
-
 def _looked_up(blocks: Sequence[Verdicts], gids: Iterable[Gid]) -> dict[Pair, FoundRecord]:
     """The verdicts of ``blocks`` on pairs whose later paragraph is one of ``gids``, as
-    they hold them (:func:`_found` makes one a verdict)."""
+    they hold them (:func:`~dedup.spark.plan.found_of` makes one a verdict)."""
     wanted = set(gids)
     have: dict[Pair, FoundRecord] = {}
     for block in blocks:
@@ -748,7 +738,7 @@ def _decided(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, DecidedRec
     records, have = _made(items, Planned.of)
     for gid, r in records:
         outcome, others = decision(
-            r.step, {pair[0]: _found(have[pair]) for pair in _pairs(r.step.ids, gid)}
+            r.step, {pair[0]: found_of(have[pair]) for pair in _pairs(r.step.ids, gid)}
         )
         more = _pairs(others, gid)
         yield gid, Decided(r.kept, outcome, more, _missing(more, have)).plain()
@@ -760,7 +750,7 @@ def _settled(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, tuple[bool
     for gid, r in records:
         outcome = r.outcome
         if r.others:
-            found = {pair[0]: _found(have[pair]) for pair in r.others}
+            found = {pair[0]: found_of(have[pair]) for pair in r.others}
             outcome = named(outcome, [pair[0] for pair in r.others], found)
         yield gid, (r.kept, outcome.plain())
 

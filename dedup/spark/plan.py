@@ -670,36 +670,37 @@ class Outcome(NamedTuple):
     def plain(self) -> OutcomeRecord:
         """As the Spark job's records hold it: plain tuples, which the pickler writes and
         reads itself (a NamedTuple or a dataclass calls back into Python both ways)."""
-        ref, verdict = self.ref, self.verdict
-        return (
-            self.gid,
-            self.removed,
-            None if ref is None else (ref.document, ref.paragraph),
-            None if verdict is None else (verdict.kind, verdict.similarity, verdict.reason),
-            tuple((r.document, r.paragraph) for r in self.also),
-        )
+        found = None if self.ref is None else found_record(self.ref, self.verdict)
+        return self.gid, self.removed, found, tuple((r.document, r.paragraph) for r in self.also)
 
     @staticmethod
     def of(record: OutcomeRecord) -> Outcome:
         """An Outcome from its record (:meth:`plain`)."""
-        gid, removed, ref, verdict, also = record
-        return Outcome(
-            gid,
-            removed,
-            None if ref is None else Ref(*ref),
-            None if verdict is None else Verdict(*verdict),
-            tuple(Ref(*r) for r in also),
-        )
-
-
-#: An :class:`Outcome` as a record of the Spark job (:meth:`Outcome.plain`).
-OutcomeRecord = tuple[
-    Gid, bool, tuple[str, int] | None, tuple[Any, float, str] | None, tuple[tuple[str, int], ...]
-]
+        gid, removed, found, also = record
+        ref, verdict = (None, None) if found is None else found_of(found)
+        return Outcome(gid, removed, ref, verdict, tuple(Ref(*r) for r in also))
 
 
 #: A verdict with the paragraph it is on (None: passed over, far apart).
 Found = tuple[Ref, Verdict | None]
+
+#: A :data:`Found` as the Spark job's records hold it (:func:`found_record`).
+FoundRecord = tuple[tuple[str, int], tuple[Any, float, str] | None]
+
+#: An :class:`Outcome` as a record of the Spark job (:meth:`Outcome.plain`).
+OutcomeRecord = tuple[Gid, bool, FoundRecord | None, tuple[tuple[str, int], ...]]
+
+
+def found_record(ref: Ref, verdict: Verdict | None) -> FoundRecord:
+    """A verdict with the paragraph it is on as plain tuples (see :meth:`Outcome.plain`)."""
+    plain = None if verdict is None else (verdict.kind, verdict.similarity, verdict.reason)
+    return (ref.document, ref.paragraph), plain
+
+
+def found_of(record: FoundRecord) -> Found:
+    """A verdict with the paragraph it is on from its record (:func:`found_record`)."""
+    ref, verdict = record
+    return Ref(*ref), None if verdict is None else Verdict(*verdict)
 
 
 def decision(plan: Plan, found: dict[Gid, Found]) -> tuple[Outcome, list[tuple[Gid, bool, bool]]]:
