@@ -53,6 +53,7 @@ from dedup.spark.plan import (
     Postings,
     Print,
     Shared,
+    Text,
     cut,
     decision,
     digest_view,
@@ -755,30 +756,61 @@ def _settled(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, tuple[bool
         yield gid, (r.kept, outcome.plain())
 
 
+#: A paragraph on a shelf, as it is served (:meth:`Shelf.take`): its pickled :class:`Text`
+#: without its texts as written, and those texts (``(raw, wrapped)``) where they are read.
+Served = tuple[bytes, tuple[str, str] | None]
+
+
 class Shelf(NamedTuple):
     """A partition's paragraphs as verifying needs them (not their keys), each pickled on
-    its own, so that a step that verifies a few of them unpickles those few."""
+    its own (a :class:`~dedup.spark.plan.Text` without its texts as written, its shingles
+    as bytes: :func:`_text`), so that a step that verifies a few of them unpickles those
+    few; their texts as written beside them (``written``), which go with a paragraph only
+    to a pair that reads them (the pairs of one batch, a few in a thousand)."""
 
     gids: list[Gid]
     blobs: list[bytes]
+    written: list[tuple[str, str]]
 
-    def blob(self, gids: Sequence[Gid]) -> list[bytes]:
-        """The pickled paragraphs ``gids``, which must be on this shelf."""
+    def take(self, gids: Sequence[Gid], written: Sequence[bool]) -> list[Served]:
+        """The paragraphs ``gids``, which must be on this shelf, with their texts as
+        written where ``written`` says."""
         at = {gid: i for i, gid in enumerate(self.gids)}
         _here(gids, at.keys())
-        return [self.blobs[at[gid]] for gid in gids]
+        return [
+            (self.blobs[at[gid]], self.written[at[gid]] if text else None)
+            for gid, text in zip(gids, written, strict=True)
+        ]
+
+
+def _text(blob: bytes, written: tuple[str, str] | None) -> Text:
+    """A paragraph served from a shelf (:data:`Served`) as a :class:`Text`."""
+    name, paragraph, normalized, shingles, bloom, distinct, truncated = pickle.loads(blob)
+    return Text(
+        name,
+        paragraph,
+        normalized,
+        np.frombuffer(shingles, dtype=np.uint32),
+        bloom,
+        distinct,
+        truncated,
+        *(written or ("", "")),
+    )
 
 
 def _shelf(index: int, items: Iterable[tuple[Gid, Print]]) -> Iterator[tuple[int, Shelf]]:
     """A partition's shelves (of :data:`SHELF` paragraphs), keyed by the partition's
     number (where they lie)."""
-    shelf = Shelf([], [])
+    shelf = Shelf([], [], [])
     for gid, p in items:
+        shingles = np.array(p.shingles, dtype=np.uint32).tobytes()
+        kept = (p.name, p.paragraph, p.normalized, shingles, p.bloom, p.distinct, p.truncated)
         shelf.gids.append(gid)
-        shelf.blobs.append(pickle.dumps(p._replace(bands=(), edges=()), pickle.HIGHEST_PROTOCOL))
+        shelf.blobs.append(pickle.dumps(kept, pickle.HIGHEST_PROTOCOL))
+        shelf.written.append((p.raw, p.wrapped))
         if len(shelf.gids) == SHELF:
             yield index, shelf
-            shelf = Shelf([], [])
+            shelf = Shelf([], [], [])
     if shelf.gids:
         yield index, shelf
 
@@ -789,11 +821,12 @@ SHELF = 1 << 12
 
 def _shelved(items: Iterable[tuple[int, Any]]) -> tuple[Shelf, list[Any]]:
     """A partition's shelves as one, and the lists of values that came to it."""
-    shelf, sent = Shelf([], []), []
+    shelf, sent = Shelf([], [], []), []
     for _, value in items:
         if isinstance(value, Shelf):
             shelf.gids.extend(value.gids)
             shelf.blobs.extend(value.blobs)
+            shelf.written.extend(value.written)
         else:
             sent += value
     return shelf, sent
@@ -812,14 +845,15 @@ def _asked(parts: int) -> Any:
 
 
 def _served(parts: int) -> Any:
-    """The pairs asked of a partition with their earlier paragraph (pickled, as on the
-    shelf), by the partition of the later one."""
+    """The pairs asked of a partition with their earlier paragraph (as the shelf serves
+    it, with its texts as written when the pair reads them), by the partition of the
+    later one."""
 
     def run(items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, list[Any]]]:
         shelf, asked = _shelved(items)
-        blobs = shelf.blob([pair[0] for pair in asked])
+        served = shelf.take([pair[0] for pair in asked], [pair[2] for pair in asked])
         yield from _by_paragraph(
-            list(zip(asked, blobs, strict=True)), [pair[1] for pair in asked], parts
+            list(zip(asked, served, strict=True)), [pair[1] for pair in asked], parts
         )
 
     return run
@@ -833,8 +867,9 @@ def _verify(config: Config) -> Any:
         if not sent:
             return
         later = list(dict.fromkeys(pair[1] for pair, _ in sent))
-        mine = dict(zip(later, map(pickle.loads, shelf.blob(later)), strict=True))
-        listed = [(pair, pickle.loads(blob)) for pair, blob in sent]
+        served = shelf.take(later, [True] * len(later))
+        mine = {gid: _text(*one) for gid, one in zip(later, served, strict=True)}
+        listed = [(pair, _text(*one)) for pair, one in sent]
         found = verdicts([(q, mine[pair[1]], pair[2], pair[3]) for pair, q in listed], config)
         made = [
             (pair, (Ref(q.name, q.paragraph), verdict))

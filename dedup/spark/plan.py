@@ -121,14 +121,45 @@ def posted(p: Print) -> Posted:
     )
 
 
-def _fingerprint(p: Print, config: Config, as_written: bool) -> Fingerprint:
+class Text(NamedTuple):
+    """What verifying a pair needs of one of its paragraphs (:func:`verdicts`): its
+    document's name and its index there (a removal names the kept paragraph), its texts,
+    its shingles (sorted, as the index holds them) and its sketches (:class:`Print`'s)."""
+
+    name: str
+    paragraph: int
+    normalized: str
+    shingles: npt.NDArray[np.uint32]
+    bloom: tuple[int, int]
+    distinct: int
+    truncated: bool
+    #: As written, and the lines it is wrapped with: empty where a pair does not read them
+    #: (its kept paragraph of an earlier batch, :func:`_fingerprint`).
+    raw: str = ""
+    wrapped: str = ""
+
+    @staticmethod
+    def of(p: Print) -> Text:
+        return Text(
+            p.name,
+            p.paragraph,
+            p.normalized,
+            np.array(p.shingles, dtype=np.uint32),
+            p.bloom,
+            p.distinct,
+            p.truncated,
+            p.raw,
+            p.wrapped,
+        )
+
+
+def _fingerprint(p: Text, config: Config, as_written: bool) -> Fingerprint:
     """``p``'s fingerprint: as the batch has it (``as_written``: its text as written and
     the lines it is wrapped with), or as the index has it (a kept paragraph of an earlier
     batch)."""
-    shingles = np.array(p.shingles, dtype=np.uint32)
     if as_written:
-        return fingerprint(p.normalized, config, shingles, p.raw, p.wrapped)
-    return fingerprint(p.normalized, config, shingles)
+        return fingerprint(p.normalized, config, p.shingles, p.raw, p.wrapped)
+    return fingerprint(p.normalized, config, p.shingles)
 
 
 # --- fingerprints: the cleaner cuts and signs, deciding nothing ---------------------------
@@ -611,7 +642,7 @@ def plan(p: Posted, exact: Exact, shared: dict[Gid, Shared]) -> Plan:
 
 
 def verdicts(
-    pairs: Sequence[tuple[Print, Print, bool, bool]], config: Config
+    pairs: Sequence[tuple[Text, Text, bool, bool]], config: Config
 ) -> list[Verdict | None]:
     """The verdicts on ``pairs`` ``(q, p, as_written, settle)``: kept ``q``, later ``p``;
     None for a pair passed over (``settle`` and far apart by sketches)."""
@@ -636,15 +667,13 @@ def verdicts(
     return out
 
 
-def _sketches(prints: Sequence[Print]) -> Sketches:
-    sizes = [len(p.shingles) for p in prints]
-    offsets = np.zeros(len(prints) + 1, dtype=np.int64)
+def _sketches(texts: Sequence[Text]) -> Sketches:
+    sizes = [len(t.shingles) for t in texts]
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(sizes, out=offsets[1:])
-    shingles = np.fromiter(
-        (s for p in prints for s in p.shingles), dtype=np.uint32, count=int(offsets[-1])
-    )
-    blooms = np.array([p.bloom for p in prints], dtype=np.uint64).reshape(len(prints), 2)
-    distinct = np.array([p.distinct for p in prints], dtype=np.uint8)
+    shingles = np.concatenate([np.zeros(0, dtype=np.uint32), *(t.shingles for t in texts)])
+    blooms = np.array([t.bloom for t in texts], dtype=np.uint64).reshape(len(texts), 2)
+    distinct = np.array([t.distinct for t in texts], dtype=np.uint8)
     return Sketches(shingles, offsets, blooms, distinct)
 
 
@@ -778,6 +807,7 @@ def decide_all(prints: Sequence[Print], config: Config) -> Decisions:
     :attr:`Print.doc`) on ``prints``, worked out here in rounds (see the module's
     docstring)."""
     by_gid = {p.gid: p for p in prints}
+    texts = {p.gid: Text.of(p) for p in prints}
     live = sorted((p for p in prints if p.tokens > 0), key=lambda p: p.gid)
     kept = assumed(live)
     cache: dict[tuple[Gid, Gid, bool, bool], Verdict | None] = {}
@@ -791,7 +821,7 @@ def decide_all(prints: Sequence[Print], config: Config) -> Decisions:
                 if (q, p, as_written, settle) not in cache
             }
         )
-        got = verdicts([(by_gid[q], by_gid[p], a, s) for q, p, a, s in new], config)
+        got = verdicts([(texts[q], texts[p], a, s) for q, p, a, s in new], config)
         cache.update(zip(new, got, strict=True))
 
     def found(p: Gid, wanted: Iterable[tuple[Gid, bool, bool]]) -> dict[Gid, Found]:
