@@ -51,6 +51,8 @@ from dedup.spark.plan import (
     Posting,
     Postings,
     Shared,
+    _once,
+    _pair_order,
     clean_all,
     digest_view,
     found_of,
@@ -266,6 +268,35 @@ def test_moved_finds_the_paragraphs_whose_buckets_changed(
     want = {p for p, q in before.keys() | after.keys() if before.get((p, q)) != after.get((p, q))}
     doc, paragraph = moved(old, new)
     assert set(zip(doc.tolist(), paragraph.tolist(), strict=True)) == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    gids=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 3), st.integers(0, 3)),
+        max_size=40,
+    ),
+    far=st.booleans(),
+    again=st.lists(st.integers(0, 39), max_size=10),
+)
+def test_pairs_are_ordered_and_told_apart_as_numpy_does_it_by_rows(
+    gids: list[tuple[int, int, int, int]], far: bool, again: list[int]
+) -> None:
+    """The order of pairs by paragraph (places as one number, or by columns where the
+    documents' numbers are too large for that) is the four-column lexsort's, and the rows
+    no other equals are the ones ``np.unique`` over rows counts once."""
+    columns = np.array(gids, dtype=np.int64).reshape(len(gids), 4).T
+    if far:  # documents numbered as a file's lines past the first file (number << 40)
+        columns[0] += 1 << 61
+        columns[2] += 1 << 61
+    p_doc, p_paragraph, q_doc, q_paragraph = columns
+    want = np.lexsort((q_paragraph, q_doc, p_paragraph, p_doc))
+    assert _pair_order(p_doc, p_paragraph, q_doc, q_paragraph).tolist() == want.tolist()
+    rows = np.unique(columns.T, axis=0)  # a pair once in each reading, some in both
+    rows = np.concatenate([rows, rows[[i for i in again if i < len(rows)]]])
+    if len(rows):
+        _, first, times = np.unique(rows, axis=0, return_index=True, return_counts=True)
+        assert set(np.flatnonzero(_once(rows)).tolist()) == set(first[times == 1].tolist())
 
 
 @settings(max_examples=200, deadline=None)

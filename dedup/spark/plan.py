@@ -451,11 +451,31 @@ def key_pairs(postings: Postings) -> Pairs:
     )
 
 
+def _pair_order(
+    p_doc: npt.NDArray[np.int64],
+    p_paragraph: npt.NDArray[np.int64],
+    q_doc: npt.NDArray[np.int64],
+    q_paragraph: npt.NDArray[np.int64],
+) -> npt.NDArray[np.intp]:
+    """The stable order of pairs by ``p`` then ``q`` (each ``(doc, paragraph)``): a sort
+    by two keys, each paragraph's place as one number where that fits 63 bits, else by
+    the four columns (the same order)."""
+    if not len(p_doc):
+        return np.zeros(0, dtype=np.intp)
+    docs = max(int(p_doc.max()), int(q_doc.max()))
+    span = max(int(p_paragraph.max()), int(q_paragraph.max())) + 1
+    if min(p_doc.min(), q_doc.min(), p_paragraph.min(), q_paragraph.min()) < 0 or (
+        docs * span + span > 1 << 63
+    ):
+        return np.lexsort((q_paragraph, q_doc, p_paragraph, p_doc))
+    return np.lexsort((q_doc * span + q_paragraph, p_doc * span + p_paragraph))
+
+
 def merged(pairs: Pairs, candidates: bool) -> Pairs:
     """The rows of ``pairs`` of one pair as one, ordered by pair; with ``candidates``,
     without the pairs of earlier batches that share too little to be candidates
     (:func:`plan` passes over them)."""
-    by = np.lexsort((pairs.q_paragraph, pairs.q_doc, pairs.p_paragraph, pairs.p_doc))
+    by = _pair_order(pairs.p_doc, pairs.p_paragraph, pairs.q_doc, pairs.q_paragraph)
     pairs = pairs.take(by)
     first = np.zeros(len(by), dtype=bool)
     first[:1] = True
@@ -501,9 +521,33 @@ def moved(old: Postings, new: Postings) -> tuple[npt.NDArray[np.int64], npt.NDAr
     if not len(both):
         return both[:, 0], both[:, 1]
     # A pair appears once in each reading at most: one found once differs.
-    _, first, times = np.unique(both, axis=0, return_index=True, return_counts=True)
-    gids = np.unique(both[first[times == 1]][:, :2], axis=0)
+    gids = np.unique(both[_once(both)][:, :2], axis=0)
     return gids[:, 0], gids[:, 1]
+
+
+def _once(rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Which of ``rows`` no other row equals, where a row has at most one equal: rows with
+    equal hashes compared whole (``np.unique`` over rows, which sorts them as bytes, where
+    three share a hash)."""
+    mixed = np.zeros(len(rows), dtype=np.uint64)
+    for column in rows.T:
+        mixed = (mixed ^ column.astype(np.uint64)) * np.uint64(_MIX)
+    order = np.argsort(mixed, kind="stable")
+    same_hash = mixed[order][1:] == mixed[order][:-1]
+    if (same_hash[1:] & same_hash[:-1]).any():
+        _, first, times = np.unique(rows, axis=0, return_index=True, return_counts=True)
+        once = np.zeros(len(rows), dtype=bool)
+        once[first[times == 1]] = True
+        return once
+    a, b = order[:-1][same_hash], order[1:][same_hash]
+    equal = (rows[a] == rows[b]).all(axis=1)
+    once = np.ones(len(rows), dtype=bool)
+    once[a[equal]] = once[b[equal]] = False
+    return once
+
+
+#: An odd 64-bit multiplier that mixes a row's values into one hash (:func:`_once`).
+_MIX = 0x9E3779B97F4A7C15
 
 
 def within(table: Postings, given: Postings) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
