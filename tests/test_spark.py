@@ -50,6 +50,7 @@ from dedup.spark.plan import (
     Plan,
     Posting,
     Postings,
+    Print,
     Shared,
     _once,
     _pair_order,
@@ -62,6 +63,7 @@ from dedup.spark.plan import (
     merged,
     moved,
     postings,
+    prints,
     shared_by_pair,
     within,
 )
@@ -429,6 +431,9 @@ def test_the_jobs_records_are_plain_and_make_the_same_objects_again() -> None:
         (View(b"posted", True, Exact((0, 1), (0, 1), False), POSTINGS), View.of),
         (View(b"posted", False, _ALONE, STILL), View.of),
     ]
+    text = "Two lines of words, the first one.\nAnd the second line, with other words."
+    made += [(p, Print.of) for p in prints(7, "a", text, Config(split="lines"))[1]]
+    assert len(made) == 9
     for thing, of in made:
         record = pickle.loads(pickle.dumps(thing.plain()))
         assert _plain(record)

@@ -52,6 +52,7 @@ from dedup.spark.plan import (
     Posted,
     Postings,
     Print,
+    PrintRecord,
     Shared,
     Text,
     cut,
@@ -103,10 +104,14 @@ def _level() -> StorageLevel:
 
 
 def _prints(config: Config) -> Any:
-    def run(rows: Iterable[tuple[int, str, str]]) -> Iterator[tuple[Gid, Print]]:
+    """The paragraphs with words of a partition's documents, as records
+    (:meth:`~dedup.spark.plan.Print.plain`)."""
+
+    def run(rows: Iterable[tuple[int, str, str]]) -> Iterator[tuple[Gid, PrintRecord]]:
         for doc, name, text in rows:
             for p in prints(doc, name, text, config)[1]:
-                yield p.gid, p
+                if p.tokens > 0:
+                    yield p.gid, p.plain()
 
     return run
 
@@ -798,12 +803,13 @@ def _text(blob: bytes, written: tuple[str, str] | None) -> Text:
     )
 
 
-def _shelf(index: int, items: Iterable[tuple[Gid, Print]]) -> Iterator[tuple[int, Shelf]]:
+def _shelf(index: int, items: Iterable[tuple[Gid, PrintRecord]]) -> Iterator[tuple[int, Shelf]]:
     """A partition's shelves (of :data:`SHELF` paragraphs), keyed by the partition's
     number (where they lie)."""
     shelf = Shelf([], [], [])
-    for gid, p in items:
-        shingles = np.array(p.shingles, dtype=np.uint32).tobytes()
+    for gid, record in items:
+        p = Print.of(record)
+        shingles = record[_SHINGLES]  # as the Text's blob holds them
         kept = (p.name, p.paragraph, p.normalized, shingles, p.bloom, p.distinct, p.truncated)
         shelf.gids.append(gid)
         shelf.blobs.append(pickle.dumps(kept, pickle.HIGHEST_PROTOCOL))
@@ -814,6 +820,9 @@ def _shelf(index: int, items: Iterable[tuple[Gid, Print]]) -> Iterator[tuple[int
     if shelf.gids:
         yield index, shelf
 
+
+#: Where a :class:`~dedup.spark.plan.Print`'s record holds its digest and its shingles.
+_DIGEST, _SHINGLES = Print._fields.index("digest"), Print._fields.index("shingles")
 
 #: Paragraphs a shelf (a record of the JVM's).
 SHELF = 1 << 12
@@ -892,15 +901,18 @@ def _verified(
     return _union(shelves, sent).mapPartitionsWithIndex(_verify(config), True)
 
 
-def _trimmed(posted: RDD[tuple[Gid, Posted]], partitions: int) -> RDD[tuple[Gid, Posted]]:
-    """The paragraphs without the keys no other paragraph posts (most shingles: they put
-    nobody in anybody's bucket), found once, so that no round sends them again. Each
-    partition sends the keys its paragraphs post, each once with how many post it, to
-    the keys' partitions, and gets back the ones posted more than once in all."""
+def _trimmed(posted: RDD[tuple[Gid, Any]], partitions: int) -> RDD[tuple[Gid, Any]]:
+    """The paragraphs (their :class:`~dedup.spark.plan.Posted`, as plain tuples) without
+    the keys no other paragraph posts (most shingles: they put nobody in anybody's
+    bucket), found once, so that no round sends them again. Each partition sends the keys
+    its paragraphs post, each once with how many post it, to the keys' partitions, and
+    gets back the ones posted more than once in all."""
     parts = partitions
 
-    def listed(index: int, items: Iterable[tuple[Gid, Posted]]) -> Iterator[tuple[int, Any]]:
-        posting = np.fromiter((k for _, p in items for k in set(keys(p))), dtype=np.int64)
+    def listed(index: int, items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[int, Any]]:
+        posting = np.fromiter(
+            (k for _, p in items for k in set(keys(Posted._make(p)))), dtype=np.int64
+        )
         key, counts = np.unique(posting, return_counts=True)
         table = key, counts.astype(np.int32), np.full(len(key), index, dtype=np.int32)
         yield from _by_place(table, key % parts, parts)
@@ -913,21 +925,23 @@ def _trimmed(posted: RDD[tuple[Gid, Posted]], partitions: int) -> RDD[tuple[Gid,
             rows = np.bincount(at, weights=counts)[at] > 1
             yield from _by_place((key[rows],), source[rows], parts)
 
-    def trim(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Posted]]:
+    def trim(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, Any]]:
         mine: set[int] = set()
         paragraphs = []
         for key, value in items:
             if isinstance(key, int):
                 mine.update(value[0].tolist())
             else:
-                paragraphs.append((key, value))
+                paragraphs.append((key, Posted._make(value)))
         for gid, p in paragraphs:
             yield (
                 gid,
-                p._replace(
-                    bands=tuple(v for v in p.bands if v in mine),
-                    shingles=tuple(v for v in p.shingles if (SHINGLE | v) in mine),
-                    edges=tuple(v for v in p.edges if (EDGE | v) in mine),
+                tuple(
+                    p._replace(
+                        bands=tuple(v for v in p.bands if v in mine),
+                        shingles=tuple(v for v in p.shingles if (SHINGLE | v) in mine),
+                        edges=tuple(v for v in p.edges if (EDGE | v) in mine),
+                    )
                 ),
             )
 
@@ -945,7 +959,7 @@ def _assumed(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[Gid, ViewRecord
         if value is True:
             firsts.add(gid)
         else:
-            paragraphs.append((gid, value))
+            paragraphs.append((gid, Posted._make(value)))
     for gid, p in paragraphs:
         kept = gid in firsts
         firsts.discard(gid)
@@ -1022,18 +1036,13 @@ def decide(
     given the postings whose flags changed, :func:`_touched`); the others' outcomes
     stand."""
     parts = partitions
-    live = (
-        docs.mapPartitions(_prints(config))
-        .filter(lambda item: item[1].tokens > 0)
-        .partitionBy(parts, _place)
-        .persist(_level())
-    )
+    live = docs.mapPartitions(_prints(config)).partitionBy(parts, _place).persist(_level())
     texts = live.mapPartitionsWithIndex(_shelf, True).persist(_level())
     # The first round assumes every paragraph kept but a later copy of an earlier text.
-    firsts = live.map(lambda item: (item[1].digest, item[0])).reduceByKey(min, parts, _place)
+    firsts = live.map(lambda item: (item[1][_DIGEST], item[0])).reduceByKey(min, parts, _place)
     first = firsts.map(lambda item: (item[1], True)).partitionBy(parts, _place)
     # What a round needs of each paragraph (not its texts: those go to verifying only).
-    trimmed = _trimmed(live.mapValues(posted), parts)
+    trimmed = _trimmed(live.mapValues(lambda record: tuple(posted(Print.of(record)))), parts)
     views = _union(trimmed, first).mapPartitions(_assumed, True).persist(_level())
     digests = views.mapPartitionsWithIndex(_digests, True).persist(_level())
     count = int(texts.map(lambda item: len(item[1].gids)).sum())

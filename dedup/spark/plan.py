@@ -95,6 +95,29 @@ class Print(NamedTuple):
     def gid(self) -> Gid:
         return (self.doc, self.paragraph)
 
+    def plain(self) -> PrintRecord:
+        """As the Spark job's records hold it: a plain tuple, its keys as uint32 bytes (a
+        key's value is 32 bits: see :func:`keys`), which pickle a third smaller and about
+        three times faster than a NamedTuple of tuples of ints."""
+        return (
+            *self[:6],
+            *(np.array(values, dtype=np.uint32).tobytes() for values in self[6:9]),
+            *self[9:],
+        )
+
+    @staticmethod
+    def of(record: PrintRecord) -> Print:
+        """A Print from its record (:meth:`plain`)."""
+        return Print(
+            *record[:6],
+            *(tuple(np.frombuffer(values, dtype=np.uint32).tolist()) for values in record[6:9]),
+            *record[9:],
+        )
+
+
+#: A :class:`Print` as a record of the Spark job (:meth:`Print.plain`).
+PrintRecord = tuple[Any, ...]
+
 
 class Posted(NamedTuple):
     """What finding a paragraph's candidates needs of it (without its texts, which only
