@@ -16,7 +16,9 @@ pairs found in buckets travel as numpy blocks keyed by the partition's number, n
 record a posting; texts wait on shelves, pickled one by one, for the few a step
 verifies; no record holds more than a block (:data:`BLOCK`) or a shelf (:data:`SHELF`).
 The documents are cut where they were read. Nothing depends on the partitions: every
-group is sorted by the paragraphs' places before it is walked.
+group is sorted by the paragraphs' places before it is walked. Records travel as plain
+tuples (a class's ``plain()``, made an object again by its ``of()`` where a step reads
+it), which the pickler writes and reads without calling back into Python.
 """
 
 from __future__ import annotations
