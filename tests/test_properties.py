@@ -25,7 +25,10 @@ from dedup.shapes import (
     _LINK_VERB,
     _SEPARATOR,
     _SEPARATOR_MARK,
+    _STRONG_CODE,
+    _STRONG_SEARCHES,
     _code_like,
+    _found,
 )
 from dedup.shingles import shared_counts
 from dedup.verify import Kind, Verdict, opcodes, opcodes_in_python
@@ -399,6 +402,7 @@ def test_removals_not_told_apart_are_the_same_removals(text: str, mode: str) -> 
 @given(st.text(alphabet="aZ_ 9.é(){}[];:=<>!-&|$#/\"'+\n", max_size=30))
 def test_code_like_skips_only_text_code_never_matches(text: str) -> None:
     assert _code_like(text) == (_CODE.search(text) is not None)
+    assert _found(_STRONG_SEARCHES, text) == (_STRONG_CODE.search(text) is not None)
 
 
 # Colons of roles, times and links, marks with and without white space, words, digits.
