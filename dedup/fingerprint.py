@@ -28,7 +28,7 @@ _TRUNCATED = lazy_regex(r"(?:\.\.\.|\[\.\.\.\]|\(\.\.\.\))\W*$")
 class Fingerprint(NamedTuple):
     """What verification compares: the normalized text and its tokens, its shingles and
     whether it ends in an ellipsis (its code form is worked out if a rule needs it). A
-    named tuple, not a frozen dataclass: made twice a verified pair, and a frozen
+    named tuple, not a frozen dataclass: two are made for a verified pair, and a frozen
     dataclass sets each field through ``object.__setattr__`` (2.4 µs more a fingerprint).
 
     A paragraph with fewer than ``min_tokens`` tokens is *short*: it has no shingles (see

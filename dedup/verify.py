@@ -142,7 +142,7 @@ class Verdict:
 
 class Difference(NamedTuple):
     """What the later paragraph has that the earlier lacks, and the reverse (a named
-    tuple: one is made a verified pair, and a frozen dataclass is slower to make).
+    tuple: one is made for most verified pairs, and a frozen dataclass is slower to make).
 
     ``dropped`` are earlier tokens missing inside the later paragraph; ``trimmed`` those
     missing before its first or after its last word (a cut-off copy or an excerpt).
