@@ -999,16 +999,19 @@ def _verify_pairs(job: _Pairs, config: Config, kept: _Recent | None = None) -> l
 
     groups = job.groups.tolist()
 
+    def shingles(at: int) -> ShingleSet:
+        return job.shingles[job.offsets[at] : job.offsets[at + 1]]
+
     def of(at: int, written: bool = True) -> Fingerprint:
-        shingles = job.shingles[job.offsets[at] : job.offsets[at + 1]]
+        # (Held fingerprints are most: their shingles are sliced only for one made.)
         if at >= count:
             id = job.kept_ids[at - count]
-            return recent.get(id, lambda: (job.kept_text(at), shingles), config)
+            return recent.get(id, lambda: (job.kept_text(at), shingles(at)), config)
         key = at if written else ~at  # a row of an earlier group: as the index has it
         fp = rows.get(key)
         if fp is None:
             raw, wrapped = (job.raw[at], job.wrapped[at]) if written else ("", "")
-            fp = rows[key] = fingerprint(job.normalized[at], config, shingles, raw, wrapped)
+            fp = rows[key] = fingerprint(job.normalized[at], config, shingles(at), raw, wrapped)
         return fp
 
     out = []

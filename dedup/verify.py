@@ -582,9 +582,11 @@ def _compare(
     if numbers:
         return Verdict(None, similarity, f"has numbers the kept paragraph lacks: {_quote(numbers)}")
     diff = difference(a, b, later.truncated)
-    known = set(a)
     new_words = diff.added + tuple(new for _, new in diff.substituted)
-    numbers = tuple(t for t in new_words if _is_number(t) and t not in known)
+    numbers = tuple(t for t in new_words if _is_number(t))
+    if numbers:  # (few pairs add numbers: the earlier tokens' set is made for those only)
+        known = set(a)
+        numbers = tuple(t for t in numbers if t not in known)
     if numbers:
         return Verdict(None, similarity, f"has numbers the kept paragraph lacks: {_quote(numbers)}")
     numbers = tuple(t for t in diff.dropped if _is_number(t) and a.count(t) > b.count(t))
