@@ -16,6 +16,7 @@ import random
 import shutil
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import dedup.stream
 from dedup import Deduplicator
 from dedup.config import Config
 from dedup.index import Ref
@@ -68,6 +70,7 @@ from dedup.spark.plan import (
     within,
 )
 from dedup.verify import Verdict
+from tests.conftest import SEED
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT.parent / "shared" / "data" / "pages.jsonl.gz"
@@ -442,6 +445,62 @@ def test_the_jobs_records_are_plain_and_make_the_same_objects_again() -> None:
     for verdict in (found, (found[0], None)):
         assert _plain(found_record(*verdict))
         assert repr(found_of(found_record(*verdict))) == repr(verdict)
+
+
+def test_paragraphs_signed_where_they_are_worked_on_are_the_cleaners(monkeypatch: Any) -> None:
+    """The job moves paragraphs as cut (:func:`cut_paragraphs`) and fingerprints them
+    where they land, in groups of any size and documents mixed (:func:`signed`): each
+    paragraph's fingerprint is the one the cleaner makes of its batch, with the lines of
+    its wrapped sentence."""
+    from dedup.fingerprint import fingerprint_batch
+    from dedup.spark import plan as steps
+
+    made: list[tuple[int, Any]] = []
+
+    class Fingerprinting(steps._Recorder):
+        def fingerprints(self, texts: list[str], wait: bool, wrapping: Any = None) -> Any:
+            batch = fingerprint_batch(texts, self.config, None, wrapping)
+            made.append((len(made), batch))
+            return super().fingerprints(texts, wait, wrapping)
+
+    monkeypatch.setattr(dedup.stream, "BATCH", 16)  # several batches a document
+    config = Config(split="lines")
+    rng = random.Random(3)
+    prose = (
+        "Later that week the mayor said that the committee approved the new road plan, which "
+        "had been discussed for years by the council and the residents of the town. Work "
+        "will start in the spring and should end before the winter, the mayor added."
+    )
+    words = prose.split()[:20]
+    docs = [  # lines of random words, and sentences wrapped over lines among them
+        "\n".join(
+            " ".join(rng.choices(words, k=rng.randint(1, 12)))
+            if rng.random() < 0.8
+            else "\n".join(textwrap.wrap(prose, rng.randint(30, 60)))
+            for _ in range(40)
+        )
+        for _ in range(5)
+    ]
+    docs.append(SEED.read_text(encoding="utf-8"))
+    written, expected = [], []
+    for doc, text in enumerate(docs):
+        made.clear()
+        cleaner = steps.Cleaner(Fingerprinting(config), f"d{doc}", lambda text: None, events=False)
+        cleaner.feed(text)
+        cleaner.close()
+        cut = steps.cut_paragraphs(doc, f"d{doc}", text, config)[1]
+        assert [p.raw for p in cut] == [t for _, b in made for t in b.texts]
+        assert [p.wrapped for p in cut] == [w for _, b in made for w in b.wrapped]
+        assert any(p.wrapped for p in cut) or doc == len(docs) - 1
+        written += cut
+        expected += [(b.normalized[r], int(b.digests[r])) for _, b in made for r in range(len(b))]
+    whole = steps.signed(written, config)
+    assert [(p.normalized, p.digest) for p in whole] == expected
+    by_doc = [steps.prints(doc, f"d{doc}", text, config)[1] for doc, text in enumerate(docs)]
+    assert whole == [p for printed in by_doc for p in printed]
+    for size in (1, 7, 100):
+        pieces = [written[i : i + size] for i in range(0, len(written), size)]
+        assert [p for piece in pieces for p in steps.signed(piece, config)] == whole
 
 
 def test_the_job_spreads_paragraphs_over_its_partitions() -> None:

@@ -1,6 +1,8 @@
 """The Spark job: :mod:`dedup.spark.plan`'s steps as RDD operations.
 
-Documents come in as ``(doc, name, text)``, ``doc`` their place in the order. Whatever
+Documents come in as ``(doc, name, text)``, ``doc`` their place in the order, and are cut
+into paragraphs where they are; a paragraph travels as written (:func:`_cut`) and is
+fingerprinted where it is worked on (:func:`_signed`). Whatever
 is keyed by paragraph (``gid``) is partitioned alike, by :func:`_place`, so
 that a union of such RDDs holds each paragraph's records in one partition (its steps are
 ``mapPartitions`` over such unions, records told apart by their type) and joining two of
@@ -38,6 +40,7 @@ import numpy.typing as npt
 from dedup.config import Config
 from dedup.errors import DedupError, InputError
 from dedup.index import Ref
+from dedup.shingles import TokenHasher
 from dedup.sources import jsonl_document
 from dedup.spark.plan import (
     EDGES,
@@ -57,7 +60,9 @@ from dedup.spark.plan import (
     PrintRecord,
     Shared,
     Text,
+    Written,
     cut,
+    cut_paragraphs,
     decision,
     digest_view,
     found_of,
@@ -69,8 +74,8 @@ from dedup.spark.plan import (
     named,
     plan,
     posted,
-    prints,
     shared_by_pair,
+    signed,
     verdicts,
     within,
 )
@@ -105,13 +110,33 @@ def _level() -> StorageLevel:
     return StorageLevel.MEMORY_AND_DISK
 
 
-def _prints(config: Config) -> Any:
-    """The paragraphs with words of a partition's documents, as records
-    (:meth:`~dedup.spark.plan.Print.plain`)."""
+def _cut(config: Config) -> Any:
+    """The paragraphs of a partition's documents as the cleaner cuts them, keyed by
+    paragraph: ``(batch, name, raw, wrapped)`` (:class:`~dedup.spark.plan.Written`), what
+    travels to where a paragraph is worked on (its text once, not its fingerprint: keys and
+    normalized text took three times the bytes)."""
 
-    def run(rows: Iterable[tuple[int, str, str]]) -> Iterator[tuple[Gid, PrintRecord]]:
+    def run(rows: Iterable[tuple[int, str, str]]) -> Iterator[tuple[Gid, tuple[Any, ...]]]:
         for doc, name, text in rows:
-            for p in prints(doc, name, text, config)[1]:
+            for p in cut_paragraphs(doc, name, text, config)[1]:
+                yield (p.doc, p.paragraph), p[2:]
+
+    return run
+
+
+#: How many paragraphs a partition fingerprints at once (:func:`_signed`).
+SIGNED = 4096
+
+
+def _signed(config: Config) -> Any:
+    """The paragraphs with words of a partition (:func:`_cut`'s records), fingerprinted
+    there, as records (:meth:`~dedup.spark.plan.Print.plain`)."""
+
+    def run(items: Iterable[tuple[Gid, tuple[Any, ...]]]) -> Iterator[tuple[Gid, PrintRecord]]:
+        hasher = TokenHasher()
+        items = iter(items)
+        while chunk := [Written(*gid, *rest) for gid, rest in itertools.islice(items, SIGNED)]:
+            for p in signed(chunk, config, hasher):
                 if p.tokens > 0:
                     yield p.gid, p.plain()
 
@@ -1038,7 +1063,8 @@ def decide(
     given the postings whose flags changed, :func:`_touched`); the others' outcomes
     stand."""
     parts = partitions
-    live = docs.mapPartitions(_prints(config)).partitionBy(parts, _place).persist(_level())
+    cuts = docs.mapPartitions(_cut(config)).partitionBy(parts, _place)
+    live = cuts.mapPartitions(_signed(config), True).persist(_level())
     texts = live.mapPartitionsWithIndex(_shelf, True).persist(_level())
     # The first round assumes every paragraph kept but a later copy of an earlier text.
     firsts = live.map(lambda item: (item[1][_DIGEST], item[0])).reduceByKey(min, parts, _place)

@@ -57,7 +57,7 @@ from dedup.fingerprint import (
     fingerprint_batch,
 )
 from dedup.index import MAX_BUCKET, MAX_CANDIDATES, Ref
-from dedup.paragraphs import Wrapping
+from dedup.paragraphs import Wrapping, wrapped_lines
 from dedup.result import CloseCall, Removal
 from dedup.shingles import TokenHasher
 from dedup.stream import Cleaner
@@ -200,70 +200,117 @@ class _Now:
         return self.value
 
 
+@dataclasses.dataclass(frozen=True)
+class _Rows:
+    """A batch as the cleaner cut it, not fingerprinted: its paragraphs as written, and
+    the lines each is wrapped with (when the cleaner gave the lines around it)."""
+
+    texts: Sequence[str]
+    wrapped: Sequence[str] = ()
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
 class _Recorder:
-    """A decider that keeps every paragraph and records the batches it is given."""
+    """A decider that keeps every paragraph and records the batches it is given, as
+    :class:`_Rows` (fingerprinting nothing)."""
 
     jobs = 1
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.hasher = TokenHasher()
-        self.batches: list[tuple[int, Batch]] = []
+        self.batches: list[tuple[int, _Rows]] = []
 
     def fingerprints(
         self, texts: list[str], wait: bool, wrapping: Wrapping | None = None
     ) -> Pending[Batch]:
-        return _Now(fingerprint_batch(texts, self.config, self.hasher, wrapping))
+        wrapped = wrapped_lines(texts, wrapping) if wrapping is not None else ()
+        return _Now(_Rows(texts, wrapped))  # type: ignore[arg-type]  # all the cut takes
 
     def decide(
         self, batch: Batch, document: str, first: int, explain: bool = True, refs: bool = True
     ) -> Decided:
-        self.batches.append((first, batch))
+        self.batches.append((first, batch))  # type: ignore[arg-type]  # a _Rows
         return Decided(np.zeros(len(batch), dtype=bool), 0, [])
 
 
-def prints(doc: int, name: str, text: str, config: Config) -> tuple[SplitMode, list[Print]]:
+class Written(NamedTuple):
+    """A paragraph as the cleaner cut it, before it is fingerprinted: what the Spark job
+    moves from where a document was read to where the paragraph is worked on (its text
+    once, as written; its fingerprint is made there, :func:`signed`)."""
+
+    doc: int
+    paragraph: int
+    #: The index of the first paragraph of the cleaner's batch it was decided in.
+    batch: int
+    name: str
+    raw: str
+    #: The lines it is wrapped with (:attr:`~dedup.fingerprint.Fingerprint.wrapped`).
+    wrapped: str
+
+
+def cut_paragraphs(
+    doc: int, name: str, text: str, config: Config
+) -> tuple[SplitMode, list[Written]]:
     """The split mode and the paragraphs of document ``name`` (``doc``-th in the order), cut
-    and fingerprinted as :class:`~dedup.stream.Cleaner` does, batch by batch."""
+    as :class:`~dedup.stream.Cleaner` cuts them, batch by batch (not fingerprinted)."""
     recorder = _Recorder(config)
     cleaner = Cleaner(recorder, name, lambda text: None, events=False)
     cleaner.feed(text)
     cleaner.close()
     assert cleaner.split is not None
-    out: list[Print] = []
-    for first, batch in recorder.batches:
-        keys = batch_keys(batch, config)
-        per_row = []
-        for rows, values in keys:
-            bounds = np.searchsorted(rows, np.arange(len(batch) + 1))
-            listed = values.tolist()
-            per_row.append([tuple(listed[a:b]) for a, b in itertools.pairwise(bounds)])
-        written = batch.texts or [""] * len(batch)
-        wrapped = batch.wrapped or [""] * len(batch)
-        digests, tokens = batch.digests.tolist(), batch.tokens.tolist()
-        blooms, distinct = batch.blooms.tolist(), batch.distinct.tolist()
-        truncated = batch.truncated.tolist()
-        for row in range(len(batch)):
-            out.append(
-                Print(
-                    doc=doc,
-                    paragraph=first + row,
-                    batch=first,
-                    name=name,
-                    digest=digests[row],
-                    tokens=tokens[row],
-                    bands=per_row[BANDS][row],
-                    shingles=per_row[SHINGLES][row],
-                    edges=per_row[EDGES][row],
-                    bloom=(blooms[row][0], blooms[row][1]),
-                    distinct=distinct[row],
-                    truncated=truncated[row],
-                    normalized=batch.normalized[row],
-                    raw=written[row],
-                    wrapped=wrapped[row],
-                )
-            )
+    out = [
+        Written(doc, first + row, first, name, raw, batch.wrapped[row] if batch.wrapped else "")
+        for first, batch in recorder.batches
+        for row, raw in enumerate(batch.texts)
+    ]
     return cleaner.split, out
+
+
+def signed(
+    paragraphs: Sequence[Written], config: Config, hasher: TokenHasher | None = None
+) -> list[Print]:
+    """The :class:`Print` s of ``paragraphs``, fingerprinted together (a paragraph's
+    fingerprint is its own: the same in any batch)."""
+    if not paragraphs:
+        return []
+    batch = fingerprint_batch([p.raw for p in paragraphs], config, hasher)
+    per_row = []
+    for rows, values in batch_keys(batch, config):
+        bounds = np.searchsorted(rows, np.arange(len(batch) + 1))
+        listed = values.tolist()
+        per_row.append([tuple(listed[a:b]) for a, b in itertools.pairwise(bounds)])
+    digests, tokens = batch.digests.tolist(), batch.tokens.tolist()
+    blooms, distinct = batch.blooms.tolist(), batch.distinct.tolist()
+    truncated = batch.truncated.tolist()
+    return [
+        Print(
+            doc=p.doc,
+            paragraph=p.paragraph,
+            batch=p.batch,
+            name=p.name,
+            digest=digests[row],
+            tokens=tokens[row],
+            bands=per_row[BANDS][row],
+            shingles=per_row[SHINGLES][row],
+            edges=per_row[EDGES][row],
+            bloom=(blooms[row][0], blooms[row][1]),
+            distinct=distinct[row],
+            truncated=truncated[row],
+            normalized=batch.normalized[row],
+            raw=p.raw,
+            wrapped=p.wrapped,
+        )
+        for row, p in enumerate(paragraphs)
+    ]
+
+
+def prints(doc: int, name: str, text: str, config: Config) -> tuple[SplitMode, list[Print]]:
+    """The split mode and the paragraphs of document ``name`` (``doc``-th in the order), cut
+    and fingerprinted as :class:`~dedup.stream.Cleaner` does."""
+    split, paragraphs = cut_paragraphs(doc, name, text, config)
+    return split, signed(paragraphs, config)
 
 
 # --- step 1: what each paragraph's buckets held, by digest and by key ----------------------
@@ -938,17 +985,6 @@ def plans(live: Sequence[Print], kept: dict[Gid, bool]) -> Iterator[Plan]:
 # --- the cleaned text: the cleaner again, told what was decided ----------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class _Rows:
-    """A batch's size, and the lines it is wrapped with (which the cleaner sets)."""
-
-    size: int
-    wrapped: Sequence[str] = ()
-
-    def __len__(self) -> int:
-        return self.size
-
-
 class _Replay:
     """A decider that decides what it is told (:class:`Outcome` s by paragraph index)."""
 
@@ -961,7 +997,7 @@ class _Replay:
     def fingerprints(
         self, texts: list[str], wait: bool, wrapping: Wrapping | None = None
     ) -> Pending[Batch]:
-        return _Now(_Rows(len(texts)))  # type: ignore[arg-type]  # the size is all it takes
+        return _Now(_Rows(texts))  # type: ignore[arg-type]  # the size is all it takes
 
     def decide(
         self, batch: Batch, document: str, first: int, explain: bool = True, refs: bool = True
