@@ -856,7 +856,7 @@ SHELF = 1 << 12
 
 
 def _shelved(items: Iterable[tuple[int, Any]]) -> tuple[Shelf, list[Any]]:
-    """A partition's shelves as one, and the lists of values that came to it."""
+    """A partition's shelves as one, and the other values that came to it, in a list."""
     shelf, sent = Shelf([], [], []), []
     for _, value in items:
         if isinstance(value, Shelf):
@@ -864,7 +864,7 @@ def _shelved(items: Iterable[tuple[int, Any]]) -> tuple[Shelf, list[Any]]:
             shelf.blobs.extend(value.blobs)
             shelf.written.extend(value.written)
         else:
-            sent += value
+            sent.append(value)
     return shelf, sent
 
 
@@ -881,16 +881,20 @@ def _asked(parts: int) -> Any:
 
 
 def _served(parts: int) -> Any:
-    """The pairs asked of a partition with their earlier paragraph (as the shelf serves
-    it, with its texts as written when the pair reads them), by the partition of the
-    later one."""
+    """The pairs asked of a partition, by the partition of their later paragraph, in
+    blocks ``(pairs, gids, served)``: a block's pairs, and their earlier paragraphs each
+    once (``gids``, as the shelf serves them, with their texts as written when a pair of
+    the block reads them), however many of the block's pairs name one."""
 
-    def run(items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, list[Any]]]:
-        shelf, asked = _shelved(items)
-        served = shelf.take([pair[0] for pair in asked], [pair[2] for pair in asked])
-        yield from _by_paragraph(
-            list(zip(asked, served, strict=True)), [pair[1] for pair in asked], parts
-        )
+    def run(items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+        shelf, lists = _shelved(items)
+        asked = [pair for listed in lists for pair in listed]
+        for place, pairs in _by_paragraph(asked, [pair[1] for pair in asked], parts):
+            written: dict[Gid, bool] = {}
+            for q, _, text, _ in pairs:
+                written[q] = written.get(q, False) or text
+            gids = list(written)
+            yield place, (pairs, gids, shelf.take(gids, list(written.values())))
 
     return run
 
@@ -902,10 +906,15 @@ def _verify(config: Config) -> Any:
         shelf, sent = _shelved(items)
         if not sent:
             return
-        later = list(dict.fromkeys(pair[1] for pair, _ in sent))
+        later = list(dict.fromkeys(pair[1] for pairs, _, _ in sent for pair in pairs))
         served = shelf.take(later, [True] * len(later))
         mine = {gid: _text(*one) for gid, one in zip(later, served, strict=True)}
-        listed = [(pair, _text(*one)) for pair, one in sent]
+        listed = []
+        for pairs, gids, block in sent:
+            # A text as written goes with a paragraph when any pair of the block reads it;
+            # a pair that does not leaves it unread (:func:`~dedup.spark.plan._fingerprint`).
+            earlier = {gid: _text(*one) for gid, one in zip(gids, block, strict=True)}
+            listed += [(pair, earlier[pair[0]]) for pair in pairs]
         found = verdicts([(q, mine[pair[1]], pair[2], pair[3]) for pair, q in listed], config)
         made = [
             (pair, (Ref(q.name, q.paragraph), verdict))
