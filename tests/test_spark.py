@@ -503,6 +503,27 @@ def test_paragraphs_signed_where_they_are_worked_on_are_the_cleaners(monkeypatch
         assert [p for piece in pieces for p in steps.signed(piece, config)] == whole
 
 
+def test_a_paragraph_served_to_another_partition_is_the_one_on_its_shelf() -> None:
+    """What goes to verifying elsewhere (name and text as written, :meth:`Shelf.serve`)
+    makes there the :class:`Text` its own partition reads from its shelf."""
+    from dedup.spark.job import _shelf, _text, _texts
+
+    config = Config(split="lines")
+    text = SEED.read_text(encoding="utf-8")
+    records = [(p.gid, p.plain()) for p in prints(3, "seed", text, config)[1] if p.tokens]
+    (_, shelf), *_ = _shelf(0, records)
+    gids = shelf.gids[::-1]
+    taken = {gid: _text(*one) for gid, one in zip(gids, shelf.take(gids), strict=True)}
+    for wrapped in (True, False):
+        served = _texts(gids, shelf.serve(gids, [wrapped] * len(gids)), config)
+        assert served.keys() == taken.keys()
+        for gid in gids:
+            mine, there = taken[gid], served[gid]
+            assert there.shingles.tolist() == mine.shingles.tolist()
+            there, mine = there._replace(shingles=None), mine._replace(shingles=None)
+            assert there == (mine if wrapped else mine._replace(wrapped=""))
+
+
 def test_the_job_spreads_paragraphs_over_its_partitions() -> None:
     """Documents of one paragraph each, or of many, fill every partition about evenly."""
     for docs, paragraphs in ((10_000, 1), (100, 100)):

@@ -788,35 +788,50 @@ def _settled(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, tuple[bool
         yield gid, (r.kept, outcome.plain())
 
 
-#: A paragraph on a shelf, as it is served (:meth:`Shelf.take`): its pickled :class:`Text`
-#: without its texts as written, and those texts (``(raw, wrapped)``) where they are read.
-Served = tuple[bytes, tuple[str, str] | None]
+#: A paragraph of a shelf as its own partition reads it (:meth:`Shelf.take`): its pickled
+#: :class:`Text` without its texts as written, and those texts (``(raw, wrapped)``).
+Taken = tuple[bytes, tuple[str, str]]
+
+#: A paragraph of a shelf as it is sent to another partition (:meth:`Shelf.serve`): its
+#: document's name, its text as written, and the lines it is wrapped with where a pair
+#: reads them ('' where none does): what its :class:`Text` is made again of there
+#: (:func:`_texts`), about half the bytes of the Text with its shingles.
+Served = tuple[str, str, str]
 
 
 class Shelf(NamedTuple):
     """A partition's paragraphs as verifying needs them (not their keys), each pickled on
     its own (a :class:`~dedup.spark.plan.Text` without its texts as written, its shingles
     as bytes: :func:`_text`), so that a step that verifies a few of them unpickles those
-    few; their texts as written beside them (``written``), which go with a paragraph only
-    to a pair that reads them (the pairs of one batch, a few in a thousand)."""
+    few; their names and texts as written beside them (``written``), which are what goes
+    to another partition (:meth:`serve`)."""
 
     gids: list[Gid]
     blobs: list[bytes]
-    written: list[tuple[str, str]]
+    written: list[tuple[str, str, str]]
 
-    def take(self, gids: Sequence[Gid], written: Sequence[bool]) -> list[Served]:
-        """The paragraphs ``gids``, which must be on this shelf, with their texts as
-        written where ``written`` says."""
+    def _at(self, gids: Sequence[Gid]) -> list[int]:
         at = {gid: i for i, gid in enumerate(self.gids)}
         _here(gids, at.keys())
+        return [at[gid] for gid in gids]
+
+    def take(self, gids: Sequence[Gid]) -> list[Taken]:
+        """The paragraphs ``gids``, which must be on this shelf, with their texts."""
+        return [(self.blobs[i], self.written[i][1:]) for i in self._at(gids)]
+
+    def serve(self, gids: Sequence[Gid], wrapped: Sequence[bool]) -> list[Served]:
+        """The paragraphs ``gids``, which must be on this shelf, as they are sent, with
+        the lines they are wrapped with where ``wrapped`` says."""
         return [
-            (self.blobs[at[gid]], self.written[at[gid]] if text else None)
-            for gid, text in zip(gids, written, strict=True)
+            (name, raw, lines if want else "")
+            for (name, raw, lines), want in zip(
+                (self.written[i] for i in self._at(gids)), wrapped, strict=True
+            )
         ]
 
 
-def _text(blob: bytes, written: tuple[str, str] | None) -> Text:
-    """A paragraph served from a shelf (:data:`Served`) as a :class:`Text`."""
+def _text(blob: bytes, written: tuple[str, str]) -> Text:
+    """A paragraph taken from its own partition's shelf (:data:`Taken`) as a :class:`Text`."""
     name, paragraph, normalized, shingles, bloom, distinct, truncated = pickle.loads(blob)
     return Text(
         name,
@@ -826,8 +841,15 @@ def _text(blob: bytes, written: tuple[str, str] | None) -> Text:
         bloom,
         distinct,
         truncated,
-        *(written or ("", "")),
+        *written,
     )
+
+
+def _texts(gids: Sequence[Gid], served: Sequence[Served], config: Config) -> dict[Gid, Text]:
+    """Paragraphs served from another partition (:data:`Served`) as :class:`Text` s,
+    fingerprinted again here (a fingerprint is a function of the text as written)."""
+    written = [Written(*gid, 0, *one) for gid, one in zip(gids, served, strict=True)]
+    return {p.gid: Text.of(p) for p in signed(written, config)}
 
 
 def _shelf(index: int, items: Iterable[tuple[Gid, PrintRecord]]) -> Iterator[tuple[int, Shelf]]:
@@ -840,7 +862,7 @@ def _shelf(index: int, items: Iterable[tuple[Gid, PrintRecord]]) -> Iterator[tup
         kept = (p.name, p.paragraph, p.normalized, shingles, p.bloom, p.distinct, p.truncated)
         shelf.gids.append(gid)
         shelf.blobs.append(pickle.dumps(kept, pickle.HIGHEST_PROTOCOL))
-        shelf.written.append((p.raw, p.wrapped))
+        shelf.written.append((p.name, p.raw, p.wrapped))
         if len(shelf.gids) == SHELF:
             yield index, shelf
             shelf = Shelf([], [], [])
@@ -894,7 +916,7 @@ def _served(parts: int) -> Any:
             for q, _, text, _ in pairs:
                 written[q] = written.get(q, False) or text
             gids = list(written)
-            yield place, (pairs, gids, shelf.take(gids, list(written.values())))
+            yield place, (pairs, gids, shelf.serve(gids, list(written.values())))
 
     return run
 
@@ -907,13 +929,12 @@ def _verify(config: Config) -> Any:
         if not sent:
             return
         later = list(dict.fromkeys(pair[1] for pairs, _, _ in sent for pair in pairs))
-        served = shelf.take(later, [True] * len(later))
-        mine = {gid: _text(*one) for gid, one in zip(later, served, strict=True)}
+        mine = {gid: _text(*one) for gid, one in zip(later, shelf.take(later), strict=True)}
         listed = []
-        for pairs, gids, block in sent:
-            # A text as written goes with a paragraph when any pair of the block reads it;
-            # a pair that does not leaves it unread (:func:`~dedup.spark.plan._fingerprint`).
-            earlier = {gid: _text(*one) for gid, one in zip(gids, block, strict=True)}
+        for pairs, gids, served in sent:
+            # The lines a paragraph is wrapped with come when any pair of the block reads
+            # them; a pair that does not leaves them unread (plan._fingerprint).
+            earlier = _texts(gids, served, config)
             listed += [(pair, earlier[pair[0]]) for pair in pairs]
         found = verdicts([(q, mine[pair[1]], pair[2], pair[3]) for pair, q in listed], config)
         made = [
