@@ -41,6 +41,7 @@ from dedup.spark.job import (
     _exact,
     _in_round,
     _latest,
+    _Narrow,
     _place,
     _places,
 )
@@ -522,6 +523,31 @@ def test_a_paragraph_served_to_another_partition_is_the_one_on_its_shelf() -> No
             assert there.shingles.tolist() == mine.shingles.tolist()
             there, mine = there._replace(shingles=None), mine._replace(shingles=None)
             assert there == (mine if wrapped else mine._replace(wrapped=""))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["int64", "int32", "uint64", "uint32", "int16", "bool"]),
+    st.lists(st.integers(-(2**70), 2**70), max_size=40),
+    st.integers(1, 3),
+)
+def test_a_block_arrives_as_it_was_sent(dtype: str, values: list[int], width: int) -> None:
+    """A block's columns, pickled narrow (:class:`_Narrow`), unpickle with their values
+    and types, whatever the values (negative, past 32 bits, none)."""
+    kind = np.dtype(dtype)
+    if kind.kind != "b":
+        info = np.iinfo(kind)
+        values = [min(max(v, info.min), info.max) for v in values]
+    column = np.array(values, dtype=kind)
+    block = (column, np.repeat(column, width).reshape(len(column), width), column > 0)
+    narrow = pickle.dumps(_Narrow(block), pickle.HIGHEST_PROTOCOL)
+    back = pickle.loads(narrow)
+    assert type(back) is tuple
+    for sent, got in zip(block, back, strict=True):
+        assert got.dtype == sent.dtype and got.shape == sent.shape
+        assert got.tolist() == sent.tolist()
+    if len(values) > 10 and all(0 <= v < 256 for v in values) and kind.itemsize > 1:
+        assert len(narrow) < len(pickle.dumps(block, pickle.HIGHEST_PROTOCOL))
 
 
 def test_the_job_spreads_paragraphs_over_its_partitions() -> None:

@@ -184,13 +184,40 @@ def _by_place(
 ) -> Iterator[tuple[int, tuple[npt.NDArray[Any], ...]]]:
     """The rows of ``columns`` in blocks (of at most :data:`BLOCK` rows) by partition,
     keyed by the partition's number, which :func:`_place` sends block ``t`` to, beside
-    the paragraphs that are there."""
+    the paragraphs that are there; each block :class:`_Narrow` on the way."""
     order = np.argsort(places, kind="stable")
     bounds = np.searchsorted(places[order], np.arange(parts + 1)).tolist()
     for t in range(parts):
         for start in range(bounds[t], bounds[t + 1], BLOCK):
             rows = order[start : min(start + BLOCK, bounds[t + 1])]
-            yield t, tuple(column[rows] for column in columns)
+            yield t, _Narrow(column[rows] for column in columns)
+
+
+class _Narrow(tuple[npt.NDArray[Any], ...]):
+    """Columns that pickle in the narrowest integer type that holds their values and
+    unpickle as they were (a tuple, each column of its own type again): a block's
+    paragraph numbers, sizes and counts mostly fit a byte or two, and the shuffle's
+    compression takes out only part of an int64's zeros (the pairs found in buckets, the
+    largest shuffle, took about 40% fewer bytes compressed in a test on made-up
+    columns)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _widened, (tuple(map(_narrowest, self)), tuple(c.dtype.str for c in self))
+
+
+def _narrowest(column: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    if column.dtype.kind not in "iu" or not column.size:
+        return column
+    low, high = column.min(), column.max()
+    narrow = np.result_type(np.min_scalar_type(low), np.min_scalar_type(high))
+    return column.astype(narrow) if narrow.itemsize < column.dtype.itemsize else column
+
+
+def _widened(
+    columns: tuple[npt.NDArray[Any], ...], types: tuple[str, ...]
+) -> tuple[npt.NDArray[Any], ...]:
+    """:class:`_Narrow` 's columns as they were."""
+    return tuple(c.astype(t, copy=False) for c, t in zip(columns, types, strict=True))
 
 
 def _by_paragraph(values: Sequence[Any], gids: Sequence[Gid], parts: int) -> Iterator[Any]:
