@@ -154,6 +154,8 @@ def main() -> int:
         + "\n\n"
         + "\n\n".join(notes)
         + "\n\nA stage runs the narrow steps before the shuffle or action it ends at: "
+        "`decide: cuts` cuts the documents into paragraphs where they were read and sends "
+        "them as written to their partitions, where `count` fingerprints them; "
         "`digests.count` trims the keys no other paragraph posts and makes every "
         "paragraph's view; `exact` sends the digests (the first round) or the statuses "
         "that changed to the digests' partitions, `told` what a digest tells where that "
