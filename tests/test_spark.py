@@ -456,12 +456,12 @@ def test_paragraphs_signed_where_they_are_worked_on_are_the_cleaners(monkeypatch
     from dedup.fingerprint import fingerprint_batch
     from dedup.spark import plan as steps
 
-    made: list[tuple[int, Any]] = []
+    made: list[Any] = []  # the batches the cleaner had fingerprinted
 
     class Fingerprinting(steps._Recorder):
         def fingerprints(self, texts: list[str], wait: bool, wrapping: Any = None) -> Any:
             batch = fingerprint_batch(texts, self.config, None, wrapping)
-            made.append((len(made), batch))
+            made.append(batch)
             return super().fingerprints(texts, wait, wrapping)
 
     monkeypatch.setattr(dedup.stream, "BATCH", 16)  # several batches a document
@@ -490,11 +490,11 @@ def test_paragraphs_signed_where_they_are_worked_on_are_the_cleaners(monkeypatch
         cleaner.feed(text)
         cleaner.close()
         cut = steps.cut_paragraphs(doc, f"d{doc}", text, config)[1]
-        assert [p.raw for p in cut] == [t for _, b in made for t in b.texts]
-        assert [p.wrapped for p in cut] == [w for _, b in made for w in b.wrapped]
+        assert [p.raw for p in cut] == [t for b in made for t in b.texts]
+        assert [p.wrapped for p in cut] == [w for b in made for w in b.wrapped]
         assert any(p.wrapped for p in cut) or doc == len(docs) - 1
         written += cut
-        expected += [(b.normalized[r], int(b.digests[r])) for _, b in made for r in range(len(b))]
+        expected += [(b.normalized[r], int(b.digests[r])) for b in made for r in range(len(b))]
     whole = steps.signed(written, config)
     assert [(p.normalized, p.digest) for p in whole] == expected
     by_doc = [steps.prints(doc, f"d{doc}", text, config)[1] for doc, text in enumerate(docs)]

@@ -114,7 +114,8 @@ def _cut(config: Config) -> Any:
     """The paragraphs of a partition's documents as the cleaner cuts them, keyed by
     paragraph: ``(batch, name, raw, wrapped)`` (:class:`~dedup.spark.plan.Written`), what
     travels to where a paragraph is worked on (its text once, not its fingerprint: with its
-    keys and normalized text, 271 bytes a line shuffled at 100,000 lines, against 62)."""
+    keys and normalized text, 239 bytes a line shuffled at a million lines in session 35's
+    count, against 63 in session 37's run)."""
 
     def run(rows: Iterable[tuple[int, str, str]]) -> Iterator[tuple[Gid, tuple[Any, ...]]]:
         for doc, name, text in rows:
