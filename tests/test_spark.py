@@ -39,7 +39,9 @@ from dedup.spark.job import (
     Planned,
     View,
     _exact,
+    _gaps,
     _in_round,
+    _keys,
     _latest,
     _Narrow,
     _place,
@@ -51,6 +53,7 @@ from dedup.spark.plan import (
     Outcome,
     Pairs,
     Plan,
+    Posted,
     Posting,
     Postings,
     Print,
@@ -63,6 +66,7 @@ from dedup.spark.plan import (
     found_record,
     key_pairs,
     key_view,
+    keys,
     merged,
     moved,
     postings,
@@ -550,6 +554,17 @@ def test_a_block_arrives_as_it_was_sent(dtype: str, values: list[int], width: in
         assert len(narrow) < len(pickle.dumps(block, pickle.HIGHEST_PROTOCOL))
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2**32 - 1)), max_size=60))
+def test_keys_sent_as_gaps_arrive_as_they_were(values: list[tuple[int, int]]) -> None:
+    """Ascending keys of any families (:func:`_gaps`) come back from their gaps, which are
+    never negative and stay within 32 bits."""
+    key = np.unique(np.array([family << 32 | value for family, value in values], dtype=np.int64))
+    family, gap = _gaps(key)
+    assert gap.min(initial=0) >= 0 and gap.max(initial=0) < 2**32
+    assert _keys(family, gap).tolist() == key.tolist()
+
+
 def test_the_job_spreads_paragraphs_over_its_partitions() -> None:
     """Documents of one paragraph each, or of many, fill every partition about evenly."""
     for docs, paragraphs in ((10_000, 1), (100, 100)):
@@ -711,6 +726,42 @@ def test_the_job_writes_what_clean_writes_on_a_thousand_documents(
 
     clean_jsonl(spark, _files(folder), str(out), Config(split="lines"), partitions=4)
     assert _parts(out) == _clean_jsonl(folder, "--split", "lines")
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_trimming_leaves_the_keys_more_than_one_paragraph_posts(
+    spark: Any, partitions: int
+) -> None:
+    """Whatever the partitions and blocks the keys travel in, a paragraph keeps the keys
+    another paragraph posts too (once or more), and only those."""
+    from dedup.spark import job
+
+    rng = random.Random(partitions)
+    paragraphs = []
+    for n in range(60):
+        bands, shingles, edges = (
+            tuple(rng.randrange(40 if family else 2**32) for _ in range(rng.randrange(6)))
+            for family in range(3)
+        )
+        gid = (n // 7, n % 7)
+        paragraphs.append(Posted(*gid, 0, n, bands, shingles, edges, len(shingles)))
+    posters: dict[int, int] = {}
+    for p in paragraphs:
+        for key in set(keys(p)):
+            posters[key] = posters.get(key, 0) + 1
+    rdd = spark.sparkContext.parallelize([(p.gid, tuple(p)) for p in paragraphs], 2)
+    trimmed = dict(job._trimmed(rdd.partitionBy(partitions, _place), partitions, block=3).collect())
+    for p in paragraphs:
+        got = Posted._make(trimmed[p.gid])
+        assert got._replace(bands=(), shingles=(), edges=()) == p._replace(
+            bands=(), shingles=(), edges=()
+        )
+        assert keys(got) == [key for key in keys(p) if posters[key] > 1]
+    assert (
+        0
+        < sum(map(len, map(keys, map(Posted._make, trimmed.values()))))
+        < sum(len(keys(p)) for p in paragraphs)
+    )
 
 
 def test_the_job_never_cuts_a_document_with_another_ones_removals(spark: Any) -> None:
