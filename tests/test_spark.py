@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -36,6 +37,8 @@ from dedup.spark.job import (
     STILL,
     Decided,
     Digests,
+    Grown,
+    Marks,
     Planned,
     View,
     _exact,
@@ -46,6 +49,8 @@ from dedup.spark.job import (
     _Narrow,
     _place,
     _places,
+    _tables,
+    _touched,
 )
 from dedup.spark.plan import (
     Exact,
@@ -278,6 +283,57 @@ def test_moved_finds_the_paragraphs_whose_buckets_changed(
     want = {p for p, q in before.keys() | after.keys() if before.get((p, q)) != after.get((p, q))}
     doc, paragraph = moved(old, new)
     assert set(zip(doc.tolist(), paragraph.tolist(), strict=True)) == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=_POSTINGS,
+    keys=st.integers(1, 6),
+    flags=st.lists(_FLAGS, min_size=72, max_size=72),
+    flipped=st.lists(st.tuples(st.integers(0, 71), st.integers(0, 2)), min_size=1, max_size=6),
+    batch=st.integers(1, 6),
+    idle=st.lists(st.integers(0, 71), max_size=12),
+)
+def test_a_round_adds_the_postings_the_tables_left_out(
+    rows: list[tuple[int, int, int]],
+    keys: int,
+    flags: list[tuple[bool, bool, bool]],
+    flipped: list[tuple[int, int]],
+    batch: int,
+    idle: list[int],
+) -> None:
+    """Tables that leave out the postings that do nothing (:func:`_active`), given the
+    postings whose flags changed, mark the paragraphs that tables of every posting mark,
+    and hold then the same postings that do something."""
+    flags = [(False, False, False) if at in idle else f for at, f in enumerate(flags)]
+    now = [list(f) for f in flags]
+    for at, flag in flipped:
+        now[at][flag] = not now[at][flag]
+    _, old = _viewed_by_key(rows, keys, flags, batch)
+    _, new = _viewed_by_key(rows, keys, [(a, b, c) for a, b, c in now], batch)
+    changed = {at for at, _ in flipped if tuple(now[at]) != flags[at]}
+    given = np.isin(new.doc * 24 + new.paragraph, list(changed))
+    active = old.keepable | old.looked_up | old.kept
+
+    def touched(kept: npt.NDArray[np.bool_]) -> tuple[set[tuple[int, ...]], set[Gid]]:
+        tables = list(_tables(0, [(0, tuple(c[kept] for c in old))])) if kept.any() else []
+        out = [value for _, value in _touched(0, [(0, tuple(c[given] for c in new)), *tables])]
+        grown = [v.rows for v in out if isinstance(v, Grown)]
+        flagged = [] if grown else [v.on(t.rows) for v, (_, t) in zip(out, tables, strict=False)]
+        doing = set()
+        for table in grown + flagged:
+            for row in zip(*(c.tolist() for c in table), strict=True):
+                if any(row[5:]):
+                    doing.add(tuple(row))
+        marks = {
+            gid
+            for v in out
+            if isinstance(v, Marks)
+            for gid in zip(v.doc.tolist(), v.paragraph.tolist(), strict=True)
+        }
+        return doing, marks
+
+    assert touched(active) == touched(np.ones(len(active), dtype=bool))
 
 
 @settings(max_examples=300, deadline=None)

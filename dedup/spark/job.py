@@ -69,6 +69,7 @@ from dedup.spark.plan import (
     found_record,
     key_pairs,
     keys,
+    matched,
     merged,
     moved,
     named,
@@ -238,15 +239,18 @@ def _by_paragraph(values: Sequence[Any], gids: Sequence[Gid], parts: int) -> Ite
             yield place, listed[start : start + BLOCK]
 
 
-def _key_blocks(parts: int) -> Any:
+def _key_blocks(parts: int, which: Callable[[tuple[bool, bool, bool]], bool] | None = None) -> Any:
     """A partition's postings (of its paragraphs' :class:`View` s), by the partition of
-    their keys."""
+    their keys: of every paragraph, or of those whose flags ``which`` takes
+    (:func:`_active`, :func:`_asking`)."""
 
     def run(items: Iterable[tuple[Gid, ViewRecord]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
         listed: list[list[int]] = []  # each paragraph's keys
         rows: list[tuple[int, int, int, int, bool, bool, bool]] = []
         for gid, record in items:
             view = View.of(record)
+            if which is not None and not which(view.flags):
+                continue
             p = view.posted
             listed.append(keys(p))
             rows.append((*gid, p.batch, p.size, *view.flags))
@@ -262,10 +266,34 @@ def _key_blocks(parts: int) -> Any:
     return run
 
 
+def _active(flags: tuple[bool, bool, bool]) -> bool:
+    """Whether a paragraph's postings do anything (:func:`~dedup.spark.plan.key_view`): one
+    that cannot be kept, is not kept and looks nothing up (a later copy of a text an
+    earlier batch keeps) neither finds nor is found, nor takes room in a bucket. The first
+    round's tables leave such postings out (a third of them at 100,000 lines of the
+    shuffled corpus); a round that makes one do something adds them (:func:`_touched`)."""
+    return any(flags)
+
+
+def _asking(flags: tuple[bool, bool, bool]) -> bool:
+    """Whether a paragraph's postings find it pairs: whether its keys are looked up."""
+    return flags[1]
+
+
 class Table(NamedTuple):
     """Postings of a key partition, ordered by key and paragraph, every posting of a key
     in one table (of about :data:`BLOCK` rows): kept for every round, with its flags as
-    the first round had them (:class:`Flags` says how the rounds after have them)."""
+    the first round had them (:class:`Flags` says how the rounds after have them), but
+    the postings that did nothing then (:func:`_active`): a round that adds some of
+    those makes the partition's tables again (:class:`Grown`)."""
+
+    rows: Postings
+
+
+class Grown(NamedTuple):
+    """A key partition's table made again in a round that added postings to its tables
+    (with their flags of the round): one of the tables that replace the first round's
+    :class:`Table` s from then on, as :class:`Flags` would have told their flags."""
 
     rows: Postings
 
@@ -333,36 +361,65 @@ def _pair_blocks(parts: int) -> Any:
     return run
 
 
-def _walk(items: Iterable[tuple[int, Any]]) -> Iterator[tuple[Postings, Postings | None]]:
-    """A key partition's tables with their flags of this round, each with the postings
-    given (blocks of :func:`_key_blocks`) of its keys, or None. The given blocks and the
-    flags come first (:func:`_union` keeps the order of its RDDs)."""
+def _read(
+    items: Iterable[tuple[int, Any]],
+) -> tuple[Postings | None, Iterator[Postings], bool]:
+    """A key partition's postings given (blocks of :func:`_key_blocks`, ordered by key), or
+    None; its tables with their flags of this round (the :class:`Table` s with their
+    :class:`Flags`, or the :class:`Grown` ones that replace them); whether grown. The
+    given blocks, the flags and the grown tables come first (:func:`_union` keeps the
+    order of its RDDs)."""
+    items = iter(items)
     blocks: list[Postings] = []
     flags: list[Flags] = []
-    given: Postings | None = None
-    tables = 0
+    grown: list[Postings] = []
+    first: Table | None = None
     for _, value in items:
         if isinstance(value, Table):
-            if not tables and blocks:
-                joined = [np.concatenate(c) for c in zip(*blocks, strict=True)]
-                order = np.argsort(joined[0], kind="stable")
-                given = Postings._make(c[order] for c in joined)
-            rows = flags[tables].on(value.rows) if flags else value.rows
-            tables += 1
-            if given is None:
-                yield rows, None
-                continue
-            lo = np.searchsorted(given.key, rows.key[0], "left")
-            hi = np.searchsorted(given.key, rows.key[-1], "right")
-            yield rows, (Postings._make(c[lo:hi] for c in given) if hi > lo else None)
-        elif tables:
-            raise AssertionError("records of a key partition after its tables")
-        elif isinstance(value, Flags):
+            first = value
+            break
+        if isinstance(value, Flags):
             flags.append(value)
+        elif isinstance(value, Grown):
+            grown.append(value.rows)
         else:
             blocks.append(Postings(*value))
-    if flags and len(flags) != tables:
-        raise AssertionError("flags of tables not there")
+    given = None
+    if blocks:
+        joined = [np.concatenate(c) for c in zip(*blocks, strict=True)]
+        order = np.argsort(joined[0], kind="stable")
+        given = Postings._make(c[order] for c in joined)
+
+    def tables() -> Iterator[Postings]:
+        yield from grown
+        count = 0
+        for _, value in itertools.chain([(0, first)] if first else [], items):
+            if not isinstance(value, Table):
+                raise AssertionError("records of a key partition after its tables")
+            if not grown:
+                yield flags[count].on(value.rows) if flags else value.rows
+            count += 1
+        if flags and len(flags) != count:
+            raise AssertionError("flags of tables not there")
+
+    return given, tables(), bool(grown)
+
+
+def _walk(items: Iterable[tuple[int, Any]]) -> Iterator[tuple[Postings, Postings | None]]:
+    """A key partition's tables with their flags of this round (:func:`_read`), each with
+    the postings given of its keys, or None."""
+    given, tables, _ = _read(items)
+    for rows in tables:
+        yield rows, _of_keys(given, rows)
+
+
+def _of_keys(given: Postings | None, rows: Postings) -> Postings | None:
+    """The postings ``given`` (ordered by key) of the keys of ``rows``, or None."""
+    if given is None or not len(rows.key):
+        return None
+    lo = np.searchsorted(given.key, rows.key[0], "left")
+    hi = np.searchsorted(given.key, rows.key[-1], "right")
+    return Postings._make(c[lo:hi] for c in given) if hi > lo else None
 
 
 class Marks(NamedTuple):
@@ -374,21 +431,39 @@ class Marks(NamedTuple):
 
 def _touched(index: int, items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
     """A key partition's tables given the postings whose flags changed: the flags now
-    (:class:`Flags`, one a table) and the paragraphs whose pairs moved (:class:`Marks`)."""
+    (:class:`Flags`, one a table; or, where postings the tables left out come to do
+    something, the tables made again with them, :class:`Grown`) and the paragraphs whose
+    pairs moved (:class:`Marks`)."""
+    given, listed, grown = _read(items)
+    tables = list(listed)
+    if given is not None:
+        whole = Postings._make(
+            np.concatenate(c)
+            for c in zip(*tables, Postings._make(c[:0] for c in given), strict=True)
+        )
+        _, _, held = matched(whole, given)
+        if not held.all():  # postings that did nothing, as they were: to add
+            added = Postings._make(c[~held] for c in given)
+            none = np.zeros(len(added.key), dtype=bool)
+            added = added._replace(keepable=none, looked_up=none, kept=none)
+            whole = Postings._make(np.concatenate(c) for c in zip(whole, added, strict=True))
+            order = np.lexsort((whole.paragraph, whole.doc, whole.key))
+            whole = Postings._make(c[order] for c in whole)
+            tables = [Postings._make(c[a:b] for c in whole) for a, b in _pieces(whole.key)]
+            grown = True
     marked: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
-    for rows, given in _walk(items):
-        if given is not None:
-            sub, at = within(rows, given)
+    for rows in tables:
+        told = _of_keys(given, rows)
+        if told is not None:
+            sub, at = within(rows, told)
             old = Postings._make(c[sub] for c in rows)
             hit = at >= 0
             now = [c.copy() for c in (rows.keepable, rows.looked_up, rows.kept)]
-            for column, told in zip(
-                now, (given.keepable, given.looked_up, given.kept), strict=True
-            ):
-                column[sub[hit]] = told[at[hit]]
+            for column, new in zip(now, (told.keepable, told.looked_up, told.kept), strict=True):
+                column[sub[hit]] = new[at[hit]]
             rows = rows._replace(keepable=now[0], looked_up=now[1], kept=now[2])
             marked.append(moved(old, Postings._make(c[sub] for c in rows)))
-        yield index, Flags.of(rows)
+        yield index, Grown(rows) if grown else Flags.of(rows)
     if marked:
         doc, paragraph = (np.concatenate(c) for c in zip(*marked, strict=True))
         yield index, Marks(doc, paragraph)
@@ -1196,7 +1271,7 @@ def decide(
     worked: list[RDD[tuple[int, Verdicts]]] = []  # every round's verdicts, known from then on
     rounds = verified = planned_count = 0
     tables: RDD[tuple[int, Table]] | None = None
-    flags: list[RDD[tuple[int, Flags]]] = []  # none: the tables' own (the first round's)
+    flags: list[RDD[tuple[int, Flags | Grown]]] = []  # none: the first round's tables'
     touched: RDD[tuple[int, Any]] | None = None
     exact: RDD[tuple[int, Any]] | None = None
     flips: list[RDD[tuple[Gid, bool]]] = []  # the statuses that changed in the round before
@@ -1216,7 +1291,7 @@ def decide(
         viewed = _union(views, *flips, told).mapPartitions(_viewed, True).persist(_level())
         if tables is None:
             tables = (
-                viewed.mapPartitions(_key_blocks(parts))
+                viewed.mapPartitions(_key_blocks(parts, _active))
                 .partitionBy(parts, _place)
                 .mapPartitionsWithIndex(_tables, True)
                 .persist(_level())
@@ -1234,7 +1309,7 @@ def decide(
                 .mapPartitionsWithIndex(_touched, True)
                 .persist(_level())
             )
-            flags = [touched.filter(lambda item: isinstance(item[1], Flags))]
+            flags = [touched.filter(lambda item: isinstance(item[1], (Flags, Grown)))]
             marks = (
                 touched.values()
                 .filter(lambda value: isinstance(value, Marks))
@@ -1242,7 +1317,7 @@ def decide(
                 .partitionBy(parts, _place)
             )
             playing = _union(viewed, marks).mapPartitions(_playing, True).persist(_level())
-            asked = playing.mapPartitions(_key_blocks(parts)).partitionBy(parts, _place)
+            asked = playing.mapPartitions(_key_blocks(parts, _asking)).partitionBy(parts, _place)
             blocks = _union(asked, *flags, tables).mapPartitions(_asked_pairs(parts))
             blocks = blocks.partitionBy(parts, _place)
             done.append(playing)

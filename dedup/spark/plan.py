@@ -626,6 +626,17 @@ def within(table: Postings, given: Postings) -> tuple[npt.NDArray[np.int64], npt
     """The rows of ``table`` (ordered by key) that post the keys of ``given``, and for each
     the row of ``given`` that is the same posting (key and paragraph), or -1. Every
     posting given must be in the table."""
+    rows, at, held = matched(table, given)
+    if not held.all():
+        raise AssertionError("a posting given that the table does not hold")
+    return rows, at
+
+
+def matched(
+    table: Postings, given: Postings
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """:func:`within` 's rows of ``table`` and the row of ``given`` each is, and which of
+    the postings ``given`` the table holds."""
     keys = np.unique(given.key)
     lo, hi = np.searchsorted(table.key, keys, "left"), np.searchsorted(table.key, keys, "right")
     src, t = _spread(lo, hi - lo)
@@ -648,11 +659,11 @@ def within(table: Postings, given: Postings) -> tuple[npt.NDArray[np.int64], npt
     head = order[_starts(new)]
     at = np.full(len(key), -1, dtype=np.int64)
     at[order] = np.where(head < n, head, -1)
-    held = np.zeros(len(key), dtype=bool)  # the heads of postings the table holds
-    held[head[order >= n]] = True
-    if not held[head[order < n]].all():
-        raise AssertionError("a posting given that the table does not hold")
-    return rows, at[n:]
+    in_table = np.zeros(len(key), dtype=bool)  # the heads of postings the table holds
+    in_table[head[order >= n]] = True
+    held = np.zeros(n, dtype=bool)
+    held[order[order < n]] = in_table[head[order < n]]
+    return rows, at[n:], held
 
 
 def keys(p: Posted | Print) -> list[int]:
