@@ -996,30 +996,52 @@ def _shelved(items: Iterable[tuple[int, Any]]) -> tuple[Shelf, list[Any]]:
 def _asked(parts: int) -> Any:
     """The ``missing`` pairs of a partition's paragraphs (the records of :class:`Planned`
     or :class:`Decided`, both ending with them), by the partition of the earlier
-    paragraph of each."""
+    paragraph of each, in columns (:func:`_pair_columns`)."""
 
-    def run(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[int, list[Pair]]]:
-        pairs = [pair for _, record in items for pair in record[-1]]
-        yield from _by_paragraph(pairs, [pair[0] for pair in pairs], parts)
+    def run(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        columns = _pair_columns([pair for _, record in items for pair in record[-1]])
+        yield from _by_place(columns, _places(columns[0], columns[1], parts), parts)
 
     return run
 
 
+def _pair_columns(pairs: Sequence[Pair]) -> tuple[npt.NDArray[np.int64], ...]:
+    """``pairs`` as columns ``(q doc, q paragraph, p doc, p paragraph, as written,
+    settle)``, ordered by ``q`` then ``p``, which narrow (:class:`_Narrow`) and compress
+    where Python tuples of them did not (:func:`_pairs_of` makes them pairs again)."""
+    rows = np.array(
+        [(*q, *p, as_written, settle) for q, p, as_written, settle in pairs], dtype=np.int64
+    ).reshape(len(pairs), 6)
+    return tuple(rows[np.lexsort(rows[:, ::-1].T)].T)
+
+
+def _pairs_of(columns: Sequence[npt.NDArray[np.int64]]) -> list[Pair]:
+    """The pairs :func:`_pair_columns` was given (in its order)."""
+    q_doc, q_paragraph, p_doc, p_paragraph, as_written, settle = (c.tolist() for c in columns)
+    return [
+        ((a, b), (c, d), bool(w), bool(t))
+        for a, b, c, d, w, t in zip(
+            q_doc, q_paragraph, p_doc, p_paragraph, as_written, settle, strict=True
+        )
+    ]
+
+
 def _served(parts: int) -> Any:
     """The pairs asked of a partition, by the partition of their later paragraph, in
-    blocks ``(pairs, gids, served)``: a block's pairs, and their earlier paragraphs each
-    once (``gids``, as the shelf serves them, with their texts as written when a pair of
-    the block reads them), however many of the block's pairs name one."""
+    blocks ``(pairs, gids, served)``: a block's pairs (in columns), and their earlier
+    paragraphs each once (``gids``, as the shelf serves them, with their texts as written
+    when a pair of the block reads them), however many of the block's pairs name one."""
 
     def run(items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
-        shelf, lists = _shelved(items)
-        asked = [pair for listed in lists for pair in listed]
+        shelf, blocks = _shelved(items)
+        asked = [pair for block in blocks for pair in _pairs_of(block)]
         for place, pairs in _by_paragraph(asked, [pair[1] for pair in asked], parts):
             written: dict[Gid, bool] = {}
             for q, _, text, _ in pairs:
                 written[q] = written.get(q, False) or text
             gids = list(written)
-            yield place, (pairs, gids, shelf.serve(gids, list(written.values())))
+            served = shelf.serve(gids, list(written.values()))
+            yield place, (_Narrow(_pair_columns(pairs)), gids, served)
 
     return run
 
@@ -1028,9 +1050,10 @@ def _verify(config: Config) -> Any:
     """The verdicts on the pairs that came to their later paragraph's partition."""
 
     def run(index: int, items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Verdicts]]:
-        shelf, sent = _shelved(items)
-        if not sent:
+        shelf, blocks = _shelved(items)
+        if not blocks:
             return
+        sent = [(_pairs_of(pairs), gids, served) for pairs, gids, served in blocks]
         later = list(dict.fromkeys(pair[1] for pairs, _, _ in sent for pair in pairs))
         mine = {gid: _text(*one) for gid, one in zip(later, shelf.take(later), strict=True)}
         listed = []
