@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ from dedup.spark.job import (
     _touched,
 )
 from dedup.spark.plan import (
+    SHINGLES,
     Exact,
     Gid,
     Outcome,
@@ -69,6 +71,7 @@ from dedup.spark.plan import (
     digest_view,
     found_of,
     found_record,
+    hopeful,
     key_pairs,
     key_view,
     keys,
@@ -226,7 +229,9 @@ def _viewed_by_key(
         first = paragraph - paragraph % batch
         posting = Posting((doc, paragraph), first, keepable, looked_up, kept)
         by_key.setdefault((family, value), []).append(posting)
-        columns.append((family << 32 | value, doc, paragraph, first, 7, keepable, looked_up, kept))
+        columns.append(
+            (family << 32 | value, doc, paragraph, first, 7, 7, keepable, looked_up, kept)
+        )
     for (family, _), postings_of_key in by_key.items():
         key_view(family, postings_of_key, want)
     return want, postings(columns)
@@ -256,6 +261,112 @@ def test_key_pairs_finds_what_key_view_finds(
     ]
     got = dict(shared_by_pair(merged(Pairs.joined(parts), candidates=False)))
     assert got == want
+
+
+def _set_postings(
+    rows: list[tuple[int, int, int]],
+    keys: int,
+    flags: list[tuple[bool, bool, bool]],
+    batch: int,
+    spare: list[int],
+) -> Postings:
+    """Postings ``(which key, doc, paragraph)`` as a paragraph posts them (its shingle keys
+    a set), each paragraph with as many shingles as the shingle keys it posts and
+    ``spare`` more by paragraph (the ones only it posts)."""
+    seen: set[tuple[int, int, int, int]] = set()
+    listed: list[tuple[int, int, int]] = []
+    for which, doc, paragraph in rows:
+        family, value = which % keys % 3, which % keys // 3
+        if family == SHINGLES and (family, value, doc, paragraph) in seen:
+            continue
+        seen.add((family, value, doc, paragraph))
+        listed.append((family << 32 | value, doc, paragraph))
+    reach = Counter((doc, paragraph) for key, doc, paragraph in listed if key >> 32 == SHINGLES)
+    columns = []
+    for key, doc, paragraph in listed:
+        shingles = reach[doc, paragraph]
+        size = shingles + spare[doc * 24 + paragraph] if shingles else 0
+        first = paragraph - paragraph % batch
+        columns.append((key, doc, paragraph, first, size, shingles, *flags[doc * 24 + paragraph]))
+    return postings(columns)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=_POSTINGS,
+    keys=st.integers(1, 6),
+    flags=st.lists(_FLAGS, min_size=72, max_size=72),
+    batch=st.integers(1, 6),
+    blocks=st.integers(1, 4),
+    spare=st.lists(st.integers(0, 4), min_size=72, max_size=72),
+    far=st.booleans(),
+)
+def test_hopeful_leaves_the_candidates_as_they_were(
+    rows: list[tuple[int, int, int]],
+    keys: int,
+    flags: list[tuple[bool, bool, bool]],
+    batch: int,
+    blocks: int,
+    spare: list[int],
+    far: bool,
+) -> None:
+    """The pairs each key partition (keys split into ``blocks``) finds, without the
+    shingles that cannot make a candidate there, make the same candidates as all of them,
+    once merged, and score them alike: what is left out is shingles that count for
+    nothing (a pair of batches apart that shares fewer than half of its later paragraph's
+    shingles, which :func:`~dedup.deduplicator._index_score` passes over). With ``far``,
+    documents 1 and 2 are the lines of a second file, numbered ``1 << 40`` on (as
+    :func:`~dedup.spark.job.read_jsonl` numbers them)."""
+    table = _set_postings(rows, keys, flags, batch, spare)
+    if far:
+        table = table._replace(doc=np.where(table.doc > 0, (1 << 40) + table.doc - 1, table.doc))
+    found, sent = [], []
+    for b in range(blocks):
+        part = Postings(*(c[table.key % blocks == b] for c in table))
+        found.append(merged(key_pairs(part), candidates=False))
+        sent.append(hopeful(found[-1], part))
+    for candidates in (True, False):
+        want = _scored(merged(Pairs.joined(found), candidates))
+        assert _scored(merged(Pairs.joined(sent), candidates)) == want
+
+
+def _scored(pairs: Pairs) -> dict[tuple[Gid, Gid], Shared]:
+    """The shared counts of ``pairs`` by pair, as the plans read them: the shingles of a
+    pair of batches apart only from half of its later paragraph's on, and no such pair
+    left sharing nothing."""
+    out = {}
+    for (pair, shared), size in zip(shared_by_pair(pairs), pairs.p_size.tolist(), strict=True):
+        bands, common, edges, inner, calm = shared
+        if not inner and common * 2 < size:
+            common = 0
+        if inner or bands or common or edges:
+            out[pair] = [bands, common, edges, inner, calm]
+    return out
+
+
+def test_hopeful_leaves_out_a_phrase_shared_by_long_paragraphs() -> None:
+    """Two paragraphs that share one shingle key (a phrase) and post two more each (as
+    many as their shingles allow some other paragraph to share): with 20 shingles the pair
+    is no candidate whatever other partitions hold, and is not sent; with 5 it could be,
+    where the partition does not hold their other keys."""
+
+    def sent(size: int, held: tuple[int, ...]) -> int:
+        table = postings(
+            [
+                (SHINGLES << 32 | key, doc, 0, 0, size, 3, True, True, True)
+                for doc, own in ((0, (1, 2)), (1, (3, 4)))
+                for key in (9, *own)
+                if key in held
+            ]
+        )
+        found = merged(key_pairs(table), candidates=False)
+        assert len(found.p_doc) == 1
+        return len(hopeful(found, table).p_doc)
+
+    assert sent(20, (9, 1, 2, 3, 4)) == 0
+    assert sent(20, (9,)) == 0
+    assert sent(5, (9, 1, 2, 3, 4)) == 0  # shares 1 of 5 shingles, no more elsewhere
+    assert sent(5, (9,)) == 1  # 3 of 5, if both post the other two keys elsewhere
 
 
 @settings(max_examples=200, deadline=None)
@@ -323,7 +434,7 @@ def test_a_round_adds_the_postings_the_tables_left_out(
         doing = set()
         for table in grown + flagged:
             for row in zip(*(c.tolist() for c in table), strict=True):
-                if any(row[5:]):
+                if any(row[6:]):
                     doing.add(tuple(row))
         marks = {
             gid
@@ -372,7 +483,7 @@ def test_within_finds_the_postings_given_in_a_table(
 ) -> None:
     """The rows of the keys given, each with the given row that is the same posting."""
     columns = sorted(
-        (which, doc, paragraph, 0, 7, True, True, True) for which, doc, paragraph in rows
+        (which, doc, paragraph, 0, 7, 7, True, True, True) for which, doc, paragraph in rows
     )
     table = postings(columns)
     given = [columns[at % len(columns)] for at in picks]
@@ -383,7 +494,7 @@ def test_within_finds_the_postings_given_in_a_table(
         same = [g for g, row in enumerate(given) if row[:3] == columns[n][:3]]
         assert a == (same[0] if same else -1)
     with pytest.raises(AssertionError):
-        within(table, postings([(columns[0][0], 99, 0, 0, 7, True, True, True)]))
+        within(table, postings([(columns[0][0], 99, 0, 0, 7, 7, True, True, True)]))
 
 
 def _told(digest: list[int], gids: list[Gid], kept: list[bool]) -> dict[Gid, Exact]:

@@ -67,6 +67,7 @@ from dedup.spark.plan import (
     digest_view,
     found_of,
     found_record,
+    hopeful,
     key_pairs,
     keys,
     matched,
@@ -246,21 +247,21 @@ def _key_blocks(parts: int, which: Callable[[tuple[bool, bool, bool]], bool] | N
 
     def run(items: Iterable[tuple[Gid, ViewRecord]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
         listed: list[list[int]] = []  # each paragraph's keys
-        rows: list[tuple[int, int, int, int, bool, bool, bool]] = []
+        rows: list[tuple[int, int, int, int, int, bool, bool, bool]] = []
         for gid, record in items:
             view = View.of(record)
             if which is not None and not which(view.flags):
                 continue
             p = view.posted
             listed.append(keys(p))
-            rows.append((*gid, p.batch, p.size, *view.flags))
+            rows.append((*gid, p.batch, p.size, len(p.shingles), *view.flags))
         if not rows:
             return
         counts = np.fromiter(map(len, listed), dtype=np.int64, count=len(listed))
         key = np.fromiter(itertools.chain.from_iterable(listed), np.int64, int(counts.sum()))
-        columns = np.repeat(np.array(rows, dtype=np.int64).reshape(len(rows), 7), counts, 0).T
-        flags = columns[4:].astype(bool)
-        table = Postings(key, *columns[:4], *flags)
+        columns = np.repeat(np.array(rows, dtype=np.int64).reshape(len(rows), 8), counts, 0).T
+        flags = columns[5:].astype(bool)
+        table = Postings(key, *columns[:5], *flags)
         yield from _by_place(table, table.key % parts, parts)
 
     return run
@@ -356,7 +357,7 @@ def _pair_blocks(parts: int) -> Any:
 
     def run(tables: Iterable[tuple[int, Table]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
         for _, table in tables:
-            pairs = merged(key_pairs(table.rows), False)
+            pairs = hopeful(merged(key_pairs(table.rows), False), table.rows)
             yield from _by_place(pairs, _places(pairs.p_doc, pairs.p_paragraph, parts), parts)
 
     return run
@@ -490,7 +491,7 @@ def _asked_pairs(parts: int) -> Any:
             sub, at = within(rows, given)
             asked = Postings._make(c[sub] for c in rows)
             asked = asked._replace(looked_up=asked.looked_up & (at >= 0))
-            pairs = merged(key_pairs(asked), False)
+            pairs = hopeful(merged(key_pairs(asked), False), asked)
             yield from _by_place(pairs, _places(pairs.p_doc, pairs.p_paragraph, parts), parts)
 
     return run

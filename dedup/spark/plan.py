@@ -422,13 +422,16 @@ def key_view(family: int, postings: Iterable[Posting], into: dict[tuple[Gid, Gid
 class Postings(NamedTuple):
     """Postings of many keys as columns, one row a posting (any order): the key (its
     family in the bits above 32), the paragraph posting it (``doc``, ``paragraph``), its
-    batch, its shingles (:attr:`Posted.size`), and :class:`Posting`'s flags."""
+    batch, its shingles (:attr:`Posted.size`), how many shingle keys it posts in all
+    (``reach``: its :attr:`Posted.shingles`, those some other paragraph posts too; see
+    :func:`hopeful`), and :class:`Posting`'s flags."""
 
     key: npt.NDArray[np.int64]
     doc: npt.NDArray[np.int64]
     paragraph: npt.NDArray[np.int64]
     batch: npt.NDArray[np.int64]
     size: npt.NDArray[np.int64]
+    reach: npt.NDArray[np.int64]
     keepable: npt.NDArray[np.bool_]
     looked_up: npt.NDArray[np.bool_]
     kept: npt.NDArray[np.bool_]
@@ -567,6 +570,51 @@ def merged(pairs: Pairs, candidates: bool) -> Pairs:
     return out.take(one.inner | (counts[:, BANDS] > 0) | (counts[:, EDGES] > 0) | enough)
 
 
+def hopeful(pairs: Pairs, table: Postings) -> Pairs:
+    """``pairs`` (:func:`merged`, found in the buckets of ``table``'s keys: some of the
+    keys of each paragraph ``p``) without the shingles a pair of batches apart shares here
+    when those cannot make it a candidate, and without the pairs then left sharing
+    nothing: most pairs found through shingles (a phrase two paragraphs share), whose
+    sending was the largest part of the job's shuffle.
+
+    Such a pair is a candidate through shingles only when it shares at least half of
+    ``p``'s shingles, summed over every key partition (:func:`merged`), and shares at most
+    one through each shingle key ``p`` posts (a set): so what it shares elsewhere is at
+    most ``p``'s shingle keys that ``table`` does not hold (``reach`` less those here). If
+    what it shares here falls short even with all of those, the sum falls short too,
+    whatever the other partitions send: without these shingles the pair is scored and
+    dropped as it was (:func:`~dedup.deduplicator._index_score` counts shingles only from
+    half on). A pair that is a candidate loses nothing, here or anywhere. Pairs of one
+    batch stay as found: any key they share makes them partners."""
+    common = pairs.counts[:, SHINGLES]
+    shared = np.flatnonzero((common > 0) & ~pairs.inner)
+    if not len(shared):
+        return pairs
+    shingled = table.key >> 32 == SHINGLES
+    posted = int(shingled.sum())
+    # The paragraphs posting shingle keys here and the pairs' p numbered alike, in one
+    # order (a document's number may take 62 bits: no one number for both columns).
+    doc = np.concatenate([table.doc[shingled], pairs.p_doc[shared]])
+    paragraph = np.concatenate([table.paragraph[shingled], pairs.p_paragraph[shared]])
+    order = np.lexsort((paragraph, doc))
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (doc[order][1:] != doc[order][:-1]) | (paragraph[order][1:] != paragraph[order][:-1])
+    number = np.empty(len(order), dtype=np.int64)
+    number[order] = np.cumsum(new) - 1
+    here = np.bincount(number[:posted], minlength=int(new.sum()))
+    reach = np.zeros(len(here), dtype=np.int64)
+    reach[number[:posted]] = table.reach[shingled]
+    # Every p sharing shingles here posts shingle keys here: here[p] > 0.
+    p = number[posted:]
+    most = common[shared] + reach[p] - here[p]
+    short = shared[2 * most < pairs.p_size[shared]]
+    if not len(short):
+        return pairs
+    counts = pairs.counts.copy()
+    counts[short, SHINGLES] = 0
+    return pairs._replace(counts=counts).take(pairs.inner | counts.any(axis=1))
+
+
 def moved(old: Postings, new: Postings) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """The paragraphs ``(doc, paragraph)`` whose pairs in the buckets of some keys differ
     between two readings of their postings, ``old`` and ``new`` (the same rows, but for
@@ -675,13 +723,13 @@ def keys(p: Posted | Print) -> list[int]:
     ]
 
 
-def postings(rows: Sequence[tuple[int, int, int, int, int, bool, bool, bool]]) -> Postings:
-    """:class:`Postings` from rows ``(key, doc, paragraph, batch, size, keepable,
+def postings(rows: Sequence[tuple[int, int, int, int, int, int, bool, bool, bool]]) -> Postings:
+    """:class:`Postings` from rows ``(key, doc, paragraph, batch, size, reach, keepable,
     looked_up, kept)``."""
-    columns = np.array(rows, dtype=np.int64).reshape(len(rows), 8).T
-    key, doc, paragraph, batch, size = columns[:5]
-    keepable, looked_up, kept = columns[5:].astype(bool)
-    return Postings(key, doc, paragraph, batch, size, keepable, looked_up, kept)
+    columns = np.array(rows, dtype=np.int64).reshape(len(rows), 9).T
+    key, doc, paragraph, batch, size, reach = columns[:6]
+    keepable, looked_up, kept = columns[6:].astype(bool)
+    return Postings(key, doc, paragraph, batch, size, reach, keepable, looked_up, kept)
 
 
 def shared_by_pair(pairs: Pairs) -> Iterator[tuple[tuple[Gid, Gid], Shared]]:
@@ -981,10 +1029,11 @@ def plans(live: Sequence[Print], kept: dict[Gid, bool]) -> Iterator[Plan]:
     exact: dict[Gid, Exact] = {}
     for rows in by_digest.values():
         exact.update(digest_view(rows))
-    listed: list[tuple[int, int, int, int, int, bool, bool, bool]] = []
+    listed: list[tuple[int, int, int, int, int, int, bool, bool, bool]] = []
     for p in live:
         e = exact[p.gid]
-        flags = (p.batch, len(p.shingles), e.keepable, e.indexed is None, kept[p.gid])
+        size = len(p.shingles)  # its keys: every shingle, none trimmed here
+        flags = (p.batch, size, size, e.keepable, e.indexed is None, kept[p.gid])
         listed += [(key, *p.gid, *flags) for key in keys(p)]
     shared: dict[Gid, dict[Gid, Shared]] = defaultdict(dict)
     for (p_gid, q), counts in shared_by_pair(merged(key_pairs(postings(listed)), candidates=True)):
