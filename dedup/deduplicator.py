@@ -42,7 +42,7 @@ from dedup.index import (
 )
 from dedup.paragraphs import Wrapping
 from dedup.result import CleanResult, CloseCall, Removal
-from dedup.shingles import ShingleSet, TokenHasher
+from dedup.shingles import ShingleSet, TokenHasher, distinct
 from dedup.stream import BATCH, Cleaner
 from dedup.verify import (
     EXACT,
@@ -959,8 +959,8 @@ class _Pairs(NamedTuple):
         the others paragraphs kept in ``index``), gathered with a few array operations."""
         later_rows, ids = codes >> 32, codes & 0xFFFFFFFF
         inner = ids >= base
-        rows = np.unique(np.concatenate((later_rows, ids[inner] - base)))
-        kept = np.unique(ids[~inner])
+        rows = distinct(np.concatenate((later_rows, ids[inner] - base)))
+        kept = distinct(ids[~inner])
         texts, text_offsets = index.texts(kept)
         row_sets, row_offsets = gather(batch.shingles, batch.offsets, rows)
         kept_sets = index.sketches(kept)

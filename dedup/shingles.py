@@ -8,6 +8,7 @@ same value for one shingle in plain Python, for use as ``datasketch.MinHash(hash
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +22,23 @@ _MASK64 = (1 << 64) - 1
 _SHIFT = np.uint64(32)
 
 ShingleSet = npt.NDArray[np.uint32]
+
+
+def distinct(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """The distinct ``values`` (numbers, one axis), ascending: ``np.unique(values)``, by a
+    sort. Since numpy 2.3, ``np.unique`` without ``return_*`` hashes integers instead, 25x
+    slower than sorting for 100,000 of them on this machine (and as fast below a hundred).
+
+    >>> distinct(np.array([3, 1, 3, 2])).tolist()
+    [1, 2, 3]
+    """
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    first = np.empty(len(ordered), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
 
 
 def token_hashes(tokens: Sequence[str]) -> npt.NDArray[np.uint64]:
@@ -126,7 +144,7 @@ def shingle_set(tokens: Sequence[str], k: int) -> ShingleSet:
     >>> bool((repeated == shingle_set("a b c a b c a".split(), 3)).all())
     True
     """
-    return np.unique(kgram_hashes(token_hashes(tokens), k))
+    return distinct(kgram_hashes(token_hashes(tokens), k))
 
 
 def shingle_hash(shingle: Sequence[str]) -> int:

@@ -30,7 +30,7 @@ from dedup.shapes import (
     _code_like,
     _found,
 )
-from dedup.shingles import shared_counts
+from dedup.shingles import distinct, shared_counts
 from dedup.verify import Kind, Verdict, opcodes, opcodes_in_python
 
 from .test_paragraphs import apply_cuts, cut
@@ -474,3 +474,16 @@ def test_a_verdict_is_pickled_as_its_fields(
     for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
         back = pickle.loads(pickle.dumps(verdict, protocol))
         assert back == verdict and type(back) is Verdict
+
+
+@given(
+    values=st.lists(st.integers(0, 2**32 - 1), max_size=300),
+    dtype=st.sampled_from([np.uint32, np.int64, np.uint64]),
+    repeats=st.integers(1, 3),
+)
+def test_distinct_is_numpys_unique(values: list[int], dtype: type, repeats: int) -> None:
+    """The sort that stands in for ``np.unique`` gives its values, in its type."""
+    array = np.array(values * repeats, dtype=dtype)
+    got, want = distinct(array), np.unique(array)
+    assert got.dtype == want.dtype
+    assert got.tolist() == want.tolist()

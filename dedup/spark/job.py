@@ -40,7 +40,7 @@ import numpy.typing as npt
 from dedup.config import Config
 from dedup.errors import DedupError, InputError
 from dedup.index import Ref
-from dedup.shingles import TokenHasher
+from dedup.shingles import TokenHasher, distinct
 from dedup.sources import jsonl_document
 from dedup.spark.plan import (
     EDGES,
@@ -348,7 +348,7 @@ def _pieces(key: npt.NDArray[Any]) -> Iterator[tuple[int, int]]:
     one piece: each one's bounds."""
     starts = _starts(key)
     at = np.minimum(np.searchsorted(starts, np.arange(0, len(key), BLOCK)), len(starts) - 1)
-    yield from itertools.pairwise([*np.unique(starts[at]).tolist(), len(key)])
+    yield from itertools.pairwise([*distinct(starts[at]).tolist(), len(key)])
 
 
 def _pair_blocks(parts: int) -> Any:

@@ -59,7 +59,7 @@ from dedup.fingerprint import (
 from dedup.index import MAX_BUCKET, MAX_CANDIDATES, Ref
 from dedup.paragraphs import Wrapping, wrapped_lines
 from dedup.result import CloseCall, Removal
-from dedup.shingles import TokenHasher
+from dedup.shingles import TokenHasher, distinct
 from dedup.stream import Cleaner
 from dedup.verify import EXACT, Verdict, compare, far_pairs
 
@@ -685,7 +685,7 @@ def matched(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """:func:`within` 's rows of ``table`` and the row of ``given`` each is, and which of
     the postings ``given`` the table holds."""
-    keys = np.unique(given.key)
+    keys = distinct(given.key)
     lo, hi = np.searchsorted(table.key, keys, "left"), np.searchsorted(table.key, keys, "right")
     src, t = _spread(lo, hi - lo)
     rows = src + t
