@@ -896,11 +896,11 @@ def test_the_job_writes_what_clean_writes_on_a_thousand_documents(
 
 
 @pytest.mark.parametrize("partitions", [1, 3])
-def test_trimming_leaves_the_keys_more_than_one_paragraph_posts(
-    spark: Any, partitions: int
-) -> None:
+def test_trimming_leaves_the_keys_more_than_one_text_posts(spark: Any, partitions: int) -> None:
     """Whatever the partitions and blocks the keys travel in, a paragraph keeps the keys
-    another paragraph posts too (once or more), and only those."""
+    another text posts too (once or more), and only those: the copies of a text (every
+    fifth paragraph is one of an earlier paragraph) count as one, told by the first
+    paragraph of each text."""
     from dedup.spark import job
 
     rng = random.Random(partitions)
@@ -911,13 +911,29 @@ def test_trimming_leaves_the_keys_more_than_one_paragraph_posts(
             for family in range(3)
         )
         gid = (n // 7, n % 7)
-        paragraphs.append(Posted(*gid, 0, n, bands, shingles, edges, len(shingles)))
+        text = Posted(*gid, 0, n, bands, shingles, edges, len(shingles))
+        if n % 5 == 4:
+            text = paragraphs[rng.randrange(n)]._replace(doc=gid[0], paragraph=gid[1])
+        paragraphs.append(text)
+    firsts = {}
+    for p in paragraphs:
+        firsts.setdefault(p.digest, p.gid)
     posters: dict[int, int] = {}
     for p in paragraphs:
-        for key in set(keys(p)):
-            posters[key] = posters.get(key, 0) + 1
-    rdd = spark.sparkContext.parallelize([(p.gid, tuple(p)) for p in paragraphs], 2)
-    trimmed = dict(job._trimmed(rdd.partitionBy(partitions, _place), partitions, block=3).collect())
+        if firsts[p.digest] == p.gid:
+            for key in set(keys(p)):
+                posters[key] = posters.get(key, 0) + 1
+    context = spark.sparkContext
+    rdd = context.parallelize([(p.gid, tuple(p)) for p in paragraphs], 2)
+    first = context.parallelize([(gid, True) for gid in firsts.values()], 2)
+    trimmed = dict(
+        job._trimmed(
+            rdd.partitionBy(partitions, _place),
+            first.partitionBy(partitions, _place),
+            partitions,
+            block=3,
+        ).collect()
+    )
     for p in paragraphs:
         got = Posted._make(trimmed[p.gid])
         assert got._replace(bands=(), shingles=(), edges=()) == p._replace(

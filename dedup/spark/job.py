@@ -29,6 +29,7 @@ import bisect
 import functools
 import itertools
 import pickle
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -976,6 +977,18 @@ def _shelf(index: int, items: Iterable[tuple[Gid, PrintRecord]]) -> Iterator[tup
 
 #: Where a :class:`~dedup.spark.plan.Print`'s record holds its digest and its shingles.
 _DIGEST, _SHINGLES = Print._fields.index("digest"), Print._fields.index("shingles")
+_BANDS, _EDGES = Print._fields.index("bands"), Print._fields.index("edges")
+
+
+def _text_of(record: PrintRecord) -> tuple[int, int]:
+    """What tells the copies of a paragraph's text from other texts: its digest and a
+    checksum of its keys. Two texts of one digest (a 64-bit collision) have other keys,
+    and are told apart but for a 32-bit collision more: :func:`_trimmed` counts a text's
+    keys once, by its first paragraph, and must not take one text's keys for another's."""
+    bands, shingles, edges = record[_BANDS], record[_SHINGLES], record[_EDGES]
+    listed = np.array([len(bands), len(shingles), *bands, *shingles, *edges], dtype=np.uint64)
+    return record[_DIGEST], zlib.crc32(listed.tobytes())
+
 
 #: Paragraphs a shelf (a record of the JVM's).
 SHELF = 1 << 12
@@ -1086,24 +1099,37 @@ def _verified(
 
 
 def _trimmed(
-    posted: RDD[tuple[Gid, Any]], partitions: int, block: int = BLOCK
+    posted: RDD[tuple[Gid, Any]],
+    first: RDD[tuple[Gid, bool]],
+    partitions: int,
+    block: int = BLOCK,
 ) -> RDD[tuple[Gid, Any]]:
     """The paragraphs (their :class:`~dedup.spark.plan.Posted`, as plain tuples) without
-    the keys no other paragraph posts (most shingles: they put nobody in anybody's
-    bucket), found once, so that no round sends them again. Each partition sends the keys
-    its paragraphs post, each once with how many post it, to the keys' partitions, in
-    ascending blocks (of at most ``block`` keys) as gaps (:func:`_gaps`), and gets back a
-    bit a key, in the order it sent them: whether more than one paragraph posts it in all
-    (the keys themselves came back before: 39 bytes a line shuffled at a million lines in
-    session 37's run, 2 as bits in session 38's)."""
+    the keys that no other text posts (most shingles, and the keys of a text that
+    recurs only as itself), found once, so that no round sends them again. Each partition
+    sends the keys its paragraphs post, each once with how many texts post it there
+    (counted by the ``first`` paragraph of each text, :func:`_text_of`), to the keys'
+    partitions, in ascending blocks (of at most ``block`` keys) as gaps (:func:`_gaps`),
+    and gets back a bit a key, in the order it sent them: whether more than one text posts
+    it in all (the keys themselves came back before: 39 bytes a line shuffled at a million
+    lines in session 37's run, 2 as bits in session 38's).
+
+    A key that only copies of one text post puts nobody in a bucket that counts: a later
+    copy of a text kept in an earlier batch reads no pairs (its plan is the copy,
+    :func:`~dedup.spark.plan.plan`), nor does one of the batch that keeps it, and a copy
+    not kept is in no bucket (counted by paragraph, such keys were kept: 11.8 postings a
+    paragraph after trimming at 100,000 shuffled lines, 6.4 by text)."""
     parts = partitions
 
-    def sent(items: Iterable[tuple[Gid, Any]]) -> tuple[npt.NDArray[Any], ...]:
-        """The keys a partition's paragraphs post (ascending) and how many post each."""
-        posting = np.fromiter(
-            (k for _, p in items for k in set(keys(Posted._make(p)))), dtype=np.int64
-        )
-        key, counts = np.unique(posting, return_counts=True)
+    def sent(
+        paragraphs: list[tuple[Gid, Posted]], counted: AbstractSet[Gid] = frozenset()
+    ) -> tuple[npt.NDArray[Any], ...]:
+        """The keys ``paragraphs`` post (ascending), and how many of those ``counted``
+        post each."""
+        every = [(gid, set(keys(p))) for gid, p in paragraphs]
+        key = distinct(np.fromiter((k for _, ks in every for k in ks), dtype=np.int64))
+        mine = np.fromiter((k for gid, ks in every if gid in counted for k in ks), np.int64)
+        counts = np.bincount(np.searchsorted(key, mine), minlength=len(key))
         return key, counts.astype(np.int32)
 
     def by_part(key: npt.NDArray[np.int64]) -> Iterator[tuple[int, int, npt.NDArray[np.intp]]]:
@@ -1116,7 +1142,14 @@ def _trimmed(
                 yield t, j, rows[start : start + block]
 
     def listed(index: int, items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[int, Any]]:
-        key, counts = sent(items)
+        firsts: set[Gid] = set()
+        paragraphs = []
+        for gid, value in items:
+            if value is True:
+                firsts.add(gid)
+            else:
+                paragraphs.append((gid, Posted._make(value)))
+        key, counts = sent(paragraphs, firsts)
         for t, j, rows in by_part(key):
             yield t, (index, j, _Narrow((*_gaps(key[rows]), counts[rows])))
 
@@ -1162,7 +1195,7 @@ def _trimmed(
                 ),
             )
 
-    found = posted.mapPartitionsWithIndex(listed).partitionBy(parts, _place)
+    found = posted.union(first).mapPartitionsWithIndex(listed).partitionBy(parts, _place)
     back = found.mapPartitionsWithIndex(shared).partitionBy(parts, _place)
     return posted.union(back).mapPartitionsWithIndex(trim, True)
 
@@ -1282,10 +1315,11 @@ def decide(
     live = cuts.mapPartitions(_signed(config), True).persist(_level())
     texts = live.mapPartitionsWithIndex(_shelf, True).persist(_level())
     # The first round assumes every paragraph kept but a later copy of an earlier text.
-    firsts = live.map(lambda item: (item[1][_DIGEST], item[0])).reduceByKey(min, parts, _place)
+    firsts = live.map(lambda item: (_text_of(item[1]), item[0])).reduceByKey(min, parts, _place)
     first = firsts.map(lambda item: (item[1], True)).partitionBy(parts, _place)
     # What a round needs of each paragraph (not its texts: those go to verifying only).
-    trimmed = _trimmed(live.mapValues(lambda record: tuple(posted(Print.of(record)))), parts)
+    posting = live.mapValues(lambda record: tuple(posted(Print.of(record))))
+    trimmed = _trimmed(posting, first, parts)
     views = _union(trimmed, first).mapPartitions(_assumed, True).persist(_level())
     digests = views.mapPartitionsWithIndex(_digests, True).persist(_level())
     count = int(texts.map(lambda item: len(item[1].gids)).sum())

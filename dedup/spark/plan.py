@@ -123,7 +123,8 @@ PrintRecord = tuple[Any, ...]
 class Posted(NamedTuple):
     """What finding a paragraph's candidates needs of it (without its texts, which only
     verifying needs): where it stands, its batch, digest and keys, and how many shingles
-    it has (its keys may leave out the ones no other paragraph posts)."""
+    it has (its keys may leave out the ones no other text posts: see
+    :func:`~dedup.spark.job._trimmed`)."""
 
     doc: int
     paragraph: int
@@ -423,7 +424,7 @@ class Postings(NamedTuple):
     """Postings of many keys as columns, one row a posting (any order): the key (its
     family in the bits above 32), the paragraph posting it (``doc``, ``paragraph``), its
     batch, its shingles (:attr:`Posted.size`), how many shingle keys it posts in all
-    (``reach``: its :attr:`Posted.shingles`, those some other paragraph posts too; see
+    (``reach``: its :attr:`Posted.shingles`, those some other text posts too; see
     :func:`hopeful`), and :class:`Posting`'s flags."""
 
     key: npt.NDArray[np.int64]
