@@ -744,13 +744,18 @@ def test_the_job_spreads_paragraphs_over_its_partitions() -> None:
 def test_the_settings_given_go_over_the_sessions_own() -> None:
     from dedup.spark import _settings
 
-    # Its own: a local master with a 4 GB heap, shuffles compressed with zstd.
+    # Its own: a local master with a 4 GB heap, shuffles compressed with zstd at level 3.
     own = _settings(None, "dedup", {}, {})
     assert own["spark.master"] == "local[*]"
     assert own["spark.driver.memory"] == "4g"
     assert own["spark.io.compression.codec"] == "zstd"
+    assert own["spark.io.compression.zstd.level"] == "3"
     # --conf goes over them, and over spark-submit's; --master over --conf's master.
-    given = {"spark.driver.memory": "16g", "spark.io.compression.codec": "lz4"}
+    given = {
+        "spark.driver.memory": "16g",
+        "spark.io.compression.codec": "lz4",
+        "spark.io.compression.zstd.level": "1",
+    }
     chosen = _settings("local[8]", "dedup", {**given, "spark.master": "yarn"}, {})
     assert {k: chosen[k] for k in given} == given
     assert chosen["spark.master"] == "local[8]"
