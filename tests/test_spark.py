@@ -255,12 +255,14 @@ def test_key_pairs_finds_what_key_view_finds(
     """The array operations (keys split into ``blocks`` as the job's partitions split
     them, merged after) against the walk over one key's postings at a time."""
     want, table = _viewed_by_key(rows, keys, flags, batch)
-    parts = [
-        merged(key_pairs(Postings(*(c[table.key % blocks == b] for c in table))), candidates=False)
-        for b in range(blocks)
-    ]
+    parts = [merged(key_pairs(part), candidates=False) for part in _split(table, blocks)]
     got = dict(shared_by_pair(merged(Pairs.joined(parts), candidates=False)))
     assert got == want
+
+
+def _split(table: Postings, blocks: int) -> list[Postings]:
+    """``table`` 's postings by key partition, as the job's ``blocks`` partitions split them."""
+    return [Postings(*(c[table.key % blocks == b] for c in table)) for b in range(blocks)]
 
 
 def _set_postings(
@@ -321,8 +323,7 @@ def test_hopeful_leaves_the_candidates_as_they_were(
     if far:
         table = table._replace(doc=np.where(table.doc > 0, (1 << 40) + table.doc - 1, table.doc))
     found, sent = [], []
-    for b in range(blocks):
-        part = Postings(*(c[table.key % blocks == b] for c in table))
+    for part in _split(table, blocks):
         found.append(merged(key_pairs(part), candidates=False))
         sent.append(hopeful(found[-1], part))
     for candidates in (True, False):
