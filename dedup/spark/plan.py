@@ -592,7 +592,7 @@ def hopeful(pairs: Pairs, table: Postings) -> Pairs:
     if not len(shared):
         return pairs
     shingled = table.key >> 32 == SHINGLES
-    posted = int(shingled.sum())
+    held = int(shingled.sum())
     # The paragraphs posting shingle keys here and the pairs' p numbered alike, in one
     # order (a document's number may take 62 bits: no one number for both columns).
     doc = np.concatenate([table.doc[shingled], pairs.p_doc[shared]])
@@ -602,11 +602,11 @@ def hopeful(pairs: Pairs, table: Postings) -> Pairs:
     new[1:] = (doc[order][1:] != doc[order][:-1]) | (paragraph[order][1:] != paragraph[order][:-1])
     number = np.empty(len(order), dtype=np.int64)
     number[order] = np.cumsum(new) - 1
-    here = np.bincount(number[:posted], minlength=int(new.sum()))
+    here = np.bincount(number[:held], minlength=int(new.sum()))
     reach = np.zeros(len(here), dtype=np.int64)
-    reach[number[:posted]] = table.reach[shingled]
+    reach[number[:held]] = table.reach[shingled]
     # Every p sharing shingles here posts shingle keys here: here[p] > 0.
-    p = number[posted:]
+    p = number[held:]
     most = common[shared] + reach[p] - here[p]
     short = shared[2 * most < pairs.p_size[shared]]
     if not len(short):
