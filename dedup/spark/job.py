@@ -1007,16 +1007,14 @@ def _shelved(items: Iterable[tuple[int, Any]]) -> tuple[Shelf, list[Any]]:
     return shelf, sent
 
 
-def _asked(parts: int) -> Any:
+def _missing_blocks(index: int, items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[int, Any]]:
     """The ``missing`` pairs of a partition's paragraphs (the records of :class:`Planned`
-    or :class:`Decided`, both ending with them), by the partition of the earlier
-    paragraph of each, in columns (:func:`_pair_columns`)."""
-
-    def run(items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        columns = _pair_columns([pair for _, record in items for pair in record[-1]])
-        yield from _by_place(columns, _places(columns[0], columns[1], parts), parts)
-
-    return run
+    or :class:`Decided`, both ending with them), in columns (:func:`_pair_columns`), in
+    blocks of at most :data:`BLOCK` pairs keyed by the partition's number: they stay
+    where they are, to be verified there once the texts they need came."""
+    columns = _pair_columns([pair for _, record in items for pair in record[-1]])
+    for start in range(0, len(columns[0]), BLOCK):
+        yield index, _Narrow(c[start : start + BLOCK] for c in columns)
 
 
 def _pair_columns(pairs: Sequence[Pair]) -> tuple[npt.NDArray[np.int64], ...]:
@@ -1040,42 +1038,69 @@ def _pairs_of(columns: Sequence[npt.NDArray[np.int64]]) -> list[Pair]:
     ]
 
 
-def _served(parts: int) -> Any:
-    """The pairs asked of a partition, by the partition of their later paragraph, in
-    blocks ``(pairs, gids, served)``: a block's pairs (in columns), and their earlier
-    paragraphs each once (``gids``, as the shelf serves them, with their texts as written
-    when a pair of the block reads them), however many of the block's pairs name one."""
+def _wanted(parts: int) -> Any:
+    """The earlier paragraphs of a partition's missing pairs (:func:`_missing_blocks`),
+    each once, with whether a pair reads it as written (and so needs the lines it is
+    wrapped with), by the partition that holds them, in blocks ``(index, (doc,
+    paragraph, as written))`` that name the partition they are wanted at."""
 
-    def run(items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
-        shelf, blocks = _shelved(items)
-        asked = [pair for block in blocks for pair in _pairs_of(block)]
-        for place, pairs in _by_paragraph(asked, [pair[1] for pair in asked], parts):
-            written: dict[Gid, bool] = {}
-            for q, _, text, _ in pairs:
-                written[q] = written.get(q, False) or text
-            gids = list(written)
-            served = shelf.serve(gids, list(written.values()))
-            yield place, (_Narrow(_pair_columns(pairs)), gids, served)
+    def run(index: int, items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
+        blocks = [columns for _, columns in items]
+        if not blocks:
+            return
+        doc, paragraph, _, _, written, _ = (np.concatenate(c) for c in zip(*blocks, strict=True))
+        order = np.lexsort((paragraph, doc))
+        doc, paragraph, written = doc[order], paragraph[order], written[order]
+        starts = np.flatnonzero(
+            np.concatenate(([True], (doc[1:] != doc[:-1]) | (paragraph[1:] != paragraph[:-1])))
+        )
+        columns = (doc[starts], paragraph[starts], np.maximum.reduceat(written, starts))
+        for place, block in _by_place(columns, _places(columns[0], columns[1], parts), parts):
+            yield place, (index, block)
 
     return run
 
 
+class Sent(NamedTuple):
+    """Earlier paragraphs sent where pairs of theirs are verified: ``(doc, paragraph)`` in
+    columns, and each one as the shelf serves it (:meth:`Shelf.serve`)."""
+
+    gids: tuple[npt.NDArray[np.int64], ...]
+    served: list[Served]
+
+
+def _served(items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Sent]]:
+    """The paragraphs of a partition wanted elsewhere (:func:`_wanted`), as the shelf
+    serves them, keyed by the partition that wants them."""
+    shelf, blocks = _shelved(items)
+    for place, (doc, paragraph, written) in blocks:
+        gids = list(zip(doc.tolist(), paragraph.tolist(), strict=True))
+        served = shelf.serve(gids, [bool(w) for w in written.tolist()])
+        yield place, Sent(_Narrow((doc, paragraph)), served)
+
+
 def _verify(config: Config) -> Any:
-    """The verdicts on the pairs that came to their later paragraph's partition."""
+    """The verdicts on a partition's missing pairs (:func:`_missing_blocks`), from the
+    earlier paragraphs that came to it (:class:`Sent`) and its own shelf."""
 
     def run(index: int, items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Verdicts]]:
-        shelf, blocks = _shelved(items)
-        if not blocks:
+        shelf, values = _shelved(items)
+        pairs: list[Pair] = []
+        earlier: dict[Gid, Text] = {}
+        for value in values:
+            if isinstance(value, Sent):
+                gids = list(zip(*(c.tolist() for c in value.gids), strict=True))
+                # The lines a paragraph is wrapped with come when any pair reads them; a
+                # pair that does not leaves them unread (plan._fingerprint).
+                earlier.update(_texts(gids, value.served, config))
+            else:
+                pairs += _pairs_of(value)
+        if not pairs:
             return
-        sent = [(_pairs_of(pairs), gids, served) for pairs, gids, served in blocks]
-        later = list(dict.fromkeys(pair[1] for pairs, _, _ in sent for pair in pairs))
+        _here((pair[0] for pair in pairs), earlier.keys())
+        later = list(dict.fromkeys(pair[1] for pair in pairs))
         mine = {gid: _text(*one) for gid, one in zip(later, shelf.take(later), strict=True)}
-        listed = []
-        for pairs, gids, served in sent:
-            # The lines a paragraph is wrapped with come when any pair of the block reads
-            # them; a pair that does not leaves them unread (plan._fingerprint).
-            earlier = _texts(gids, served, config)
-            listed += [(pair, earlier[pair[0]]) for pair in pairs]
+        listed = [(pair, earlier[pair[0]]) for pair in pairs]
         found = verdicts([(q, mine[pair[1]], pair[2], pair[3]) for pair, q in listed], config)
         made = [
             (pair, (Ref(q.name, q.paragraph), verdict))
@@ -1089,13 +1114,18 @@ def _verify(config: Config) -> Any:
 
 def _verified(
     asked: RDD[tuple[Gid, Any]], shelves: RDD[tuple[int, Shelf]], config: Config, parts: int
-) -> RDD[tuple[int, Verdicts]]:
-    """The verdicts on the ``missing`` pairs of ``asked`` (by its later paragraph): the
-    earlier paragraph's text goes to the later one's place, to be verified there. A
-    partition unpickles of its shelf only the paragraphs it is asked for."""
-    wanted = asked.mapPartitions(_asked(parts)).partitionBy(parts, _place)
-    sent = _union(shelves, wanted).mapPartitions(_served(parts)).partitionBy(parts, _place)
-    return _union(shelves, sent).mapPartitionsWithIndex(_verify(config), True)
+) -> tuple[RDD[tuple[int, Verdicts]], RDD[tuple[int, Any]]]:
+    """The verdicts on the ``missing`` pairs of ``asked`` (by its later paragraph), and
+    those pairs (:func:`_missing_blocks`, persisted: unpersist them once the verdicts
+    are). The pairs stay at the later paragraph's place; the earlier paragraphs they name
+    are asked for there, each once (:func:`_wanted`), and their texts come to it, to be
+    verified there. A partition unpickles of its shelf only the paragraphs it is asked
+    for."""
+    missing = asked.mapPartitionsWithIndex(_missing_blocks, True).persist(_level())
+    wanted = missing.mapPartitionsWithIndex(_wanted(parts)).partitionBy(parts, _place)
+    sent = _union(shelves, wanted).mapPartitions(_served).partitionBy(parts, _place)
+    found = _union(shelves, sent, missing).mapPartitionsWithIndex(_verify(config), True)
+    return found, missing
 
 
 def _trimmed(
@@ -1381,11 +1411,15 @@ def decide(
             blocks = blocks.partitionBy(parts, _place)
             done.append(playing)
         planned = _union(playing, blocks, known).mapPartitions(_plans, True).persist(_level())
-        made = _verified(planned, texts, config, parts).persist(_level())
+        made, pairs = _verified(planned, texts, config, parts)
+        made.persist(_level())
         verified += _count(made)
+        pairs.unpersist()
         decided = _union(planned, made, known).mapPartitions(_decided, True).persist(_level())
-        more = _verified(decided, texts, config, parts).persist(_level())
+        more, pairs = _verified(decided, texts, config, parts)
+        more.persist(_level())
         verified += _count(more)
+        pairs.unpersist()
         settled = _union(decided, more, made, known).mapPartitions(_settled, True)
         settles.append(settled.persist(_level()))
         flipped = settled.filter(lambda item: item[1][0] == Outcome.of(item[1][1]).removed)
