@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,6 +51,7 @@ from dedup.spark.job import (
     _Narrow,
     _place,
     _places,
+    _Planar,
     _tables,
     _touched,
 )
@@ -697,22 +699,26 @@ def test_a_paragraph_served_to_another_partition_is_the_one_on_its_shelf() -> No
             assert there == (mine if wrapped else mine._replace(wrapped=""))
 
 
+@pytest.mark.parametrize("packing", [_Narrow, _Planar])
 @settings(max_examples=200, deadline=None)
 @given(
     st.sampled_from(["int64", "int32", "uint64", "uint32", "int16", "bool"]),
     st.lists(st.integers(-(2**70), 2**70), max_size=40),
     st.integers(1, 3),
 )
-def test_a_block_arrives_as_it_was_sent(dtype: str, values: list[int], width: int) -> None:
-    """A block's columns, pickled narrow (:class:`_Narrow`), unpickle with their values
-    and types, whatever the values (negative, past 32 bits, none)."""
+def test_a_block_arrives_as_it_was_sent(
+    packing: type[_Narrow], dtype: str, values: list[int], width: int
+) -> None:
+    """A block's columns, pickled narrow (:class:`_Narrow`, and by byte plane:
+    :class:`_Planar`), unpickle with their values and types, whatever the values
+    (negative, past 32 bits, none)."""
     kind = np.dtype(dtype)
     if kind.kind != "b":
         info = np.iinfo(kind)
         values = [min(max(v, info.min), info.max) for v in values]
     column = np.array(values, dtype=kind)
     block = (column, np.repeat(column, width).reshape(len(column), width), column > 0)
-    narrow = pickle.dumps(_Narrow(block), pickle.HIGHEST_PROTOCOL)
+    narrow = pickle.dumps(packing(block), pickle.HIGHEST_PROTOCOL)
     back = pickle.loads(narrow)
     assert type(back) is tuple
     for sent, got in zip(block, back, strict=True):
@@ -720,6 +726,18 @@ def test_a_block_arrives_as_it_was_sent(dtype: str, values: list[int], width: in
         assert got.tolist() == sent.tolist()
     if len(values) > 10 and all(0 <= v < 256 for v in values) and kind.itemsize > 1:
         assert len(narrow) < len(pickle.dumps(block, pickle.HIGHEST_PROTOCOL))
+
+
+def test_gaps_a_few_of_which_are_wide_compress_better_by_plane() -> None:
+    """Gaps between keys that mostly fit two bytes, a few of them four (which narrow a
+    block to four), compress better by byte plane (:class:`_Planar`)."""
+    gaps = np.random.default_rng(1).geometric(1 / 3000, 20_000).astype(np.int64)
+    gaps[::5000] = 2**31
+    narrow, planar = (
+        len(zlib.compress(pickle.dumps(packing((gaps,)), pickle.HIGHEST_PROTOCOL)))
+        for packing in (_Narrow, _Planar)
+    )
+    assert planar < 0.85 * narrow
 
 
 @settings(max_examples=200, deadline=None)
