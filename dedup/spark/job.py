@@ -1017,9 +1017,9 @@ def _text_of(record: PrintRecord) -> tuple[int, int]:
     checksum of its keys. Two texts of one digest (a 64-bit collision) have other keys,
     and are told apart but for a 32-bit collision more: :func:`_trimmed` counts a text's
     keys once, by its first paragraph, and must not take one text's keys for another's."""
-    bands, shingles, edges = record[_BANDS], record[_SHINGLES], record[_EDGES]
-    listed = np.array([len(bands), len(shingles), *bands, *shingles, *edges], dtype=np.uint64)
-    return record[_DIGEST], zlib.crc32(listed.tobytes())
+    bands, shingles, edges = record[_BANDS], record[_SHINGLES], record[_EDGES]  # bytes
+    sizes = len(bands).to_bytes(4, "little") + len(shingles).to_bytes(4, "little")
+    return record[_DIGEST], zlib.crc32(b"".join((sizes, bands, shingles, edges)))
 
 
 #: Paragraphs a shelf (a record of the JVM's).
