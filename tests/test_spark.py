@@ -37,9 +37,11 @@ from dedup.spark.job import (
     _ALONE,
     POSTINGS,
     STILL,
+    Bucketed,
     Decided,
     Digests,
     Grown,
+    Marked,
     Marks,
     Planned,
     View,
@@ -49,6 +51,8 @@ from dedup.spark.job import (
     _keys,
     _latest,
     _Narrow,
+    _now,
+    _pairs_of_marked,
     _place,
     _places,
     _Planar,
@@ -448,6 +452,72 @@ def test_a_round_adds_the_postings_the_tables_left_out(
         return doing, marks
 
     assert touched(active) == touched(np.ones(len(active), dtype=bool))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=_POSTINGS,
+    keys=st.integers(1, 6),
+    flags=st.lists(_FLAGS, min_size=72, max_size=72),
+    batch=st.integers(1, 6),
+    marked=st.sets(st.tuples(st.integers(0, 2), st.integers(0, 23)), max_size=12),
+)
+def test_a_later_round_sends_of_the_marked_paragraphs_what_the_first_would(
+    rows: list[tuple[int, int, int]],
+    keys: int,
+    flags: list[tuple[bool, bool, bool]],
+    batch: int,
+    marked: set[Gid],
+) -> None:
+    """What a key partition sends in a later round of the paragraphs whose pairs there
+    moved (:func:`_pairs_of_marked`) is what the first round finds of them with the same
+    flags (:func:`_pair_blocks`), summed over its tables: the pairs a paragraph's
+    partition keeps of the rounds before stand in for the rest."""
+    rows = list({(which % keys, doc, paragraph): None for which, doc, paragraph in rows})
+    _, table = _viewed_by_key(rows, keys, flags, batch)
+    tables = [t.rows for _, t in _tables(0, [(0, tuple(table))])]
+
+    def listed(pairs: Pairs) -> list[tuple[Any, ...]]:
+        pairs = merged(pairs, candidates=True)
+        p = zip(pairs.p_doc.tolist(), pairs.p_paragraph.tolist(), strict=True)
+        rest = zip(*(c.tolist() for c in pairs[2:]), strict=True)
+        return sorted(
+            (*gid, *(tuple(v) if isinstance(v, list) else v for v in row))
+            for gid, row in zip(p, rest, strict=True)
+        )
+
+    first = Pairs.joined([hopeful(merged(key_pairs(t), False), t) for t in tables])
+    gids = zip(first.p_doc.tolist(), first.p_paragraph.tolist(), strict=True)
+    mine = first.take(np.array([gid in marked for gid in gids], dtype=bool))
+    assert listed(_pairs_of_marked(tables, marked)) == listed(mine)
+
+
+def test_a_paragraph_is_planned_with_what_each_key_partition_sent_of_it_last() -> None:
+    """A paragraph's pairs (:func:`_now`): of each key partition, those of the last round
+    that marked it there (none, if that round sent none), else the first round's; of the
+    paragraphs in play only."""
+
+    def block(source: int, at: int, rows: list[tuple[int, int, int]]) -> Bucketed:
+        p, q, count = (np.array(c, dtype=np.int64) for c in zip(*rows, strict=True))
+        zero, no = np.zeros(len(p), dtype=np.int64), np.zeros(len(p), dtype=bool)
+        counts = np.column_stack([count, zero, zero])
+        return Bucketed(source, at, tuple(Pairs(zero, p, zero + 5, zero, q, counts, no, no)))
+
+    def marked(source: int, at: int, paragraphs: list[int]) -> Marked:
+        p = np.array(paragraphs, dtype=np.int64)
+        return Marked(source, at, (np.zeros(len(p), dtype=np.int64), p))
+
+    blocks = [
+        block(0, 1, [(1, 0, 3), (2, 0, 4), (5, 0, 1)]),
+        block(1, 1, [(1, 0, 2), (2, 0, 1), (3, 0, 6)]),
+        block(0, 2, [(1, 0, 7)]),
+        block(1, 3, [(2, 0, 9)]),
+    ]
+    marks = [marked(0, 2, [1]), marked(0, 3, [2]), marked(1, 3, [2])]
+    got = _now(blocks, marks, {(0, 1), (0, 2), (0, 3)})
+    columns = (got.p_paragraph, got.q_paragraph, got.counts[:, 0])
+    rows = zip(*(c.tolist() for c in columns), strict=True)
+    assert sorted(rows) == [(1, 0, 2), (1, 0, 7), (2, 0, 9), (3, 0, 6)]
 
 
 @settings(max_examples=300, deadline=None)

@@ -276,7 +276,7 @@ def _by_paragraph(values: Sequence[Any], gids: Sequence[Gid], parts: int) -> Ite
 def _key_blocks(parts: int, which: Callable[[tuple[bool, bool, bool]], bool] | None = None) -> Any:
     """A partition's postings (of its paragraphs' :class:`View` s), by the partition of
     their keys: of every paragraph, or of those whose flags ``which`` takes
-    (:func:`_active`, :func:`_asking`)."""
+    (:func:`_active`)."""
 
     def run(items: Iterable[tuple[Gid, ViewRecord]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
         listed: list[list[int]] = []  # each paragraph's keys
@@ -308,11 +308,6 @@ def _active(flags: tuple[bool, bool, bool]) -> bool:
     shuffled corpus; the tables 129 → 37 bytes a line shuffled at a million); a round that
     makes one do something adds them (:func:`_touched`)."""
     return any(flags)
-
-
-def _asking(flags: tuple[bool, bool, bool]) -> bool:
-    """Whether a paragraph's postings find it pairs: whether its keys are looked up."""
-    return flags[1]
 
 
 class Table(NamedTuple):
@@ -384,14 +379,40 @@ def _pieces(key: npt.NDArray[Any]) -> Iterator[tuple[int, int]]:
     yield from itertools.pairwise([*distinct(starts[at]).tolist(), len(key)])
 
 
+class Bucketed(NamedTuple):
+    """Pairs found in the buckets of key partition ``source`` in round ``round`` (its
+    :class:`~dedup.spark.plan.Pairs` in columns), sent to the partition of their later
+    paragraphs: the first round's of every paragraph, a later round's of the paragraphs
+    whose pairs there moved (:class:`Marked`), which replace what that partition sent of
+    them before."""
+
+    source: int
+    round: int
+    pairs: tuple[npt.NDArray[Any], ...]
+
+
+class Marked(NamedTuple):
+    """Paragraphs ``(doc, paragraph)``, in columns, whose pairs in the buckets of key
+    partition ``source`` moved in round ``round`` (:class:`Marks`), sent to their
+    partition: they are planned again, with the pairs that key partition sent of them in
+    that round (:class:`Bucketed`, none if it sent none)."""
+
+    source: int
+    round: int
+    gids: tuple[npt.NDArray[Any], ...]
+
+
 def _pair_blocks(parts: int) -> Any:
     """The pairs in the buckets of a partition's keys (its :class:`Table` s), by the
     partition of the paragraph whose buckets they are: the first round's."""
 
-    def run(tables: Iterable[tuple[int, Table]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    def run(index: int, tables: Iterable[tuple[int, Table]]) -> Iterator[tuple[int, Bucketed]]:
         for _, table in tables:
             pairs = hopeful(merged(key_pairs(table.rows), False), table.rows)
-            yield from _by_place(pairs, _places(pairs.p_doc, pairs.p_paragraph, parts), parts)
+            for place, block in _by_place(
+                pairs, _places(pairs.p_doc, pairs.p_paragraph, parts), parts
+            ):
+                yield place, Bucketed(index, 1, block)
 
     return run
 
@@ -440,14 +461,6 @@ def _read(
     return given, tables(), bool(grown)
 
 
-def _walk(items: Iterable[tuple[int, Any]]) -> Iterator[tuple[Postings, Postings | None]]:
-    """A key partition's tables with their flags of this round (:func:`_read`), each with
-    the postings given of its keys, or None."""
-    given, tables, _ = _read(items)
-    for rows in tables:
-        yield rows, _of_keys(given, rows)
-
-
 def _of_keys(given: Postings | None, rows: Postings) -> Postings | None:
     """The postings ``given`` (ordered by key) of the keys of ``rows``, or None."""
     if given is None or not len(rows.key):
@@ -467,8 +480,8 @@ class Marks(NamedTuple):
 def _touched(index: int, items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
     """A key partition's tables given the postings whose flags changed: the flags now
     (:class:`Flags`, one a table; or, where postings the tables left out come to do
-    something, the tables made again with them, :class:`Grown`) and the paragraphs whose
-    pairs moved (:class:`Marks`)."""
+    something, the tables made again with them, :class:`Grown`), the paragraphs whose
+    pairs moved (:class:`Marks`) and those pairs now (:func:`_pairs_of_marked`)."""
     given, listed, grown = _read(items)
     tables = list(listed)
     if given is not None:
@@ -487,6 +500,7 @@ def _touched(index: int, items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int
             tables = [Postings._make(c[a:b] for c in whole) for a, b in _pieces(whole.key)]
             grown = True
     marked: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
+    now_tables = []
     for rows in tables:
         told = _of_keys(given, rows)
         if told is not None:
@@ -498,34 +512,46 @@ def _touched(index: int, items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int
                 column[sub[hit]] = new[at[hit]]
             rows = rows._replace(keepable=now[0], looked_up=now[1], kept=now[2])
             marked.append(moved(old, Postings._make(c[sub] for c in rows)))
+        now_tables.append(rows)
         yield index, Grown(rows) if grown else Flags.of(rows)
     if marked:
         doc, paragraph = (np.concatenate(c) for c in zip(*marked, strict=True))
         yield index, Marks(doc, paragraph)
+        gids = set(zip(doc.tolist(), paragraph.tolist(), strict=True))
+        yield index, _pairs_of_marked(now_tables, gids)
 
 
-def _placed(parts: int) -> Any:
-    """:class:`Marks` by the partition of their paragraphs."""
+def _pairs_of_marked(tables: Sequence[Postings], marked: AbstractSet[Gid]) -> Pairs:
+    """The pairs in the buckets of a key partition's ``tables`` (their flags of this round)
+    of the paragraphs ``marked`` (as the later paragraph of each), as the first round's
+    are found (:func:`_pair_blocks`): what the partition sends of them now."""
+    found = []
+    for rows in tables:
+        mine = _rows_of(rows.doc, rows.paragraph, marked)
+        if not len(mine):
+            continue
+        sub, at = within(rows, Postings._make(c[mine] for c in rows))
+        asked = Postings._make(c[sub] for c in rows)
+        asked = asked._replace(looked_up=asked.looked_up & (at >= 0))
+        found.append(hopeful(merged(key_pairs(asked), False), asked))
+    return Pairs.joined(found)
 
-    def run(marks: Marks) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        return _by_place(marks, _places(marks.doc, marks.paragraph, parts), parts)
 
-    return run
+def _placed(parts: int, at: int) -> Any:
+    """A key partition's :class:`Marks` and the pairs of the paragraphs they name, by the
+    partition of those paragraphs, as :class:`Marked` and :class:`Bucketed` of round
+    ``at``."""
 
-
-def _asked_pairs(parts: int) -> Any:
-    """The pairs in the buckets of a key partition's tables of the paragraphs that asked
-    for them (by giving their postings), by the partition of each paragraph."""
-
-    def run(items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        for rows, given in _walk(items):
-            if given is None:
-                continue
-            sub, at = within(rows, given)
-            asked = Postings._make(c[sub] for c in rows)
-            asked = asked._replace(looked_up=asked.looked_up & (at >= 0))
-            pairs = hopeful(merged(key_pairs(asked), False), asked)
-            yield from _by_place(pairs, _places(pairs.p_doc, pairs.p_paragraph, parts), parts)
+    def run(item: tuple[int, Marks | Pairs]) -> Iterator[tuple[int, Marked | Bucketed]]:
+        source, value = item
+        if isinstance(value, Marks):
+            places = _places(value.doc, value.paragraph, parts)
+            for place, block in _by_place(value, places, parts):
+                yield place, Marked(source, at, block)
+        else:
+            places = _places(value.p_doc, value.p_paragraph, parts)
+            for place, block in _by_place(value, places, parts):
+                yield place, Bucketed(source, at, block)
 
     return run
 
@@ -729,9 +755,9 @@ def _playing(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, ViewRecord
     views: list[tuple[Gid, ViewRecord]] = []
     marked: set[Gid] = set()
     for key, value in items:
-        if isinstance(key, int):
-            marked.update(zip(*(c.tolist() for c in value), strict=True))
-        else:
+        if isinstance(value, Marked):
+            marked.update(zip(*(c.tolist() for c in value.gids), strict=True))
+        elif not isinstance(key, int):
             views.append((key, value))
     _here(marked, {gid for gid, _ in views})
     for gid, record in views:
@@ -858,25 +884,30 @@ def _missing(pairs: tuple[Pair, ...], have: Container[Pair]) -> tuple[Pair, ...]
     return tuple(dict.fromkeys(pair for pair in pairs if pair not in have))
 
 
-def _plans(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, PlannedRecord]]:
-    """The plans of a partition's paragraphs in play (their :class:`View` s), from the
-    blocks of pairs in their buckets and the verdicts known (both keyed by an int) that
-    came to it."""
+def _plans(at: int, items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, PlannedRecord]]:
+    """The plans of a partition's paragraphs in play in round ``at`` (their :class:`View`
+    s), from the pairs in their buckets and the verdicts known (both keyed by an int) that
+    came to it: the pairs every key partition sent of each in the first round
+    (:class:`Bucketed`), but where a later round's replace them (:class:`Marked`)."""
     steps: list[tuple[Gid, View]] = []
-    blocks: list[Pairs] = []
+    blocks: list[Bucketed] = []
+    marks: list[Marked] = []
     found: list[Verdicts] = []
     for key, value in items:
         if isinstance(value, Verdicts):
             found.append(value)
-        elif isinstance(key, int):
-            blocks.append(Pairs(*value))
+        elif isinstance(value, Bucketed):
+            blocks.append(value)
+        elif isinstance(value, Marked):
+            marks.append(value)
         else:
             steps.append((key, View.of(value)))
     steps.sort(key=lambda step: step[0])
     known = _looked_up(found, (gid for gid, _ in steps))
     # The pairs come ordered by paragraph, as the paragraphs are walked: one paragraph's
     # at a time in Python objects.
-    rows = shared_by_pair(merged(Pairs.joined(blocks), candidates=True))
+    pairs = _now(blocks, marks, {gid for gid, _ in steps}) if at > 1 else _first(blocks)
+    rows = shared_by_pair(merged(pairs, candidates=True))
     pending = next(rows, None)
     for gid, view in steps:
         shared: dict[Gid, Shared] = {}
@@ -887,6 +918,34 @@ def _plans(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, PlannedRecor
         step = plan(view.posted, view.exact, shared)
         yield gid, Planned(view.kept, step, _missing(_pairs(step.ids, gid), known)).plain()
     _here([pending[0][0]] if pending else [], set())  # pairs left: of no paragraph here
+
+
+def _first(blocks: Sequence[Bucketed]) -> Pairs:
+    """The pairs of the first round, which plans every paragraph."""
+    if any(block.round > 1 for block in blocks):
+        raise AssertionError("pairs of a later round in the first")
+    return Pairs.joined([Pairs(*block.pairs) for block in blocks])
+
+
+def _now(blocks: Sequence[Bucketed], marks: Sequence[Marked], playing: AbstractSet[Gid]) -> Pairs:
+    """The pairs of the paragraphs ``playing`` in ``blocks`` as they are now: of each
+    paragraph, what each key partition sent of it in the last round that marked it there
+    (``marks``), or in the first round. A round after the first sends only the pairs of
+    the paragraphs marked (their pairs there moved, :func:`_touched`): the others' are as
+    they were."""
+    last: dict[tuple[Gid, int], int] = {}
+    for mark in marks:
+        for gid in zip(*(c.tolist() for c in mark.gids), strict=True):
+            if last.get((gid, mark.source), 0) < mark.round:
+                last[gid, mark.source] = mark.round
+    taken = []
+    for block in blocks:
+        pairs = Pairs(*block.pairs)
+        rows = _rows_of(pairs.p_doc, pairs.p_paragraph, playing)
+        gids = zip(pairs.p_doc[rows].tolist(), pairs.p_paragraph[rows].tolist(), strict=True)
+        now = [last.get((gid, block.source), 1) == block.round for gid in gids]
+        taken.append(pairs.take(rows[np.array(now, dtype=bool)]))
+    return Pairs.joined(taken)
 
 
 def _made(
@@ -1371,7 +1430,11 @@ def decide(
     paragraph; a round after it, only those whose plan may differ: whose view moved (the
     digest tables given the statuses that changed), or whose pairs did (the key tables
     given the postings whose flags changed, :func:`_touched`); the others' outcomes
-    stand."""
+    stand. A key partition then sends only the pairs of the paragraphs whose pairs there
+    moved (:class:`Marked`, :class:`Bucketed`), and a paragraph is planned with the last
+    that each key partition sent of it (:func:`_now`; the pairs a later round asked of
+    every key partition again took 43 bytes a line shuffled at a million lines, in
+    session 39's run)."""
     parts = partitions
     cuts = docs.mapPartitions(_cut(config)).partitionBy(parts, _place)
     live = cuts.mapPartitions(_signed(config), True).persist(_level())
@@ -1394,6 +1457,10 @@ def decide(
     tables: RDD[tuple[int, Table]] | None = None
     flags: list[RDD[tuple[int, Flags | Grown]]] = []  # none: the first round's tables'
     touched: RDD[tuple[int, Any]] | None = None
+    # The pairs found in buckets: the first round's, and every later round's of the
+    # paragraphs whose pairs moved (Bucketed and Marked, by their partition), re-read from
+    # the shuffle's files in every round after.
+    found: list[RDD[tuple[int, Bucketed | Marked]]] = []
     exact: RDD[tuple[int, Any]] | None = None
     flips: list[RDD[tuple[Gid, bool]]] = []  # the statuses that changed in the round before
     settles: list[RDD[tuple[Gid, tuple[bool, OutcomeRecord]]]] = []  # a round's, of its plans
@@ -1418,7 +1485,9 @@ def decide(
                 .persist(_level())
             )
             playing = viewed
-            blocks = tables.mapPartitions(_pair_blocks(parts)).partitionBy(parts, _place)
+            blocks = tables.mapPartitionsWithIndex(_pair_blocks(parts))
+            blocks = blocks.partitionBy(parts, _place)
+            found.append(blocks)
         else:
             changes = (
                 viewed.filter(lambda item: View.of(item[1]).moved == POSTINGS)
@@ -1432,17 +1501,15 @@ def decide(
             )
             flags = [touched.filter(lambda item: isinstance(item[1], (Flags, Grown)))]
             marks = (
-                touched.values()
-                .filter(lambda value: isinstance(value, Marks))
-                .flatMap(_placed(parts))
+                touched.filter(lambda item: isinstance(item[1], (Marks, Pairs)))
+                .flatMap(_placed(parts, rounds))
                 .partitionBy(parts, _place)
             )
+            found.append(marks)
             playing = _union(viewed, marks).mapPartitions(_playing, True).persist(_level())
-            asked = playing.mapPartitions(_key_blocks(parts, _asking)).partitionBy(parts, _place)
-            blocks = _union(asked, *flags, tables).mapPartitions(_asked_pairs(parts))
-            blocks = blocks.partitionBy(parts, _place)
             done.append(playing)
-        planned = _union(playing, blocks, known).mapPartitions(_plans, True).persist(_level())
+        plans = functools.partial(_plans, rounds)
+        planned = _union(playing, *found, known).mapPartitions(plans, True).persist(_level())
         made, pairs = _verified(planned, texts, config, parts)
         made.persist(_level())
         verified += _count(made)
