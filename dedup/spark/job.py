@@ -938,14 +938,14 @@ def _now(blocks: Sequence[Bucketed], marks: Sequence[Marked], playing: AbstractS
         for gid in zip(*(c.tolist() for c in mark.gids), strict=True):
             if last.get((gid, mark.source), 0) < mark.round:
                 last[gid, mark.source] = mark.round
-    taken = []
-    for block in blocks:
-        pairs = Pairs(*block.pairs)
-        rows = _rows_of(pairs.p_doc, pairs.p_paragraph, playing)
-        gids = zip(pairs.p_doc[rows].tolist(), pairs.p_paragraph[rows].tolist(), strict=True)
-        now = [last.get((gid, block.source), 1) == block.round for gid in gids]
-        taken.append(pairs.take(rows[np.array(now, dtype=bool)]))
-    return Pairs.joined(taken)
+    pairs = Pairs.joined([Pairs(*block.pairs) for block in blocks])
+    sizes = [len(block.pairs[0]) for block in blocks]
+    source, at = (np.repeat([getattr(b, f) for b in blocks], sizes) for f in ("source", "round"))
+    rows = _rows_of(pairs.p_doc, pairs.p_paragraph, playing)  # one pass: a block is small
+    gids = zip(pairs.p_doc[rows].tolist(), pairs.p_paragraph[rows].tolist(), strict=True)
+    sent = zip(gids, source[rows].tolist(), at[rows].tolist(), strict=True)
+    now = [last.get((gid, by), 1) == then for gid, by, then in sent]
+    return pairs.take(rows[np.array(now, dtype=bool)])
 
 
 def _made(
