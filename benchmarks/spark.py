@@ -164,13 +164,14 @@ def main() -> int:
         "partitions, `told` what a digest tells where that changed; `tables` sends the "
         "postings that do something (not those of a later copy of a text kept before) to "
         "their keys and sorts them there (the first round), `blocks` the pairs found in "
-        "their buckets; `_verified: wanted` works "
-        "out the plans (`_plans`) or the decisions (`_decided`) whose missing pairs it "
-        "sends; `_count` verifies them; `changed` names the outcomes (`_settled`) and finds "
-        "the statuses that changed; in a later round `changes` works out the views and "
-        "sends the postings whose flags changed, `marks` the paragraphs whose pairs moved, "
-        "`asked` the postings of the paragraphs planned again; `clean_jsonl: removed` cuts "
-        "the documents. The time and bytes of every round are summed.\n"
+        "their buckets (the first round); `_verified: wanted` works out the plans "
+        "(`_plans`) or the decisions (`_decided`) and asks for the earlier paragraphs of "
+        "the pairs they miss, `sent` sends those paragraphs' texts; `_count` verifies the "
+        "pairs; `changed` names the outcomes (`_settled`) and finds the statuses that "
+        "changed; in a later round `changes` works out the views and sends the postings "
+        "whose flags changed, `marks` the paragraphs whose pairs moved in a key partition "
+        "and those pairs; `clean_jsonl: removed` cuts the documents. The time and bytes of "
+        "every round are summed.\n"
     )
     print(body)
     if args.write:
