@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -87,6 +88,32 @@ def test_the_command_asks_openblas_for_one_thread_unless_told(given: str | None,
     assert value == seen
     if given is None:
         assert threads == "1"  # numpy loaded with the setting: no OpenBLAS thread
+
+
+def test_the_command_runs_the_cycle_collector_less_often_and_the_library_does_not() -> None:
+    """A collection every 700 containers walked each batch's big lists again and again
+    (5% of a run): the command raises the threshold, for its workers too; ``import dedup``
+    leaves its host's collector alone."""
+    code = (
+        "import gc, sys\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "import dedup\n"
+        "dedup.clean('a b c d e f\\n\\na b c d e f')\n"
+        "print('library', gc.get_threshold()[0])\n"
+        "from dedup.__main__ import main\n"
+        "sys.argv = ['dedup', '--version']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "with ProcessPoolExecutor(1) as pool:\n"
+        "    print('command', gc.get_threshold()[0], pool.submit(gc.get_threshold).result()[0])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    said = {line.split()[0]: line.split()[1:] for line in out.stdout.splitlines()}
+    (library,), (command, worker) = said["library"], said["command"]
+    assert library == str(gc.get_threshold()[0])  # the interpreter's own
+    assert command == worker == "100000"
 
 
 def test_report_lists_each_removal_with_the_kept_copy(runner: CliRunner, tmp_path: Path) -> None:
