@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from dedup.cli import cli
+from dedup.collector import THRESHOLD
 from tests.conftest import SEED, SEED_EXPECTED
 
 DEDUP = [sys.executable, "-m", "dedup"]
@@ -113,7 +114,7 @@ def test_the_command_runs_the_cycle_collector_less_often_and_the_library_does_no
     said = {line.split()[0]: line.split()[1:] for line in out.stdout.splitlines()}
     (library,), (command, worker) = said["library"], said["command"]
     assert library == str(gc.get_threshold()[0])  # the interpreter's own
-    assert command == worker == "100000"
+    assert command == worker == str(THRESHOLD)
 
 
 def test_report_lists_each_removal_with_the_kept_copy(runner: CliRunner, tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ import bisect
 import functools
 import itertools
 import pickle
+import sys
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
@@ -38,6 +39,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from dedup.collector import collect_less
 from dedup.config import Config
 from dedup.errors import DedupError, InputError
 from dedup.index import Ref
@@ -1648,3 +1650,15 @@ def _record(number: int, name: str, text_field: str, id_field: str | None) -> An
         return [((number << 40) | at, ("ok", doc, text, line))]
 
     return parse
+
+
+def _collect_less_in_tasks() -> None:
+    """In a Spark task's Python worker (which imports this module to run the job's
+    steps), the cycle collector run less often (:mod:`dedup.collector`); in the driver,
+    the host's process, nothing."""
+    spark = sys.modules.get("pyspark")
+    if spark is not None and spark.TaskContext.get() is not None:
+        collect_less()
+
+
+_collect_less_in_tasks()
