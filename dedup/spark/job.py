@@ -1207,18 +1207,20 @@ def _verify(config: Config) -> Any:
 
 def _verified(
     asked: RDD[tuple[Gid, Any]], shelves: RDD[tuple[int, Shelf]], config: Config, parts: int
-) -> tuple[RDD[tuple[int, Verdicts]], RDD[tuple[int, Any]]]:
-    """The verdicts on the ``missing`` pairs of ``asked`` (by its later paragraph), and
-    those pairs (:func:`_missing_blocks`, persisted: unpersist them once the verdicts
-    are). The pairs stay at the later paragraph's place; the earlier paragraphs they name
-    are asked for there, each once (:func:`_wanted`), and their texts come to it, to be
-    verified there. A partition unpickles of its shelf only the paragraphs it is asked
-    for."""
+) -> tuple[RDD[tuple[int, Verdicts]], int]:
+    """The verdicts on the ``missing`` pairs of ``asked`` (by its later paragraph),
+    persisted, and how many. The pairs stay at the later paragraph's place (persisted
+    while the step runs: it reads them twice); the earlier paragraphs they name are asked
+    for there, each once (:func:`_wanted`), and their texts come to it, to be verified
+    there. A partition unpickles of its shelf only the paragraphs it is asked for."""
     missing = asked.mapPartitionsWithIndex(_missing_blocks, True).persist(_level())
     wanted = missing.mapPartitionsWithIndex(_wanted(parts)).partitionBy(parts, _place)
     sent = _union(shelves, wanted).mapPartitions(_served).partitionBy(parts, _place)
     found = _union(shelves, sent, missing).mapPartitionsWithIndex(_verify(config), True)
-    return found, missing
+    found.persist(_level())
+    count = _count(found)  # made now: the pairs are read no more
+    missing.unpersist()
+    return found, count
 
 
 def _trimmed(
@@ -1512,15 +1514,10 @@ def decide(
             done.append(playing)
         plans = functools.partial(_plans, rounds)
         planned = _union(playing, *found, known).mapPartitions(plans, True).persist(_level())
-        made, pairs = _verified(planned, texts, config, parts)
-        made.persist(_level())
-        verified += _count(made)
-        pairs.unpersist()
+        made, made_count = _verified(planned, texts, config, parts)
         decided = _union(planned, made, known).mapPartitions(_decided, True).persist(_level())
-        more, pairs = _verified(decided, texts, config, parts)
-        more.persist(_level())
-        verified += _count(more)
-        pairs.unpersist()
+        more, more_count = _verified(decided, texts, config, parts)
+        verified += made_count + more_count
         settled = _union(decided, more, made, known).mapPartitions(_settled, True)
         settles.append(settled.persist(_level()))
         flipped = settled.filter(lambda item: item[1][0] == Outcome.of(item[1][1]).removed)
