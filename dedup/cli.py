@@ -594,7 +594,7 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
     output, output_dir, in_place = options["output"], options["output_dir"], options["in_place"]
     if sum(map(bool, (output, output_dir, in_place))) > 1:
         _fail("choose one of -o/--output, --output-dir and --in-place")
-    if options["backup"] and not in_place:
+    if options["backup"] is not None and not in_place:
         _fail("--backup goes with --in-place")
     if in_place and "-" in inputs:
         _fail("--in-place cannot rewrite standard input")

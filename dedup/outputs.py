@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from dedup.errors import InputError
+from dedup.errors import ConfigError, InputError
 from dedup.files import (
     Staged,
     Writable,
@@ -74,6 +74,13 @@ def refuse_inputs(path: str, role: str, sources: Sequence[Source]) -> None:
         if found is not None and source.path is not None and identity(source.path) == found:
             raise InputError(path, f"refusing to write {role} over the input {source.name}")
 
+
+#: What a backup's suffix cannot hold: it would name a file elsewhere, or none.
+_NOT_IN_NAMES = {"\0", os.sep, os.altsep or os.sep}
+
+_BACKUP_EXISTS = (
+    "exists already; dedup never overwrites a backup (move it away, or choose another --backup)"
+)
 
 #: The name of standard output for an output, as of standard input for an input.
 STDOUT = "-"
@@ -121,6 +128,7 @@ class _InPlace:
     path: str  # the real path (links followed)
     seen: os.stat_result
     keep: str  # hard link (or copy) of what was read
+    name: str  # the path as the user gave it
 
 
 class Outputs:
@@ -145,6 +153,11 @@ class Outputs:
         stdout: BinaryIO,
         stdin_fd: int | None = 0,
     ) -> None:
+        if backup is not None and (not backup or any(c in backup for c in _NOT_IN_NAMES)):
+            raise ConfigError(
+                f"--backup {backup!r}: a suffix added to the file's name, not empty and "
+                "without '/' or NUL"
+            )
         self._sources = sources
         output = None if output == STDOUT else output  # standard output, the default
         self._output, self._dir, self._in_place, self._backup = output, output_dir, in_place, backup
@@ -218,11 +231,7 @@ class Outputs:
                 if self._backup:
                     backup = os.path.realpath(source.path) + self._backup
                     if os.path.lexists(backup):
-                        raise InputError(
-                            f"{source.path}{self._backup}",
-                            "exists already; dedup never overwrites a backup "
-                            "(move it away, or choose another --backup)",
-                        )
+                        raise InputError(f"{source.path}{self._backup}", _BACKUP_EXISTS)
                     claim(backup, f"the backup of {source.name}")
 
     def _refuse_sharing_stdout(self) -> None:
@@ -342,7 +351,7 @@ class Outputs:
 
                 with open(keep, "xb") as copy, open(fd, "rb", closefd=False) as original:
                     shutil.copyfileobj(original, copy)
-            self._kept[real] = _InPlace(real, os.fstat(fd), keep)
+            self._kept[real] = _InPlace(real, os.fstat(fd), keep, str(source.path))
         except BaseException as error:
             os.close(fd)
             if isinstance(error, OSError):
@@ -378,7 +387,11 @@ class Outputs:
             if report is not None:
                 report.commit()
         done: list[_InPlace] = []
+        backups: list[str] = []
         try:
+            if self._backup:  # before any input is replaced: a backup that fails costs none
+                for kept in self._kept.values():
+                    backups.append(self._back_up(kept, self._backup))
             for target, kept in self._staged:
                 if kept is None:
                     target.commit()
@@ -391,16 +404,46 @@ class Outputs:
             for kept in done:  # put the originals back
                 with contextlib.suppress(OSError):
                     os.replace(kept.keep, kept.path)
+            for backup in backups:
+                with contextlib.suppress(OSError):
+                    os.unlink(backup)
             raise
         self._staged = []
         for kept in self._kept.values():
+            with contextlib.suppress(OSError):
+                os.unlink(kept.keep)
             if self._backup:
-                os.replace(kept.keep, kept.path + self._backup)
                 fsync_folder(os.path.dirname(kept.path))
-            else:
-                with contextlib.suppress(OSError):
-                    os.unlink(kept.keep)
         self._kept = {}
+
+    @staticmethod
+    def _back_up(kept: _InPlace, suffix: str) -> str:
+        """Make the input's path with ``suffix`` a hard link to (or a copy of) what was
+        read, never over a file that exists (one made since the plan was checked
+        included); its path."""
+        backup, made = kept.path + suffix, False
+        try:
+            try:
+                os.link(kept.keep, backup)
+            except FileExistsError:
+                raise
+            except OSError:  # no hard links here: a copy
+                import shutil
+
+                with open(kept.keep, "rb") as original, open(backup, "xb") as copy:
+                    made = True
+                    shutil.copyfileobj(original, copy)
+                    copy.flush()
+                    os.fsync(copy.fileno())
+        except FileExistsError:
+            raise InputError(kept.name + suffix, _BACKUP_EXISTS) from None
+        except OSError as error:
+            if made:
+                with contextlib.suppress(OSError):
+                    os.unlink(backup)
+            problem = f"cannot write the backup: {error.strerror}"
+            raise InputError(kept.name + suffix, problem) from None
+        return backup
 
     def _check_unchanged(self, kept: _InPlace, fd: int | None = None) -> None:
         """Refuse to replace an input that is no longer the file that was read."""

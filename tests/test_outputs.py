@@ -173,6 +173,41 @@ def test_backups_are_not_inputs_and_are_never_overwritten(here: Path, runner: Cl
     assert result.exit_code == 0 and Path("d/a.txt.2").read_text() == CLEANED
 
 
+@pytest.mark.parametrize("suffix", ["", "/x", "/", "sub/x", "x\0"])
+def test_a_backup_suffix_that_names_no_file_beside_the_input_is_refused(
+    here: Path, runner: CliRunner, suffix: str
+) -> None:
+    Path("sub").mkdir()
+    before = _files(here)
+    result = runner.invoke(cli, ["clean", "-q", "--in-place", "--backup", suffix, "a.txt"])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: --backup {suffix!r}: a suffix added to the file's name, not empty and "
+        "without '/' or NUL\n",
+    )
+    assert _files(here) == before
+
+
+def test_a_backup_that_cannot_be_made_at_the_end_leaves_every_input_as_it_was(
+    here: Path,
+) -> None:
+    Path("b.txt").write_text(f"{P}\n{P}\n")
+    sources = [_source("a.txt"), _source("b.txt")]
+    with (
+        pytest.raises(InputError) as caught,
+        Outputs(sources, in_place=True, backup=".orig", stdout=sys.stdout.buffer) as out,
+    ):
+        for source in sources:
+            out.sink(source).write(b"cleaned\n")
+        Path("b.txt.orig").mkdir()  # made by someone else after the plan was checked
+    assert str(caught.value) == (
+        "b.txt.orig: exists already; dedup never overwrites a backup "
+        "(move it away, or choose another --backup)"
+    )
+    assert _files(here) == {"a.txt": TEXT.encode(), "b.txt": f"{P}\n{P}\n".encode()}
+    assert sorted(os.listdir()) == ["a.txt", "b.txt", "b.txt.orig"]  # no temporary file left
+
+
 def test_two_inputs_with_one_output_path_are_refused(here: Path, runner: CliRunner) -> None:
     for folder in ("d1", "d2"):
         Path(folder).mkdir()
