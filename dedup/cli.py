@@ -1174,8 +1174,9 @@ def index_drop(index: str | None, yes: bool) -> None:
     if not sure:
         opened.close()
         _fail(f"{shown}: not deleted (answer y, or give --yes)")
-    opened.drop()
-    click.echo(f"dedup: {shown}: deleted", err=True)
+    left = opened.drop()
+    kept = f"; left what the index did not write: {', '.join(left)}" if left else ""
+    click.echo(f"dedup: {shown}: deleted{kept}", err=True)
 
 
 def _print_check(result: CheckReport, verbose: int) -> None:

@@ -244,3 +244,28 @@ def test_the_command_line_builds_checks_and_drops_an_index(
     done = _cli("index", "drop", "--yes", "--index", "site.dedup")
     assert (done.returncode, done.stderr) == (0, "dedup: site.dedup: deleted\n")
     assert not Path("site.dedup").exists()
+
+
+def test_dropping_an_index_deletes_its_own_files_and_no_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("a.txt").write_text("A line of the first page, long enough to count as one.\n")
+    assert _cli("index", "add", "--index", "site.dedup", "a.txt").returncode == 0
+    # A user's files put in the index's folder, named like the index's own or not.
+    Path("site.dedup/notes.txt").write_text("mine\n")
+    Path("site.dedup/seg-notes").write_text("mine too\n")
+    segment = next(Path("site.dedup").glob("seg-0*"))
+    (segment / "kept.txt").write_text("and this\n")
+    done = _cli("index", "drop", "--yes", "--index", "site.dedup")
+    assert (done.returncode, done.stderr) == (
+        0,
+        "dedup: site.dedup: deleted; left what the index did not write: "
+        f"notes.txt, {segment.name}/kept.txt, seg-notes\n",
+    )
+    left = sorted(str(p.relative_to("site.dedup")) for p in Path("site.dedup").rglob("*"))
+    assert left == sorted([segment.name, f"{segment.name}/kept.txt", "notes.txt", "seg-notes"])
+    assert Path("site.dedup/notes.txt").read_text() == "mine\n"
+    # Opened again, it is no index (no manifest) and nothing more is deleted.
+    assert _cli("index", "drop", "--yes", "--index", "site.dedup").returncode == 2
+    assert Path("site.dedup/notes.txt").exists()

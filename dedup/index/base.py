@@ -118,8 +118,9 @@ class Index(Protocol):
         """Where it is, its settings, paragraphs and documents (committed), size in bytes,
         when it was made, its format and the ``dedup`` version that last wrote it."""
 
-    def drop(self) -> None:
-        """Delete it (a persistent index) and close it."""
+    def drop(self) -> list[str]:
+        """Delete it (a persistent index) and close it; what it left, never having written
+        it (a user's files in an index's folder, as paths within it)."""
 
 
 def check_settings(index: Index, config: Config) -> None:

@@ -20,9 +20,9 @@ One process writes an index at a time: it holds a lock on the folder while open.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -150,11 +150,12 @@ class DiskIndex(MemoryIndex):
         """Segments that no manifest names (a commit killed before its manifest)."""
         listed = set(self._manifest["segments"])
         for entry in self.path.iterdir():
-            if (
-                entry.name.startswith((".seg-", "seg-", f".{MANIFEST}"))
-                and entry.name not in listed
-            ):
-                _remove(entry)
+            if entry.name in listed:
+                continue
+            if _SEGMENT.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink():
+                _remove_segment(entry)
+            elif entry.name == f".{MANIFEST}.tmp" and _is_file(entry):
+                entry.unlink()
 
     # -- committing --
 
@@ -187,7 +188,7 @@ class DiskIndex(MemoryIndex):
         self._settle()
         if whole:
             for old in segments:
-                _remove(self.path / old)
+                _remove_segment(self.path / old)
 
     def _next_number(self, segments: list[str]) -> int:
         numbers = [int(name.split("-")[1]) for name in segments]
@@ -199,8 +200,9 @@ class DiskIndex(MemoryIndex):
         import json
 
         building = self.path / f".{name}"
-        _remove(building)
-        building.mkdir()
+        if building.is_dir():  # left by a commit that was killed
+            _remove_segment(building)
+        building.mkdir(exist_ok=True)
         for key, array in arrays.items():
             with open(building / f"{key}.npy", "wb") as handle:
                 np.save(handle, np.ascontiguousarray(array))
@@ -233,12 +235,21 @@ class DiskIndex(MemoryIndex):
     def refresh(self) -> None:
         """Nothing to do: one process writes it at a time, and holds it."""
 
-    def drop(self) -> None:
-        """Delete the index: its folder and everything in it."""
+    def drop(self) -> list[str]:
+        """Delete the index: the files it wrote, then its folder if nothing else is in it
+        (what it did not write stays where it is, and is listed)."""
         self.close()
-        import shutil  # here, not at the top: most runs drop no index
-
-        shutil.rmtree(self.path)
+        left = []
+        for entry in sorted(self.path.iterdir()):
+            if _SEGMENT.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink():
+                left += [f"{entry.name}/{name}" for name in _remove_segment(entry)]
+            elif entry.name in _OWN_FILES and _is_file(entry):
+                entry.unlink()
+            else:
+                left.append(entry.name)
+        if not left:
+            self.path.rmdir()
+        return left
 
     def close(self) -> None:
         """Let another process open it (what was not committed is not in it)."""
@@ -252,14 +263,27 @@ def _mapped(file: Path) -> bool:
     return file.stem in _POSTINGS and file.stat().st_size > 1 << 16
 
 
-def _remove(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        if path.is_dir():
-            import shutil
+#: The entries the index writes in its folder: nothing else there is ever deleted.
+_SEGMENT = re.compile(r"\.?seg-[0-9]{6,}")
+_OWN_FILES = {MANIFEST, f".{MANIFEST}.tmp", "lock"}
 
-            shutil.rmtree(path)
+
+def _is_file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
+def _remove_segment(folder: Path) -> list[str]:
+    """Delete a segment's arrays and names, then the segment if nothing else is in it;
+    what else is (never written by the index), by name."""
+    left = []
+    for entry in sorted(folder.iterdir()):
+        if (entry.suffix == ".npy" or entry.name == "documents.json") and _is_file(entry):
+            entry.unlink()
         else:
-            path.unlink()
+            left.append(entry.name)
+    if not left:
+        folder.rmdir()
+    return left
 
 
 def _version() -> str:

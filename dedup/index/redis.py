@@ -164,11 +164,12 @@ class RedisIndex(MemoryIndex):
             "dedup": (version or b"").decode(),
         }
 
-    def drop(self) -> None:
+    def drop(self) -> list[str]:
         """Delete the index: every key of its namespace."""
         with self._errors():
             self._client.delete(*self._keys.values())
         self.close()
+        return []
 
     def close(self) -> None:
         self._client.close()
