@@ -43,7 +43,7 @@ from dedup.index import (
 from dedup.paragraphs import Wrapping
 from dedup.result import CleanResult, CloseCall, Removal
 from dedup.shingles import ShingleSet, TokenHasher, distinct
-from dedup.stream import BATCH, Cleaner
+from dedup.stream import BATCH, Cleaner, checked_text
 from dedup.verify import (
     EXACT,
     KINDS,
@@ -205,6 +205,7 @@ class Deduplicator:
 
     def clean(self, text: str, document: str | None = None) -> CleanResult:
         """Clean one document; ``document`` names it in reports (default: its ordinal)."""
+        text = checked_text(text)
         out: list[str] = []
         cleaner = Cleaner(self, self._begin(document), out.append, record=True)
         events = cleaner.feed(text) + cleaner.close()

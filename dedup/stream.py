@@ -78,6 +78,14 @@ class _Removed(NamedTuple):
     decision: Decision
 
 
+def checked_text(text: object) -> str:
+    """``text``, which must be a str (a document's text, or a piece of it): anything else
+    is refused before it is taken for one."""
+    if not isinstance(text, str):
+        raise TypeError(f"the text of a document is a str, not {type(text).__name__}")
+    return text
+
+
 class Cleaner:
     """Cleans one document given in pieces; see the module's docstring.
 
@@ -156,7 +164,7 @@ class Cleaner:
         """Take the next piece of the document."""
         if self._closed:
             raise ValueError("feed() after close()")
-        self._text += text
+        self._text += checked_text(text)
         if self.split is None and not self._resolve(final=False):
             return []
         return self._advance(final=False)

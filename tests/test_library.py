@@ -36,6 +36,20 @@ def test_a_document_name_is_used_once() -> None:
         d.clean("Other text.", "a")
 
 
+@pytest.mark.parametrize("text", [None, b"bytes", 5])
+def test_a_text_that_is_no_str_is_refused_before_its_name_is_taken(text: object) -> None:
+    d = dedup.Deduplicator()
+    message = f"the text of a document is a str, not {type(text).__name__}"
+    with pytest.raises(TypeError, match=message):
+        d.clean(text, "a.txt")  # type: ignore[arg-type]
+    assert d.clean(BOILERPLATE, "a.txt").text == BOILERPLATE  # the name is still free
+    with pytest.raises(TypeError, match=message):
+        dedup.clean(text)  # type: ignore[arg-type]
+    cleaner = d.cleaner("b.txt", lambda _: None)
+    with pytest.raises(TypeError, match=message):
+        cleaner.feed(text)  # type: ignore[arg-type]
+
+
 def test_an_index_built_with_other_settings_is_refused() -> None:
     index = MemoryIndex(Config(num_perm=64))
     with pytest.raises(dedup.IndexMismatchError) as caught:
