@@ -1107,6 +1107,20 @@ def test_a_dataframe_is_cleaned_as_the_cleaner_cleans_it(spark: Any) -> None:
         assert removals == expected
 
 
+def test_a_dataframe_without_a_text_column_to_clean_is_refused_at_once(spark: Any) -> None:
+    from dedup.errors import ConfigError
+    from dedup.spark import clean_dataframe
+
+    df = spark.createDataFrame([(1, 5)], "id int, body int")
+    with pytest.raises(ConfigError, match=r"^no column 'text' \(text=...\)$"):
+        clean_dataframe(df)
+    with pytest.raises(ConfigError, match=r"^column 'body' holds int, not text \(text=...\)$"):
+        clean_dataframe(df, text="body")
+    df = spark.createDataFrame([(1, "a")], "id int, body string")
+    with pytest.raises(ConfigError, match=r"^no column 'name' \(id=...; None names"):
+        clean_dataframe(df, text="body", id="name")
+
+
 def test_the_command_runs_and_refuses_what_it_cannot_do(spark: Any, tmp_path: Path) -> None:
     from click.testing import CliRunner
 

@@ -132,6 +132,9 @@ def clean_dataframe(
     config = Config.make(config, **options)
     if text not in df.columns:
         raise ConfigError(f"no column {text!r} (text=...)")
+    kind = df.schema[text].dataType
+    if kind.typeName() != "string":  # else each task would fail, far from the cause
+        raise ConfigError(f"column {text!r} holds {kind.simpleString()}, not text (text=...)")
     if id is not None and id not in df.columns:
         raise ConfigError(f"no column {id!r} (id=...; None names documents by their place)")
     ordered = df.orderBy(*([order] if isinstance(order, str) else order)) if order else df
