@@ -13,13 +13,11 @@
  * (key, id) pairs (dedup.index.memory.Postings.lookup): for each needle, in needle order,
  * the ids posted under it, the older runs' first and each run's in its order, at most cap
  * a needle. Each run is walked once, by galloping from where the last needle was found.
- * The walk lets go of the GIL, as merge_runs does.
  *
  * merge_runs(keys1, ids1, used1, keys2, ids2, cap): two sorted runs as one (Postings.add),
  * the older one's pairs before the newer one's under an equal key, at most cap a key, in
  * place: the older run is the first used1 pairs of keys1 and ids1, which have room for the
- * newer one after them; the merged run is written to their front and its length returned,
- * the GIL let go meanwhile (Postings merges in a thread while the caller goes on).
+ * newer one after them; the merged run is written to their front and its length returned.
  *
  * ascii_tokens(text, separator): re.findall(r"[A-Za-z0-9_]+|\$", text) for an ASCII str
  * (dedup.normalize's tokens of ASCII text), with "\0" a token of its own too when
@@ -371,10 +369,8 @@ lookup_runs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_buffer *views = PyMem_Calloc(2 * (size_t)nruns + 1, sizeof(Py_buffer));
     Py_ssize_t *at = PyMem_Calloc((size_t)nruns + 1, sizeof(Py_ssize_t));
     Py_ssize_t room = count + 16, used = 0;
-    /* Raw: grown while the GIL is let go (the pool's thread takes in results meanwhile). */
-    int64_t *which = PyMem_RawMalloc((size_t)room * sizeof(int64_t));
-    int64_t *ids = PyMem_RawMalloc((size_t)room * sizeof(int64_t));
-    int no_memory = 0;
+    int64_t *which = PyMem_Malloc((size_t)room * sizeof(int64_t));
+    int64_t *ids = PyMem_Malloc((size_t)room * sizeof(int64_t));
     PyObject *out = NULL;
     if (!views || !at || !which || !ids) {
         PyErr_NoMemory();
@@ -399,11 +395,10 @@ lookup_runs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         }
     }
     const uint32_t *wanted = needles.buf;
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t n = 0; n < count && !no_memory; n++) {
+    for (Py_ssize_t n = 0; n < count; n++) {
         uint32_t value = wanted[n];
         Py_ssize_t taken = 0;
-        for (Py_ssize_t r = 0; r < nruns && taken < cap && !no_memory; r++) {
+        for (Py_ssize_t r = 0; r < nruns && taken < cap; r++) {
             const uint32_t *keys = views[2 * r].buf;
             const int32_t *posted = views[2 * r + 1].buf;
             Py_ssize_t size = views[2 * r].len / 4;
@@ -411,24 +406,19 @@ lookup_runs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             for (; p < size && keys[p] == value && taken < cap; p++, taken++) {
                 if (used == room) {
                     room *= 2;
-                    int64_t *w = PyMem_RawRealloc(which, (size_t)room * sizeof(int64_t));
+                    int64_t *w = PyMem_Realloc(which, (size_t)room * sizeof(int64_t));
                     if (w) which = w;
-                    int64_t *i = w ? PyMem_RawRealloc(ids, (size_t)room * sizeof(int64_t)) : NULL;
+                    int64_t *i = w ? PyMem_Realloc(ids, (size_t)room * sizeof(int64_t)) : NULL;
                     if (i) ids = i;
                     if (!w || !i) {
-                        no_memory = 1;
-                        break;
+                        PyErr_NoMemory();
+                        goto done;
                     }
                 }
                 which[used] = n;
                 ids[used++] = posted[p];
             }
         }
-    }
-    Py_END_ALLOW_THREADS
-    if (no_memory) {
-        PyErr_NoMemory();
-        goto done;
     }
     out = Py_BuildValue("(y#y#)", (const char *)which, used * (Py_ssize_t)sizeof(int64_t),
                         (const char *)ids, used * (Py_ssize_t)sizeof(int64_t));
@@ -440,8 +430,8 @@ done:
     PyBuffer_Release(&needles);
     PyMem_Free(views);
     PyMem_Free(at);
-    PyMem_RawFree(which);
-    PyMem_RawFree(ids);
+    PyMem_Free(which);
+    PyMem_Free(ids);
     return out;
 }
 
@@ -482,7 +472,6 @@ merge_runs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
      * second run's pairs not read). A key's pairs: the first run's first, then the second's,
      * the first cap of them. */
     Py_ssize_t a = n1, b = n2, w = n1 + n2;
-    Py_BEGIN_ALLOW_THREADS
     while (a > 0 || b > 0) {
         uint32_t value = b == 0 || (a > 0 && k[a - 1] >= k2[b - 1]) ? k[a - 1] : k2[b - 1];
         Py_ssize_t c1 = 0, c2 = 0;
@@ -503,12 +492,12 @@ merge_runs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         a -= c1;
         b -= c2;
     }
+    Py_ssize_t used = n1 + n2 - w;
     if (w) {  /* pairs past a cap were left out: the run moves to the front */
-        memmove(k, k + w, (size_t)(n1 + n2 - w) * 4);
-        memmove(i, i + w, (size_t)(n1 + n2 - w) * 4);
+        memmove(k, k + w, (size_t)used * 4);
+        memmove(i, i + w, (size_t)used * 4);
     }
-    Py_END_ALLOW_THREADS
-    out = PyLong_FromSsize_t(n1 + n2 - w);
+    out = PyLong_FromSsize_t(used);
 done:
     while (got--) PyBuffer_Release(&view[got]);
     return out;

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -71,64 +70,6 @@ def test_postings_keep_the_first_ids_of_a_key_across_merges() -> None:
     assert ids[which == 0].tolist() == list(range(0, 2 * MAX_BUCKET, 2))
     assert ids[which == 1].tolist() == [11]
     assert not (which == 2).any()
-
-
-def _big_postings(size: int) -> tuple[Postings, npt.NDArray[np.uint32]]:
-    """Postings whose last add left a merge of ``size`` keys going (compiled: in a thread)."""
-    rng = np.random.default_rng(7)
-    postings = Postings(MAX_BUCKET, np.uint32)
-    keys = rng.integers(0, 2**32, 2 * size, dtype=np.uint32)
-    postings.add(keys[:size], np.arange(size))
-    postings.add(keys[size:], np.arange(size, 2 * size))  # as large: due to be merged
-    return postings, keys
-
-
-def test_a_merge_left_to_a_thread_is_waited_for_and_what_stops_it_is_raised(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    postings, keys = _big_postings(1 << 16)
-    needles = keys[::1000]
-    which, ids = postings.lookup(needles)
-    assert len(postings.runs) == 1
-    expected = [(n, i) for n, key in enumerate(needles) for i in np.flatnonzero(keys == key)]
-    assert sorted(zip(which.tolist(), ids.tolist(), strict=True)) == expected
-
-    def fails(*args: object) -> object:
-        raise MemoryError
-
-    monkeypatch.setattr(Postings, "_merged", fails)
-    postings.add(keys[:1000] ^ 1, np.arange(1 << 17, (1 << 17) + 1000))
-    later = np.arange((1 << 17) + 1000, (1 << 17) + 2000)
-    if speedups is None:  # merged where it is added
-        with pytest.raises(MemoryError):
-            postings.add(keys[1000:2000] ^ 1, later)
-    else:  # merged in a thread: the next read raises
-        postings.add(keys[1000:2000] ^ 1, later)
-        with pytest.raises(MemoryError):
-            postings.lookup(keys[:1])
-    assert [len(k) for k, _ in postings.runs] == [1 << 17, 1000, 1000]  # none lost
-
-
-@pytest.mark.skipif(speedups is None, reason="merges run in a thread only when compiled")
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
-def test_a_fork_waits_for_a_merge_going_on_in_a_thread() -> None:
-    postings, _ = _big_postings(1 << 22)  # a merge of about 50 ms
-    assert postings._merging is not None and postings._merging.is_alive()
-    read, write = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover (the child)
-        try:  # the merge thread is gone here: what it left must be whole
-            runs = postings._runs
-            whole = len(runs) == 1 and bool(np.all(runs[0][0][1:] >= runs[0][0][:-1]))
-            os.write(write, b"1" if whole else b"0")
-        finally:
-            os._exit(0)
-    os.close(write)
-    told = os.read(read, 1)
-    os.close(read)
-    os.waitpid(child, 0)
-    assert told == b"1"
-    assert len(postings.runs) == 1
 
 
 def test_decisions_do_not_depend_on_batch_boundaries(monkeypatch: object) -> None:
@@ -400,7 +341,7 @@ def test_compiled_postings_hold_and_find_what_numpys_do(
             if loaded:
                 first = Postings(cap, np.uint32)
                 first.add(np.array(adds[0], dtype=np.uint32), np.arange(len(adds[0])))
-                for k, i in first.runs:
+                for k, i in first._runs:
                     postings.load(*(np.frombuffer(a.tobytes(), a.dtype) for a in (k, i)))
                 next_id = len(adds[0])
             if recent:
@@ -409,7 +350,7 @@ def test_compiled_postings_hold_and_find_what_numpys_do(
                 ids = np.arange(next_id, next_id + len(keys))
                 next_id += len(keys)
                 postings.add(np.array(keys, dtype=np.uint32), ids)
-            runs.append([(k.tolist(), i.tolist()) for k, i in postings.runs])
+            runs.append([(k.tolist(), i.tolist()) for k, i in postings._runs])
             found.append(by_needle(*postings.lookup(asked)))
             ask = (0, next_id // 2, postings._recent_from)
             found.append({n: [a.tolist() for a in postings.since(n)] for n in ask})

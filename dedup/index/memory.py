@@ -5,8 +5,6 @@ hundred megabytes. The default; it forgets everything when its process ends.
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,19 +44,14 @@ class Postings:
         # writes it at each commit; None: not kept).
         self._recent: list[tuple[npt.NDArray[Any], npt.NDArray[np.int32]]] | None = None
         self._recent_from = 0
-        # The merges that :meth:`add` left to a thread, and what stopped them if anything.
-        self._merging: threading.Thread | None = None
-        self._failed: BaseException | None = None
 
     def keep_recent(self, since: int) -> None:
         """From now on, remember what is added (ids from ``since`` on) until :meth:`since`
         is asked for it and :meth:`settle` forgets it."""
-        self._wait()
         self._recent, self._recent_from = [], since
 
     def settle(self, upto: int) -> None:
         """What was added so far is written: forget it (ids below ``upto``)."""
-        self._wait()
         if self._recent is not None:
             self._recent, self._recent_from = [], upto
 
@@ -69,13 +62,7 @@ class Postings:
         order: npt.NDArray[np.integer[Any]] | None = None,
     ) -> None:
         """Post ``ids`` under ``keys``, the ones at ``order`` if given (which sorts them
-        stably), else all.
-
-        The merges this calls for run in a thread where they are compiled (which lets go
-        of the GIL): the caller goes on meanwhile (the deciding process writes a batch's
-        output and takes the next one in), and whatever reads the runs next waits for them.
-        """
-        self._wait()
+        stably), else all."""
         if order is None:
             order = stable_order(keys)
         if len(order):
@@ -83,47 +70,10 @@ class Postings:
             self._runs.append(run)
             if self._recent is not None:
                 self._recent.append(run)
-        if not self._merge_due():
-            return
-        if speedups is None or np.dtype(self.dtype) != np.uint32:
-            self._merge()
-            return
-        self._merging = threading.Thread(target=self._merge, args=(True,), name="dedup-merge")
-        _MERGING.add(self._merging)
-        self._merging.start()
-
-    @property
-    def runs(self) -> list[tuple[npt.NDArray[Any], npt.NDArray[np.int32]]]:
-        """The sorted runs ``(keys, ids)``, oldest first, once their merges ended."""
-        self._wait()
-        return list(self._runs)
-
-    def _merge_due(self) -> bool:
-        return len(self._runs) > 1 and len(self._runs[-2][0]) <= 4 * len(self._runs[-1][0])
-
-    def _merge(self, background: bool = False) -> None:
-        """Merge the newest runs while they are due; in the ``background``, what stops it
-        is kept for :meth:`_wait` to raise."""
-        try:
-            while self._merge_due():
-                (k1, i1), (k2, i2) = self._runs[-2:]
-                self._runs[-2:] = [self._merged(k1, i1, k2, i2)]
-        except BaseException as error:
-            if not background:
-                raise
-            self._failed = error
-
-    def _wait(self) -> None:
-        """Let the merges :meth:`add` left to a thread end."""
-        merging = self._merging
-        if merging is None:
-            return
-        merging.join()
-        _MERGING.discard(merging)
-        self._merging = None
-        failed, self._failed = self._failed, None
-        if failed is not None:
-            raise failed
+        while len(self._runs) > 1 and len(self._runs[-2][0]) <= 4 * len(self._runs[-1][0]):
+            (k1, i1), (k2, i2) = self._runs[-2:]
+            del self._runs[-2:]
+            self._runs.append(self._merged(k1, i1, k2, i2))
 
     def _merged(
         self,
@@ -169,7 +119,6 @@ class Postings:
     def since(self, first: int) -> tuple[npt.NDArray[Any], npt.NDArray[np.int32]]:
         """The ``(key, id)`` pairs with ids from ``first`` on, as one sorted run, at most
         ``cap`` a key (from what was added lately when that is kept, else from every run)."""
-        self._wait()
         if self._recent is not None and first == self._recent_from:
             keys = [k for k, _ in self._recent]
             ids = [i for _, i in self._recent]
@@ -186,7 +135,6 @@ class Postings:
     def load(self, keys: npt.NDArray[Any], ids: npt.NDArray[np.int32]) -> None:
         """Add a run that is already sorted and capped (read from a file, say): it is
         looked up where it lies and not merged until newer runs grow as large."""
-        self._wait()
         if len(keys):
             self._runs.append((keys, ids))
 
@@ -204,7 +152,6 @@ class Postings:
         for the keys at ``order`` (all by default), which sorts them."""
         # Sorted needles walk each run in order (far fewer cache misses), and only the
         # ones found there are looked up a second time, for the end of their range.
-        self._wait()
         if order is None:
             order = stable_order(keys)
         needles = keys[order].astype(self.dtype, copy=False)
@@ -231,20 +178,6 @@ class Postings:
             if keep is not None:
                 which, ids = which[keep], ids[keep]
         return which, ids
-
-
-#: The merges going on in threads (:meth:`Postings.add`): a fork waits for them, so that
-#: no child starts with a merge half done or a lock of the allocator held.
-_MERGING: set[threading.Thread] = set()
-
-
-def _wait_for_merges() -> None:
-    for thread in list(_MERGING):
-        thread.join()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_wait_for_merges)
 
 
 class MemoryIndex:
