@@ -134,3 +134,25 @@ def test_a_crawl_keeps_one_copy_of_every_paragraph(site: str, tmp_path: Path, fi
     # Tomorrow's crawl of the same pages: no page is a repeat of itself.
     again, _ = _crawl(site, tmp_path, index, field)
     assert sorted(map(paragraphs, again)) == sorted(map(paragraphs, items))
+
+
+def test_an_item_whose_id_came_before_is_cleaned_under_a_name_of_its_own() -> None:
+    """A page crawled twice (or two items with one id) is no error: items are never
+    dropped, and the later one's repeats name the earlier one."""
+    from dedup.config import Config
+    from dedup.contrib.scrapy import DedupPipeline
+
+    pipeline = DedupPipeline(Config(), fields=["body", "lines"])
+    pipeline.open_spider()
+    first = {"url": "u", "body": f"One story.\n{BOILERPLATE}", "lines": [QUOTE]}
+    again = {"url": "u", "body": f"Another story.\n{BOILERPLATE}", "lines": [QUOTE]}
+    named = {"url": "u (2)", "body": BOILERPLATE, "lines": []}
+    assert pipeline.process_item(first)["body"] == f"One story.\n{BOILERPLATE}"
+    assert pipeline.process_item(again)["body"] == "Another story."
+    assert pipeline.process_item(named)["body"] == ""
+    (removal,) = again["dedup"]["removals"]["body"]  # type: ignore[index]
+    assert removal["duplicate_of_document"] == "u#body"
+    assert again["lines"] == [] and again["dedup"]["removed"] == 2  # type: ignore[index]
+    (removal,) = named["dedup"]["removals"]["body"]  # type: ignore[index]
+    assert removal["duplicate_of_document"] == "u#body"
+    pipeline.close_spider()

@@ -61,6 +61,7 @@ class DedupPipeline:
         self.id_field, self.removals_field, self.stats = id_field, removals_field, stats
         self._dedup: Deduplicator | None = None
         self._items = 0
+        self._names: set[str] = set()  # every item's, so that no two items share one
         self._warned = False
 
     @classmethod
@@ -104,7 +105,7 @@ class DedupPipeline:
         assert self._dedup is not None, "open_spider() was not called"
         adapter = ItemAdapter(item)
         self._items += 1
-        name = str(adapter.get(self.id_field) or f"item-{self._items}")
+        name = self._name(str(adapter.get(self.id_field) or f"item-{self._items}"))
         dedup = self._dedup if self.scope == "corpus" else Deduplicator(self.config)
         removals: dict[str, list[dict[str, Any]]] = {}
         for field in self.fields:
@@ -122,6 +123,16 @@ class DedupPipeline:
         if self.stats is not None:
             self.stats.inc_value("dedup/items")
         return item
+
+    def _name(self, given: str) -> str:
+        """An item's name in removals: its id, or where an earlier item had that id (a
+        page crawled twice), the id and the first free number: ``url (2)``."""
+        name, number = given, 1
+        while name in self._names:
+            number += 1
+            name = f"{given} ({number})"
+        self._names.add(name)
+        return name
 
     def _clean_list(
         self, dedup: Deduplicator, paragraphs: list[str], name: str
