@@ -225,11 +225,31 @@ def temporary_path(target: str | os.PathLike[str], kind: str = "tmp") -> str:
     """A new, unused name for a temporary file beside ``target`` (the run's pid in it)."""
     folder, name = os.path.split(os.fspath(target))
     for number in itertools.count():
-        extra = f"-{number}" if number else ""
-        path = os.path.join(folder, f".{name}{TEMP_MARK}{os.getpid()}{extra}.{kind}")
+        tail = f"{TEMP_MARK}{os.getpid()}{f'-{number}' if number else ''}.{kind}"
+        path = os.path.join(folder, f".{_fitting(folder, name, tail)}{tail}")
         if not os.path.lexists(path):
             return path
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _fitting(folder: str, name: str, tail: str) -> str:
+    """``name``, or where ``.NAME`` and ``tail`` would pass the folder's limit on a name
+    (255 bytes on most file systems; a name a scraper made from a URL can be near it), its
+    start and a digest of all of it."""
+    try:
+        limit = os.pathconf(folder or ".", "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    room = limit - 1 - len(os.fsencode(tail))
+    if len(os.fsencode(name)) <= room:
+        return name
+    import hashlib
+
+    digest = "~" + hashlib.blake2b(os.fsencode(name), digest_size=6).hexdigest()
+    short = name
+    while short and len(os.fsencode(short + digest)) > room:
+        short = short[:-1]
+    return short + digest
 
 
 def is_regular_or_missing(path: str | os.PathLike[str]) -> bool:

@@ -84,3 +84,37 @@ def test_interrupted_write_leaves_the_original(
         write_atomic(target, b"new")
     assert target.read_bytes() == b"precious"
     assert os.listdir(tmp_path) == ["out.txt"]
+
+
+@pytest.mark.parametrize("letter", ["n", "é", "語"])
+def test_a_file_whose_name_is_near_the_limit_is_cleaned_in_place_and_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, letter: str
+) -> None:
+    """The temporary files beside it (``.NAME.dedup-PID.tmp``) would be past the name
+    limit (255 bytes here): their names are shortened, and still known as dedup's."""
+    import subprocess
+    import sys
+
+    from dedup.files import is_temporary, temporary_path
+
+    monkeypatch.chdir(tmp_path)
+    limit = os.pathconf(".", "PC_NAME_MAX")
+    name = letter * ((limit - 4) // len(letter.encode())) + ".txt"
+    assert len(name.encode()) <= limit
+    for kind in ("tmp", "bak"):
+        temporary = os.path.basename(temporary_path(name, kind))
+        assert len(temporary.encode()) <= limit and is_temporary(temporary)
+        assert temporary != os.path.basename(temporary_path(letter + name[1:-5] + ".txt"))
+    line = "A paragraph that a long named file repeats, long enough to count here."
+    Path(name).write_text(f"{line}\n{line}\n")
+
+    def run(*args: str) -> int:
+        command = [sys.executable, "-m", "dedup", "clean", "-q", "--split", "lines", *args]
+        return subprocess.run(command, capture_output=True, timeout=120).returncode
+
+    assert run("--output-dir", "out", name) == 0
+    assert Path("out", name).read_text() == f"{line}\n"
+    assert run("--in-place", "--backup", "", name) == 2  # refused, nothing written
+    assert run("--in-place", name) == 0
+    assert Path(name).read_text() == f"{line}\n"
+    assert sorted(os.listdir()) == sorted([name, "out"])  # no temporary file left
