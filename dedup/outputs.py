@@ -421,26 +421,12 @@ class Outputs:
         """Make the input's path with ``suffix`` a hard link to (or a copy of) what was
         read, never over a file that exists (one made since the plan was checked
         included); its path."""
-        backup, made = kept.path + suffix, False
+        backup = kept.path + suffix
         try:
-            try:
-                os.link(kept.keep, backup)
-            except FileExistsError:
-                raise
-            except OSError:  # no hard links here: a copy
-                import shutil
-
-                with open(kept.keep, "rb") as original, open(backup, "xb") as copy:
-                    made = True
-                    shutil.copyfileobj(original, copy)
-                    copy.flush()
-                    os.fsync(copy.fileno())
+            _link_or_copy(kept.keep, backup)
         except FileExistsError:
             raise InputError(kept.name + suffix, _BACKUP_EXISTS) from None
         except OSError as error:
-            if made:
-                with contextlib.suppress(OSError):
-                    os.unlink(backup)
             problem = f"cannot write the backup: {error.strerror}"
             raise InputError(kept.name + suffix, problem) from None
         return backup
@@ -489,6 +475,29 @@ class Outputs:
                 raise
         else:
             self.discard()
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    """Make ``target``, which must not exist, a hard link to ``source``, or a copy of it
+    (flushed to disk) where links cannot be made; a copy that fails is removed."""
+    try:
+        os.link(source, target)
+        return
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here
+        pass
+    import shutil
+
+    with open(source, "rb") as original, open(target, "xb") as copy:
+        try:
+            shutil.copyfileobj(original, copy)
+            copy.flush()
+            os.fsync(copy.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(target)
+            raise
 
 
 @contextlib.contextmanager
