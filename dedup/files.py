@@ -181,7 +181,8 @@ class Writable(Protocol):
 
 #: What marks dedup's temporary files: ``.NAME.dedup-PID.tmp`` beside the file they become.
 TEMP_MARK = ".dedup-"
-_TEMP = lazy_re(r"^\..+\.dedup-(\d+)(?:-\d+)?\.(?:tmp|bak)$")
+_TEMP = lazy_re(r"^\.(?P<name>.+)\.dedup-(?P<pid>\d+)(?:-\d+)?\.(?P<kind>tmp|bak)$")
+_SHORTENED = lazy_re(r"~[0-9a-f]{12}$")  # a name cut short by _fitting
 _cleaned: set[str] = set()
 
 
@@ -192,7 +193,12 @@ def is_temporary(name: str) -> bool:
 
 def remove_stale(folder: str | os.PathLike[str]) -> None:
     """Remove the temporary files that an ended dedup run (killed, say) left in ``folder``;
-    a run still alive keeps its own. Looked at once per folder and process."""
+    a run still alive keeps its own. Looked at once per folder and process.
+
+    A ``.bak`` is what an ``--in-place`` run read; it goes only while its input is still
+    that file (a link to it, or a copy of the same bytes): a run killed while it put files
+    in place leaves the only copy of an original it replaced there, and it stays.
+    """
     key = os.path.realpath(folder)
     if key in _cleaned:
         return
@@ -203,10 +209,35 @@ def remove_stale(folder: str | os.PathLike[str]) -> None:
         return
     for name in names:
         match = _TEMP.match(name)
-        if match is None or _alive(int(match.group(1))):
+        if match is None or _alive(int(match["pid"])):
+            continue
+        path = os.path.join(key, name)
+        if match["kind"] == "bak" and not _same_file(
+            path, _input_of(key, names, name, match["name"])
+        ):
             continue
         with contextlib.suppress(OSError):
-            os.unlink(os.path.join(key, name))
+            os.unlink(path)
+
+
+def _input_of(folder: str, names: list[str], name: str, stem: str) -> str:
+    """The path of the input whose ``.bak`` is ``name``, ``.STEM.dedup-PID.bak``: STEM is
+    the input's name, or its start and a digest where :func:`_fitting` cut it short."""
+    tail = name[1 + len(stem) :]
+    for candidate in names if _SHORTENED.search(stem) else ():
+        if _fitting(folder, candidate, tail) == stem:
+            return os.path.join(folder, candidate)
+    return os.path.join(folder, stem)
+
+
+def _same_file(one: str, other: str) -> bool:
+    """True when ``one`` and ``other`` are one file, or hold the same bytes."""
+    import filecmp
+
+    try:
+        return os.path.samefile(one, other) or filecmp.cmp(one, other, shallow=False)
+    except OSError:
+        return False
 
 
 def _alive(pid: int) -> bool:
@@ -245,7 +276,7 @@ def _fitting(folder: str, name: str, tail: str) -> str:
         return name
     import hashlib
 
-    digest = "~" + hashlib.blake2b(os.fsencode(name), digest_size=6).hexdigest()
+    digest = "~" + hashlib.blake2b(os.fsencode(name), digest_size=6).hexdigest()  # _SHORTENED
     short = name
     while short and len(os.fsencode(short + digest)) > room:
         short = short[:-1]

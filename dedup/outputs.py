@@ -400,13 +400,22 @@ class Outputs:
                     self._check_unchanged(kept, fd)
                     target.commit()
                 done.append(kept)
-        except BaseException:
-            for kept in done:  # put the originals back
-                with contextlib.suppress(OSError):
-                    os.replace(kept.keep, kept.path)
+        except BaseException as error:
+            stranded = self._put_back(done)
             for backup in backups:
                 with contextlib.suppress(OSError):
                     os.unlink(backup)
+            if stranded:
+                why = (
+                    f"cleaning {error.source} then failed ({error.problem})"
+                    if isinstance(error, InputError)
+                    else f"the run then failed ({type(error).__name__})"
+                )
+                raise InputError(
+                    ", ".join(kept.name for kept in stranded),
+                    f"replaced, and {why}; the original could not be put back: it is kept at "
+                    + ", ".join(kept.keep for kept in stranded),
+                ) from error
             raise
         self._staged = []
         for kept in self._kept.values():
@@ -415,6 +424,18 @@ class Outputs:
             if self._backup:
                 fsync_folder(os.path.dirname(kept.path))
         self._kept = {}
+
+    def _put_back(self, replaced: list[_InPlace]) -> list[_InPlace]:
+        """Put the originals of the ``replaced`` inputs back; the ones that could not be,
+        whose originals stay where they were kept (no longer the run's to remove)."""
+        stranded = []
+        for kept in replaced:
+            try:
+                os.replace(kept.keep, kept.path)
+            except OSError:
+                stranded.append(kept)
+                del self._kept[kept.path]
+        return stranded
 
     @staticmethod
     def _back_up(kept: _InPlace, suffix: str) -> str:

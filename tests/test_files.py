@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dedup.errors import InputError
-from dedup.files import decode, read_text, write_atomic
+from dedup.files import _fitting, decode, read_text, remove_stale, write_atomic
 
 
 def test_decode_keeps_bom_and_line_endings() -> None:
@@ -118,3 +118,28 @@ def test_a_file_whose_name_is_near_the_limit_is_cleaned_in_place_and_elsewhere(
     assert run("--in-place", name) == 0
     assert Path(name).read_text() == f"{line}\n"
     assert sorted(os.listdir()) == sorted([name, "out"])  # no temporary file left
+
+
+def test_what_a_killed_run_left_is_removed_but_an_original_it_alone_holds(
+    tmp_path: Path,
+) -> None:
+    dead = 2**22 + 1  # above the largest pid_max Linux allows: no process has it
+    (tmp_path / "a.txt").write_text("cleaned\n")  # replaced before the run was killed
+    (tmp_path / "b.txt").write_text("as read\n")  # not replaced yet
+    (tmp_path / "c.txt").write_text("as read\n")
+    (tmp_path / "d.txt").write_text("cleaned\n")
+    held = {f".a.txt.dedup-{dead}.bak": b"the original\n"}  # the only copy of a.txt's original
+    for name, data in held.items():
+        (tmp_path / name).write_bytes(data)
+    os.link(tmp_path / "b.txt", tmp_path / f".b.txt.dedup-{dead}.bak")  # a link to the input
+    (tmp_path / f".c.txt.dedup-{dead}-1.bak").write_text("as read\n")  # a copy of it
+    (tmp_path / f".d.txt.dedup-{dead}.tmp").write_text("cleaned\n")  # an output not yet in place
+    (tmp_path / f".e.txt.dedup-{dead}.bak").write_text("of a file since deleted\n")
+    held[f".e.txt.dedup-{dead}.bak"] = b"of a file since deleted\n"
+    long = "f" * 250  # its .bak's name is cut short, with a digest
+    (tmp_path / long).write_text("as read\n")
+    tail = f".dedup-{dead}.bak"
+    os.link(tmp_path / long, tmp_path / f".{_fitting(str(tmp_path), long, tail)}{tail}")
+    remove_stale(tmp_path)
+    assert sorted(os.listdir(tmp_path)) == sorted(["a.txt", "b.txt", "c.txt", "d.txt", long, *held])
+    assert all((tmp_path / name).read_bytes() == data for name, data in held.items())

@@ -3,12 +3,14 @@ written, staged, and put in place only when the whole run succeeded (issue 10, i
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -206,6 +208,61 @@ def test_a_backup_that_cannot_be_made_at_the_end_leaves_every_input_as_it_was(
     )
     assert _files(here) == {"a.txt": TEXT.encode(), "b.txt": f"{P}\n{P}\n".encode()}
     assert sorted(os.listdir()) == ["a.txt", "b.txt", "b.txt.orig"]  # no temporary file left
+
+
+def _failing_replace(monkeypatch: pytest.MonkeyPatch, fails: Callable[[str, str], bool]) -> None:
+    """Make ``os.replace`` raise EIO where ``fails(source, target)``, as a failing disk would."""
+    replace = os.replace
+
+    def failing(source: str, target: str) -> None:
+        if fails(os.fspath(source), os.fspath(target)):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        replace(source, target)
+
+    monkeypatch.setattr(os, "replace", failing)
+
+
+def _clean_in_place(sources: list[Source]) -> InputError:
+    with (
+        pytest.raises(InputError) as caught,
+        Outputs(sources, in_place=True, stdout=sys.stdout.buffer) as out,
+    ):
+        for source in sources:
+            out.sink(source).write(b"cleaned\n")
+    return caught.value
+
+
+def test_an_input_that_cannot_be_replaced_puts_back_the_ones_replaced_before_it(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Path("b.txt").write_text(f"{P}\n{P}\n")
+    _failing_replace(monkeypatch, lambda source, target: target.endswith("b.txt"))
+    error = _clean_in_place([_source("a.txt"), _source("b.txt")])
+    assert str(error) == "b.txt: cannot write: Input/output error"
+    assert _files(here) == {"a.txt": TEXT.encode(), "b.txt": f"{P}\n{P}\n".encode()}
+    assert sorted(os.listdir()) == ["a.txt", "b.txt"]  # no temporary file left
+
+
+def test_an_original_that_cannot_be_put_back_is_kept_and_named(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Path("b.txt").write_text(f"{P}\n{P}\n")
+    _failing_replace(
+        monkeypatch, lambda source, target: target.endswith("b.txt") or source.endswith(".bak")
+    )
+    error = _clean_in_place([_source("a.txt"), _source("b.txt")])
+    keep = next(name for name in os.listdir() if name.endswith(".bak"))
+    assert keep.startswith(".a.txt.dedup-")
+    assert str(error) == (
+        "a.txt: replaced, and cleaning b.txt then failed (cannot write: Input/output error); "
+        f"the original could not be put back: it is kept at {os.path.realpath(keep)}"
+    )
+    assert Path(keep).read_text() == TEXT
+    assert _files(here) == {
+        "a.txt": b"cleaned\n",
+        "b.txt": f"{P}\n{P}\n".encode(),
+        keep: TEXT.encode(),
+    }
 
 
 def test_two_inputs_with_one_output_path_are_refused(here: Path, runner: CliRunner) -> None:
