@@ -357,11 +357,15 @@ class Staged:
             return
         try:
             try:
-                mode = os.stat(self.target).st_mode & 0o7777
+                info = os.stat(self.target)
             except FileNotFoundError:
                 umask = os.umask(0)
                 os.umask(umask)
                 mode = 0o666 & ~umask
+            else:  # the file replaced keeps its owner, group (where allowed, as sed -i) and mode
+                mode = info.st_mode & 0o7777
+                with contextlib.suppress(OSError):
+                    os.chown(self.temp, info.st_uid, info.st_gid)
             os.chmod(self.temp, mode)
             os.replace(self.temp, self.target)
         except OSError as error:

@@ -265,6 +265,16 @@ def test_an_original_that_cannot_be_put_back_is_kept_and_named(
     }
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file away takes root")
+def test_a_file_cleaned_in_place_keeps_its_owner_and_group(here: Path) -> None:
+    os.chown("a.txt", 4321, 8765)
+    os.chmod("a.txt", 0o640)
+    assert run("clean", "-q", "--in-place", "a.txt").returncode == 0
+    info = os.stat("a.txt")
+    assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (4321, 8765, 0o640)
+    assert Path("a.txt").read_text() == CLEANED
+
+
 def test_two_inputs_with_one_output_path_are_refused(here: Path, runner: CliRunner) -> None:
     for folder in ("d1", "d2"):
         Path(folder).mkdir()
