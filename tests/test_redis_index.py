@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import dedup
+import dedup.index.redis
 from dedup.normalize import normalize
 from tests.conftest import start_redis
 from tests.test_disk_index import _documents, _removals
@@ -70,6 +71,42 @@ def test_a_redis_index_refuses_other_settings_and_a_missing_index(redis_url: str
     missing = redis_url.replace("namespace=", "namespace=none-")
     with pytest.raises(dedup.IndexAccessError, match="no dedup index here"):
         dedup.open_index(missing, dedup.Config(), writable=False)
+
+
+def test_a_commit_larger_than_redis_takes_as_one_value_is_cut_into_segments(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+
+    rng = random.Random(3)
+    docs = [
+        (
+            f"page-{n}",
+            "".join(f"{rng.getrandbits(256):x} line {i} of page {n}\n" for i in range(1000)),
+        )
+        for n in range(10)
+    ]
+    again = [(f"copy-{name}", text) for name, text in docs[::3]]
+    memory = dedup.Deduplicator(split="lines")
+    expected = [memory.clean(text, name) for name, text in docs + again]
+    address, _, namespace = redis_url.partition("?namespace=")
+    server = redis.Redis.from_url(address)
+    limit = server.config_get("proto-max-bulk-len")["proto-max-bulk-len"]
+    server.config_set("proto-max-bulk-len", 1 << 20)  # the least Redis allows
+    monkeypatch.setattr(dedup.index.redis, "SEGMENT_BYTES", 256 << 10)
+    try:
+        with dedup.Deduplicator(split="lines", index=redis_url) as d:
+            got = [d.clean(text, name) for name, text in docs]
+            d.commit()  # more than the server takes as one value
+        segments = server.lrange(f"{namespace}:segments", 0, -1)
+        assert len(segments) > 4 and sum(map(len, segments)) > 1 << 20
+        with dedup.Deduplicator(split="lines", index=redis_url) as d:
+            got += [d.clean(text, name) for name, text in again]
+            assert d.index.info()["paragraphs"] == 10_000  # type: ignore[attr-defined]
+    finally:
+        server.config_set("proto-max-bulk-len", limit)
+    assert _removals(got) == _removals(expected)
+    assert sum(len(result.removed) for result in got) == 4000
 
 
 def test_a_redis_that_is_not_there_is_one_clear_error(tmp_path: Path) -> None:

@@ -292,6 +292,29 @@ class MemoryIndex:
         out["distinct"] = self._distinct.view[first:].copy()
         return out, names
 
+    @classmethod
+    def cut(
+        cls, arrays: dict[str, npt.NDArray[Any]], names: Sequence[str], start: int, stop: int
+    ) -> tuple[dict[str, npt.NDArray[Any]], list[str]]:
+        """Paragraphs ``start`` to ``stop`` of what :meth:`arrays` gave (its ids counted from
+        0), in the same form, ids counted from ``start``: taken in, one after another, the
+        pieces of a cut are what the whole is."""
+        out: dict[str, npt.NDArray[Any]] = {}
+        for family in cls.FAMILIES:
+            keys, ids = arrays[f"{family}_keys"], arrays[f"{family}_ids"]
+            chosen = (ids >= start) & (ids < stop)
+            out[f"{family}_keys"], out[f"{family}_ids"] = keys[chosen], ids[chosen] - start
+        documents = arrays["documents"][start:stop]
+        used, numbers = np.unique(documents, return_inverse=True)
+        out["documents"] = numbers.astype(np.int32)
+        for name in ("paragraphs", "blooms", "distinct"):
+            out[name] = arrays[name][start:stop]
+        for name, at in (("texts", "text_offsets"), ("sets", "set_offsets")):
+            offsets = arrays[at][start : stop + 1]
+            out[name] = arrays[name][offsets[0] : offsets[-1]]
+            out[at] = offsets - offsets[0]
+        return out, [names[i] for i in used.tolist()]
+
     def load(self, arrays: dict[str, npt.NDArray[Any]], names: Sequence[str]) -> None:
         """Take in what :meth:`arrays` gave, its ids following the ones held. The postings
         stay where they lie (a file mapped in memory); the columns are copied."""

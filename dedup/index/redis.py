@@ -9,8 +9,9 @@ arrays (the format of the index on disk, ids counted from the segment's start).
 
 Each process keeps a replica in memory: it reads the segments it has not seen before each
 document (one round trip), looks every batch's keys up locally (no round trip at all), and
-at :meth:`RedisIndex.commit` appends what it kept since the last commit as one segment,
-atomically with the counts (one round trip). So nothing enters the index before its
+at :meth:`RedisIndex.commit` appends what it kept since the last commit as one segment
+(several of at most :data:`SEGMENT_BYTES` where it is larger), atomically with the counts
+(one round trip). So nothing enters the index before its
 document was delivered, a process killed at any moment has added exactly what it
 committed, and two processes that meet the same new paragraph at the same time may both
 keep it, never both drop it: each sees the other's paragraphs from its next document on.
@@ -20,6 +21,7 @@ index), and Redis holds the segments (about as much).
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import urllib.parse
@@ -35,6 +37,9 @@ from dedup.index.memory import MemoryIndex
 FORMAT = 1
 DEFAULT_NAMESPACE = "dedup"
 DEFAULT_TIMEOUT = 10.0
+#: The most a segment holds, in bytes: a commit of more is cut into several segments (in
+#: one transaction), each well under what Redis takes as one value.
+SEGMENT_BYTES = 64 << 20
 
 
 # A commit in one round trip and one reply, atomic as a script is: the segment, the
@@ -138,10 +143,18 @@ class RedisIndex(MemoryIndex):
         for family in self.FAMILIES:  # ids counted from the segment's start
             arrays[f"{family}_ids"] = arrays[f"{family}_ids"] - self._committed
         keys = [self._keys[name] for name in ("segments", "paragraphs", "dedup", "documents")]
-        values = [_pack(arrays, names), len(self) - self._committed, _version(), *names]
+        count = len(self) - self._committed
+        size = sum(array.nbytes for array in arrays.values())
+        pieces = min(-(-size // SEGMENT_BYTES), count)  # Redis takes no value past 512 MB
+        bounds = [count * n // pieces for n in range(pieces + 1)]
         with self._errors():
-            length = self._commit(keys=keys, args=values, client=self._client)
-        self._own.add(int(length) - 1)
+            pipe = self._client.pipeline(transaction=True)  # all the segments, or none
+            for start, stop in itertools.pairwise(bounds):
+                segment, named = self.cut(arrays, names, start, stop)
+                values = [_pack(segment, named), stop - start, _version(), *named]
+                self._commit(keys=keys, args=values, client=pipe)
+            lengths = pipe.execute()
+        self._own.update(int(length) - 1 for length in lengths)
         self._committed = len(self)
         self._settle()
 
