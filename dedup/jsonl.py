@@ -108,10 +108,13 @@ def _dump(value: Any) -> str:
 
 
 def parse_record(line: str) -> Record:
-    """The record on ``line``; :class:`NotJSON` when it is not one JSON object."""
-    pos = _SPACE.match(line).end()  # type: ignore[union-attr]
+    """The record on ``line``; :class:`NotJSON` when it is not one JSON object. A byte
+    order mark before it (a file that Windows tools wrote, or several such concatenated)
+    is taken as it is and stays in the line."""
+    bom = 1 if line.startswith("\ufeff") else 0
+    pos = _SPACE.match(line, bom).end()  # type: ignore[union-attr]
     if line[pos : pos + 1] != "{":
-        _check(line)
+        _check(line[bom:])
         raise NotJSON("not a JSON object")
     fields: dict[str, tuple[int, int]] = {}
     pos = _SPACE.match(line, pos + 1).end()  # type: ignore[union-attr]
@@ -137,7 +140,7 @@ def parse_record(line: str) -> Record:
     rest = _SPACE.match(line, pos + 1).end()  # type: ignore[union-attr]
     if rest != len(line):
         raise NotJSON(f"extra data at column {rest + 1}")
-    _check(line)
+    _check(line[bom:])
     return Record(line, fields, close)
 
 

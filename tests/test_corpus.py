@@ -138,6 +138,22 @@ def test_jsonl_in_gives_jsonl_out_with_other_fields_untouched(tmp_path: Path) ->
     assert err == "dedup: 2 documents: removed 1 of 4 paragraphs (1 exact)\n"
 
 
+def test_a_jsonl_file_with_a_bom_is_read_and_keeps_it(tmp_path: Path) -> None:
+    # As Windows tools write it (PowerShell's Out-File, Notepad), one a file, and two once
+    # such files were concatenated; CRLF line breaks with them.
+    one = json.dumps({"id": "r1", "text": f"{NEWS}\nOne."})
+    two = json.dumps({"id": "r2", "text": f"Two.\n{NEWS}"})
+    path = tmp_path / "docs.jsonl"
+    path.write_bytes(f"\ufeff{one}\r\n\ufeff{two}\r\n".encode())
+    result = CliRunner().invoke(cli, ["clean", "-q", "--jsonl", "--scope", "corpus", str(path)])
+    assert (result.exit_code, result.stderr) == (0, "")
+    first, second, end = result.stdout_bytes.decode().split("\r\n")
+    assert end == ""
+    assert first == f'\ufeff{one[:-1]}, "dedup": {{"removed": 0, "removals": []}}}}'
+    assert second.startswith('\ufeff{"id": "r2", "text": "Two.", "dedup": {"removed": 1')
+    assert json.loads(second[1:])["dedup"]["removals"][0]["duplicate_of_document"] == "r1"
+
+
 def test_a_bad_jsonl_line_names_the_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "docs.jsonl"
     path.write_text('{"text": "fine"}\n{"body": "no text field"}\n')
