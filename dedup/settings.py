@@ -88,8 +88,16 @@ def defaults(
             if name in options:
                 out[options[name]] = _resolved(path, name, value)
             elif scope or name not in known:
-                raise ConfigError(f"{path}: unknown setting '{scope}{key}'")
+                raise ConfigError(f"{path}: unknown setting '{scope}{key}'{_meant(name, options)}")
     return out
+
+
+def _meant(name: str, options: dict[str, str]) -> str:
+    """A hint naming the option ``name`` is closest to (a typo), if one is close."""
+    import difflib
+
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.75)
+    return f" (did you mean '{close[0].replace('_', '-')}'?)" if close else ""
 
 
 def _resolved(path: Path, name: str, value: Any) -> Any:

@@ -297,7 +297,14 @@ def test_dedup_toml_wins_and_unknown_keys_are_named(tree: Path) -> None:
     Path("pyproject.toml").write_text("[tool.dedup]\nthreshold = 0.9\n")
     Path("dedup.toml").write_text("treshold = 0.9\n")
     code, _, err = run("check", "corpus")
-    assert (code, err) == (2, f"Error: {Path.cwd() / 'dedup.toml'}: unknown setting 'treshold'\n")
+    assert (code, err) == (
+        2,
+        f"Error: {Path.cwd() / 'dedup.toml'}: unknown setting 'treshold' "
+        "(did you mean 'threshold'?)\n",
+    )
+    Path("dedup.toml").write_text("max-ratios = 0.1\n")
+    code, _, err = run("check", "corpus")
+    assert err.endswith("unknown setting 'max-ratios' (did you mean 'max-ratio'?)\n")
     Path("dedup.toml").write_text("[check]\nbackup = '.b'\n")
     code, _, err = run("check", "corpus")
     assert (code, err) == (
