@@ -231,7 +231,7 @@ class Outputs:
                 if self._backup:
                     backup = os.path.realpath(source.path) + self._backup
                     if os.path.lexists(backup):
-                        raise InputError(f"{source.path}{self._backup}", _BACKUP_EXISTS)
+                        raise InputError(_shown(str(source.path), self._backup), _BACKUP_EXISTS)
                     claim(backup, f"the backup of {source.name}")
 
     def _refuse_sharing_stdout(self) -> None:
@@ -446,10 +446,10 @@ class Outputs:
         try:
             _link_or_copy(kept.keep, backup)
         except FileExistsError:
-            raise InputError(kept.name + suffix, _BACKUP_EXISTS) from None
+            raise InputError(_shown(kept.name, suffix), _BACKUP_EXISTS) from None
         except OSError as error:
             problem = f"cannot write the backup: {error.strerror}"
-            raise InputError(kept.name + suffix, problem) from None
+            raise InputError(_shown(kept.name, suffix), problem) from None
         return backup
 
     def _check_unchanged(self, kept: _InPlace, fd: int | None = None) -> None:
@@ -496,6 +496,12 @@ class Outputs:
                 raise
         else:
             self.discard()
+
+
+def _shown(given: str, suffix: str) -> str:
+    """The backup of the input named ``given``, as the user would name it: the one of a
+    symbolic link lies beside the file the link points to, not beside the link."""
+    return os.path.realpath(given) + suffix if os.path.islink(given) else given + suffix
 
 
 def _link_or_copy(source: str, target: str) -> None:

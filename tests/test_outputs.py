@@ -117,6 +117,22 @@ def test_a_symbolic_link_named_explicitly_is_followed_and_kept(
     assert Path("link.txt").is_symlink() and Path("a.txt").read_text() == CLEANED
 
 
+def test_the_backup_of_a_symbolic_link_is_named_where_it_is(here: Path, runner: CliRunner) -> None:
+    Path("real").mkdir()
+    Path("real/a.txt").write_text(TEXT)
+    os.symlink("real/a.txt", "link.txt")
+    Path("real/a.txt.orig").write_text("an earlier backup\n")
+    result = runner.invoke(cli, ["clean", "-q", "--in-place", "--backup", ".orig", "link.txt"])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: {here / 'real/a.txt.orig'}: exists already; dedup never overwrites a backup "
+        "(move it away, or choose another --backup)\n",
+    )
+    result = runner.invoke(cli, ["clean", "-q", "--in-place", "--backup", ".b", "link.txt"])
+    assert result.exit_code == 0
+    assert Path("real/a.txt.b").read_text() == TEXT and not Path("link.txt.b").exists()
+
+
 def test_a_run_that_fails_on_a_later_file_leaves_every_file_as_it_was(
     here: Path, runner: CliRunner
 ) -> None:
