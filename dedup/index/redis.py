@@ -11,10 +11,10 @@ Each process keeps a replica in memory: it reads the segments it has not seen be
 document (one round trip), looks every batch's keys up locally (no round trip at all), and
 at :meth:`RedisIndex.commit` appends what it kept since the last commit as one segment
 (several of at most :data:`SEGMENT_BYTES` where it is larger), atomically with the counts
-(one round trip). So nothing enters the index before its
-document was delivered, a process killed at any moment has added exactly what it
-committed, and two processes that meet the same new paragraph at the same time may both
-keep it, never both drop it: each sees the other's paragraphs from its next document on.
+(one round trip). So nothing enters the index before its document was delivered, a
+process killed at any moment has added exactly what it committed, and two processes that
+meet the same new paragraph at the same time may both keep it, never both drop it: each
+sees the other's paragraphs from its next document on.
 Every process holds the whole index in memory (about 400 bytes a paragraph, as the memory
 index), and Redis holds the segments (about as much).
 """
