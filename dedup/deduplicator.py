@@ -10,10 +10,11 @@ import dataclasses
 import functools
 import os
 import signal
+import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, NamedTuple, ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -66,9 +67,30 @@ def _rank(verdict: Verdict) -> tuple[int, float]:
     return (-KINDS.index(verdict.kind) if verdict.kind else -99, verdict.similarity)
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _serial(
+    method: Callable[Concatenate[Deduplicator, _P], _R],
+) -> Callable[Concatenate[Deduplicator, _P], _R]:
+    """``method`` run by one thread at a time (see :class:`Deduplicator`)."""
+
+    @functools.wraps(method)
+    def serial(self: Deduplicator, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return serial
+
+
 class Deduplicator:
     """Cleans documents one after another against one index, so that a paragraph
     repeated from an earlier document is removed too (scope: corpus).
+
+    Threads may share one (a scraper's, say): :meth:`clean` decides a document whole
+    while the others wait; the pieces of documents fed to cleaners (:meth:`cleaner`) by
+    several threads are decided a batch at a time, in the order they come.
 
     >>> d = Deduplicator()
     >>> d.clean("Subscribe to our newsletter for the latest news and offers.\\nOne.", "a").text
@@ -120,7 +142,9 @@ class Deduplicator:
         # Batches to fingerprint that wait for the verifying of a batch to end (see _Held).
         self._held: deque[_Held] = deque()
         self._decided = False
+        self._lock = threading.RLock()
 
+    @_serial
     def fingerprints(
         self, texts: list[str], wait: bool, wrapping: Wrapping | None = None
     ) -> Pending[Batch]:
@@ -163,6 +187,7 @@ class Deduplicator:
         future.__class__ = _takeable_future()
         return future
 
+    @_serial
     def commit(self) -> None:
         """Make the paragraphs kept so far part of a persistent index for good. Call it once
         the documents that keep them were delivered: what was not committed is not in the
@@ -170,6 +195,7 @@ class Deduplicator:
         never delivered. (The memory index needs no commit.)"""
         self.index.commit()
 
+    @_serial
     def close(self) -> None:
         """Stop the worker processes, if any were started, and close an index opened from
         a URL or path (uncommitted paragraphs are not in it)."""
@@ -190,6 +216,7 @@ class Deduplicator:
         finally:
             self.close()
 
+    @_serial
     def _begin(self, document: str | None) -> str:
         """A document begins: its name, checked; a shared index takes in meanwhile."""
         name = self._name(document)
@@ -203,6 +230,7 @@ class Deduplicator:
         self._documents.add(name)
         return name
 
+    @_serial
     def clean(self, text: str, document: str | None = None) -> CleanResult:
         """Clean one document; ``document`` names it in reports (default: its ordinal)."""
         text = checked_text(text)
@@ -246,6 +274,7 @@ class Deduplicator:
             self._verdicts.clear()
         self._verdicts[key] = value
 
+    @_serial
     def decide(
         self, batch: Batch, document: str, first: int, explain: bool = True, refs: bool = True
     ) -> Decided:
@@ -260,6 +289,7 @@ class Deduplicator:
         the rows removed are the same either way."""
         return self._decide(batch, Places.one(document, first, len(batch)), explain, refs)[0]
 
+    @_serial
     def decide_groups(
         self, batch: Batch, places: Places, explain: bool = True, refs: bool = True
     ) -> list[Decided]:
@@ -801,10 +831,11 @@ class _Held:
         )
 
     def result(self) -> Batch:
-        if self._future is None:
-            if self in self._dedup._held:
-                self._dedup._held.remove(self)
-            self.start()
+        with self._dedup._lock:
+            if self._future is None:
+                if self in self._dedup._held:
+                    self._dedup._held.remove(self)
+                self.start()
         assert self._future is not None
         return _result(self._future, self._dedup._pool)  # type: ignore[no-any-return]
 

@@ -197,3 +197,47 @@ def test_the_worker_pools_pipes_hold_a_batchs_fingerprints() -> None:
         assert pool is not None
         for queue in (pool._call_queue, pool._result_queue):  # type: ignore[attr-defined]
             assert fcntl.fcntl(queue._reader.fileno(), fcntl.F_GETPIPE_SZ) == PIPE_BYTES
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_threads_may_share_a_deduplicator(jobs: int) -> None:
+    # A scraper's threads (or asyncio.to_thread) cleaning pages with one deduplicator: each
+    # document is decided whole, one at a time; the index is what one thread would build.
+    import random
+    import threading
+
+    rng = random.Random(4)
+    pool = [
+        f"line {n}: " + " ".join(f"w{rng.randrange(900)}" for _ in range(12)) for n in range(900)
+    ]
+    docs = [(f"d{n}", "".join(f"{rng.choice(pool)}\n" for _ in range(60))) for n in range(160)]
+    alone = dedup.Deduplicator(split="lines")
+    expected = sum(len(alone.clean(text, name).removed) for name, text in docs)
+    removed: list[int] = []
+    failed: list[BaseException] = []
+    with dedup.Deduplicator(split="lines", jobs=jobs) as shared:
+
+        def work(part: list[tuple[str, str]], streamed: bool) -> None:
+            try:
+                for name, text in part:
+                    if not streamed:
+                        removed.append(len(shared.clean(text, name).removed))
+                        continue
+                    cleaner = shared.cleaner(name, lambda piece: None)
+                    events = [
+                        e
+                        for at in range(0, len(text), 700)
+                        for e in cleaner.feed(text[at : at + 700])
+                    ]
+                    events += cleaner.close()
+                    removed.append(sum(isinstance(e, dedup.Removal) for e in events))
+            except BaseException as error:
+                failed.append(error)
+
+        threads = [threading.Thread(target=work, args=(docs[n::4], n == 3)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failed == []
+        assert (sum(removed), len(shared.index)) == (expected, len(alone.index))
