@@ -122,6 +122,25 @@ def test_an_index_is_refused_with_other_settings_a_newer_format_or_a_second_writ
     assert (tmp_path / "notes" / "x.txt").read_text() == "mine"
 
 
+def test_an_index_whose_first_run_failed_opens_and_a_second_writer_is_told(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "site.dedup"
+    first = dedup.Deduplicator(index=path)  # made, nothing committed yet
+    with pytest.raises(dedup.IndexAccessError, match="in use by another dedup process"):
+        dedup.Deduplicator(index=path)
+    first.clean("A first paragraph with enough words in it to be kept.", "a")
+    first.close()  # the run failed: its folder holds its lock and no manifest
+    (path / "seg-000001").mkdir()  # and a segment it wrote before it was killed
+    (path / "seg-000001" / "texts.npy").write_bytes(b"half")
+    with dedup.Deduplicator(index=path) as again:
+        assert len(again.index) == 0
+        again.clean("A first paragraph with enough words in it to be kept.", "a")
+    assert sorted(p.name for p in path.iterdir()) == ["lock", "manifest.json", "seg-000001"]
+    with dedup.Deduplicator(index=path) as third:
+        assert len(third.index) == 1
+
+
 WRITER = """
 import sys, dedup
 sys.path.insert(0, {root!r})

@@ -95,7 +95,7 @@ class DiskIndex(MemoryIndex):
     def _take_lock(self) -> int:
         if self.path.exists() and not self.path.is_dir():
             raise self._error("not a dedup index (a file, not a folder)")
-        if self.path.is_dir() and any(self.path.iterdir()) and not (self.path / MANIFEST).exists():
+        if self.path.is_dir() and not (self.path / MANIFEST).exists() and self._foreign():
             raise IndexAccessError(
                 str(self.path), "not a dedup index (a folder without a manifest)"
             )
@@ -110,6 +110,15 @@ class DiskIndex(MemoryIndex):
             os.close(fd)
             raise self._error("in use by another dedup process") from None
         return fd
+
+    def _foreign(self) -> bool:
+        """True when the folder holds what the index did not write (a user's folder), not
+        only what an index being made holds before its first commit (its lock, segments
+        of a commit that was killed)."""
+        return any(
+            entry.name not in _OWN_FILES and not _SEGMENT.fullmatch(entry.name)
+            for entry in self.path.iterdir()
+        )
 
     def _read_manifest(self) -> dict[str, Any] | None:
         import json  # only with an index on disk
