@@ -252,7 +252,7 @@ def documents(
             continue
         pieces = chunks(source, encoding, stdin)
         for number, line in enumerate(_lines(pieces), start=1):
-            if not line.strip():
+            if blank(line):
                 continue
             where = f"{source.name}:{number}"
             if html_field is None:
@@ -271,6 +271,11 @@ def documents(
                 )
             ids.add(name)
             yield Document(name, source, iter([(text, 0)]), record=record, line=number)
+
+
+def blank(line: str) -> bool:
+    """True for a JSONL line that holds no record: blank, or a byte order mark alone."""
+    return not line.strip().lstrip("\ufeff")
 
 
 def jsonl_document(

@@ -144,7 +144,7 @@ def test_a_jsonl_file_with_a_bom_is_read_and_keeps_it(tmp_path: Path) -> None:
     one = json.dumps({"id": "r1", "text": f"{NEWS}\nOne."})
     two = json.dumps({"id": "r2", "text": f"Two.\n{NEWS}"})
     path = tmp_path / "docs.jsonl"
-    path.write_bytes(f"\ufeff{one}\r\n\ufeff{two}\r\n".encode())
+    path.write_bytes(f"\ufeff{one}\r\n\ufeff{two}\r\n\ufeff\r\n".encode())  # and one empty
     result = CliRunner().invoke(cli, ["clean", "-q", "--jsonl", "--scope", "corpus", str(path)])
     assert (result.exit_code, result.stderr) == (0, "")
     first, second, end = result.stdout_bytes.decode().split("\r\n")

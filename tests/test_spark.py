@@ -959,6 +959,24 @@ def test_the_job_writes_what_clean_writes_whatever_the_partitions(
     assert stats.paragraphs < stats.planned < stats.paragraphs * 1.5
 
 
+def test_a_jsonl_file_with_byte_order_marks_is_cleaned_as_clean_cleans_it(
+    spark: Any, tmp_path: Path
+) -> None:
+    from dedup.spark import clean_jsonl
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    lines = [
+        json.dumps({"id": name, "text": text}) for name, text in _corpus(2, 6, 10)
+    ]  # as Windows tools write them, concatenated: a BOM starts the file and two more lines
+    text = "\ufeff" + "\r\n".join(lines[:3]) + "\r\n\ufeff\r\n\ufeff" + "\r\n".join(lines[3:])
+    (folder / "a.jsonl").write_text(text + "\r\n", encoding="utf-8")
+    clean_jsonl(spark, _files(folder), str(tmp_path / "out"), Config(split="lines"))
+    want = _clean_jsonl(folder, "--split", "lines")
+    assert want.startswith("\ufeff") and want.count("\ufeff") == 2
+    assert _parts(tmp_path / "out").replace("\n", "\r\n") == want[1:]  # Spark drops the first
+
+
 def test_the_work_takes_partitions_enough_for_its_text(spark: Any, monkeypatch: Any) -> None:
     from dedup.spark import job
 

@@ -44,7 +44,7 @@ from dedup.config import Config
 from dedup.errors import DedupError, InputError
 from dedup.index import Ref
 from dedup.shingles import TokenHasher, distinct
-from dedup.sources import jsonl_document
+from dedup.sources import blank, jsonl_document
 from dedup.spark.plan import (
     EDGES,
     SHINGLES,
@@ -1637,7 +1637,7 @@ def read_jsonl(
 def _record(number: int, name: str, text_field: str, id_field: str | None) -> Any:
     def parse(item: tuple[str, int]) -> list[tuple[int, tuple[str, str, str, str]]]:
         line, at = item
-        if not line.strip():
+        if blank(line):
             return []
         where = f"{name}:{at + 1}"
         try:
