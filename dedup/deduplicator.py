@@ -74,11 +74,14 @@ _R = TypeVar("_R")
 def _serial(
     method: Callable[Concatenate[Deduplicator, _P], _R],
 ) -> Callable[Concatenate[Deduplicator, _P], _R]:
-    """``method`` run by one thread at a time (see :class:`Deduplicator`)."""
+    """``method`` run by one thread at a time (see :class:`Deduplicator`), and refused once
+    the deduplicator is closed."""
 
     @functools.wraps(method)
     def serial(self: Deduplicator, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         with self._lock:
+            if self._closed:
+                raise DedupError("this deduplicator is closed (its index with it)")
             return method(self, *args, **kwargs)
 
     return serial
@@ -143,6 +146,7 @@ class Deduplicator:
         self._held: deque[_Held] = deque()
         self._decided = False
         self._lock = threading.RLock()
+        self._closed = False
 
     @_serial
     def fingerprints(
@@ -195,15 +199,17 @@ class Deduplicator:
         never delivered. (The memory index needs no commit.)"""
         self.index.commit()
 
-    @_serial
     def close(self) -> None:
         """Stop the worker processes, if any were started, and close an index opened from
-        a URL or path (uncommitted paragraphs are not in it)."""
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
-        if self._owns_index:
-            self.index.close()
+        a URL or path (uncommitted paragraphs are not in it). A closed deduplicator cleans
+        no more: an index on disk is another process's to write once it let go of it."""
+        with self._lock:
+            self._closed = True
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
+                self._pool = None
+            if self._owns_index:
+                self.index.close()
 
     def __enter__(self) -> Deduplicator:
         return self

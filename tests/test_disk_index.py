@@ -141,6 +141,24 @@ def test_an_index_whose_first_run_failed_opens_and_a_second_writer_is_told(
         assert len(third.index) == 1
 
 
+def test_a_closed_deduplicator_or_index_adds_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "site.dedup"
+    d = dedup.Deduplicator(index=path)
+    d.clean("A first paragraph with enough words in it to be kept.", "a")
+    d.close()  # not committed: the lock is let go, and another process may write now
+    with pytest.raises(dedup.DedupError, match="this deduplicator is closed"):
+        d.clean("A second paragraph, with enough words in it to be kept.", "b")
+    with pytest.raises(dedup.DedupError, match="this deduplicator is closed"):
+        d.commit()
+    d.close()  # twice is fine
+    index = dedup.open_index(path, dedup.Config())
+    dedup.Deduplicator(index=index).clean("Kept, a paragraph long enough to count here.", "c")
+    index.close()
+    with pytest.raises(dedup.IndexAccessError, match="closed: nothing is added to it"):
+        index.commit()
+    assert not (path / "manifest.json").exists()
+
+
 WRITER = """
 import sys, dedup
 sys.path.insert(0, {root!r})

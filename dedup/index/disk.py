@@ -176,6 +176,8 @@ class DiskIndex(MemoryIndex):
             return
         if not self.writable:
             raise self._error("opened for reading only: nothing is added to it")
+        if self._lock < 0:  # another process may be writing it now
+            raise self._error("closed: nothing is added to it (open it again)")
         segments = list(self._manifest["segments"])
         whole = len(segments) + 1 > MAX_SEGMENTS
         first = 0 if whole else self._committed
