@@ -920,17 +920,16 @@ def _check_verdict(
                     )
                 )
         lines.extend(_annotation({"title": "dedup check failed"}, f) for f in failures)
+    # A lone surrogate (a file name's byte that is not UTF-8): a JSON \u escape.
+    data = "".join(line + "\n" for line in lines).encode("utf-8", "backslashreplace")
     if output and fmt != "html":
-        write_atomic(
-            output, "".join(line + "\n" for line in lines).encode("utf-8", "backslashreplace")
-        )
+        write_atomic(output, data)
     elif fmt == "text":
         _need_stdout()
         _print_check(result, options["verbose"])
     elif fmt != "html":
         _need_stdout()
-        for line in lines:
-            click.echo(line)
+        click.echo(data, nl=False)
     sys.stdout.flush()  # here, where a reader gone away keeps the verdict
     if failures:
         if fmt != "github" and not options["quiet"]:

@@ -191,7 +191,9 @@ class ReportWriter:
         self._put(head[:-1] + ', "documents": [')
 
     def _put(self, text: str) -> None:
-        self._handle.write(text.encode("utf-8"))
+        # A lone surrogate (a file name's byte that is not UTF-8, as Python holds it): a
+        # JSON \u escape, which json.loads reads back as the same str.
+        self._handle.write(text.encode("utf-8", "backslashreplace"))
 
     def start(self, path: str | None) -> None:
         """A document begins."""

@@ -426,3 +426,40 @@ def test_no_progress_bar_when_quiet_or_not_a_terminal(monkeypatch: pytest.Monkey
     quiet.update(5, 1, 100)
     piped.update(5, 1, 100)
     assert terminal.getvalue() == "" and sys.stderr.getvalue() == ""
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_and_round_trips(tmp_path: Path) -> None:
+    # A Latin-1 name from an old archive: Python holds the byte as a lone surrogate, which
+    # the JSON reports write as a \u escape (json.loads and os.fsencode give the bytes back).
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    name = os.fsencode(folder) + b"/caf\xe9.txt"
+    Path(os.fsdecode(name)).write_text(
+        "A paragraph long enough to count, really.\n\nA paragraph long enough to count, really.\n"
+    )
+    args = ["--report", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html")]
+    done = subprocess.run(
+        [sys.executable, "-m", "dedup", "clean", "-q", *args, "--output-dir", "out", str(folder)],
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    assert (done.returncode, done.stderr) == (0, b"")
+    report = json.loads((tmp_path / "r.json").read_bytes())
+    assert os.fsencode(report["documents"][0]["path"]) == name
+    assert b"caf\\udce9.txt" in (tmp_path / "r.html").read_bytes()
+
+    def check(*how: str) -> bytes:
+        done = subprocess.run(
+            [sys.executable, "-m", "dedup", "check", "-q", *how, str(folder)],
+            capture_output=True,
+            cwd=tmp_path,
+        )
+        assert (done.returncode, done.stderr) == (1, b"")
+        return done.stdout
+
+    printed = check("--format", "json")
+    assert check("--format", "json", "-o", "c.json") == b""
+    assert printed == (tmp_path / "c.json").read_bytes()
+    assert os.fsencode(json.loads(printed)["documents"][0]["file"]) == name
+    check("--format", "html", "-o", "c.html")
+    assert b"caf\\udce9.txt" in (tmp_path / "c.html").read_bytes()

@@ -429,7 +429,10 @@ def _settings(config: Config) -> str:
 def _hash_link(document: str) -> str:
     from urllib.parse import quote
 
-    return "doc=" + html.escape(quote(document, safe=""), quote=True)
+    # A lone surrogate (a file name's byte that is not UTF-8) as the browser's own
+    # URLSearchParams writes it: U+FFFD.
+    wellformed = document.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return "doc=" + html.escape(quote(wellformed, safe=""), quote=True)
 
 
 def _text(value: str) -> str:
