@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 import dedup.stream
 from dedup import Deduplicator
 from dedup.config import Config
+from dedup.errors import InputError
 from dedup.index import Ref
 from dedup.spark.job import (
     _ALONE,
@@ -877,6 +878,17 @@ def test_a_setting_not_given_as_key_equals_value_is_refused(tmp_path: Path) -> N
 
 
 # --- on a real Spark ------------------------------------------------------------------------
+
+
+def test_a_file_whose_name_is_not_utf8_is_refused_before_spark_meets_it(tmp_path: Path) -> None:
+    from dedup.spark import jsonl_inputs
+
+    (tmp_path / "a.jsonl").write_text('{"text": "x"}\n')
+    name = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.jsonl")
+    Path(name).write_text('{"text": "x"}\n')
+    with pytest.raises(InputError) as caught:
+        jsonl_inputs([str(tmp_path)])
+    assert str(caught.value) == f"{name}: its name is not UTF-8, which Spark cannot open: rename it"
 
 
 def _java() -> bool:

@@ -268,6 +268,12 @@ def jsonl_inputs(
             files.append((path, path))
         else:
             files += [(s.name, str(s.path)) for s in find([path], include, exclude)]
+    for name, file in files:
+        try:
+            file.encode("utf-8")
+        except UnicodeEncodeError:  # a byte Python holds as a lone surrogate
+            problem = "its name is not UTF-8, which Spark cannot open: rename it"
+            raise InputError(name, problem) from None
     return files
 
 
