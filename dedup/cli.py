@@ -365,9 +365,17 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.argument("paths", nargs=-1, metavar="[PATH|-]..."),
         click.option(
-            "--include", multiple=True, metavar="GLOB", help="In folders, only files matching."
+            "--include",
+            multiple=True,
+            metavar="GLOB",
+            help="In folders, only files matching (as .gitignore reads it).",
         ),
-        click.option("--exclude", multiple=True, metavar="GLOB", help="In folders, skip these."),
+        click.option(
+            "--exclude",
+            multiple=True,
+            metavar="GLOB",
+            help="In folders, skip what matches (a folder: all in it).",
+        ),
         click.option("--jsonl", is_flag=True, help="Inputs are JSON Lines, a document a line."),
         click.option("--text-field", default="text", show_default=True, help="JSONL text field."),
         click.option("--id-field", default="id", show_default=True, help="JSONL id field."),
@@ -983,8 +991,18 @@ def _spark_errors(kind: type[Exception]) -> Iterator[None]:
 
 @cli.command("spark", cls=_Command)
 @click.argument("paths", nargs=-1, required=True, metavar="INPUT... OUTPUT")
-@click.option("--include", multiple=True, metavar="GLOB", help="In folders, only files matching.")
-@click.option("--exclude", multiple=True, metavar="GLOB", help="In folders, skip these.")
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="In folders, only files matching (as .gitignore reads it).",
+)
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="In folders, skip what matches (a folder: all in it).",
+)
 @click.option(
     "--format",
     "kind",

@@ -19,8 +19,9 @@ folder it was given, never reads a file twice through two names and never loops.
 from __future__ import annotations
 
 import codecs
-import fnmatch
+import functools
 import io
+import re
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -149,10 +150,64 @@ def _walk(folder: Path, note: Callable[[str], None], seen: set[tuple[int, int]])
 
 
 def _matches(relative: Path, patterns: Sequence[str]) -> bool:
-    text = relative.as_posix()
-    return any(
-        fnmatch.fnmatchcase(text, p) or fnmatch.fnmatchcase(relative.name, p) for p in patterns
-    )
+    """Whether the file at ``relative`` (its path within the folder walked), or a folder it
+    is in, matches one of ``patterns``, read as ``.gitignore`` reads them: a pattern
+    without ``/`` matches a name at any depth, one with ``/`` the path from the folder
+    walked; ``*`` and ``?`` stop at ``/``, ``**/`` is any number of folders (none
+    included), a ``/`` at the end matches folders only; a folder's match takes every file
+    in it."""
+    parts = relative.parts
+    for pattern in patterns:
+        folders_only = pattern.endswith("/")
+        body = pattern.rstrip("/")
+        anchored = "/" in body
+        regex = _glob(body.lstrip("/"))
+        for depth in range(len(parts) - 1 if folders_only else len(parts)):
+            text = "/".join(parts[: depth + 1]) if anchored else parts[depth]
+            if regex.match(text):
+                return True
+    return False
+
+
+@functools.lru_cache(maxsize=64)
+def _glob(pattern: str) -> re.Pattern[str]:
+    """A glob (see :func:`_matches`) as a regular expression."""
+    out, at = [], 0
+    while at < len(pattern):
+        if pattern.startswith("**/", at):
+            out.append("(?:.*/)?")
+            at += 3
+        elif pattern.startswith("**", at):
+            out.append(".*")
+            at += 2
+        elif pattern[at] == "*":
+            out.append("[^/]*")
+            at += 1
+        elif pattern[at] == "?":
+            out.append("[^/]")
+            at += 1
+        elif pattern[at] == "[" and (end := _class_end(pattern, at)) > 0:
+            inside = pattern[at + 1 : end].replace("\\", "\\\\")
+            if inside.startswith("!"):  # as fnmatch: [!...] is the class's complement
+                inside = "^" + inside[1:]
+            elif inside.startswith("^"):  # and ^ a character like any other
+                inside = "\\" + inside
+            out.append(f"[{inside}]")
+            at = end + 1
+        else:
+            out.append(re.escape(pattern[at]))
+            at += 1
+    return re.compile("".join(out) + r"\Z", re.DOTALL)
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """Where the ``[...]`` class that opens at ``start`` closes; -1 if it does not."""
+    at = start + 1
+    if pattern[at : at + 1] == "!":
+        at += 1
+    if pattern[at : at + 1] == "]":
+        at += 1
+    return pattern.find("]", at)
 
 
 def _open(source: Source, stdin: BinaryIO | None) -> tuple[BinaryIO, BinaryIO]:

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from dedup.cli import cli
+from dedup.sources import find
 from tests.conftest import SEED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +76,31 @@ def test_include_and_exclude_globs(tree: Path) -> None:
     code, _, err = run("clean", "-q", "corpus", *options)
     assert (code, err) == (0, "")
     assert [p.name for p in Path("out").rglob("*")] == ["a.txt"]
+
+
+@pytest.mark.parametrize(
+    ("include", "exclude", "taken"),
+    [
+        ([], [], ["a.txt", "sub/b.txt", "sub/deep/c.txt", "sub/g.txt.gz"]),
+        (["*.txt"], [], ["a.txt", "sub/b.txt", "sub/deep/c.txt"]),
+        (["**/*.txt"], [], ["a.txt", "sub/b.txt", "sub/deep/c.txt"]),  # **/: none or more
+        (["sub/**/*.txt"], [], ["sub/b.txt", "sub/deep/c.txt"]),
+        (["sub"], [], ["sub/b.txt", "sub/deep/c.txt", "sub/g.txt.gz"]),  # a folder: all in it
+        ([], ["sub"], ["a.txt"]),
+        ([], ["sub/"], ["a.txt"]),
+        ([], ["deep"], ["a.txt", "sub/b.txt", "sub/g.txt.gz"]),
+        ([], ["**/deep"], ["a.txt", "sub/b.txt", "sub/g.txt.gz"]),
+        ([], ["a.txt/"], ["a.txt", "sub/b.txt", "sub/deep/c.txt", "sub/g.txt.gz"]),  # folders only
+        (["*.txt"], ["sub/deep/"], ["a.txt", "sub/b.txt"]),
+    ],
+)
+def test_include_and_exclude_read_globs_as_gitignore_does(
+    tree: Path, include: list[str], exclude: list[str], taken: list[str]
+) -> None:
+    (tree / "sub" / "deep").mkdir()
+    (tree / "sub" / "deep" / "c.txt").write_text("Third story.\n")
+    found = find([str(tree)], include, exclude)
+    assert [s.relative.as_posix() for s in found] == taken
 
 
 def test_in_place_with_backup(tree: Path) -> None:
