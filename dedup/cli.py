@@ -293,14 +293,30 @@ class _Command(click.Command):
                 continue
             value = defaults[param.name]
             key = "preset" if param.name == "preset" else _long_name(param)  # type: ignore[arg-type]
+            if param.multiple and isinstance(value, str):  # one glob: a list of one
+                defaults[param.name] = value = [value]
             try:
                 if param.name == "preset":
                     Config.preset(value)
                 else:
+                    _check_kind(param, value)
                     param.type_cast_value(scratch, value)
             except (click.BadParameter, DedupError) as error:
                 problem = error.message if isinstance(error, click.BadParameter) else str(error)
                 raise Failure(f"{path}: {key.replace('_', '-')}: {problem}") from None
+
+
+def _check_kind(param: click.Parameter, value: Any) -> None:
+    """Refuse a settings file's value of the wrong TOML kind, which click would take: a
+    boolean for a number (Python counts it as 1 or 0), anything but one for a flag."""
+    flag = isinstance(param, click.Option) and param.is_flag
+    if flag and not isinstance(value, bool):
+        raise click.BadParameter(f"{value!r} is not true or false.")
+    if param.multiple and not isinstance(value, list):
+        one = (param.metavar or "value").lower()
+        raise click.BadParameter(f"{value!r} is not a {one} nor a list of them.")
+    if not flag and isinstance(value, bool):
+        raise click.BadParameter(f"{str(value).lower()} is not a valid {param.type.name}.")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

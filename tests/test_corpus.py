@@ -441,6 +441,12 @@ def test_a_bad_value_in_a_settings_file_names_the_file_and_key(tree: Path) -> No
         ('threshold = "abc"', "threshold: 'abc' is not a valid float range."),
         ('preset = "loose"', "preset: unknown preset 'loose'; presets: strict, default, lenient"),
         ("max-ratio = 3", "max-ratio: 3.0 is not in the range 0<=x<=1."),
+        ("max-ratio = true", "max-ratio: true is not a valid float range."),
+        ("jobs = false", "jobs: false is not a valid integer range."),
+        ('quiet = "yes"', "quiet: 'yes' is not true or false."),
+        ("include = 3", "include: 3 is not a glob nor a list of them."),
     ]:
         here.write_text(f"[tool.dedup]\n{line}\n")
         assert run("check", "corpus") == (2, "", f"Error: {here}: {problem}\n")
+    here.write_text('[tool.dedup]\ninclude = "a.*"\n')  # one glob, as a list of one
+    assert run("check", "-q", "corpus")[1].startswith("1 document,")
