@@ -259,6 +259,17 @@ class _Progress:
             self._bar.stop()
 
 
+class _Fraction(click.FloatRange):
+    """A float in a range, which NaN is not (click's range check lets it through: every
+    comparison with NaN is false, so a check with --max-ratio nan passed every corpus)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if number != number:
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return number
+
+
 def _fail(message: str) -> NoReturn:
     raise Failure(message)
 
@@ -344,12 +355,12 @@ _COMPARING = [
     ),
     click.option(
         "--threshold",
-        type=click.FloatRange(0, 1, min_open=True),
+        type=_Fraction(0, 1, min_open=True),
         help="Jaccard for near copies [0.8].",
     ),
     click.option(
         "--containment",
-        type=click.FloatRange(0, 1, min_open=True),
+        type=_Fraction(0, 1, min_open=True),
         help="Share contained for cut-off copies [0.8].",
     ),
     click.option("--shingle-size", type=click.IntRange(1), help="Tokens per shingle [3]."),
@@ -806,14 +817,14 @@ def _total(sources: list[Source]) -> int | None:
 @_scope("corpus")
 @click.option(
     "--max-ratio",
-    type=click.FloatRange(0, 1),
+    type=_Fraction(0, 1),
     default=0.0,
     show_default=True,
     help="Fail when more than this share of all paragraphs are repeats.",
 )
 @click.option(
     "--max-doc-ratio",
-    type=click.FloatRange(0, 1),
+    type=_Fraction(0, 1),
     help="Fail when a document has more than this share of repeats.",
 )
 @click.option(

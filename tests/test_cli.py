@@ -308,10 +308,20 @@ def test_unknown_encoding(runner: CliRunner) -> None:
     assert result.stderr == f"Error: {SEED}: unknown encoding 'klingon'\n"
 
 
-def test_bad_option_values_exit_2(runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["clean", "--threshold", "1.5", str(SEED)])
+@pytest.mark.parametrize(
+    ("command", "option", "value"),
+    [
+        ("clean", "--threshold", "1.5"),
+        ("clean", "--threshold", "nan"),
+        ("clean", "--containment", "NaN"),
+        ("check", "--max-ratio", "nan"),  # NaN passes every comparison: a check never failing
+        ("check", "--max-doc-ratio", "nan"),
+    ],
+)
+def test_bad_option_values_exit_2(runner: CliRunner, command: str, option: str, value: str) -> None:
+    result = runner.invoke(cli, [command, option, value, str(SEED)])
     assert result.exit_code == 2
-    assert "Invalid value for '--threshold'" in result.stderr
+    assert f"Invalid value for '{option}'" in result.stderr
 
 
 def test_inconsistent_settings_exit_2(runner: CliRunner) -> None:
