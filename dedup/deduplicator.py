@@ -112,8 +112,9 @@ class Deduplicator:
         **options: Any,
     ) -> None:
         self.config = Config.make(config, **options)
-        if jobs < 1:
-            raise ConfigError(f"jobs must be at least 1, not {jobs}")
+        most = 4 * (os.cpu_count() or 1)  # past that, only memory and start-up are spent
+        if not 1 <= jobs <= most:
+            raise ConfigError(f"jobs must be from 1 to {most} (4 a core here), not {jobs}")
         #: Processes that fingerprint paragraphs while this one decides: with ``jobs`` > 1,
         #: a document of more than one batch is fingerprinted by a pool of ``jobs`` worker
         #: processes. Decisions stay in this process, in order: the output is the same.

@@ -241,3 +241,14 @@ def test_threads_may_share_a_deduplicator(jobs: int) -> None:
             thread.join()
         assert failed == []
         assert (sum(removed), len(shared.index)) == (expected, len(alone.index))
+
+
+def test_worker_processes_are_counted_from_one_to_four_a_core() -> None:
+    import os
+
+    most = 4 * (os.cpu_count() or 1)
+    for jobs in (0, most + 1, 100_000):  # a typo forking 100,000 processes
+        with pytest.raises(dedup.ConfigError) as caught:
+            dedup.Deduplicator(jobs=jobs)
+        assert str(caught.value) == f"jobs must be from 1 to {most} (4 a core here), not {jobs}"
+    dedup.Deduplicator(jobs=most).close()
