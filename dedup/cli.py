@@ -1210,7 +1210,7 @@ def index_drop(index: str | None, yes: bool) -> None:
     index = _named_index(index)
     opened = open_index(index, Config(), create=False)  # an index, nobody writing it
     shown = opened.info()["index"]  # without a password
-    question = f"Delete the index {shown} ({opened.info()['paragraphs']} paragraphs)?"
+    question = f"Delete the index {shown} ({_plural(opened.info()['paragraphs'], 'paragraph')})?"
     try:
         sure = yes or click.confirm(question, err=True)
     except click.Abort:  # no answer (standard input ended)
