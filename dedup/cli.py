@@ -344,6 +344,22 @@ def cli() -> None:
     """
 
 
+#: Which files of a folder are read: the options of every command that walks folders.
+_WALKING = [
+    click.option(
+        "--include",
+        multiple=True,
+        metavar="GLOB",
+        help="In folders, only files matching (as .gitignore reads it).",
+    ),
+    click.option(
+        "--exclude",
+        multiple=True,
+        metavar="GLOB",
+        help="In folders, skip what matches (a folder: all in it).",
+    ),
+]
+
 #: How paragraphs are compared: the options of every command that cleans.
 _COMPARING = [
     click.option("--strict", "preset", flag_value="strict", help="Fewer removals: 0.9."),
@@ -391,18 +407,7 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
     """The options ``clean`` and ``check`` share: what to read, and how to compare."""
     options = [
         click.argument("paths", nargs=-1, metavar="[PATH|-]..."),
-        click.option(
-            "--include",
-            multiple=True,
-            metavar="GLOB",
-            help="In folders, only files matching (as .gitignore reads it).",
-        ),
-        click.option(
-            "--exclude",
-            multiple=True,
-            metavar="GLOB",
-            help="In folders, skip what matches (a folder: all in it).",
-        ),
+        *_WALKING,
         click.option("--jsonl", is_flag=True, help="Inputs are JSON Lines, a document a line."),
         click.option("--text-field", default="text", show_default=True, help="JSONL text field."),
         click.option("--id-field", default="id", show_default=True, help="JSONL id field."),
@@ -1018,18 +1023,7 @@ def _spark_errors(kind: type[Exception]) -> Iterator[None]:
 
 @cli.command("spark", cls=_Command)
 @click.argument("paths", nargs=-1, required=True, metavar="INPUT... OUTPUT")
-@click.option(
-    "--include",
-    multiple=True,
-    metavar="GLOB",
-    help="In folders, only files matching (as .gitignore reads it).",
-)
-@click.option(
-    "--exclude",
-    multiple=True,
-    metavar="GLOB",
-    help="In folders, skip what matches (a folder: all in it).",
-)
+@_apply(_WALKING)
 @click.option(
     "--format",
     "kind",
