@@ -216,9 +216,10 @@ class Deduplicator:
         return self
 
     def __exit__(self, kind: object, *exc_info: object) -> None:
-        """Leaving the block without an error commits (see :meth:`commit`), then closes."""
+        """Leaving the block without an error commits (see :meth:`commit`), then closes
+        (unless it was closed in the block: it then committed what it was told to)."""
         try:
-            if kind is None:
+            if kind is None and not self._closed:
                 self.commit()
         finally:
             self.close()

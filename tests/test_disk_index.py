@@ -151,6 +151,8 @@ def test_a_closed_deduplicator_or_index_adds_nothing(tmp_path: Path) -> None:
     with pytest.raises(dedup.DedupError, match="this deduplicator is closed"):
         d.commit()
     d.close()  # twice is fine
+    with dedup.Deduplicator(index=path) as inside:
+        inside.close()  # closed in the block: leaving it commits nothing, and says nothing
     index = dedup.open_index(path, dedup.Config())
     dedup.Deduplicator(index=index).clean("Kept, a paragraph long enough to count here.", "c")
     index.close()
