@@ -685,7 +685,7 @@ def clean(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
                 html.start(document.name)
             if jsonl:  # the record is written whole once its document is cleaned
                 pieces.clear()
-                return pieces.append
+                write = pieces.append
             if not options["show_diff"]:
                 return write
             kept = diffs.setdefault(document.name, ([], []))[1]

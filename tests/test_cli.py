@@ -204,6 +204,24 @@ def test_diff_is_plain_when_not_a_terminal(runner: CliRunner) -> None:
     )
 
 
+def test_the_diff_of_jsonl_records_shows_what_was_removed_from_each(runner: CliRunner) -> None:
+    line = "Its own first line, long enough to count."
+    records = [
+        {"id": "kept", "text": "A record that nothing repeats, long enough to count."},
+        {"id": "cut", "text": f"{line}\n{line}"},
+    ]
+    lines = "".join(json.dumps(r) + "\n" for r in records)
+    result = runner.invoke(cli, ["clean", "-q", "--jsonl", "--diff", "-"], input=lines.encode())
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "--- cut\n"
+        "+++ cut (cleaned)\n"
+        "@@ -1,2 +1 @@\n"
+        " Its own first line, long enough to count.\n"
+        "-Its own first line, long enough to count.\n"
+    )  # and none for the record that kept all of its text
+
+
 def test_diff_is_coloured_on_a_terminal(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("dedup.cli._color", lambda stream: True)
     result = runner.invoke(cli, ["clean", "-q", "--diff", "-"], input=ARTICLE.encode())
