@@ -111,6 +111,7 @@ def find(
                 raise InputError(given, "no such file")
             yield source(given, path, Path(path.name))
             continue
+        taken = 0
         for file in _walk(path, note, set()):
             relative = file.relative_to(path)
             if skip_suffix and file.name.endswith(skip_suffix):
@@ -123,7 +124,11 @@ def find(
             if looks_binary(file):
                 note(f"{file}: skipped, binary")
                 continue
+            taken += 1
             yield source(str(file), file, relative)
+        if not taken:  # a check of a corpus that is not there passes: say so
+            chosen = " that --include/--exclude choose" if include or exclude else ""
+            note(f"{given}: no file to read in it{chosen}")
 
 
 def _walk(folder: Path, note: Callable[[str], None], seen: set[tuple[int, int]]) -> Iterator[Path]:

@@ -103,6 +103,20 @@ def test_include_and_exclude_read_globs_as_gitignore_does(
     assert [s.relative.as_posix() for s in found] == taken
 
 
+def test_a_folder_with_no_file_to_read_is_told(tree: Path) -> None:
+    Path("empty").mkdir()
+    assert run("check", "empty") == (
+        0,
+        "0 documents, 0 paragraphs, 0 repeated (0.00%)\n",
+        "dedup: empty: no file to read in it\n",
+    )
+    code, _, err = run("check", "--include", "*.md", "corpus")
+    assert (code, err.splitlines()[-1]) == (
+        0,
+        "dedup: corpus: no file to read in it that --include/--exclude choose",
+    )
+
+
 def test_in_place_with_backup(tree: Path) -> None:
     original = (tree / "a.txt").read_bytes()
     code, _, _ = run("clean", "-q", "--in-place", "--backup", ".orig", "corpus/a.txt")
