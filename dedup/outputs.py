@@ -158,6 +158,8 @@ class Outputs:
                 f"--backup {backup!r}: a suffix added to the file's name, not empty and "
                 "without '/' or NUL"
             )
+        if output_dir is not None and os.path.exists(output_dir) and not os.path.isdir(output_dir):
+            raise InputError(output_dir, "a file, where --output-dir names a folder")
         self._sources = sources
         output = None if output == STDOUT else output  # standard output, the default
         self._output, self._dir, self._in_place, self._backup = output, output_dir, in_place, backup

@@ -291,6 +291,16 @@ def test_a_file_cleaned_in_place_keeps_its_owner_and_group(here: Path) -> None:
     assert Path("a.txt").read_text() == CLEANED
 
 
+def test_an_output_folder_that_is_a_file_is_refused(here: Path, runner: CliRunner) -> None:
+    Path("out").write_text("a file of the user's\n")
+    result = runner.invoke(cli, ["clean", "--output-dir", "out", "a.txt"])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Error: out: a file, where --output-dir names a folder\n",
+    )
+    assert Path("out").read_text() == "a file of the user's\n"
+
+
 def test_two_inputs_with_one_output_path_are_refused(here: Path, runner: CliRunner) -> None:
     for folder in ("d1", "d2"):
         Path(folder).mkdir()
