@@ -109,6 +109,23 @@ def test_a_commit_larger_than_redis_takes_as_one_value_is_cut_into_segments(
     assert sum(len(result.removed) for result in got) == 4000
 
 
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ("namespace=", "the namespace is empty (name one, or leave it out for 'dedup')"),
+        ("namespace=site&foo=bar", "unknown setting 'foo' in the URL"),
+        ("timeout=abc", "timeout must be a number of seconds"),
+    ],
+)
+def test_a_url_with_a_setting_that_cannot_be_is_refused_before_connecting(
+    query: str, problem: str
+) -> None:
+    url = f"redis://:s3cret@127.0.0.1:1/0?{query}"
+    with pytest.raises(dedup.ConfigError) as caught:
+        dedup.open_index(url, dedup.Config())
+    assert str(caught.value) == f"{url.replace('s3cret', '****')}: {problem}"
+
+
 def test_a_redis_that_is_not_there_is_one_clear_error(tmp_path: Path) -> None:
     Path(tmp_path / "a.txt").write_text("A line of text that is long enough to count.\n")
     url = "redis://:s3cret@127.0.0.1:1/0?timeout=2"

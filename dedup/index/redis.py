@@ -194,8 +194,11 @@ def _connect(url: str, shown: str) -> tuple[Any, str]:
     except ImportError:  # pragma: no cover - the extra is missing
         raise ConfigError('a Redis index needs redis-py: pip install "paradedup[redis]"') from None
     parts = urllib.parse.urlsplit(url)
-    query = urllib.parse.parse_qs(parts.query)
+    query = urllib.parse.parse_qs(parts.query, keep_blank_values=True)
     namespace = query.pop("namespace", [DEFAULT_NAMESPACE])[-1]
+    if not namespace:  # a variable left unset: not the index every other site shares
+        problem = f"the namespace is empty (name one, or leave it out for {DEFAULT_NAMESPACE!r})"
+        raise ConfigError(f"{shown}: {problem}")
     try:
         timeout = float(query.pop("timeout", [DEFAULT_TIMEOUT])[-1])
     except ValueError:
@@ -203,8 +206,13 @@ def _connect(url: str, shown: str) -> tuple[Any, str]:
     rest = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, True)))
     try:
         client = redis.Redis.from_url(rest, socket_timeout=timeout, socket_connect_timeout=timeout)
+        pool = client.connection_pool  # a setting redis-py does not know fails here, not later
+        pool.connection_class(**pool.connection_kwargs)  # (no connection is made)
     except ValueError as error:
         raise ConfigError(f"{shown}: {error}") from None
+    except TypeError as error:  # "... got an unexpected keyword argument 'foo'"
+        name = str(error).rpartition(" ")[2]
+        raise ConfigError(f"{shown}: unknown setting {name} in the URL") from None
     return client, namespace
 
 
