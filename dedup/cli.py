@@ -527,7 +527,10 @@ def _index(
     scope ``corpus``, and refuses an explicit ``--scope document``. Not ``writable``, it
     must exist, and other readers may read it at the same time."""
     url = options.pop("index")
-    if not url:
+    given = context.get_parameter_source("index")
+    if url == "" and given in (ParameterSource.COMMANDLINE, ParameterSource.DEFAULT_MAP):
+        _fail("--index is empty: name a folder or a redis:// URL, or leave it out")
+    if not url:  # none, or DEDUP_INDEX set to nothing
         return None
     if (
         context.get_parameter_source("scope")

@@ -103,7 +103,7 @@ def _meant(name: str, options: dict[str, str]) -> str:
 def _resolved(path: Path, name: str, value: Any) -> Any:
     """A path setting relative to the folder of the file ``path`` (an absolute path, or a
     URL, stays as it is)."""
-    if name in PATHS and isinstance(value, str) and "://" not in value:
+    if name in PATHS and isinstance(value, str) and value and "://" not in value:
         return str(path.parent / value)
     return value
 

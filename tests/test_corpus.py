@@ -103,6 +103,18 @@ def test_include_and_exclude_read_globs_as_gitignore_does(
     assert [s.relative.as_posix() for s in found] == taken
 
 
+def test_an_empty_index_option_is_refused_and_an_empty_variable_is_none(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    error = "Error: --index is empty: name a folder or a redis:// URL, or leave it out\n"
+    assert run("clean", "-q", "--index", "", "corpus/a.txt")[::2] == (2, error)
+    Path("dedup.toml").write_text('index = ""\n')
+    assert run("clean", "-q", "corpus/a.txt")[::2] == (2, error)
+    Path("dedup.toml").unlink()
+    monkeypatch.setenv("DEDUP_INDEX", "")
+    assert run("clean", "-q", "corpus/a.txt")[::2] == (0, "")
+
+
 def test_a_folder_with_no_file_to_read_is_told(tree: Path) -> None:
     Path("empty").mkdir()
     assert run("check", "empty") == (
