@@ -13,6 +13,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -107,6 +108,56 @@ def test_a_commit_larger_than_redis_takes_as_one_value_is_cut_into_segments(
         server.config_set("proto-max-bulk-len", limit)
     assert _removals(got) == _removals(expected)
     assert sum(len(result.removed) for result in got) == 4000
+
+
+def test_a_large_index_is_read_in_pieces_and_not_its_own_segments_again(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that joins a large index reads it a piece at a time (its memory, and the
+    server's reply buffer, hold one piece beside the replica, not the whole index twice),
+    and a worker never reads back a segment it appended itself."""
+    rng = random.Random(5)
+    docs = [
+        (f"page-{n}", "".join(f"{rng.getrandbits(128):x} line {i} of {n}\n" for i in range(200)))
+        for n in range(12)
+    ]
+    again = [(f"copy-{name}", text) for name, text in docs[::4]]
+    memory = dedup.Deduplicator(split="lines")
+    expected = [memory.clean(text, name) for name, text in docs + again]
+    replies: list[list[int]] = []
+    connect = dedup.index.redis._connect
+
+    def counted(url: str, shown: str) -> tuple[Any, str]:
+        client, namespace = connect(url, shown)
+        lrange = client.lrange
+
+        def recorded(*args: Any) -> Any:
+            blobs = lrange(*args)
+            replies.append([len(blob) for blob in blobs])
+            return blobs
+
+        client.lrange = recorded
+        return client, namespace
+
+    monkeypatch.setattr(dedup.index.redis, "_connect", counted)
+    with dedup.Deduplicator(split="lines", index=redis_url) as d:
+        got = []
+        for name, text in docs:
+            got.append(d.clean(text, name))
+            d.commit()  # a segment a page
+    assert sum(map(sum, replies)) == 0  # its own segments were not read back
+    replies.clear()
+    segment = 30_000  # about each page's segment, in bytes
+    monkeypatch.setattr(dedup.index.redis, "READ_BYTES", 3 * segment)
+    with dedup.Deduplicator(split="lines", index=redis_url) as d:
+        assert len(d.index) == 2400
+        got += [d.clean(text, name) for name, text in again]
+    sizes = [size for reply in replies for size in reply]
+    assert len(sizes) == len(docs) and min(sizes) > segment // 2 and max(sizes) < 2 * segment
+    pieces = [len(reply) for reply in replies if reply]
+    assert len(pieces) >= 4 and max(pieces) >= 2  # in pieces of several segments ...
+    assert max(map(sum, replies)) <= 3 * max(sizes)  # ... of at most READ_BYTES or so
+    assert _removals(got) == _removals(expected)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ immutable segments: what one process kept between two commits, as the memory ind
 arrays (the format of the index on disk, ids counted from the segment's start).
 
 Each process keeps a replica in memory: it reads the segments it has not seen before each
-document (one round trip), looks every batch's keys up locally (no round trip at all), and
+document (one round trip, or pieces of :data:`READ_BYTES` when there are many; never its
+own), looks every batch's keys up locally (no round trip at all), and
 at :meth:`RedisIndex.commit` appends what it kept since the last commit as one segment
 (several of at most :data:`SEGMENT_BYTES` where it is larger), atomically with the counts
 (one round trip). So nothing enters the index before its document was delivered, a
@@ -40,6 +41,8 @@ DEFAULT_TIMEOUT = 10.0
 #: The most a segment holds, in bytes: a commit of more is cut into several segments (in
 #: one transaction), each well under what Redis takes as one value.
 SEGMENT_BYTES = 64 << 20
+#: About the most a refresh reads in one round trip, in bytes (or one segment).
+READ_BYTES = 64 << 20
 
 
 # A commit in one round trip and one reply, atomic as a script is: the segment, the
@@ -90,6 +93,7 @@ class RedisIndex(MemoryIndex):
         self._keys["segments"] = f"{namespace}:segments"
         self._commit = self._client.register_script(_COMMIT)
         self._seen = 0  # segments read
+        self._largest = 0  # the largest segment read, in bytes (none yet: read one first)
         self._own: set[int] = set()  # positions of the segments this process appended
         self._committed = 0
         with self._errors():
@@ -117,19 +121,32 @@ class RedisIndex(MemoryIndex):
 
     def refresh(self) -> None:
         """Read the segments committed since the last look, unless paragraphs of this
-        process's wait for their commit (then at the next document)."""
+        process's wait for their commit (then at the next document): one round trip when
+        there are a few, pieces of about :data:`READ_BYTES` when there are many (a worker
+        that joins a large index holds one piece beside its replica, and so does the
+        server's reply buffer, not the whole index twice). A segment this process
+        appended is not read back."""
         if len(self) != self._committed:
             return
-        with self._errors():
-            blobs = self._client.lrange(self._keys["segments"], self._seen, -1)
-        self.absorb(
-            [
-                _unpack(blob, self.url)
-                for position, blob in enumerate(blobs, start=self._seen)
-                if position not in self._own
-            ]
-        )
-        self._seen += len(blobs)
+        while True:
+            while self._seen in self._own:
+                self._seen += 1
+            count = max(1, READ_BYTES // self._largest) if self._largest else 1
+            with self._errors():
+                blobs = self._client.lrange(
+                    self._keys["segments"], self._seen, self._seen + count - 1
+                )
+            self.absorb(
+                [
+                    _unpack(blob, self.url)
+                    for position, blob in enumerate(blobs, start=self._seen)
+                    if position not in self._own
+                ]
+            )
+            self._seen += len(blobs)
+            self._largest = max([self._largest, *map(len, blobs)])
+            if len(blobs) < count:
+                break
         self._committed = len(self)
         self._keep_recent()  # what this process inserts from here on is its next segment
 
