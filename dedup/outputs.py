@@ -13,9 +13,11 @@ is put in place first, then every output, so a run that fails anywhere, on any f
 every file as it was. ``--in-place`` takes a hard link to each input (``.NAME.dedup-PID.bak``)
 before reading it, under an exclusive lock: the backup is what was read, a concurrent
 ``dedup`` run on the same file is refused, and a file changed by anyone while it was cleaned
-is not replaced. Should putting the files in place fail midway, the ones already replaced
-are put back. A device, a FIFO or a socket cannot be replaced: it is written through, and
-what cannot be written there (a full disk, a closed pipe) is an error.
+is not replaced. Should putting the files in place fail midway, every file already
+replaced (a report, an output, an input: each kept under a hard link until the whole run is
+in place) is put back, and a file the run made is removed. A device, a FIFO or a socket
+cannot be replaced: it is written through, and what cannot be written there (a full disk,
+a closed pipe) is an error.
 
 ``-`` names standard output, for any output or report (as it names standard input for an
 input). Two of them going to standard output (by ``-``, ``/dev/stdout`` or the file it is
@@ -380,30 +382,31 @@ class Outputs:
     # -- the end: everything, or nothing --
 
     def commit(self) -> None:
-        """Put the report, then every output, in place (see the module's docstring)."""
+        """Put the reports, then every output, in place (see the module's docstring)."""
         self._finish()
         for _, kept in self._staged:
             if kept is not None:
                 self._check_unchanged(kept)
-        for report in (self.report, self.html):
-            if report is not None:
-                report.commit()
         done: list[_InPlace] = []
+        replaced: list[tuple[Target, str | None]] = []
         backups: list[str] = []
         try:
+            for report in (self.report, self.html):
+                if report is not None:
+                    _replace(report, replaced)
             if self._backup:  # before any input is replaced: a backup that fails costs none
                 for kept in self._kept.values():
                     backups.append(self._back_up(kept, self._backup))
             for target, kept in self._staged:
                 if kept is None:
-                    target.commit()
+                    _replace(target, replaced)
                     continue
                 with _locked(kept.path) as fd:
                     self._check_unchanged(kept, fd)
                     target.commit()
                 done.append(kept)
         except BaseException as error:
-            stranded = self._put_back(done)
+            stranded = self._put_back(done) + _restore(replaced)
             for backup in backups:
                 with contextlib.suppress(OSError):
                     os.unlink(backup)
@@ -414,12 +417,16 @@ class Outputs:
                     else f"the run then failed ({type(error).__name__})"
                 )
                 raise InputError(
-                    ", ".join(kept.name for kept in stranded),
+                    ", ".join(name for name, _ in stranded),
                     f"replaced, and {why}; the original could not be put back: it is kept at "
-                    + ", ".join(kept.keep for kept in stranded),
+                    + ", ".join(keep for _, keep in stranded),
                 ) from error
             raise
         self._staged = []
+        for _, old in replaced:
+            if old is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(old)
         for kept in self._kept.values():
             with contextlib.suppress(OSError):
                 os.unlink(kept.keep)
@@ -427,15 +434,16 @@ class Outputs:
                 fsync_folder(os.path.dirname(kept.path))
         self._kept = {}
 
-    def _put_back(self, replaced: list[_InPlace]) -> list[_InPlace]:
+    def _put_back(self, replaced: list[_InPlace]) -> list[tuple[str, str]]:
         """Put the originals of the ``replaced`` inputs back; the ones that could not be,
-        whose originals stay where they were kept (no longer the run's to remove)."""
+        whose originals stay where they were kept (no longer the run's to remove), as
+        ``(name, where it is kept)``."""
         stranded = []
         for kept in replaced:
             try:
                 os.replace(kept.keep, kept.path)
             except OSError:
-                stranded.append(kept)
+                stranded.append((kept.name, kept.keep))
                 del self._kept[kept.path]
         return stranded
 
@@ -498,6 +506,47 @@ class Outputs:
                 raise
         else:
             self.discard()
+
+
+def _replace(target: Target, replaced: list[tuple[Target, str | None]]) -> None:
+    """Put an output or a report in place, the file it replaces (if any) kept under a hard
+    link (or a copy) until the whole run is in place; add it to ``replaced`` with that
+    link (None: there was no file)."""
+    old = None
+    if isinstance(target, Staged) and target.temp is not None and os.path.isfile(target.target):
+        old = temporary_path(target.target, "bak")
+        try:
+            _link_or_copy(target.target, old)
+        except OSError as error:
+            problem = f"cannot keep the file it replaces: {error.strerror or error}"
+            raise InputError(target.name, problem) from None
+    try:
+        target.commit()
+    except BaseException:
+        if old is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(old)
+        raise
+    replaced.append((target, old))
+
+
+def _restore(replaced: list[tuple[Target, str | None]]) -> list[tuple[str, str]]:
+    """Put back the files that the outputs and reports ``replaced`` replaced, and remove
+    the ones they made; the ones that could not be put back, as ``(name, where it is
+    kept)``."""
+    stranded = []
+    for target, old in replaced:
+        if not isinstance(target, Staged) or target.through:
+            continue  # written through (a device, a FIFO): nothing was replaced
+        try:
+            if old is None:
+                os.unlink(target.target)
+            else:
+                os.replace(old, target.target)
+        except OSError:
+            if old is not None:
+                stranded.append((target.name, old))
+    return stranded
 
 
 def _shown(given: str, suffix: str) -> str:

@@ -259,6 +259,57 @@ def test_an_input_that_cannot_be_replaced_puts_back_the_ones_replaced_before_it(
     assert sorted(os.listdir()) == ["a.txt", "b.txt"]  # no temporary file left
 
 
+def test_a_report_and_outputs_put_in_place_before_a_failure_are_put_back(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report (put in place first) and the outputs in a folder are files of the user's
+    too: a run that then fails leaves each one as it was, an old one back, a new one gone."""
+    Path("b.txt").write_text(f"{P}\n{P}\n")
+    Path("out").mkdir()
+    Path("out/a.txt").write_text("an output of an earlier run\n")
+    Path("r.json").write_text('{"an": "earlier report"}\n')
+    Path("r.html").write_text("<p>an earlier report</p>\n")
+    before = _files(here)
+    _failing_replace(monkeypatch, lambda source, target: target.endswith("out/b.txt"))
+    sources = [_source("a.txt"), _source("b.txt")]
+    with (
+        pytest.raises(InputError) as caught,
+        Outputs(
+            sources, output_dir="out", report="r.json", html="r.html", stdout=sys.stdout.buffer
+        ) as out,
+    ):
+        for source in sources:
+            out.sink(source).write(b"cleaned\n")
+        for report in (out.report, out.html):
+            assert report is not None
+            report.write(b"a report of removals that were never made\n")
+    assert str(caught.value) == "out/b.txt: cannot write: Input/output error"
+    assert _files(here) == before
+    assert sorted(os.listdir()) == ["a.txt", "b.txt", "out", "r.html", "r.json"]
+    assert os.listdir("out") == ["a.txt"]  # no temporary file, no new output left
+
+
+def test_a_report_put_in_place_before_an_input_fails_is_put_back(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Path("b.txt").write_text(f"{P}\n{P}\n")
+    Path("r.json").write_text('{"an": "earlier report"}\n')
+    before = _files(here)
+    _failing_replace(monkeypatch, lambda source, target: target.endswith("b.txt"))
+    sources = [_source("a.txt"), _source("b.txt")]
+    with (
+        pytest.raises(InputError) as caught,
+        Outputs(sources, in_place=True, report="r.json", stdout=sys.stdout.buffer) as out,
+    ):
+        for source in sources:
+            out.sink(source).write(b"cleaned\n")
+        assert out.report is not None
+        out.report.write(b"a report of removals that were undone\n")
+    assert str(caught.value) == "b.txt: cannot write: Input/output error"
+    assert _files(here) == before
+    assert sorted(os.listdir()) == ["a.txt", "b.txt", "r.json"]
+
+
 def test_an_original_that_cannot_be_put_back_is_kept_and_named(
     here: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
