@@ -232,6 +232,8 @@ class Deduplicator:
         return name
 
     def _name(self, document: str | None) -> str:
+        if document is not None and not isinstance(document, str):
+            raise TypeError(f"the name of a document is a str, not {type(document).__name__}")
         name = document if document is not None else f"#{len(self._documents) + 1}"
         if name in self._documents:
             raise DedupError(f"document {name!r} was already cleaned by this deduplicator")

@@ -50,6 +50,19 @@ def test_a_text_that_is_no_str_is_refused_before_its_name_is_taken(text: object)
         cleaner.feed(text)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("name", [123, b"a.txt", ("a", 1)])
+def test_a_document_name_that_is_no_str_is_refused(name: object) -> None:
+    """A name is what removals, reports and an index name a document by: an int there
+    would be another name than its text ("123" cleaned again would not be the same page)."""
+    d = dedup.Deduplicator()
+    message = f"the name of a document is a str, not {type(name).__name__}"
+    with pytest.raises(TypeError, match=message):
+        d.clean(BOILERPLATE, name)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=message):
+        d.cleaner(name, lambda _: None)  # type: ignore[arg-type]
+    assert d.clean(BOILERPLATE, "123").text == BOILERPLATE
+
+
 def test_an_index_built_with_other_settings_is_refused() -> None:
     index = MemoryIndex(Config(num_perm=64))
     with pytest.raises(dedup.IndexMismatchError) as caught:
