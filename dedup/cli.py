@@ -195,7 +195,7 @@ def _plural(count: int, word: str) -> str:
 
 def _summary(name: str, paragraphs: int, kinds: Counter[str]) -> str:
     detail = ", ".join(f"{kinds[kind]} {kind}" for kind in KINDS if kinds[kind])
-    return f"{name}: removed {sum(kinds.values())} of {paragraphs} paragraphs" + (
+    return f"{name}: removed {sum(kinds.values())} of {_plural(paragraphs, 'paragraph')}" + (
         f" ({detail})" if detail else ""
     )
 
@@ -944,7 +944,9 @@ def _check_verdict(
         write_atomic(options["write_baseline"], write_baseline(result))
         if not options["quiet"]:
             known = sum(len(d.repeats) for d in result.documents)
-            click.echo(f"dedup: {options['write_baseline']}: {known} known repeats", err=True)
+            click.echo(
+                f"dedup: {options['write_baseline']}: {_plural(known, 'known repeat')}", err=True
+            )
         return
     fmt, output = options["output_format"], options["output"]
     lines: list[str] = []
@@ -1168,7 +1170,7 @@ def index_add(context: click.Context, /, paths: tuple[str, ...], **options: Any)
     if not options["quiet"]:
         added = len(index) - held  # a paragraph without a word is never indexed
         click.echo(
-            f"dedup: {url}: added {added} of {paragraphs} paragraphs "
+            f"dedup: {url}: added {added} of {_plural(paragraphs, 'paragraph')} "
             f"from {_plural(documents_done, 'document')}",
             err=True,
         )

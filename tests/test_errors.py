@@ -238,7 +238,7 @@ def test_settings_paths_and_a_first_baseline(here: Path) -> None:
     os.chdir("sub")
     Path("a.txt").write_text(TEXT)
     result = run("check", "--write-baseline", "../known.json", "a.txt")
-    assert (result.returncode, result.stderr) == (0, b"dedup: ../known.json: 1 known repeats\n")
+    assert (result.returncode, result.stderr) == (0, b"dedup: ../known.json: 1 known repeat\n")
     result = run("check", "a.txt")
     assert result.returncode == 0
     assert result.stdout.startswith(b"1 document, 3 paragraphs, 0 repeated (0.00%); 1 known")
