@@ -285,6 +285,30 @@ def test_the_command_line_builds_checks_and_drops_an_index(
     assert not Path("site.dedup").exists()
 
 
+def test_an_index_is_held_while_it_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that opened the index while it was being deleted would read segments then
+    deleted and commit a manifest naming them: the lock is held until its files are gone."""
+    path = tmp_path / "site.dedup"
+    with dedup.Deduplicator(index=str(path)) as d:
+        d.clean("A line of the first page, long enough to count as one.", "a")
+    remove = disk._remove_segment
+    tried: list[str] = []
+
+    def meanwhile(folder: Path) -> list[str]:
+        with pytest.raises(dedup.IndexAccessError) as caught:
+            dedup.Deduplicator(index=str(path))
+        tried.append(str(caught.value))
+        return remove(folder)
+
+    monkeypatch.setattr(disk, "_remove_segment", meanwhile)
+    index = dedup.open_index(str(path), dedup.Config())
+    assert index.drop() == []
+    assert tried == [f"{path}: in use by another dedup process"]
+    assert not path.exists()
+
+
 def test_dropping_an_index_deletes_its_own_files_and_no_other(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -248,16 +248,21 @@ class DiskIndex(MemoryIndex):
 
     def drop(self) -> list[str]:
         """Delete the index: the files it wrote, then its folder if nothing else is in it
-        (what it did not write stays where it is, and is listed)."""
-        self.close()
+        (what it did not write stays where it is, and is listed). It stays locked until its
+        lock is the last of them: a run that opened it meanwhile would read segments as
+        they went."""
         left = []
         for entry in sorted(self.path.iterdir()):
             if _SEGMENT.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink():
                 left += [f"{entry.name}/{name}" for name in _remove_segment(entry)]
             elif entry.name in _OWN_FILES and _is_file(entry):
-                entry.unlink()
+                if entry.name != "lock":  # (last)
+                    entry.unlink()
             else:
                 left.append(entry.name)
+        if _is_file(self.path / "lock"):
+            (self.path / "lock").unlink()
+        self.close()
         if not left:
             self.path.rmdir()
         return left
