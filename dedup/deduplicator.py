@@ -12,6 +12,7 @@ import os
 import signal
 import threading
 import time
+import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, NamedTuple, ParamSpec, TypeVar
@@ -87,13 +88,31 @@ def _serial(
     return serial
 
 
+#: The lock of each index in use, shared by the deduplicators given it (see _lock_of).
+_LOCKS: weakref.WeakKeyDictionary[Any, threading.RLock] = weakref.WeakKeyDictionary()
+_LOCKS_HELD = threading.Lock()
+
+
+def _lock_of(index: Index) -> threading.RLock:
+    """The lock that a deduplicator on ``index`` holds while it uses it: one an index, so
+    that deduplicators in several threads given one index object take turns with it as
+    threads sharing one deduplicator do (an index that cannot be weakly referred to, a
+    third party's, gets a lock of its own)."""
+    with _LOCKS_HELD:
+        try:
+            return _LOCKS.setdefault(index, threading.RLock())
+        except TypeError:
+            return threading.RLock()
+
+
 class Deduplicator:
     """Cleans documents one after another against one index, so that a paragraph
     repeated from an earlier document is removed too (scope: corpus).
 
     Threads may share one (a scraper's, say): :meth:`clean` decides a document whole
     while the others wait; the pieces of documents fed to cleaners (:meth:`cleaner`) by
-    several threads are decided a batch at a time, in the order they come.
+    several threads are decided a batch at a time, in the order they come. Deduplicators
+    given one index object share its lock the same way.
 
     >>> d = Deduplicator()
     >>> d.clean("Subscribe to our newsletter for the latest news and offers.\\nOne.", "a").text
@@ -146,7 +165,7 @@ class Deduplicator:
         # Batches to fingerprint that wait for the verifying of a batch to end (see _Held).
         self._held: deque[_Held] = deque()
         self._decided = False
-        self._lock = threading.RLock()
+        self._lock = _lock_of(self.index)
         self._closed = False
 
     @_serial

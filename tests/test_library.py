@@ -256,6 +256,40 @@ def test_threads_may_share_a_deduplicator(jobs: int) -> None:
         assert (sum(removed), len(shared.index)) == (expected, len(alone.index))
 
 
+def test_deduplicators_in_threads_may_share_an_index() -> None:
+    # One deduplicator a thread (a spider each), one index for all: a document is decided
+    # whole against it, one at a time; the index is what one thread would build.
+    import random
+    import threading
+
+    rng = random.Random(5)
+    pool = [
+        f"line {n}: " + " ".join(f"w{rng.randrange(900)}" for _ in range(12)) for n in range(900)
+    ]
+    docs = [(f"d{n}", "".join(f"{rng.choice(pool)}\n" for _ in range(60))) for n in range(160)]
+    alone = dedup.Deduplicator(split="lines")
+    expected = sum(len(alone.clean(text, name).removed) for name, text in docs)
+    index = MemoryIndex(Config(split="lines"))
+    removed: list[int] = []
+    failed: list[BaseException] = []
+
+    def work(part: list[tuple[str, str]]) -> None:
+        try:
+            with dedup.Deduplicator(split="lines", index=index) as own:
+                for name, text in part:
+                    removed.append(len(own.clean(text, name).removed))
+        except BaseException as error:
+            failed.append(error)
+
+    threads = [threading.Thread(target=work, args=(docs[n::4],)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == []
+    assert (sum(removed), len(index)) == (expected, len(alone.index))
+
+
 def test_worker_processes_are_counted_from_one_to_four_a_core() -> None:
     import os
 
