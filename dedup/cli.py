@@ -422,8 +422,9 @@ def _common(function: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Choice(EXTRACT_MODES),
             default="main",
             show_default=True,
-            help="The text of HTML pages (.html, .htm, --html-field): their main text "
-            "(trafilatura), the whole page's, or none (read the file as text).",
+            help="The text of HTML pages (.html, .htm, --html-field; standard input when "
+            "given here): their main text (trafilatura), the whole page's, or none (read the "
+            "file as text).",
         ),
         *_COMPARING,
         click.option(
@@ -566,6 +567,9 @@ def _sources(paths: list[str], options: dict[str, Any]) -> Iterator[Source]:
         note,
         skip_suffix=options.get("backup"),
         extract=options["extract"],
+        # A page piped in has no name to tell it by: --extract given says it is one.
+        stdin_page=click.get_current_context().get_parameter_source("extract")
+        is ParameterSource.COMMANDLINE,
     )
 
 

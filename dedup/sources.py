@@ -89,12 +89,14 @@ def find(
     note: Callable[[str], None] = lambda message: None,
     skip_suffix: str | None = None,
     extract: Extract = "main",
+    stdin_page: bool = False,
 ) -> Iterator[Source]:
     """The files named by ``paths``: files as given, folders walked recursively in sorted
     order. Within a folder, a file is taken when its path (relative to the folder) or its
     name matches one of ``include`` (if any) and none of ``exclude``; files ending in
     ``skip_suffix`` (the backups of ``--backup``) are skipped with a note, and so are
-    symbolic links (see the module's docstring). HTML files are read with ``extract``."""
+    symbolic links (see the module's docstring). HTML files are read with ``extract``, and
+    so is standard input when it is a page (``stdin_page``: it has no name to tell)."""
 
     def source(name: str, path: Path, relative: Path) -> Source:
         if extract == "none" or not is_html(path.name):
@@ -103,7 +105,8 @@ def find(
 
     for given in paths:
         if given == STDIN:
-            yield Source("<stdin>", None, Path("stdin"))
+            page = stdin_page and extract != "none"
+            yield Source("<stdin>", None, Path("stdin"), extract if page else None)
             continue
         path = Path(given)
         if not path.is_dir():

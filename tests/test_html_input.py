@@ -105,6 +105,23 @@ def test_extract_none_cleans_the_file_as_text(site: Path) -> None:
     assert out.startswith("<!DOCTYPE html>\n")
 
 
+@pytest.mark.parametrize("extract", ["main", "full"])
+def test_standard_input_is_a_page_when_extract_is_given(site: Path, extract: str) -> None:
+    # A page piped in (curl ... | dedup clean --extract main) has no name to tell it by:
+    # --extract on the command line says it is one; by default standard input is text.
+    from click.testing import CliRunner
+
+    from dedup.cli import cli
+
+    page = (site / "news-1.html").read_bytes()
+    piped = CliRunner().invoke(cli, ["clean", "--extract", extract, "-"], input=page)
+    named = run("clean", "--extract", extract, "site/news-1.html")
+    assert (piped.exit_code, piped.stdout) == (0, named[1])
+    assert piped.stderr == named[2].replace("site/news-1.html", "<stdin>")
+    plain = CliRunner().invoke(cli, ["clean", "-q", "-"], input=page)
+    assert plain.stdout.startswith("<!DOCTYPE html>\n")
+
+
 def test_in_place_never_replaces_a_page_with_text(site: Path) -> None:
     before = (site / "news-1.html").read_bytes()
     code, _, err = run("clean", "--in-place", "site")
