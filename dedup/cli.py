@@ -550,26 +550,33 @@ def _index(
     return index
 
 
+def _noted(options: dict[str, Any]) -> Callable[[str], None]:
+    """What prints a note on standard error (a file skipped, and why), unless ``--quiet``."""
+
+    def note(message: str) -> None:
+        if not options["quiet"]:
+            click.echo(f"dedup: {message}", err=True)
+
+    return note
+
+
 def _sources(paths: list[str], options: dict[str, Any]) -> Iterator[Source]:
     if options["html_field"] and not options["jsonl"]:
         _fail("--html-field names a field of JSONL records: it goes with --jsonl")
     if options["html_field"] and options["extract"] == "none":
         _fail("--extract none reads no HTML: to clean that field as text, use --text-field")
 
-    def note(message: str) -> None:
-        if not options["quiet"]:
-            click.echo(f"dedup: {message}", err=True)
-
     return find(
         paths,
         options["include"],
         options["exclude"],
-        note,
+        _noted(options),
         skip_suffix=options.get("backup"),
         extract=options["extract"],
         # A page piped in has no name to tell it by: --extract given says it is one.
         stdin_page=click.get_current_context().get_parameter_source("extract")
         is ParameterSource.COMMANDLINE,
+        once=not options.get("in_place"),  # --in-place refuses a file named twice
     )
 
 
@@ -1089,7 +1096,7 @@ def spark_command(context: click.Context, /, paths: tuple[str, ...], **options: 
     if options["kind"] == "jsonl" and options["order"]:
         _fail("--order goes with --format parquet: JSON Lines are taken in file order")
     files = (
-        jsonl_inputs(inputs, options["include"], options["exclude"])
+        jsonl_inputs(inputs, options["include"], options["exclude"], _noted(options))
         if options["kind"] == "jsonl"
         else []
     )

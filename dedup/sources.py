@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import functools
 import io
+import os
 import re
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -90,13 +91,28 @@ def find(
     skip_suffix: str | None = None,
     extract: Extract = "main",
     stdin_page: bool = False,
+    once: bool | dict[str, str] = True,
 ) -> Iterator[Source]:
     """The files named by ``paths``: files as given, folders walked recursively in sorted
     order. Within a folder, a file is taken when its path (relative to the folder) or its
     name matches one of ``include`` (if any) and none of ``exclude``; files ending in
     ``skip_suffix`` (the backups of ``--backup``) are skipped with a note, and so are
     symbolic links (see the module's docstring). HTML files are read with ``extract``, and
-    so is standard input when it is a page (``stdin_page``: it has no name to tell)."""
+    so is standard input when it is a page (``stdin_page``: it has no name to tell).
+
+    A file reached again (``a.txt ./a.txt``, a file and its folder) is skipped with a note,
+    ``once``: it is one document, not a repeat of itself (a hard link is another name of
+    the corpus, read as such). ``once`` may be the files taken before (real path -> name),
+    which the ones taken now are added to, for several calls that make one list."""
+    read: dict[str, str] = once if isinstance(once, dict) else {}
+
+    def first(name: str, real: str) -> bool:
+        earlier = read.get(real) if once is not False else None
+        if earlier is not None:
+            note(f"{name}: skipped, the same file as {earlier}")
+            return False
+        read[real] = name
+        return True
 
     def source(name: str, path: Path, relative: Path) -> Source:
         if extract == "none" or not is_html(path.name):
@@ -112,9 +128,11 @@ def find(
         if not path.is_dir():
             if not path.exists():
                 raise InputError(given, "no such file")
-            yield source(given, path, Path(path.name))
+            if first(given, os.path.realpath(path)):
+                yield source(given, path, Path(path.name))
             continue
         taken = 0
+        real = os.path.realpath(path)  # (links inside are skipped: a file's is real / relative)
         for file in _walk(path, note, set()):
             relative = file.relative_to(path)
             if skip_suffix and file.name.endswith(skip_suffix):
@@ -128,7 +146,8 @@ def find(
                 note(f"{file}: skipped, binary")
                 continue
             taken += 1
-            yield source(str(file), file, relative)
+            if first(str(file), os.path.join(real, relative)):
+                yield source(str(file), file, relative)
         if not taken:  # a check of a corpus that is not there passes: say so
             chosen = " that --include/--exclude choose" if include or exclude else ""
             note(f"{given}: no file to read in it{chosen}")

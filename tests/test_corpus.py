@@ -129,6 +129,28 @@ def test_a_folder_with_no_file_to_read_is_told(tree: Path) -> None:
     )
 
 
+def test_a_file_reached_twice_is_one_document(tree: Path) -> None:
+    # Overlapping arguments (a file and its folder, 'docs/*.md docs', './a.txt'): each file
+    # is read once, not counted as a repeat of itself.
+    alone = run("check", "-q", "corpus/sub")
+    assert alone[1].startswith("2 documents, 4 paragraphs, 1 repeated")
+    code, out, err = run("check", "corpus/sub", "corpus/sub/b.txt", "./corpus/sub//b.txt")
+    assert (code, out) == alone[:2]
+    assert err.splitlines()[:2] == [
+        "dedup: corpus/sub/b.txt: skipped, the same file as corpus/sub/b.txt",
+        "dedup: ./corpus/sub//b.txt: skipped, the same file as corpus/sub/b.txt",
+    ]
+    code, _, err = run("clean", "--output-dir", "out", "corpus/sub/b.txt", "corpus/sub")
+    assert (code, err.splitlines()[0]) == (
+        0,
+        "dedup: corpus/sub/b.txt: skipped, the same file as corpus/sub/b.txt",
+    )
+    assert sorted(p.name for p in Path("out").iterdir()) == ["b.txt", "g.txt.gz"]
+    # A hard link is another document of the corpus, as a reader of it would count it.
+    os.link("corpus/sub/b.txt", "corpus/sub/c.txt")
+    assert run("check", "-q", "corpus/sub")[1].startswith("3 documents, 6 paragraphs, 3 repeated")
+
+
 def test_in_place_with_backup(tree: Path) -> None:
     original = (tree / "a.txt").read_bytes()
     code, _, _ = run("clean", "-q", "--in-place", "--backup", ".orig", "corpus/a.txt")

@@ -891,6 +891,22 @@ def test_a_file_whose_name_is_not_utf8_is_refused_before_spark_meets_it(tmp_path
     assert str(caught.value) == f"{name}: its name is not UTF-8, which Spark cannot open: rename it"
 
 
+def test_a_file_reached_twice_is_read_once_as_clean_reads_it(tmp_path: Path) -> None:
+    from dedup.spark import jsonl_inputs
+
+    (tmp_path / "a.jsonl").write_text('{"text": "x"}\n')
+    (tmp_path / "b.jsonl").write_text('{"text": "y"}\n')
+    a, b = str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")
+    notes: list[str] = []
+    given = [b, str(tmp_path), "hdfs://x/c.jsonl", f"{tmp_path}/./b.jsonl"]
+    assert jsonl_inputs(given, note=notes.append) == [
+        (b, b),
+        (a, a),
+        ("hdfs://x/c.jsonl", "hdfs://x/c.jsonl"),
+    ]
+    assert notes == [f"{name}: skipped, the same file as {b}" for name in (b, given[3])]
+
+
 def _java() -> bool:
     return shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
 

@@ -255,19 +255,26 @@ def _schema(df: DataFrame, text: str) -> Any:
 
 
 def jsonl_inputs(
-    paths: Sequence[str], include: Sequence[str] = (), exclude: Sequence[str] = ()
+    paths: Sequence[str],
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    note: Callable[[str], None] = lambda message: None,
 ) -> list[tuple[str, str]]:
     """The JSON Lines files ``paths`` name, ``(name, path)``, in the order ``dedup clean``
     reads them (folders walked in sorted order, ``include`` and ``exclude`` as it takes
-    them); a URL (``hdfs://``, ``s3a://``) as it is, for Spark to list."""
+    them, a file reached twice once, with a ``note``); a URL (``hdfs://``, ``s3a://``) as it
+    is, for Spark to list."""
     from dedup.sources import find
 
     files: list[tuple[str, str]] = []
+    taken: dict[str, str] = {}
     for path in paths:
         if "://" in path:
             files.append((path, path))
         else:
-            files += [(s.name, str(s.path)) for s in find([path], include, exclude)]
+            files += [
+                (s.name, str(s.path)) for s in find([path], include, exclude, note, once=taken)
+            ]
     for name, file in files:
         try:
             file.encode("utf-8")
