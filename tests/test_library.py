@@ -212,18 +212,24 @@ def test_the_worker_pools_pipes_hold_a_batchs_fingerprints() -> None:
             assert fcntl.fcntl(queue._reader.fileno(), fcntl.F_GETPIPE_SZ) == PIPE_BYTES
 
 
+def _pages(seed: int) -> list[tuple[str, str]]:
+    """160 pages of 60 lines drawn from 900, for threads to clean."""
+    import random
+
+    rng = random.Random(seed)
+    pool = [
+        f"line {n}: " + " ".join(f"w{rng.randrange(900)}" for _ in range(12)) for n in range(900)
+    ]
+    return [(f"d{n}", "".join(f"{rng.choice(pool)}\n" for _ in range(60))) for n in range(160)]
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_threads_may_share_a_deduplicator(jobs: int) -> None:
     # A scraper's threads (or asyncio.to_thread) cleaning pages with one deduplicator: each
     # document is decided whole, one at a time; the index is what one thread would build.
-    import random
     import threading
 
-    rng = random.Random(4)
-    pool = [
-        f"line {n}: " + " ".join(f"w{rng.randrange(900)}" for _ in range(12)) for n in range(900)
-    ]
-    docs = [(f"d{n}", "".join(f"{rng.choice(pool)}\n" for _ in range(60))) for n in range(160)]
+    docs = _pages(4)
     alone = dedup.Deduplicator(split="lines")
     expected = sum(len(alone.clean(text, name).removed) for name, text in docs)
     removed: list[int] = []
@@ -259,14 +265,9 @@ def test_threads_may_share_a_deduplicator(jobs: int) -> None:
 def test_deduplicators_in_threads_may_share_an_index() -> None:
     # One deduplicator a thread (a spider each), one index for all: a document is decided
     # whole against it, one at a time; the index is what one thread would build.
-    import random
     import threading
 
-    rng = random.Random(5)
-    pool = [
-        f"line {n}: " + " ".join(f"w{rng.randrange(900)}" for _ in range(12)) for n in range(900)
-    ]
-    docs = [(f"d{n}", "".join(f"{rng.choice(pool)}\n" for _ in range(60))) for n in range(160)]
+    docs = _pages(5)
     alone = dedup.Deduplicator(split="lines")
     expected = sum(len(alone.clean(text, name).removed) for name, text in docs)
     index = MemoryIndex(Config(split="lines"))

@@ -238,13 +238,15 @@ def _failing_replace(monkeypatch: pytest.MonkeyPatch, fails: Callable[[str, str]
     monkeypatch.setattr(os, "replace", failing)
 
 
-def _clean_in_place(sources: list[Source]) -> InputError:
+def _clean_in_place(sources: list[Source], report: str | None = None) -> InputError:
     with (
         pytest.raises(InputError) as caught,
-        Outputs(sources, in_place=True, stdout=sys.stdout.buffer) as out,
+        Outputs(sources, in_place=True, report=report, stdout=sys.stdout.buffer) as out,
     ):
         for source in sources:
             out.sink(source).write(b"cleaned\n")
+        if out.report is not None:
+            out.report.write(b"a report of removals that were undone\n")
     return caught.value
 
 
@@ -296,16 +298,8 @@ def test_a_report_put_in_place_before_an_input_fails_is_put_back(
     Path("r.json").write_text('{"an": "earlier report"}\n')
     before = _files(here)
     _failing_replace(monkeypatch, lambda source, target: target.endswith("b.txt"))
-    sources = [_source("a.txt"), _source("b.txt")]
-    with (
-        pytest.raises(InputError) as caught,
-        Outputs(sources, in_place=True, report="r.json", stdout=sys.stdout.buffer) as out,
-    ):
-        for source in sources:
-            out.sink(source).write(b"cleaned\n")
-        assert out.report is not None
-        out.report.write(b"a report of removals that were undone\n")
-    assert str(caught.value) == "b.txt: cannot write: Input/output error"
+    error = _clean_in_place([_source("a.txt"), _source("b.txt")], report="r.json")
+    assert str(error) == "b.txt: cannot write: Input/output error"
     assert _files(here) == before
     assert sorted(os.listdir()) == ["a.txt", "b.txt", "r.json"]
 
