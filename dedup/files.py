@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import functools
 import itertools
 import os
+import re
 import stat
 from collections.abc import Iterator
 from typing import BinaryIO, Protocol
@@ -179,9 +181,13 @@ class Writable(Protocol):
     def write(self, data: bytes, /) -> int: ...
 
 
-#: What marks dedup's temporary files: ``.NAME.dedup-PID.tmp`` beside the file they become.
+#: What marks dedup's temporary files: ``.NAME.dedup-PID@HOST.tmp`` beside the file they
+#: become (``.NAME.dedup-PID.tmp`` before the host was in them: read as this host's).
 TEMP_MARK = ".dedup-"
-_TEMP = lazy_re(r"^\.(?P<name>.+)\.dedup-(?P<pid>\d+)(?:-\d+)?\.(?P<kind>tmp|bak)$")
+_TEMP = lazy_re(
+    r"^\.(?P<name>.+)\.dedup-(?P<pid>\d+)(?:-\d+)?(?:@(?P<host>[\w.-]+))?\.(?P<kind>tmp|bak)$",
+    re.ASCII,
+)
 _SHORTENED = lazy_re(r"~[0-9a-f]{12}$")  # a name cut short by _fitting
 _cleaned: set[str] = set()
 
@@ -209,8 +215,8 @@ def remove_stale(folder: str | os.PathLike[str]) -> None:
         return
     for name in names:
         match = _TEMP.match(name)
-        if match is None or _alive(int(match["pid"])):
-            continue
+        if match is None or match["host"] not in (None, _host()) or _alive(int(match["pid"])):
+            continue  # another machine's (its pid says nothing here), or a live run's
         path = os.path.join(key, name)
         if match["kind"] == "bak" and not _same_file(
             path, _input_of(key, names, name, match["name"])
@@ -221,7 +227,7 @@ def remove_stale(folder: str | os.PathLike[str]) -> None:
 
 
 def _input_of(folder: str, names: list[str], name: str, stem: str) -> str:
-    """The path of the input whose ``.bak`` is ``name``, ``.STEM.dedup-PID.bak``: STEM is
+    """The path of the input whose ``.bak`` is ``name``, ``.STEM.dedup-PID@HOST.bak``: STEM is
     the input's name, or its start and a digest where :func:`_fitting` cut it short."""
     tail = name[1 + len(stem) :]
     for candidate in names if _SHORTENED.search(stem) else ():
@@ -252,11 +258,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=1)
+def _host() -> str:
+    """This machine's name as temporary files carry it: a run on another machine, or in
+    another container, that shares a folder is not judged by its pid here."""
+    return re.sub(r"[^\w.-]", "_", os.uname().nodename, flags=re.ASCII)[:64] or "_"
+
+
 def temporary_path(target: str | os.PathLike[str], kind: str = "tmp") -> str:
-    """A new, unused name for a temporary file beside ``target`` (the run's pid in it)."""
+    """A new, unused name for a temporary file beside ``target`` (the run's pid and the
+    machine's name in it)."""
     folder, name = os.path.split(os.fspath(target))
     for number in itertools.count():
-        tail = f"{TEMP_MARK}{os.getpid()}{f'-{number}' if number else ''}.{kind}"
+        tail = f"{TEMP_MARK}{os.getpid()}{f'-{number}' if number else ''}@{_host()}.{kind}"
         path = os.path.join(folder, f".{_fitting(folder, name, tail)}{tail}")
         if not os.path.lexists(path):
             return path

@@ -8,9 +8,9 @@ device and inode, and by resolved path, never by spelling), the same file named 
 ``--in-place``, two inputs whose outputs would land on one path, a backup that exists.
 
 Every file is staged: written in full to a temporary file beside it
-(``.NAME.dedup-PID.tmp``) while the run goes on; when the whole run succeeded, the report
+(``.NAME.dedup-PID@HOST.tmp``) while the run goes on; when the whole run succeeded, the report
 is put in place first, then every output, so a run that fails anywhere, on any file, leaves
-every file as it was. ``--in-place`` takes a hard link to each input (``.NAME.dedup-PID.bak``)
+every file as it was. ``--in-place`` takes a hard link to each input (``.NAME.dedup-PID@HOST.bak``)
 before reading it, under an exclusive lock: the backup is what was read, a concurrent
 ``dedup`` run on the same file is refused, and a file changed by anyone while it was cleaned
 is not replaced. Should putting the files in place fail midway, every file already

@@ -143,3 +143,26 @@ def test_what_a_killed_run_left_is_removed_but_an_original_it_alone_holds(
     remove_stale(tmp_path)
     assert sorted(os.listdir(tmp_path)) == sorted(["a.txt", "b.txt", "c.txt", "d.txt", long, *held])
     assert all((tmp_path / name).read_bytes() == data for name, data in held.items())
+
+
+def test_what_a_run_on_another_machine_left_is_not_judged_by_its_pid_here(
+    tmp_path: Path,
+) -> None:
+    # Two machines (or two containers, each with its own pids) sharing a folder: a pid that
+    # is not alive here may be alive there, and its keep link be the only way back.
+    from dedup.files import temporary_path
+
+    dead = 2**22 + 1
+    (tmp_path / "a.txt").write_text("as read\n")
+    mine = Path(temporary_path(tmp_path / "a.txt", "bak"))
+    assert mine.name.startswith(f".a.txt.dedup-{os.getpid()}@")
+    theirs = [
+        f".a.txt.dedup-{dead}@another-host.example.bak",  # a link to the input
+        f".b.txt.dedup-{dead}-1@another-host.tmp",  # an output not yet in place
+    ]
+    os.link(tmp_path / "a.txt", tmp_path / theirs[0])
+    (tmp_path / theirs[1]).write_text("cleaned\n")
+    here = mine.name.replace(str(os.getpid()), str(dead))  # a run killed on this machine
+    os.link(tmp_path / "a.txt", tmp_path / here)
+    remove_stale(tmp_path)
+    assert sorted(os.listdir(tmp_path)) == sorted(["a.txt", *theirs])
