@@ -122,7 +122,8 @@ def find(
     for given in paths:
         if given == STDIN:
             page = stdin_page and extract != "none"
-            yield Source("<stdin>", None, Path("stdin"), extract if page else None)
+            if first("<stdin>", STDIN):  # (read once, it is empty the second time)
+                yield Source("<stdin>", None, Path("stdin"), extract if page else None)
             continue
         path = Path(given)
         if not path.is_dir():

@@ -146,6 +146,12 @@ def test_a_file_reached_twice_is_one_document(tree: Path) -> None:
         "dedup: corpus/sub/b.txt: skipped, the same file as corpus/sub/b.txt",
     )
     assert sorted(p.name for p in Path("out").iterdir()) == ["b.txt", "g.txt.gz"]
+    piped = CliRunner().invoke(cli, ["check", "-", "-"], input=f"{NEWS}\n")
+    assert (piped.exit_code, piped.stdout, piped.stderr) == (
+        0,
+        "1 document, 1 paragraph, 0 repeated (0.00%)\n",
+        "dedup: <stdin>: skipped, the same file as <stdin>\n",
+    )
     # A hard link is another document of the corpus, as a reader of it would count it.
     os.link("corpus/sub/b.txt", "corpus/sub/c.txt")
     assert run("check", "-q", "corpus/sub")[1].startswith("3 documents, 6 paragraphs, 3 repeated")
