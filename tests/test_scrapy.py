@@ -156,3 +156,25 @@ def test_an_item_whose_id_came_before_is_cleaned_under_a_name_of_its_own() -> No
     (removal,) = named["dedup"]["removals"]["body"]  # type: ignore[index]
     assert removal["duplicate_of_document"] == "u#body"
     pipeline.close_spider()
+
+
+def test_an_item_dropped_after_the_pipeline_is_told(caplog: pytest.LogCaptureFixture) -> None:
+    """Its kept paragraphs stay in the index (later copies go): a pipeline that drops items
+    belongs before this one, and a crawl that has one after it is told so, once."""
+    from dedup.config import Config
+    from dedup.contrib.scrapy import DedupPipeline
+
+    pipeline = DedupPipeline(Config(), fields=["body"])
+    pipeline.open_spider()
+    early = {"url": "e", "body": QUOTE}  # dropped before it came here: nothing to say
+    pipeline.item_dropped(item=early, response=None, exception=None, spider=None)
+    items = [{"url": f"u{n}", "body": f"Story {n}.\n{BOILERPLATE}"} for n in range(3)]
+    for item in items:
+        pipeline.process_item(item)
+    pipeline.item_scraped(items[0])
+    assert caplog.records == []
+    for item in items[1:]:  # dropped by a pipeline after this one
+        pipeline.item_dropped(item=item, response=None, exception=None, spider=None)
+    (record,) = caplog.records
+    assert record.getMessage().startswith("dedup: a pipeline after DedupPipeline dropped an item")
+    pipeline.close_spider()

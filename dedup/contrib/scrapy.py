@@ -63,6 +63,8 @@ class DedupPipeline:
         self._items = 0
         self._names: set[str] = set()  # every item's, so that no two items share one
         self._warned = False
+        self._passing: set[int] = set()  # items cleaned here, not yet scraped nor dropped
+        self._dropped_warned = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> DedupPipeline:
@@ -86,6 +88,7 @@ class DedupPipeline:
             stats=crawler.stats,
         )
         crawler.signals.connect(pipeline.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         return pipeline
 
     def open_spider(self, spider: Any = None) -> None:
@@ -98,8 +101,25 @@ class DedupPipeline:
 
     def item_scraped(self, item: Any = None, response: Any = None, spider: Any = None) -> None:
         """The item passed every pipeline: what it kept enters the index for good."""
+        self._passing.discard(id(item))
         if self._dedup is not None:
             self._dedup.commit()
+
+    def item_dropped(self, item: Any = None, **_: Any) -> None:
+        """A pipeline after this one dropped an item cleaned here: what it kept stays in
+        the index (removed from later items as their copies' first), which is said once."""
+        if id(item) not in self._passing:
+            return  # dropped before it came here
+        self._passing.discard(id(item))
+        if not self._dropped_warned:
+            self._dropped_warned = True
+            import logging
+
+            logging.getLogger(__name__).warning(
+                "dedup: a pipeline after DedupPipeline dropped an item it had cleaned: the "
+                "paragraphs that item kept stay in the index, and their copies in later items "
+                "are removed; put DedupPipeline after every pipeline that drops items"
+            )
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         assert self._dedup is not None, "open_spider() was not called"
@@ -122,6 +142,8 @@ class DedupPipeline:
         self._put_removals(adapter, removals)
         if self.stats is not None:
             self.stats.inc_value("dedup/items")
+        if self.scope == "corpus":
+            self._passing.add(id(item))
         return item
 
     def _name(self, given: str) -> str:
