@@ -34,7 +34,8 @@ def test_seed_article_cleans_to_the_expected_text(runner: CliRunner) -> None:
 def test_a_short_run_imports_no_logging_pool_or_json() -> None:
     """``logging`` (taken in by ``concurrent.futures``) and ``json`` are a twentieth of a
     short run's start: the command imports the first to open an index, the pool with
-    ``--jobs``, ``json`` for JSONL, a report or an index on disk."""
+    ``--jobs``, ``json`` for JSONL, a report or an index on disk. Nor does it search the LSH
+    parameters of its settings (:data:`dedup.lsh.KNOWN`)."""
     code = (
         "import runpy, sys\n"
         f"sys.argv = ['dedup', 'clean', '-q', {str(SEED)!r}]\n"
@@ -44,6 +45,8 @@ def test_a_short_run_imports_no_logging_pool_or_json() -> None:
         "    assert not end.code, end.code\n"
         "loaded = {'logging', 'concurrent.futures', 'json'} & set(sys.modules)\n"
         "assert not loaded, loaded\n"
+        "from dedup.lsh import search\n"
+        "assert not search.cache_info().misses, 'searched'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL)
 

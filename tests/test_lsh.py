@@ -7,13 +7,19 @@ import pytest
 from datasketch import MinHash, MinHashLSH
 from datasketch.lsh import _optimal_param
 
-from dedup.lsh import _gauss_legendre, band_keys, lsh_params
+from dedup.lsh import KNOWN, _gauss_legendre, band_keys, lsh_params, search
 
 
 @pytest.mark.parametrize("num_perm", [16, 64, 128, 256])
 @pytest.mark.parametrize("threshold", [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95])
 def test_parameters_equal_datasketch(threshold: float, num_perm: int) -> None:
-    assert lsh_params(threshold, num_perm) == _optimal_param(threshold, num_perm, 0.5, 0.5)
+    assert search(threshold, num_perm) == _optimal_param(threshold, num_perm, 0.5, 0.5)
+    assert lsh_params(threshold, num_perm) == search(threshold, num_perm)
+
+
+@pytest.mark.parametrize("known", sorted(KNOWN))
+def test_known_parameters_are_the_searched_ones(known: tuple[float, int]) -> None:
+    assert KNOWN[known] == search(*known) == _optimal_param(*known, 0.5, 0.5)
 
 
 @pytest.mark.parametrize("n", [2, 3, 9, 65, 129])
