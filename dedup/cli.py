@@ -577,7 +577,32 @@ def _sources(paths: list[str], options: dict[str, Any]) -> Iterator[Source]:
         stdin_page=click.get_current_context().get_parameter_source("extract")
         is ParameterSource.COMMANDLINE,
         once=not options.get("in_place"),  # --in-place refuses a file named twice
+        own=_own(options),
     )
+
+
+#: The files and folders a command writes or reads for itself, by option: met in a folder
+#: it reads, they are no documents (see :func:`dedup.sources.find`).
+_OWN = {
+    "output_dir": "this run's output folder (--output-dir)",
+    "output": "this run's output (-o)",
+    "report": "this run's report (--report)",
+    "html": "this run's HTML report (--html)",
+    "baseline": "the baseline (--baseline)",
+    "write_baseline": "the baseline this run writes (--write-baseline)",
+    "index": "the index (--index)",
+}
+
+
+def _own(options: dict[str, Any]) -> dict[str, str]:
+    """The paths of :data:`_OWN` that ``options`` name (not standard output, not an
+    index's URL)."""
+    own = {}
+    for option, what in _OWN.items():
+        path = options.get(option)
+        if path and path != STDOUT and "://" not in path:
+            own[path] = what
+    return own
 
 
 def _documents(sources: Iterable[Source], options: dict[str, Any]) -> Iterator[Document]:
@@ -1162,9 +1187,9 @@ def index_add(context: click.Context, /, paths: tuple[str, ...], **options: Any)
     url = options["index"]
     if not url:
         _fail("which index? name it with --index PATH|URL (or DEDUP_INDEX)")
+    sources = list(_sources(inputs, options))  # before the index is made: none of its files
     index = _index(context, options, config)
     assert index is not None
-    sources = list(_sources(inputs, options))
     held = len(index)
     paragraphs = documents_done = 0
     for outcome in clean_documents(

@@ -24,7 +24,7 @@ import io
 import os
 import re
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +92,7 @@ def find(
     extract: Extract = "main",
     stdin_page: bool = False,
     once: bool | dict[str, str] = True,
+    own: Mapping[str, str] = {},
 ) -> Iterator[Source]:
     """The files named by ``paths``: files as given, folders walked recursively in sorted
     order. Within a folder, a file is taken when its path (relative to the folder) or its
@@ -103,8 +104,14 @@ def find(
     A file reached again (``a.txt ./a.txt``, a file and its folder) is skipped with a note,
     ``once``: it is one document, not a repeat of itself (a hard link is another name of
     the corpus, read as such). ``once`` may be the files taken before (real path -> name),
-    which the ones taken now are added to, for several calls that make one list."""
+    which the ones taken now are added to, for several calls that make one list.
+
+    ``own`` names the run's own files and folders (path -> what it is: "this run's
+    report (--report)"): met in a folder walked, they are skipped with a note, so that a
+    run again does not read what the one before wrote (``clean docs --output-dir
+    docs/clean``); named, they are inputs like any other file."""
     read: dict[str, str] = once if isinstance(once, dict) else {}
+    skip = {os.path.realpath(path): what for path, what in own.items()}
 
     def first(name: str, real: str) -> bool:
         earlier = read.get(real) if once is not False else None
@@ -134,7 +141,7 @@ def find(
             continue
         taken = 0
         real = os.path.realpath(path)  # (links inside are skipped: a file's is real / relative)
-        for file in _walk(path, note, set()):
+        for file in _walk(path, note, set(), skip, real):
             relative = file.relative_to(path)
             if skip_suffix and file.name.endswith(skip_suffix):
                 note(f"{file}: skipped, a backup ({skip_suffix})")
@@ -154,7 +161,15 @@ def find(
             note(f"{given}: no file to read in it{chosen}")
 
 
-def _walk(folder: Path, note: Callable[[str], None], seen: set[tuple[int, int]]) -> Iterator[Path]:
+def _walk(
+    folder: Path,
+    note: Callable[[str], None],
+    seen: set[tuple[int, int]],
+    skip: Mapping[str, str],
+    real: str,
+) -> Iterator[Path]:
+    """The files in ``folder`` (whose real path is ``real``: links inside are not
+    followed), but the run's own (``skip``, by real path)."""
     try:
         info = folder.stat()
         entries = sorted(folder.iterdir(), key=lambda p: p.name)
@@ -167,12 +182,15 @@ def _walk(folder: Path, note: Callable[[str], None], seen: set[tuple[int, int]])
     for entry in entries:
         if is_temporary(entry.name):
             continue  # a dedup run's temporary file: never a document
+        own = skip.get(os.path.join(real, entry.name)) if skip else None
         if entry.name.startswith("."):
             note(f"{entry}: skipped, hidden")
+        elif own is not None:
+            note(f"{entry}: skipped, {own}")
         elif entry.is_symlink():
             note(f"{entry}: skipped, a symbolic link (name its target to clean it)")
         elif entry.is_dir():
-            yield from _walk(entry, note, seen)
+            yield from _walk(entry, note, seen, skip, os.path.join(real, entry.name))
         elif entry.is_file():
             yield entry
 

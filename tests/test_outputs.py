@@ -535,3 +535,79 @@ def test_wide_encodings_come_back_byte_for_byte_with_one_bom(
     result = runner.invoke(cli, ["clean", "-q", "--encoding", encoding, "in.txt", "-o", "out.txt"])
     assert result.exit_code == 0
     assert Path("out.txt").read_bytes() == bom + CLEANED.encode(codec)
+
+
+def test_a_run_again_skips_what_the_run_before_wrote_in_the_folder_it_reads(
+    here: Path, runner: CliRunner
+) -> None:
+    """``dedup clean docs --output-dir docs/clean --report docs/report.json``, run again
+    (a Makefile, a CI step): the outputs of the first run are no documents of the second
+    (read, they were refused as inputs the run writes over, or counted as repeats)."""
+    Path("docs").mkdir()
+    Path("docs/a.txt").write_text(TEXT)
+    Path("docs/b.txt").write_text(f"{P}\nanother line long enough to count here\n")
+    args = ["clean", "--scope", "corpus", "docs", "--output-dir", "docs/clean"]
+    args += ["--report", "docs/report.json", "--html", "docs/report.html"]
+    first = runner.invoke(cli, args)
+    assert first.exit_code == 0, first.stderr
+    written = _files(Path("docs"))
+    second = runner.invoke(cli, args)
+    assert (second.exit_code, second.stderr) == (
+        0,
+        "dedup: docs/clean: skipped, this run's output folder (--output-dir)\n"
+        "dedup: docs/report.html: skipped, this run's HTML report (--html)\n"
+        "dedup: docs/report.json: skipped, this run's report (--report)\n"
+        "dedup: 2 documents: removed 2 of 5 paragraphs (2 exact)\n",
+    )
+    assert _files(Path("docs")) == written
+    # Named, a file the run writes is an input like any other, and refused as such.
+    third = runner.invoke(cli, [*args, "docs/report.json"])
+    assert (third.exit_code, third.stderr.splitlines()[-1]) == (
+        2,
+        "Error: docs/report.json: refusing to write the report over the input docs/report.json",
+    )
+    assert _files(Path("docs")) == written
+
+
+def test_a_check_skips_its_report_and_baselines_in_the_folder_it_reads(
+    here: Path, runner: CliRunner
+) -> None:
+    Path("docs").mkdir()
+    Path("docs/a.txt").write_text(TEXT)
+    written = runner.invoke(cli, ["check", "docs", "--write-baseline", "docs/baseline.json"])
+    assert written.exit_code == 0, written.stderr
+    baseline = json.loads(Path("docs/baseline.json").read_text())
+    again = runner.invoke(cli, ["check", "docs", "--write-baseline", "docs/baseline.json"])
+    assert again.stderr.splitlines()[0] == (
+        "dedup: docs/baseline.json: skipped, the baseline this run writes (--write-baseline)"
+    )
+    assert json.loads(Path("docs/baseline.json").read_text()) == baseline
+    args = ["check", "docs", "--baseline", "docs/baseline.json", "--format", "json"]
+    for _ in range(2):  # the report the first run writes is no document of the second
+        result = runner.invoke(cli, [*args, "-o", "docs/check.json"])
+        assert result.exit_code == 0, result.stderr
+        report = json.loads(Path("docs/check.json").read_text())
+        assert (report["corpus"]["documents"], report["corpus"]["paragraphs"]) == (1, 3)
+    assert result.stderr.splitlines()[:2] == [
+        "dedup: docs/baseline.json: skipped, the baseline (--baseline)",
+        "dedup: docs/check.json: skipped, this run's output (-o)",
+    ]
+
+
+def test_an_index_in_the_folder_it_indexes_is_no_document(here: Path, runner: CliRunner) -> None:
+    """Its lock and manifest were read as documents (the index was made before the folder
+    was listed), and its segments noted as binary files at every run after."""
+    Path("docs").mkdir()
+    Path("docs/a.txt").write_text(TEXT)
+    args = ["index", "add", "docs", "--index", "docs/index"]
+    first = runner.invoke(cli, args)
+    assert (first.exit_code, first.stderr) == (
+        0,
+        "dedup: docs/index: added 2 of 3 paragraphs from 1 document\n",
+    )
+    again = runner.invoke(cli, args)
+    assert (again.exit_code, again.stderr) == (
+        0,
+        "dedup: docs/index: skipped, the index (--index)\n"
+        "dedup: docs/index: added 2 of 3 paragraphs from 1 document\n",
+    )
