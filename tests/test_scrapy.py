@@ -177,4 +177,28 @@ def test_an_item_dropped_after_the_pipeline_is_told(caplog: pytest.LogCaptureFix
         pipeline.item_dropped(item=item, response=None, exception=None, spider=None)
     (record,) = caplog.records
     assert record.getMessage().startswith("dedup: a pipeline after DedupPipeline dropped an item")
+    assert not pipeline._passing
+    pipeline.close_spider()
+
+
+def test_an_item_a_later_pipeline_failed_on_is_told(caplog: pytest.LogCaptureFixture) -> None:
+    """An error raised by a pipeline after this one (``item_error``) loses the item as a
+    drop does, and is told once too; an error on an item before it came here is not."""
+    from dedup.config import Config
+    from dedup.contrib.scrapy import DedupPipeline
+
+    pipeline = DedupPipeline(Config(), fields=["body"])
+    pipeline.open_spider()
+    early = {"url": "e", "body": QUOTE}
+    pipeline.item_error(item=early, response=None, spider=None, failure=None)
+    items = [{"url": f"u{n}", "body": f"Story {n}.\n{BOILERPLATE}"} for n in range(3)]
+    for item in items:
+        pipeline.process_item(item)
+    for item in items:
+        pipeline.item_error(item=item, response=None, spider=None, failure=None)
+    (record,) = caplog.records
+    assert record.getMessage().startswith(
+        "dedup: a pipeline after DedupPipeline failed on an item it had cleaned"
+    )
+    assert not pipeline._passing  # (ids of items gone, which another item may take)
     pipeline.close_spider()

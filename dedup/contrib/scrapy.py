@@ -17,7 +17,8 @@ Each text field is cleaned as a document named ``ID#FIELD``; in a list, each str
 paragraph, and one that repeats an earlier paragraph leaves the list. The item is never
 dropped, only its repeated paragraphs. What an item kept enters a persistent index when the
 item has passed every pipeline (Scrapy's ``item_scraped``): put this pipeline last, since the
-paragraphs of an item dropped by a later pipeline would enter it with the next item's.
+paragraphs of an item dropped by a later pipeline (or one that fails on it) would enter it
+with the next item's, which the log says once.
 Scrapy's stats get ``dedup/items``, ``dedup/paragraphs``, ``dedup/removed`` and
 ``dedup/removed/KIND``.
 """
@@ -63,8 +64,8 @@ class DedupPipeline:
         self._items = 0
         self._names: set[str] = set()  # every item's, so that no two items share one
         self._warned = False
-        self._passing: set[int] = set()  # items cleaned here, not yet scraped nor dropped
-        self._dropped_warned = False
+        self._passing: set[int] = set()  # items cleaned here, not yet scraped nor lost
+        self._lost_told: set[str] = set()  # how items were lost after this pipeline, told
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> DedupPipeline:
@@ -89,6 +90,7 @@ class DedupPipeline:
         )
         crawler.signals.connect(pipeline.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
         return pipeline
 
     def open_spider(self, spider: Any = None) -> None:
@@ -108,17 +110,25 @@ class DedupPipeline:
     def item_dropped(self, item: Any = None, **_: Any) -> None:
         """A pipeline after this one dropped an item cleaned here: what it kept stays in
         the index (removed from later items as their copies' first), which is said once."""
+        self._lost(item, "dropped", "drops items")
+
+    def item_error(self, item: Any = None, **_: Any) -> None:
+        """A pipeline after this one raised an error on an item cleaned here: as
+        :meth:`item_dropped`."""
+        self._lost(item, "failed on", "may fail")
+
+    def _lost(self, item: Any, how: str, which: str) -> None:
         if id(item) not in self._passing:
-            return  # dropped before it came here
+            return  # lost before it came here, or here
         self._passing.discard(id(item))
-        if not self._dropped_warned:
-            self._dropped_warned = True
+        if how not in self._lost_told:
+            self._lost_told.add(how)
             import logging
 
             logging.getLogger(__name__).warning(
-                "dedup: a pipeline after DedupPipeline dropped an item it had cleaned: the "
+                f"dedup: a pipeline after DedupPipeline {how} an item it had cleaned: the "
                 "paragraphs that item kept stay in the index, and their copies in later items "
-                "are removed; put DedupPipeline after every pipeline that drops items"
+                f"are removed; put DedupPipeline after every pipeline that {which}"
             )
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
