@@ -363,15 +363,17 @@ class Staged:
         except OSError as error:
             raise _write_error(self.name, error) from None
 
-    def commit(self) -> None:
-        """Replace the target with what was written (flushing it first if need be)."""
+    def commit(self, like: str | None = None) -> None:
+        """Replace the target with what was written (flushing it first if need be), with
+        the owner and mode of the file it replaces (or of the file ``like``: the one it
+        replaces, moved away)."""
         if not self.handle.closed:
             self.finish()
         if self.temp is None:
             return
         try:
             try:
-                info = os.stat(self.target)
+                info = os.stat(like or self.target)
             except FileNotFoundError:
                 umask = os.umask(0)
                 os.umask(umask)

@@ -511,20 +511,32 @@ class Outputs:
 def _replace(target: Target, replaced: list[tuple[Target, str | None]]) -> None:
     """Put an output or a report in place, the file it replaces (if any) kept under a hard
     link (or a copy) until the whole run is in place; add it to ``replaced`` with that
-    link (None: there was no file)."""
-    old = None
-    if isinstance(target, Staged) and target.temp is not None and os.path.isfile(target.target):
-        old = temporary_path(target.target, "bak")
+    link (None: there was no file). A file that can be neither linked nor read (another
+    user's, in a folder of one's own, with ``protected_hardlinks`` on) is moved aside under
+    that name instead, and back if it cannot be replaced: for that moment its name is
+    free."""
+    if not (isinstance(target, Staged) and target.temp and os.path.isfile(target.target)):
+        target.commit()  # nothing replaced
+        replaced.append((target, None))
+        return
+    old = temporary_path(target.target, "bak")
+    moved = False
+    try:
+        _link_or_copy(target.target, old)
+    except OSError as error:
         try:
-            _link_or_copy(target.target, old)
-        except OSError as error:
+            os.rename(target.target, old)
+        except OSError:
             problem = f"cannot keep the file it replaces: {error.strerror or error}"
             raise InputError(target.name, problem) from None
+        moved = True
     try:
-        target.commit()
+        target.commit(like=old if moved else None)
     except BaseException:
-        if old is not None:
-            with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):
+            if moved:
+                os.rename(old, target.target)
+            else:
                 os.unlink(old)
         raise
     replaced.append((target, old))

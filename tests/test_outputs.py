@@ -291,6 +291,52 @@ def test_a_report_and_outputs_put_in_place_before_a_failure_are_put_back(
     assert os.listdir("out") == ["a.txt"]  # no temporary file, no new output left
 
 
+def _outputs_in_folder(sources: list[Source]) -> None:
+    with Outputs(sources, output_dir="out", report="r.json", stdout=sys.stdout.buffer) as out:
+        for source in sources:
+            out.sink(source).write(b"cleaned\n")
+        assert out.report is not None
+        out.report.write(b"a report\n")
+
+
+def test_an_output_that_can_be_neither_linked_nor_read_is_moved_aside_and_back(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another user's file in a folder of one's own (no hard link to it where
+    protected_hardlinks is on, no copy without read access) is replaced as before the
+    files replaced were kept: moved aside under the name that keeps it, then back if the
+    run fails; a run that succeeds keeps its mode."""
+    Path("b.txt").write_text(f"{P}\n{P}\n")
+    Path("out").mkdir()
+    Path("out/a.txt").write_text("an output of an earlier run\n")
+    os.chmod("out/a.txt", 0o640)
+    Path("r.json").write_text('{"an": "earlier report"}\n')
+    before = _files(here)
+
+    def cannot(source: str, target: str) -> None:
+        raise PermissionError(errno.EPERM, os.strerror(errno.EPERM))
+
+    monkeypatch.setattr("dedup.outputs._link_or_copy", cannot)
+    sources = [_source("a.txt"), _source("b.txt")]
+    with monkeypatch.context() as failing:
+        _failing_replace(failing, lambda source, target: target.endswith("out/b.txt"))
+        with pytest.raises(InputError, match=r"out/b\.txt: cannot write"):
+            _outputs_in_folder(sources)
+    assert _files(here) == before
+    assert sorted(os.listdir()) == ["a.txt", "b.txt", "out", "r.json"]
+    assert os.listdir("out") == ["a.txt"]
+    assert stat.S_IMODE(os.stat("out/a.txt").st_mode) == 0o640
+    _outputs_in_folder(sources)
+    assert _files(here) == {
+        **before,
+        "out/a.txt": b"cleaned\n",
+        "out/b.txt": b"cleaned\n",
+        "r.json": b"a report\n",
+    }
+    assert stat.S_IMODE(os.stat("out/a.txt").st_mode) == 0o640
+    assert sorted(os.listdir()) == ["a.txt", "b.txt", "out", "r.json"]
+
+
 def test_a_report_put_in_place_before_an_input_fails_is_put_back(
     here: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
