@@ -533,10 +533,10 @@ def _replace(target: Target, replaced: list[tuple[Target, str | None]]) -> None:
     try:
         target.commit(like=old if moved else None)
     except BaseException:
-        with contextlib.suppress(OSError):
-            if moved:
-                os.rename(old, target.target)
-            else:
+        if moved:  # put back with the others (or named where it is kept)
+            replaced.append((target, old))
+        else:
+            with contextlib.suppress(OSError):
                 os.unlink(old)
         raise
     replaced.append((target, old))

@@ -326,6 +326,15 @@ def test_an_output_that_can_be_neither_linked_nor_read_is_moved_aside_and_back(
     assert sorted(os.listdir()) == ["a.txt", "b.txt", "out", "r.json"]
     assert os.listdir("out") == ["a.txt"]
     assert stat.S_IMODE(os.stat("out/a.txt").st_mode) == 0o640
+    with monkeypatch.context() as failing:  # the file moved aside cannot be replaced
+        _failing_replace(
+            failing, lambda source, target: "/.a.txt." in source and source.endswith(".tmp")
+        )
+        with pytest.raises(InputError, match=r"out/a\.txt: cannot write"):
+            _outputs_in_folder(sources)
+    assert _files(here) == before
+    assert sorted(os.listdir()) == ["a.txt", "b.txt", "out", "r.json"]
+    assert os.listdir("out") == ["a.txt"]
     _outputs_in_folder(sources)
     assert _files(here) == {
         **before,
