@@ -11,6 +11,9 @@ HTML files (``.html``, ``.htm``, ``.xhtml``, gzip or not) are documents of their
 :mod:`dedup.extract` finds it (unless ``extract`` is ``"none"``); so are the HTML fields of
 JSONL records with ``html_field``.
 
+A dedup index on disk met in a folder is skipped too, named or not: its files are no
+documents.
+
 Symbolic links: a path named on the command line is followed, whatever it is; a link met
 inside a folder is skipped with a note (as ``grep -r`` does), so a walk never leaves the
 folder it was given, never reads a file twice through two names and never loops.
@@ -33,6 +36,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from dedup.errors import ConfigError, InputError
 from dedup.extract import MAX_HTML, Extract, is_html, page_text, text_name
 from dedup.files import is_temporary, looks_binary, open_input, read_chunks, stream_encoding
+from dedup.index.disk import is_index
 
 if TYPE_CHECKING:
     from dedup.jsonl import Record
@@ -189,6 +193,8 @@ def _walk(
             note(f"{entry}: skipped, {own}")
         elif entry.is_symlink():
             note(f"{entry}: skipped, a symbolic link (name its target to clean it)")
+        elif entry.is_dir() and is_index(entry):  # (one named is the run's own, above)
+            note(f"{entry}: skipped, a dedup index (--index names it)")
         elif entry.is_dir():
             yield from _walk(entry, note, seen, skip, os.path.join(real, entry.name))
         elif entry.is_file():

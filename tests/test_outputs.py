@@ -666,3 +666,25 @@ def test_an_index_in_the_folder_it_indexes_is_no_document(here: Path, runner: Cl
         "dedup: docs/index: skipped, the index (--index)\n"
         "dedup: docs/index: added 2 of 3 paragraphs from 1 document\n",
     )
+
+
+def test_a_dedup_index_in_a_folder_read_is_skipped_unnamed_too(
+    here: Path, runner: CliRunner
+) -> None:
+    """A check of a corpus that holds the index a clean of it keeps (not named this time):
+    the index's manifest was read as a document and each array noted as a binary file."""
+    Path("docs").mkdir()
+    Path("docs/a.txt").write_text(TEXT)
+    made = runner.invoke(cli, ["clean", "-q", "--in-place", "docs", "--index", "docs/idx"])
+    assert made.exit_code == 0, made.stderr
+    assert Path("docs/idx/manifest.json").is_file()
+    result = runner.invoke(cli, ["check", "docs", "--format", "json", "--max-ratio", "1"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == "dedup: docs/idx: skipped, a dedup index (--index names it)\n"
+    assert json.loads(result.stdout)["corpus"]["documents"] == 1
+    # A folder that only looks like one is read.
+    Path("docs/notes").mkdir()
+    Path("docs/notes/lock").write_text("a lock of the user's own, long enough to be read\n")
+    Path("docs/notes/manifest.json").write_text('{"settings": "mine"}\n')
+    result = runner.invoke(cli, ["check", "docs", "--format", "json", "--max-ratio", "1"])
+    assert json.loads(result.stdout)["corpus"]["documents"] == 3

@@ -284,6 +284,19 @@ _SEGMENT = re.compile(r"\.?seg-[0-9]{6,}")
 _OWN_FILES = {MANIFEST, f".{MANIFEST}.tmp", "lock"}
 
 
+def is_index(folder: Path) -> bool:
+    """Whether ``folder`` holds a dedup index: its lock, and a manifest written for an
+    index's settings (``Config.index_name``). A walk of a corpus skips it."""
+    if not _is_file(folder / "lock"):
+        return False
+    try:
+        with open(folder / MANIFEST, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return b'"settings": "dedup-index ' in head
+
+
 def _is_file(path: Path) -> bool:
     return path.is_file() and not path.is_symlink()
 
