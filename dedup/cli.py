@@ -31,7 +31,7 @@ from dedup.extract import EXTRACT_MODES
 from dedup.files import atomic_writer, write_atomic
 from dedup.index import Index, check_settings, open_index
 from dedup.native import COMPILED
-from dedup.outputs import STDOUT, Outputs, refuse_inputs
+from dedup.outputs import STDOUT, Outputs, refuse_inputs, written_by_dedup
 from dedup.result import CloseCall, Removal, ReportWriter, unified_diff
 from dedup.sources import Document, Source, documents, find
 from dedup.verify import KINDS
@@ -581,26 +581,31 @@ def _sources(paths: list[str], options: dict[str, Any]) -> Iterator[Source]:
     )
 
 
-#: The files and folders a command writes or reads for itself, by option: met in a folder
-#: it reads, they are no documents (see :func:`dedup.sources.find`).
+#: The files and folders a command writes or reads for itself, by option, and whether
+#: the option names a folder: met in a folder the command reads, a folder is no input, nor
+#: a file that holds what dedup writes there (a report, a baseline; see
+#: :func:`dedup.sources.find`); a file of other content stays an input, which the run then
+#: refuses to write over (``--html corpus/a.txt`` is a slip, not a request to replace it).
 _OWN = {
-    "output_dir": "this run's output folder (--output-dir)",
-    "output": "this run's output (-o)",
-    "report": "this run's report (--report)",
-    "html": "this run's HTML report (--html)",
-    "baseline": "the baseline (--baseline)",
-    "write_baseline": "the baseline this run writes (--write-baseline)",
-    "index": "the index (--index)",
+    "output_dir": ("this run's output folder (--output-dir)", True),
+    "index": ("the index (--index)", True),
+    "output": ("this run's output (-o)", False),
+    "report": ("this run's report (--report)", False),
+    "html": ("this run's HTML report (--html)", False),
+    "baseline": ("the baseline (--baseline)", False),
+    "write_baseline": ("the baseline this run writes (--write-baseline)", False),
 }
 
 
 def _own(options: dict[str, Any]) -> dict[str, str]:
     """The paths of :data:`_OWN` that ``options`` name (not standard output, not an
-    index's URL)."""
+    index's URL), and what each is."""
     own = {}
-    for option, what in _OWN.items():
+    for option, (what, folder) in _OWN.items():
         path = options.get(option)
-        if path and path != STDOUT and "://" not in path:
+        if not path or path == STDOUT or "://" in path:
+            continue
+        if folder or written_by_dedup(path):
             own[path] = what
     return own
 

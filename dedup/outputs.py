@@ -30,6 +30,7 @@ import codecs
 import contextlib
 import fcntl
 import os
+import re
 import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from dedup.files import (
     remove_stale,
     temporary_path,
 )
+from dedup.lazy import lazy_re
 from dedup.sources import Document, Source
 
 if TYPE_CHECKING:
@@ -67,6 +69,33 @@ def is_regular(path: str | os.PathLike[str]) -> bool:
         return stat.S_ISREG(os.stat(path).st_mode)
     except OSError:
         return False
+
+
+#: How each report and baseline dedup writes begins: the JSON reports of ``clean`` and
+#: ``check`` and the baseline (``dedup.result.ReportWriter``, ``dedup.check``), the HTML
+#: reports (``dedup.report.html``, titled by the CLI), GitHub annotations (``dedup.cli``).
+_OURS = lazy_re(
+    r'\A(?:\{\s*"version": 1,\s*"(?:settings|passed|repeats)"'
+    r"|<!DOCTYPE html>.{0,4000}?<title>dedup report: "
+    r"|::error [^\n]*title=dedup)",
+    re.S,
+)
+
+
+def written_by_dedup(path: str) -> bool:
+    """Whether the file at ``path`` is empty or holds a report or a baseline as dedup
+    writes them: a run that names it may take it for its own, skip it as a document and
+    replace it, losing nothing a user wrote (a file of other content stays an input, which
+    no run writes over). Only a regular file is read (opening a FIFO would wait for a
+    writer)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 13)
+    except OSError:
+        return False
+    return not head or _OURS.match(head.decode("latin-1")) is not None
 
 
 def refuse_inputs(path: str, role: str, sources: Sequence[Source]) -> None:

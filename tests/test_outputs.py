@@ -597,7 +597,9 @@ def test_a_run_again_skips_what_the_run_before_wrote_in_the_folder_it_reads(
 ) -> None:
     """``dedup clean docs --output-dir docs/clean --report docs/report.json``, run again
     (a Makefile, a CI step): the outputs of the first run are no documents of the second
-    (read, they were refused as inputs the run writes over, or counted as repeats)."""
+    (read, they were refused as inputs the run writes over, or counted as repeats). A
+    report is known by its content: a user's file there stays an input (see
+    test_html_report's test_the_report_is_never_written_over_an_input)."""
     Path("docs").mkdir()
     Path("docs/a.txt").write_text(TEXT)
     Path("docs/b.txt").write_text(f"{P}\nanother line long enough to count here\n")
@@ -647,6 +649,20 @@ def test_a_check_skips_its_report_and_baselines_in_the_folder_it_reads(
         "dedup: docs/baseline.json: skipped, the baseline (--baseline)",
         "dedup: docs/check.json: skipped, this run's output (-o)",
     ]
+    # A document of the corpus named where a baseline or a report goes is a slip: it stays
+    # an input, and the run refuses to write over it.
+    Path("docs/notes.txt").write_text("notes of the user's, a document of the corpus\n")
+    for named in (
+        ["--write-baseline", "docs/notes.txt"],
+        ["--format", "json", "-o", "docs/notes.txt"],
+    ):
+        slip = runner.invoke(cli, ["check", "docs", *named])
+        assert slip.exit_code == 2
+        assert (
+            "refusing to write the" in slip.stderr
+            and "over the input docs/notes.txt" in slip.stderr
+        )
+    assert Path("docs/notes.txt").read_text() == "notes of the user's, a document of the corpus\n"
 
 
 def test_an_index_in_the_folder_it_indexes_is_no_document(here: Path, runner: CliRunner) -> None:
@@ -688,3 +704,20 @@ def test_a_dedup_index_in_a_folder_read_is_skipped_unnamed_too(
     Path("docs/notes/manifest.json").write_text('{"settings": "mine"}\n')
     result = runner.invoke(cli, ["check", "docs", "--format", "json", "--max-ratio", "1"])
     assert json.loads(result.stdout)["corpus"]["documents"] == 3
+
+
+def test_what_dedup_writes_is_told_from_a_users_file(here: Path, runner: CliRunner) -> None:
+    from dedup.outputs import written_by_dedup
+
+    result = runner.invoke(cli, ["check", "a.txt", "--format", "github", "-o", "g.txt"])
+    assert result.exit_code == 1  # (a.txt repeats a paragraph)
+    Path("empty.txt").write_text("")
+    Path("user.json").write_text('{"version": 1, "mine": true}\n')
+    os.mkfifo("fifo")  # never opened: that would wait for a writer
+    assert [written_by_dedup(n) for n in ("g.txt", "empty.txt", "a.txt", "user.json")] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert not written_by_dedup("fifo") and not written_by_dedup("missing.txt")
