@@ -28,7 +28,7 @@ from dedup.config import PRESETS, SPLIT_MODES, Config
 from dedup.corpus import SCOPES, Outcome, clean_documents
 from dedup.errors import DedupError, WorkerError
 from dedup.extract import EXTRACT_MODES
-from dedup.files import atomic_writer, write_atomic
+from dedup.files import Staged, atomic_writer, is_regular_or_missing, write_atomic
 from dedup.index import Index, check_settings, open_index
 from dedup.native import COMPILED
 from dedup.outputs import STDOUT, Outputs, refuse_inputs, written_by_dedup
@@ -914,6 +914,8 @@ def check(context: click.Context, /, paths: tuple[str, ...], **options: Any) -> 
     # A new baseline records every repeat: the old one (maybe not made yet) is not read.
     wanted = options["baseline"] and not options["write_baseline"]
     baseline = read_baseline(options["baseline"]) if wanted else None
+    for target in (output, options["write_baseline"]):
+        _can_write(target)  # now, not after a corpus was read
     sources = list(_sources(inputs, options))
     if output:
         refuse_inputs(output, "the report", sources)
@@ -1022,6 +1024,14 @@ def _check_verdict(
             for failure in failures:
                 click.echo(f"dedup: check failed: {failure}", err=True)
         context.exit(EXIT_CHECK_FAILED)
+
+
+def _can_write(path: str | None) -> None:
+    """Fail now, not at the end, where a file the command writes at the end cannot be
+    written (no such folder, no permission): a temporary file is made beside it and
+    removed. A device or a FIFO is not opened twice."""
+    if path and is_regular_or_missing(path):
+        Staged(path).discard()
 
 
 def _annotation(properties: dict[str, str], message: str) -> str:

@@ -721,3 +721,22 @@ def test_what_dedup_writes_is_told_from_a_users_file(here: Path, runner: CliRunn
         False,
     ]
     assert not written_by_dedup("fifo") and not written_by_dedup("missing.txt")
+
+
+@pytest.mark.parametrize(
+    "named", [["--write-baseline", "nowhere/b.json"], ["--format", "json", "-o", "nowhere/r.json"]]
+)
+def test_a_check_that_cannot_write_its_file_fails_before_it_reads(
+    here: Path, runner: CliRunner, named: list[str]
+) -> None:
+    """Not after reading the whole corpus (the notes of the walk came first, and the time
+    of the check)."""
+    Path("docs").mkdir()
+    Path("docs/a.txt").write_text(TEXT)
+    Path("docs/b.bin").write_bytes(b"\0\1\2binary")
+    result = runner.invoke(cli, ["check", "docs", *named])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: {named[-1]}: cannot write here: No such file or directory\n",
+    )
+    assert sorted(os.listdir()) == ["a.txt", "docs"]
