@@ -71,6 +71,15 @@
  * its postings are listed (row, group number, room), else each row is paired with every
  * keepable row before it in the group that is an earlier row. Five int64 bytearrays:
  * crowded rows, groups, rooms, then the pairs' later and earlier rows.
+ *
+ * score_pairs(band_rows, band_ids, shingle_rows, shingle_ids, edge_rows, edge_ids, sizes,
+ * limit): dedup.index.base.score, the candidate pairs (row, id) found through each key
+ * family ranked: a pair scores 1 for each band and edge posting, plus 2 * n / sizes[row]
+ * when the n shingle postings it has are at least half the row's shingles, summed in that
+ * order (bands, shingles, edges) in doubles as numpy's bincount sums them; each row's
+ * pairs the best first, ties by id, at most limit a row, the rows in order. The pairs are
+ * bucketed by row (a counting sort), then each row's are sorted by id: no sort of them
+ * all. Three bytearrays: rows and ids (int64), scores (float64).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -1089,6 +1098,159 @@ done:
     return out;
 }
 
+typedef struct {
+    double total;
+    int64_t id;
+} Scored;
+
+static int
+better(Scored a, Scored b)
+{
+    return a.total > b.total || (a.total == b.total && a.id < b.id);
+}
+
+typedef struct {
+    int64_t id; /* -1: empty */
+    int64_t of[3];
+} Tally;
+
+static PyObject *
+score_pairs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError,
+                        "score_pairs(band_rows, band_ids, shingle_rows, shingle_ids, "
+                        "edge_rows, edge_ids, sizes, limit)");
+        return NULL;
+    }
+    Py_ssize_t limit = PyLong_AsSsize_t(args[7]);
+    if (limit == -1 && PyErr_Occurred()) return NULL;
+    if (limit < 0) {
+        PyErr_SetString(PyExc_ValueError, "limit: at least 0");
+        return NULL;
+    }
+    Py_buffer view[7];
+    int got = 0;
+    static const char *what[7] = {"band_rows", "band_ids",  "shingle_rows", "shingle_ids",
+                                  "edge_rows", "edge_ids", "sizes"};
+    PyObject *arrays[3] = {NULL, NULL, NULL}, *out = NULL;
+    Py_ssize_t *start = NULL, *used = NULL;
+    uint64_t *items = NULL;
+    Scored *ranked = NULL;
+    Tally *table = NULL;
+    for (; got < 7; got++)
+        if (get_items(args[got], &view[got], what[got], 8) < 0) goto done;
+    const int64_t *sizes = view[6].buf;
+    Py_ssize_t count = view[6].len / 8, total = 0;
+    for (int family = 0; family < 3; family++) {
+        const int64_t *rows = view[2 * family].buf, *ids = view[2 * family + 1].buf;
+        Py_ssize_t n = view[2 * family].len / 8;
+        if (view[2 * family + 1].len / 8 != n) {
+            PyErr_Format(PyExc_ValueError, "%s and %s: as many of each expected",
+                         what[2 * family], what[2 * family + 1]);
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (rows[i] < 0 || rows[i] >= count || ids[i] < 0 || ids[i] > 0xFFFFFFFFLL) {
+                PyErr_SetString(PyExc_ValueError, "a row beyond sizes, or an id beyond 32 bits");
+                goto done;
+            }
+        total += n;
+    }
+    start = PyMem_Calloc(count + 1, sizeof(Py_ssize_t));
+    items = PyMem_Malloc((total ? total : 1) * sizeof(uint64_t));
+    if (!start || !items) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* Bucketed by row, each posting as its id above its family (bands 0, shingles 1,
+     * edges 2). */
+    for (int family = 0; family < 3; family++) {
+        const int64_t *rows = view[2 * family].buf;
+        for (Py_ssize_t i = 0, n = view[2 * family].len / 8; i < n; i++) start[rows[i] + 1]++;
+    }
+    Py_ssize_t widest = 0;
+    for (Py_ssize_t r = 0; r < count; r++) {
+        widest = start[r + 1] > widest ? start[r + 1] : widest;
+        start[r + 1] += start[r];
+    }
+    for (int family = 0; family < 3; family++) {
+        const int64_t *rows = view[2 * family].buf, *ids = view[2 * family + 1].buf;
+        for (Py_ssize_t i = 0, n = view[2 * family].len / 8; i < n; i++)
+            items[start[rows[i]]++] = (uint64_t)ids[i] << 2 | (uint64_t)family;
+    }
+    for (Py_ssize_t r = count; r > 0; r--) start[r] = start[r - 1]; /* back to the starts */
+    start[0] = 0;
+    /* Each row's postings tallied by id in a table (open addressing, at most half full),
+     * its slots cleared after the row; the best `limit` kept in order as they come. */
+    int bits = 1;
+    while (((Py_ssize_t)1 << bits) < 2 * widest) bits++;
+    Py_ssize_t slots = (Py_ssize_t)1 << bits, room = limit < widest ? limit : widest;
+    table = PyMem_Malloc(slots * sizeof(Tally));
+    used = PyMem_Malloc((widest ? widest : 1) * sizeof(Py_ssize_t));
+    ranked = PyMem_Malloc((room + 1) * sizeof(Scored));
+    if (!table || !used || !ranked) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < slots; k++) table[k].id = -1;
+    for (int k = 0; k < 3; k++) { /* at most a pair a posting */
+        arrays[k] = PyByteArray_FromStringAndSize(NULL, total * 8);
+        if (!arrays[k]) goto done;
+    }
+    int64_t *rows_out = (int64_t *)PyByteArray_AS_STRING(arrays[0]);
+    int64_t *ids_out = (int64_t *)PyByteArray_AS_STRING(arrays[1]);
+    double *totals_out = (double *)PyByteArray_AS_STRING(arrays[2]);
+    Py_ssize_t written = 0;
+    for (Py_ssize_t r = 0; r < count; r++) {
+        Py_ssize_t listed = 0, kept = 0;
+        for (Py_ssize_t i = start[r]; i < start[r + 1]; i++) {
+            int64_t id = (int64_t)(items[i] >> 2);
+            Py_ssize_t at = (Py_ssize_t)(((uint64_t)id * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
+            while (table[at].id != -1 && table[at].id != id) at = (at + 1) & (slots - 1);
+            if (table[at].id == -1) {
+                table[at].id = id;
+                table[at].of[0] = table[at].of[1] = table[at].of[2] = 0;
+                used[listed++] = at;
+            }
+            table[at].of[items[i] & 3]++;
+        }
+        for (Py_ssize_t k = 0; k < listed; k++) {
+            Tally *tally = &table[used[k]];
+            const int64_t *of = tally->of;
+            int shingles = of[1] > 0 && of[1] * 2 >= sizes[r];
+            Scored pair = {0.0, tally->id};
+            tally->id = -1;
+            if (!of[0] && !of[2] && !shingles) continue;
+            /* Summed in the order numpy's bincount meets them: bands, shingles, edges. */
+            for (int64_t n = 0; n < of[0]; n++) pair.total += 1.0;
+            if (shingles) pair.total += (double)(2 * of[1]) / (double)sizes[r];
+            for (int64_t n = 0; n < of[2]; n++) pair.total += 1.0;
+            if (kept == room && (!room || !better(pair, ranked[kept - 1]))) continue;
+            Py_ssize_t j = kept < room ? kept++ : kept - 1;
+            for (; j > 0 && better(pair, ranked[j - 1]); j--) ranked[j] = ranked[j - 1];
+            ranked[j] = pair;
+        }
+        for (Py_ssize_t k = 0; k < kept; k++, written++) {
+            rows_out[written] = r;
+            ids_out[written] = ranked[k].id;
+            totals_out[written] = ranked[k].total;
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        if (PyByteArray_Resize(arrays[k], written * 8) < 0) goto done;
+    out = PyTuple_Pack(3, arrays[0], arrays[1], arrays[2]);
+done:
+    PyMem_Free(start);
+    PyMem_Free(items);
+    PyMem_Free(ranked);
+    PyMem_Free(table);
+    PyMem_Free(used);
+    for (int k = 0; k < 3; k++) Py_XDECREF(arrays[k]);
+    while (got--) PyBuffer_Release(&view[got]);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"opcodes", (PyCFunction)(void (*)(void))opcodes, METH_FASTCALL,
      "difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes(), compiled."},
@@ -1116,6 +1278,8 @@ static PyMethodDef methods[] = {
      "The slices of rows of values by offsets, one after another, and their starts."},
     {"inner_pairs", (PyCFunction)(void (*)(void))inner_pairs, METH_FASTCALL,
      "batch_pairs' crowded postings and pairs for one family's sorted keys (int64)."},
+    {"score_pairs", (PyCFunction)(void (*)(void))score_pairs, METH_FASTCALL,
+     "score's ranked pairs (rows, ids: int64; scores: float64), at most limit a row."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -391,6 +391,44 @@ def test_compiled_batch_pairs_are_numpys(
 
 
 @pytest.mark.skipif(speedups is None, reason="the compiled kernels are not built or are off")
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 7), st.sampled_from([0, 1, 2, 3, 5, 2**32 - 1])))
+        | st.lists(st.tuples(st.integers(0, 7), st.integers(0, 2**32 - 1)), max_size=4),
+        min_size=3,
+        max_size=3,
+    ),
+    st.lists(st.integers(0, 9), min_size=8, max_size=8),
+    st.integers(0, 6),
+)
+def test_compiled_score_is_numpys(
+    families: list[list[tuple[int, int]]], sizes: list[int], limit: int
+) -> None:
+    # Few ids, so that pairs meet through several families and several postings each;
+    # shingle counts at, below and above half of a row's shingles (none: 0); ties in
+    # score; ids at the top of 32 bits.
+    import dedup.index.base as base
+
+    pairs = [
+        (np.array([r for r, _ in f], dtype=np.int64), np.array([i for _, i in f], dtype=np.int64))
+        for f in families
+    ]
+    found = []
+    saved = getattr(base, "speedups")  # noqa: B009
+    for kernels in (saved, None):
+        setattr(base, "speedups", kernels)  # noqa: B010 (None: the numpy path)
+        try:
+            with np.errstate(divide="ignore"):  # a row without shingles posts none
+                got = base.score(pairs, np.array(sizes, dtype=np.int64), limit)
+        finally:
+            setattr(base, "speedups", saved)  # noqa: B010
+        assert [a.dtype for a in got] == [np.int64, np.int64, np.float64]
+        found.append([a.tobytes() for a in got])
+    assert found[0] == found[1]
+
+
+@pytest.mark.skipif(speedups is None, reason="the compiled kernels are not built or are off")
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=6), max_size=10),

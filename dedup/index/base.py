@@ -192,6 +192,22 @@ def score(
     shingles found when at least half are (possibly an excerpt, worth a look). Returns
     ``(rows, ids, scores)`` grouped by row, the best first, at most ``limit`` a row.
     """
+    if speedups is not None and len(pairs) == 3:  # compiled: bucketed by row, no big sort
+        columns = [np.ascontiguousarray(a, dtype=np.int64) for pair in pairs for a in pair]
+        sizes = np.ascontiguousarray(shingle_counts, dtype=np.int64)
+        rows, ids, total = speedups.score_pairs(*columns, sizes, limit)
+        return (
+            np.frombuffer(rows, np.int64),
+            np.frombuffer(ids, np.int64),
+            np.frombuffer(total, np.float64),
+        )
+    return score_in_python(pairs, shingle_counts, limit)
+
+
+def score_in_python(
+    pairs: Sequence[tuple[Array, Array]], shingle_counts: Array, limit: int
+) -> tuple[Array, Array, npt.NDArray[Any]]:
+    """:func:`score` in numpy (the compiled kernel's twin)."""
     codes, weights = [], []
     for family, (rows, ids) in enumerate(pairs):
         code = (rows << 32) | ids
@@ -207,6 +223,7 @@ def score(
     code = np.concatenate(codes)
     unique, inverse = np.unique(code, return_inverse=True)
     total = np.bincount(inverse, weights=np.concatenate(weights), minlength=len(unique))
+    total = total.astype(np.float64, copy=False)  # (none at all: bincount gives ints)
     rows, ids = unique >> 32, unique & 0xFFFFFFFF
     # The pairs come sorted by row, then id, and lexsort is stable: ties stay in id order
     # (a third key, the ids, made the sort ten times slower).
