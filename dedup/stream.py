@@ -135,8 +135,12 @@ class Cleaner:
         self.split: SplitMode | None = None if mode == "auto" else mode
         self._scanned = 0  # "auto": where the line breaks were counted up to, and how many
         self._breaks_seen = 0
-        self._text = ""  # the document from _base (at most _written) on
-        self._base = 0
+        # The document's text from _written on, as pieces (offset, text) in the order they
+        # came, that may overlap: a piece fed is joined to what was not cut of the last
+        # one, not to everything held, which would be copied at every piece (with text
+        # in several character widths, widened too: 1M lines, 5 ms a piece). The last
+        # piece holds everything from _cut on, so a paragraph lies within one piece.
+        self._parts: list[tuple[int, str]] = [(0, "")]
         self._written = 0  # offset up to which the cleaned text is written (or cut)
         self._cut = 0  # offset up to which the text is cut into paragraphs
         self._lines = 0  # line breaks before _cut
@@ -164,7 +168,13 @@ class Cleaner:
         """Take the next piece of the document."""
         if self._closed:
             raise ValueError("feed() after close()")
-        self._text += checked_text(text)
+        text = checked_text(text)
+        start, last = self._parts[-1]
+        at = self._cut - start
+        if 2 * at >= len(last):  # most of the last piece was cut: the rest begins a new one
+            self._parts.append((self._cut, last[at:] + text))
+        else:
+            self._parts[-1] = (start, last + text)
         if self.split is None and not self._resolve(final=False):
             return []
         return self._advance(final=False)
@@ -215,7 +225,8 @@ class Cleaner:
                 self._queue.append((spans, first, self._dedup.fingerprints(texts, True, wrapping)))
         while self._queue:
             events += self._decide(*self._queue.popleft())
-        end = self._base + len(self._text)
+        start, last = self._parts[-1]
+        end = start + len(last)
         if self._run_start is not None:  # a run of removed paragraphs ends the document
             start = self._run_start if self._run_first else self._written
             events += self._flush(closed=False)
@@ -227,7 +238,8 @@ class Cleaner:
     def _resolve(self, final: bool) -> bool:
         """Settle ``"auto"`` once the beginning it is decided on has arrived (see
         :func:`~dedup.paragraphs.auto_mode`); nothing is cut or written before."""
-        text = self._text  # the whole document so far: nothing was written yet
+        start, text = self._parts[-1]  # the whole document so far: nothing was cut yet
+        assert start == 0
         end = len(text) if final else _safe_end(text)
         if end > self._scanned:
             self._breaks_seen += line_breaks(text[self._scanned : end])
@@ -239,9 +251,10 @@ class Cleaner:
     def _advance(self, final: bool) -> list[Event]:
         """Cut the complete lines received into paragraphs, and decide full batches."""
         assert self.split is not None
-        at = self._cut - self._base
-        end = len(self._text) if final else _safe_end(self._text, at)
-        piece = self._text[at:end]
+        start, text = self._parts[-1]
+        at = self._cut - start
+        end = len(text) if final else _safe_end(text, at)
+        piece = text[at:end]
         piece_lines = lines(piece, start_of_text=self._cut == 0)
         found = spans(piece_lines, self.split)
         # The last block may go on in the next piece unless a blank line follows it.
@@ -252,7 +265,7 @@ class Cleaner:
             and found.line_end[-1] == piece_lines.line_end[-1]
         ):
             end = at + int(found.line_start[-1])
-            piece = self._text[at:end]
+            piece = text[at:end]
             found = Spans(*(a[:-1] for a in found))
         shift = self._cut
         found = Spans(
@@ -298,11 +311,36 @@ class Cleaner:
 
     def _texts(self, found: Spans) -> list[str]:
         """The paragraphs ``found`` as written ('' for one too long to compare)."""
-        base, text = self._base, self._text
-        return [
-            text[start - base : end - base] if end - start <= MAX_COMPARED else ""
-            for start, end in zip(found.start.tolist(), found.end.tolist(), strict=True)
-        ]
+        out = []
+        base, text = self._parts[-1]
+        for start, end in zip(found.start.tolist(), found.end.tolist(), strict=True):
+            if end - start > MAX_COMPARED:
+                out.append("")
+                continue
+            if start < base or end > base + len(text):  # in an earlier piece
+                base, text = self._parts[self._part(start)]
+            held = end <= base + len(text)  # (a paragraph lies within one piece)
+            out.append(text[start - base : end - base] if held else self._slice(start, end))
+        return out
+
+    def _part(self, offset: int) -> int:
+        """The piece that holds the text at ``offset`` (held: at or after _written), and
+        the paragraph cut there: the last one that starts at or before it."""
+        at = len(self._parts) - 1
+        while self._parts[at][0] > offset:
+            at -= 1
+        return at
+
+    def _slice(self, start: int, end: int) -> str:
+        """The document's text from ``start`` to ``end`` (held: from _written on), across
+        pieces."""
+        out = []
+        while start < end:
+            base, text = self._parts[self._part(start)]
+            stop = min(end, base + len(text))
+            out.append(text[start - base : stop - base])
+            start = stop
+        return "".join(out)
 
     def _wrapping(self, batch: Spans, rest: Spans, texts: list[str]) -> Wrapping:
         """The lines around ``batch`` (``texts``, as written) that tell which of its lines
@@ -319,17 +357,16 @@ class Cleaner:
     def _emit(self, bounds: list[int]) -> None:
         """Write the text between ``bounds[0]`` and ``bounds[1]``, ``bounds[2]`` and
         ``bounds[3]``, and so on (offsets in the document); the last bound is written up
-        to, and what is before it is no longer needed: it is let go once it is most of the
-        text held (a document given whole would else be copied again at every batch)."""
-        base, text = self._base, self._text
+        to, and what is before it is no longer needed: the pieces wholly before it are let
+        go (the last one stays: the next piece fed joins what was not cut of it)."""
         pairs = zip(bounds[::2], bounds[1::2], strict=True)
-        out = "".join(text[a - base : b - base] for a, b in pairs)
+        out = "".join(self._slice(a, b) for a, b in pairs)
         if out:
             self._write(out)
         self._written = bounds[-1]
-        if 2 * (self._written - base) >= len(text):
-            self._text = text[self._written - base :]
-            self._base = self._written
+        parts = self._parts
+        while len(parts) > 1 and parts[0][0] + len(parts[0][1]) <= self._written:
+            del parts[0]
 
     @property
     def explains(self) -> bool:
@@ -427,7 +464,7 @@ class Cleaner:
         break after them when a kept paragraph follows its run (``closed``), else the one
         before them (only its lines for the first paragraph)."""
         events: list[Event] = []
-        base, text = self._base, self._text
+        text = self._slice
         for p, line, previous_end, next_start, decision in self._run:
             if closed:
                 assert next_start is not None
@@ -438,10 +475,10 @@ class Cleaner:
                 cut_start, cut_end = previous_end, p.line_end
             events.append(
                 decision.removal(
-                    text[p.start - base : p.end - base],
+                    text(p.start, p.end),
                     p,
-                    text[cut_start - base : p.start - base],
-                    text[p.end - base : cut_end - base],
+                    text(cut_start, p.start),
+                    text(p.end, cut_end),
                     cut_start,
                     line,
                 )
