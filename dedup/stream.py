@@ -19,6 +19,7 @@ what is written for a batch is one join of the text between the cuts.
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter, deque
 from collections.abc import Callable
 from typing import NamedTuple
@@ -140,7 +141,10 @@ class Cleaner:
         # one, not to everything held, which would be copied at every piece (with text
         # in several character widths, widened too: 1M lines, 5 ms a piece). The last
         # piece holds everything from _cut on, so a paragraph lies within one piece.
+        # Those from _first on are held (a document fed a line at a time makes many).
         self._parts: list[tuple[int, str]] = [(0, "")]
+        self._starts = [0]  # where each piece starts
+        self._first = 0
         self._written = 0  # offset up to which the cleaned text is written (or cut)
         self._cut = 0  # offset up to which the text is cut into paragraphs
         self._lines = 0  # line breaks before _cut
@@ -173,6 +177,7 @@ class Cleaner:
         at = self._cut - start
         if 2 * at >= len(last):  # most of the last piece was cut: the rest begins a new one
             self._parts.append((self._cut, last[at:] + text))
+            self._starts.append(self._cut)
         else:
             self._parts[-1] = (start, last + text)
         if self.split is None and not self._resolve(final=False):
@@ -326,10 +331,7 @@ class Cleaner:
     def _part(self, offset: int) -> int:
         """The piece that holds the text at ``offset`` (held: at or after _written), and
         the paragraph cut there: the last one that starts at or before it."""
-        at = len(self._parts) - 1
-        while self._parts[at][0] > offset:
-            at -= 1
-        return at
+        return bisect.bisect_right(self._starts, offset, self._first) - 1
 
     def _slice(self, start: int, end: int) -> str:
         """The document's text from ``start`` to ``end`` (held: from _written on), across
@@ -364,9 +366,14 @@ class Cleaner:
         if out:
             self._write(out)
         self._written = bounds[-1]
-        parts = self._parts
-        while len(parts) > 1 and parts[0][0] + len(parts[0][1]) <= self._written:
-            del parts[0]
+        parts, first = self._parts, self._first
+        while first < len(parts) - 1 and parts[first][0] + len(parts[first][1]) <= self._written:
+            parts[first] = (parts[first][0], "")
+            first += 1
+        if 2 * first > len(parts):  # the pieces let go are most: forget them
+            del parts[:first], self._starts[:first]
+            first = 0
+        self._first = first
 
     @property
     def explains(self) -> bool:

@@ -195,6 +195,32 @@ def test_the_lines_around_a_line_are_seen_across_batches(
     assert result.text == kept + "It rained.\n"
 
 
+def test_a_document_fed_a_line_at_a_time_holds_only_what_is_not_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A stream fed in small pieces (a scraper's lines): each piece is held apart, not
+    # joined to all the text held, and what is written is let go.
+    import dedup.stream
+
+    monkeypatch.setattr(dedup.stream, "BATCH", 16)
+    lines = [
+        f"Line {i:05} of a long document, fed to the cleaner one at a time.\n" for i in range(3000)
+    ]
+    lines[2000] = lines[10]  # a repeat, removed
+    out: list[str] = []
+    cleaner = dedup.Deduplicator(split="lines").cleaner("doc", out.append, events=False)
+    pieces = chars = 0
+    for line in lines:
+        cleaner.feed(line)
+        held = cleaner._parts[cleaner._first :]
+        pieces = max(pieces, len(cleaner._parts))
+        chars = max(chars, sum(len(text) for _, text in held))
+    cleaner.close()
+    assert "".join(out) == "".join(lines[:2000] + lines[2001:])
+    few = 4 * (16 + dedup.stream.LOOKAROUND)  # a few batches' lines
+    assert pieces < few and chars < few * len(lines[0])
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are Linux's")
 def test_the_worker_pools_pipes_hold_a_batchs_fingerprints() -> None:
     # A batch's fingerprints (megabytes) cross the result pipe in a few writes, not in
