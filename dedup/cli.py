@@ -8,7 +8,6 @@ Exit codes: 0 success; 1 a check failed; 2 a usage error or an input that cannot
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import io
 import os
 import signal
@@ -30,6 +29,7 @@ from dedup.errors import DedupError, WorkerError
 from dedup.extract import EXTRACT_MODES
 from dedup.files import Staged, atomic_writer, is_regular_or_missing, write_atomic
 from dedup.index import Index, check_settings, open_index
+from dedup.malloc import return_freed_memory
 from dedup.native import COMPILED
 from dedup.outputs import STDOUT, Outputs, refuse_inputs, written_by_dedup
 from dedup.result import CloseCall, Removal, ReportWriter, unified_diff
@@ -101,35 +101,10 @@ def _stop(message: str, code: int) -> NoReturn:
     os._exit(code)
 
 
-def _return_freed_memory() -> None:
-    """Have glibc's malloc give memory back to the system as numpy frees it.
-
-    Its thresholds adapt to the largest block freed so far (up to 32 MB): after that, blocks
-    of up to that size come from the heap, and up to twice that stays held when freed. The
-    per-batch arrays and the stream's text (several MB, made anew each batch) then keep the
-    peak RSS a quarter above what is in use. Fixed thresholds (blocks from 4 MB on mapped
-    apart, the heap trimmed past 2 MB free) took 403k lines without repeats, ``--jobs 2``,
-    from 964 to 766 bytes a line, for 3% more time (median of three, interleaved; at 2 MB
-    both, 755 bytes and 5.5%). Only the command does this: a library does not set its
-    host's allocator. C libraries without ``mallopt`` keep theirs.
-    """
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return
-    mallopt(_M_TRIM_THRESHOLD, 2 << 20)
-    mallopt(_M_MMAP_THRESHOLD, 4 << 20)
-
-
-# glibc's malloc.h
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_THRESHOLD = -3
-
-
 class _Group(click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         _guard_streams()
-        _return_freed_memory()
+        return_freed_memory()
         collect_less()
         previous = signal.signal(signal.SIGTERM, _terminate)
         try:

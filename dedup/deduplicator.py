@@ -42,6 +42,7 @@ from dedup.index import (
     open_index,
     raw_counts,
 )
+from dedup.malloc import keep_freed_memory
 from dedup.paragraphs import Wrapping
 from dedup.result import CleanResult, CloseCall, Removal
 from dedup.shingles import ShingleSet, TokenHasher, distinct
@@ -1130,30 +1131,7 @@ def _worker_start(parent: int) -> None:
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     if os.getppid() != parent:  # it ended before the line above
         os._exit(1)
-    _keep_freed_memory()
-
-
-def _keep_freed_memory() -> None:
-    """A worker process frees and makes again a batch's arrays, job after job: glibc's
-    malloc keeps what is freed for the next job. The thresholds ``dedup``'s command sets
-    for its own process to hold its peak memory down (blocks from 4 MB mapped apart, the
-    heap trimmed past 2 MB free: see ``dedup.cli``) came with the fork, and every job
-    had the pages of its arrays mapped and faulted in anew: 1M shuffled lines, ``--jobs
-    2``, 1.3M page faults and 3.2 s of system time against 0.7M and 2.1 s with these
-    (the most the adaptive thresholds reach). A worker's memory is a few batches'."""
-    try:
-        import ctypes
-
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc
-        return
-    mallopt(_M_TRIM_THRESHOLD, 64 << 20)
-    mallopt(_M_MMAP_THRESHOLD, 32 << 20)
-
-
-# glibc's malloc.h
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_THRESHOLD = -3
+    keep_freed_memory()
 
 
 def _watch_parent(parent: int) -> None:

@@ -340,6 +340,8 @@ class Cleaner:
         while start < end:
             base, text = self._parts[self._part(start)]
             stop = min(end, base + len(text))
+            if stop <= start:  # (never: only what was written is let go)
+                raise RuntimeError(f"offset {start} of the document is no longer held")
             out.append(text[start - base : stop - base])
             start = stop
         return "".join(out)
