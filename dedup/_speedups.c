@@ -77,9 +77,10 @@
  * family ranked: a pair scores 1 for each band and edge posting, plus 2 * n / sizes[row]
  * when the n shingle postings it has are at least half the row's shingles, summed in that
  * order (bands, shingles, edges) in doubles as numpy's bincount sums them; each row's
- * pairs the best first, ties by id, at most limit a row, the rows in order. The pairs are
- * bucketed by row (a counting sort), then each row's are sorted by id: no sort of them
- * all. Three bytearrays: rows and ids (int64), scores (float64).
+ * pairs the best first, ties by id, at most limit a row, the rows in order. The postings
+ * are bucketed by row (a counting sort), each row's tallied by id in a small table, and
+ * the best kept as they come: no sort of them all. Three bytearrays: rows and ids
+ * (int64), scores (float64).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
