@@ -175,10 +175,10 @@ class Cleaner:
         text = checked_text(text)
         start, last = self._parts[-1]
         at = self._cut - start
-        if 2 * at >= len(last):  # most of the last piece was cut: the rest begins a new one
+        if text and 2 * at >= len(last):  # most of the last piece was cut: a new one
             self._parts.append((self._cut, last[at:] + text))
             self._starts.append(self._cut)
-        else:
+        elif text:
             self._parts[-1] = (start, last + text)
         if self.split is None and not self._resolve(final=False):
             return []

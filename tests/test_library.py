@@ -210,6 +210,9 @@ def test_a_document_fed_a_line_at_a_time_holds_only_what_is_not_written(
     out: list[str] = []
     cleaner = dedup.Deduplicator(split="lines").cleaner("doc", out.append, events=False)
     pieces = chars = 0
+    for _ in range(1000):  # a stream's empty reads hold nothing
+        cleaner.feed("")
+    assert len(cleaner._parts) == 1
     for line in lines:
         cleaner.feed(line)
         held = cleaner._parts[cleaner._first :]
