@@ -361,6 +361,18 @@ class Deduplicator:
             )
         else:
             more = _Past([0] * (count + 1), np.empty(0, np.int64), np.empty(0, np.float64))
+        base = len(self.index)  # ids the rows kept now will have follow the index's ids
+        far_outer = far_pairs(
+            self.index.sketches(matches.ids),
+            batch.sketches(matches.rows),
+            batch.truncated[matches.rows],
+            config,
+            CLOSE,
+        )
+        # The workers verify the rest at once, while this process finds the pairs within
+        # the batch: every row with a candidate not far apart is decided in the loop below
+        # (it has a pair open, and no exact copy kept: its keys were looked up).
+        sent = self._ahead(batch, matches.rows[~far_outer], matches.ids[~far_outer], base, places)
         same, twins = _copies(batch.digests, places)
         firsts = same == np.arange(count)
         keepable = firsts & (matches.exact < 0)
@@ -368,9 +380,8 @@ class Deduplicator:
             firsts[list(twins)] = False
         inner = batch_pairs(batch_keys(batch, config), batch.key_orders, matches.held, keepable)
         inner_rows, inner_earlier, counts = raw_counts(inner.pairs)
-        base = len(self.index)  # ids the rows kept now will have follow the index's ids
-        settled, far, repeated, quiet = self._triage(
-            batch, matches, inner.crowded, inner_rows, inner_earlier, firsts, base
+        settled, far_inner, repeated, quiet = self._triage(
+            batch, matches, far_outer, inner.crowded, inner_rows, inner_earlier, firsts, base
         )
         kept = {row: base + row for row in np.flatnonzero(quiet).tolist()}  # row -> its id
         removed = repeated.copy()
@@ -403,7 +414,10 @@ class Deduplicator:
         exact = matches.exact.tolist()
         own: dict[int, Fingerprint] = {}
         live_rows = np.flatnonzero(live).tolist()
-        ahead = self._ahead(batch, live, matches, inner_rows, inner_earlier, far, base, places)
+        pairs = live[inner_rows] & ~far_inner
+        ahead = sent.joined(
+            self._ahead(batch, inner_rows[pairs], base + inner_earlier[pairs], base, places)
+        )
         later: list[tuple[int, int, list[int]]] = []  # (decision, row, other candidates)
         for row in live_rows:
             lo, hi = bounds[row], bounds[row + 1]
@@ -517,31 +531,21 @@ class Deduplicator:
         self,
         batch: Batch,
         matches: Matches,
+        far_outer: npt.NDArray[np.bool_],
         crowded: Sequence[tuple[npt.NDArray[np.int64], ...]],
         inner_rows: npt.NDArray[np.int64],
         inner_earlier: npt.NDArray[np.int64],
         firsts: npt.NDArray[np.bool_],
         base: int,
-    ) -> tuple[
-        set[int],
-        tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]],
-        npt.NDArray[np.bool_],
-        npt.NDArray[np.bool_],
-    ]:
+    ) -> tuple[set[int], npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         """What a batch's rows need no loop for: the candidate pairs (``row << 32 | id``)
         that sketches alone show to be neither repeats nor close calls (most of them, settled
-        at once), and which they are among the candidates in the index and in the batch; the
-        rows that repeat a kept paragraph exactly (removed whatever else happens in the
-        batch); and the rows with no pair left to verify, no crowded key and no exact copy
-        before them in the batch (kept; ``firsts`` are the rows without one)."""
+        at once), given which they are among the candidates in the index (``far_outer``),
+        and which they are in the batch; the rows that repeat a kept paragraph exactly
+        (removed whatever else happens in the batch); and the rows with no pair left to
+        verify, no crowded key and no exact copy before them in the batch (kept; ``firsts``
+        are the rows without one)."""
         count = len(batch)
-        far_outer = far_pairs(
-            self.index.sketches(matches.ids),
-            batch.sketches(matches.rows),
-            batch.truncated[matches.rows],
-            self.config,
-            CLOSE,
-        )
         far_inner = far_pairs(
             batch.sketches(inner_earlier),
             batch.sketches(inner_rows),
@@ -560,7 +564,7 @@ class Deduplicator:
         quiet = words & ~repeated & ~open_pairs & firsts
         unequal = self._unequal(batch, np.flatnonzero(repeated), matches.exact[repeated])
         repeated[unequal] = False  # another text with the same digest: look closer
-        return settled, (far_outer, far_inner), repeated, quiet
+        return settled, far_inner, repeated, quiet
 
     def _not_its_own(self, matches: Matches, places: Places) -> Matches:
         """A document cleaned again (a page crawled anew, an archive added before) does not
@@ -671,30 +675,20 @@ class Deduplicator:
     def _ahead(
         self,
         batch: Batch,
-        live: npt.NDArray[np.bool_],
-        matches: Matches,
-        inner_rows: npt.NDArray[np.int64],
-        inner_earlier: npt.NDArray[np.int64],
-        far: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]],
+        rows: npt.NDArray[np.int64],
+        ids: npt.NDArray[np.int64],
         base: int,
         places: Places,
     ) -> _Ahead:
-        """Verdicts on the pairs that deciding the ``live`` rows in order will most likely
-        verify (each row's deciding candidates in the index, ``matches``, then the earlier
-        rows it shares keys with, ``inner_earlier``), but for the pairs ``far`` apart (by
-        candidate, in the index and in the batch) and verdicts remembered, by pair (``row <<
-        32 | id``), worked out at once by the worker processes and this one: a verdict is a
-        pure function of the two paragraphs, so only the order-dependent part of deciding
+        """Verdicts on pairs that deciding the rows in order will most likely verify (the
+        ``rows``' candidates ``ids``, in row order: kept paragraphs in the index, and rows
+        of the batch from ``base`` on), but for verdicts remembered, by pair (``row << 32 |
+        id``), worked out at once by the worker processes and this one: a verdict is a pure
+        function of the two paragraphs, so only the order-dependent part of deciding
         (which earlier rows are kept) stays serial. Nothing without worker processes, or
         for a handful of pairs: the loop then verifies what it needs as it goes."""
         if self._pool is None:
             return _Ahead([], [])
-        outer = live[matches.rows] & ~far[0]
-        inner = live[inner_rows] & ~far[1]
-        rows = np.concatenate((matches.rows[outer], inner_rows[inner]))
-        ids = np.concatenate((matches.ids[outer], base + inner_earlier[inner]))
-        order = np.argsort(rows, kind="stable")  # by row: its candidates, then its partners
-        rows, ids = rows[order], ids[order]
         if self._verdicts:
             unknown = np.array(
                 [
@@ -778,7 +772,7 @@ class Deduplicator:
             [codes[at : at + share].tolist() for at in range(0, len(pairs), share)],
             pieces,
             self._pool,
-            lambda at: _verify_pairs(jobs[at], self.config, self._kept),
+            [functools.partial(_verify_pairs, job, self.config, self._kept) for job in jobs],
         )
 
     def _unequal(
@@ -882,12 +876,12 @@ class _Ahead:
         codes: list[list[int]],
         pieces: list[list[Verdict] | Future[list[tuple[Any, ...]]]],
         pool: ProcessPoolExecutor | None = None,
-        here: Callable[[int], list[Verdict]] | None = None,
+        here: Sequence[Callable[[], list[Verdict]] | None] = (),
     ) -> None:
         self._codes = codes
         self._pieces = pieces
         self._pool = pool
-        self._here = here  # verifies piece ``at`` in this process
+        self._here = here or [None] * len(pieces)  # each piece's verifying in this process
         self._firsts = [piece[0] >> 32 for piece in codes]
         self._next = 0  # the first piece not taken in yet
         self._verdicts: dict[int, Verdict] = {}
@@ -909,12 +903,35 @@ class _Ahead:
         while self._next < len(self._pieces):
             self._take()
 
+    def joined(self, other: _Ahead) -> _Ahead:
+        """These verdicts and ``other``'s, none taken in yet, as one: the pieces in the
+        order of their first rows (a row's pairs may lie in pieces of both)."""
+        assert not self._next and not other._next
+        if not other._pieces:
+            return self
+        pieces = sorted(
+            zip(
+                [*self._firsts, *other._firsts],
+                [*self._codes, *other._codes],
+                [*self._pieces, *other._pieces],
+                [*self._here, *other._here],
+                strict=True,
+            ),
+            key=lambda piece: piece[0],
+        )
+        return _Ahead(
+            [codes for _, codes, _, _ in pieces],
+            [piece for _, _, piece, _ in pieces],
+            self._pool or other._pool,
+            [here for *_, here in pieces],
+        )
+
     def _take(self) -> None:
         piece = self._pieces[self._next]
         if isinstance(piece, list):
             verdicts = piece
-        elif self._here is not None and piece.cancel():  # no worker has started it
-            verdicts = self._here(self._next)
+        elif (here := self._here[self._next]) is not None and piece.cancel():
+            verdicts = here()  # no worker had started it
         else:  # from a worker process, as fields (see _verify_sent)
             verdicts = [Verdict(*fields) for fields in _result(piece, self._pool)]
         self._verdicts.update(zip(self._codes[self._next], verdicts, strict=True))

@@ -329,3 +329,24 @@ def test_worker_processes_are_counted_from_one_to_four_a_core() -> None:
             dedup.Deduplicator(jobs=jobs)
         assert str(caught.value) == f"jobs must be from 1 to {most} (4 a core here), not {jobs}"
     dedup.Deduplicator(jobs=most).close()
+
+
+def test_verdicts_sent_ahead_in_two_sets_are_found_by_pair() -> None:
+    # The pairs sent as soon as the index's candidates are known and the batch's own, sent
+    # after them, are one set of verdicts taken in by row, whichever set a pair is in.
+    from dedup.deduplicator import _Ahead
+    from dedup.verify import Verdict
+
+    def verdict(code: int) -> Verdict:
+        return Verdict(None, code % 97 / 97, f"pair {code}")
+
+    outer = [[1 << 32 | 5, 1 << 32 | 9, 4 << 32 | 2], [7 << 32 | 3]]
+    inner = [[1 << 32 | 100, 2 << 32 | 101], [7 << 32 | 102, 9 << 32 | 103]]
+    sent = [
+        _Ahead(codes, [[verdict(c) for c in piece] for piece in codes]) for codes in (outer, inner)
+    ]
+    joined = sent[0].joined(sent[1])
+    assert len(joined) == 8
+    for code in sorted(c for piece in outer + inner for c in piece):  # rows in order
+        assert joined.get(code) == verdict(code)
+    assert joined.get(9 << 32 | 5) is None  # not sent
