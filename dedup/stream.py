@@ -178,7 +178,7 @@ class Cleaner:
         if text and 2 * at >= len(last):  # most of the last piece was cut: a new one
             self._parts.append((self._cut, last[at:] + text))
             self._starts.append(self._cut)
-        elif text:
+        else:  # (an empty read adds nothing)
             self._parts[-1] = (start, last + text)
         if self.split is None and not self._resolve(final=False):
             return []
