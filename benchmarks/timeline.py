@@ -10,7 +10,9 @@ around the functions below; the worker processes are forked from it and time the
 jobs the same way, each into a file of its own. Printed: each step's total; the
 deciding process busy or waiting for a worker, against how many workers were busy
 (0, 1, 2, ...); and what it did while no worker was busy. A step's time includes the
-interpreter lock waited for; the clocks cost a few percent of the run.
+interpreter lock waited for. The run timed leaves the command's start-up out: on 300k
+shuffled lines 6.2 s where the whole command took 6.4 s untimed (three interleaved runs,
+medians): the clocks cost less than the noise.
 """
 
 from __future__ import annotations
