@@ -13,6 +13,13 @@
  * (key, id) pairs (dedup.index.memory.Postings.lookup): for each needle, in needle order,
  * the ids posted under it, the older runs' first and each run's in its order, at most cap
  * a needle. Each run is walked once, by galloping from where the last needle was found.
+ * lookup_runs(needles, runs, cap, filter, shift) looks up only the needles whose bit is set
+ * in filter (see mark_keys): the others are held by no run.
+ *
+ * mark_keys(filter, keys, shift): a Bloom filter of one hash over 32-bit keys, which are
+ * hashes already: key k sets bit k >> shift of filter (uint64 words, 2 ** (32 - shift) bits,
+ * written in place). Postings keeps one over the keys of its runs, so that a lookup skips
+ * the runs for a needle none holds (most needles, at about an eighth of the bits set).
  *
  * merge_runs(keys1, ids1, used1, keys2, ids2, cap): two sorted runs as one (Postings.add),
  * the older one's pairs before the newer one's under an equal key, at most cap a key, in
@@ -364,17 +371,77 @@ get_array(PyObject *object, Py_buffer *view, const char *what)
     return get_items(object, view, what, 4);
 }
 
+/* The shift of a filter of `bits` bits (mark_keys), -1 with an error set if it is none. */
+static int
+filter_shift(PyObject *shift_object, const Py_buffer *filter)
+{
+    long shift = PyLong_AsLong(shift_object);
+    if (shift == -1 && PyErr_Occurred()) return -1;
+    if (shift < 0 || shift > 26 || filter->len != ((Py_ssize_t)8 << (26 - shift))) {
+        PyErr_SetString(PyExc_ValueError, "a filter holds 2 ** (32 - shift) bits, shift 0 to 26");
+        return -1;
+    }
+    return (int)shift;
+}
+
+static inline int
+filter_has(const uint64_t *filter, int shift, uint32_t value)
+{
+    uint32_t slot = value >> shift;
+    return (int)((filter[slot >> 6] >> (slot & 63)) & 1);
+}
+
+static PyObject *
+mark_keys(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "mark_keys(filter, keys, shift)");
+        return NULL;
+    }
+    Py_buffer filter, keys;
+    if (get_items_as(args[0], &filter, "filter", 8, PyBUF_WRITABLE) < 0) return NULL;
+    if (get_array(args[1], &keys, "keys") < 0) {
+        PyBuffer_Release(&filter);
+        return NULL;
+    }
+    int shift = filter_shift(args[2], &filter);
+    if (shift >= 0) {
+        uint64_t *bits = filter.buf;
+        const uint32_t *values = keys.buf;
+        for (Py_ssize_t n = 0, count = keys.len / 4; n < count; n++) {
+            uint32_t slot = values[n] >> shift;
+            bits[slot >> 6] |= (uint64_t)1 << (slot & 63);
+        }
+    }
+    PyBuffer_Release(&keys);
+    PyBuffer_Release(&filter);
+    if (shift < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 lookup_runs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3 || !PyList_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "lookup_runs(needles, runs: list, cap)");
+    if ((nargs != 3 && nargs != 5) || !PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "lookup_runs(needles, runs: list, cap[, filter, shift])");
         return NULL;
     }
     Py_ssize_t cap = PyLong_AsSsize_t(args[2]);
     if (cap < 0 && PyErr_Occurred()) return NULL;
+    Py_buffer filter = {0};
+    int shift = -1;
+    if (nargs == 5) {
+        if (get_items(args[3], &filter, "filter", 8) < 0) return NULL;
+        if ((shift = filter_shift(args[4], &filter)) < 0) {
+            PyBuffer_Release(&filter);
+            return NULL;
+        }
+    }
     Py_buffer needles;
-    if (get_array(args[0], &needles, "needles") < 0) return NULL;
+    if (get_array(args[0], &needles, "needles") < 0) {
+        if (shift >= 0) PyBuffer_Release(&filter);
+        return NULL;
+    }
     Py_ssize_t count = needles.len / 4, nruns = PyList_GET_SIZE(args[1]), got = 0;
     Py_buffer *views = PyMem_Calloc(2 * (size_t)nruns + 1, sizeof(Py_buffer));
     Py_ssize_t *at = PyMem_Calloc((size_t)nruns + 1, sizeof(Py_ssize_t));
@@ -405,8 +472,10 @@ lookup_runs(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         }
     }
     const uint32_t *wanted = needles.buf;
+    const uint64_t *bits = shift >= 0 ? filter.buf : NULL;
     for (Py_ssize_t n = 0; n < count; n++) {
         uint32_t value = wanted[n];
+        if (bits && !filter_has(bits, shift, value)) continue;
         Py_ssize_t taken = 0;
         for (Py_ssize_t r = 0; r < nruns && taken < cap; r++) {
             const uint32_t *keys = views[2 * r].buf;
@@ -438,6 +507,7 @@ done:
         PyBuffer_Release(&views[2 * r + 1]);
     }
     PyBuffer_Release(&needles);
+    if (shift >= 0) PyBuffer_Release(&filter);
     PyMem_Free(views);
     PyMem_Free(at);
     PyMem_Free(which);
@@ -1257,6 +1327,8 @@ static PyMethodDef methods[] = {
      "difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes(), compiled."},
     {"lookup_runs", (PyCFunction)(void (*)(void))lookup_runs, METH_FASTCALL,
      "The postings of sorted uint32 needles in sorted (keys, ids) runs, cap a needle."},
+    {"mark_keys", (PyCFunction)(void (*)(void))mark_keys, METH_FASTCALL,
+     "Set bit key >> shift of a filter of uint64 words for each uint32 key, in place."},
     {"merge_runs", (PyCFunction)(void (*)(void))merge_runs, METH_FASTCALL,
      "Two sorted (keys, ids) runs of uint32 keys as one, the first's first, cap a key."},
     {"ascii_tokens", (PyCFunction)(void (*)(void))ascii_tokens, METH_FASTCALL,

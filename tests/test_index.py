@@ -72,6 +72,17 @@ def test_postings_keep_the_first_ids_of_a_key_across_merges() -> None:
     assert not (which == 2).any()
 
 
+def test_postings_find_the_keys_of_a_run_loaded_after_others() -> None:
+    # With the compiled kernels a filter of the keys held is read before the runs: a run
+    # loaded (from a file) sets its keys' bits as an added one does.
+    postings = Postings(MAX_BUCKET, np.uint32)
+    postings.add(np.array([5 << 26], dtype=np.uint32), np.array([0]))
+    loaded = np.array([1 << 31, 3 << 30], dtype=np.uint32)
+    postings.load(loaded, np.array([1, 2], dtype=np.int32))
+    which, ids = postings.lookup(np.array([3 << 30, 1 << 31, 5 << 26, 7], dtype=np.uint32))
+    assert dict(zip(which.tolist(), ids.tolist(), strict=True)) == {0: 2, 1: 1, 2: 0}
+
+
 def test_decisions_do_not_depend_on_batch_boundaries(monkeypatch: object) -> None:
     import dedup.stream as module
 
@@ -314,15 +325,22 @@ def test_a_paragraph_past_the_limit_is_kept_and_compared_with_nothing(monkeypatc
     st.integers(1, 5),
     st.booleans(),
     st.booleans(),
+    st.sampled_from([1, 0x9E3779B1]),
 )
 def test_compiled_postings_hold_and_find_what_numpys_do(
-    adds: list[list[int]], needles: list[int], cap: int, loaded: bool, recent: bool
+    adds: list[list[int]], needles: list[int], cap: int, loaded: bool, recent: bool, spread: int
 ) -> None:
     # Few keys, many ids each: caps met within a run and across runs merged as they grow,
     # needles asked twice, keys no run holds. Runs are merged in place where they may be:
     # not a run loaded read-only (a file's), nor one held as added lately (what a
-    # persistent index writes next), which must read as it was added.
+    # persistent index writes next), which must read as it was added. Spread over 32 bits
+    # (an odd factor keeps them apart), keys meet a filter of 64 bits by their top six:
+    # most needles no run holds are passed over, the others and the held ones looked up,
+    # and the filter is made anew as it fills.
     import dedup.index.memory as memory
+
+    adds = [[key * spread % 2**32 for key in keys] for keys in adds]
+    needles = [key * spread % 2**32 for key in needles]
 
     def by_needle(which: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]) -> dict[int, list[int]]:
         out: dict[int, list[int]] = {}
@@ -333,8 +351,10 @@ def test_compiled_postings_hold_and_find_what_numpys_do(
     asked = np.array(needles, dtype=np.uint32)
     runs, found = [], []
     saved = getattr(memory, "speedups")  # noqa: B009
+    size = memory._FILTER_SIZE
     for kernels in (saved, None):
         setattr(memory, "speedups", kernels)  # noqa: B010 (None: the numpy path)
+        memory._FILTER_SIZE = 6
         try:
             postings = Postings(cap, np.uint32)
             next_id = 0
@@ -356,6 +376,7 @@ def test_compiled_postings_hold_and_find_what_numpys_do(
             found.append({n: [a.tolist() for a in postings.since(n)] for n in ask})
         finally:
             setattr(memory, "speedups", saved)  # noqa: B010
+            memory._FILTER_SIZE = size
     assert runs[0] == runs[1]
     assert found[:2] == found[2:]
 

@@ -26,6 +26,9 @@ from dedup.index.base import (
 )
 from dedup.native import speedups
 
+#: The smallest filter a :class:`Postings` keeps: 2 ** 16 bits (8 kB).
+_FILTER_SIZE = 16
+
 
 class Postings:
     """Keys, each with the ids of the first ``cap`` paragraphs posted under it.
@@ -34,12 +37,23 @@ class Postings:
     most four times as large (a log-structured merge): adding is a sort of the new pairs
     and a few merges, a lookup a ``searchsorted`` in each of a logarithmic number of runs.
     Ids are added in increasing order, and a key's ids stay in that order.
+
+    With the compiled kernels, 32-bit keys also set bits of a filter (one bit a key, the
+    key's top bits its place; keys are hashes) that a lookup reads first: most needles are
+    held by no run (74% of the lookups of 1M shuffled lines), and each would otherwise be
+    searched for in every run. The filter has four to sixteen bits a key held (each key
+    counted as often as it is posted), doubled as the runs grow: a needle no run holds
+    finds its bit set about once in ten, at a byte or two a posting (eight in the runs).
     """
 
     def __init__(self, cap: int, dtype: npt.DTypeLike) -> None:
         self.cap = cap
         self.dtype = dtype
         self._runs: list[tuple[npt.NDArray[Any], npt.NDArray[np.int32]]] = []
+        self._filtered = speedups is not None and np.dtype(dtype) == np.uint32
+        self._filter = np.zeros(0, dtype=np.uint64)
+        self._shift = 32  # of each key, for its bit: 2 ** (32 - shift) bits
+        self._marked = 0  # keys that set a bit, counted with repeats
         # What was added since ``_recent_from`` (kept only by a persistent index, which
         # writes it at each commit; None: not kept).
         self._recent: list[tuple[npt.NDArray[Any], npt.NDArray[np.int32]]] | None = None
@@ -68,6 +82,7 @@ class Postings:
         if len(order):
             run = self._capped(keys[order].astype(self.dtype), ids[order].astype(np.int32))
             self._runs.append(run)
+            self._mark(run[0])
             if self._recent is not None:
                 self._recent.append(run)
         while len(self._runs) > 1 and len(self._runs[-2][0]) <= 4 * len(self._runs[-1][0]):
@@ -137,6 +152,25 @@ class Postings:
         looked up where it lies and not merged until newer runs grow as large."""
         if len(keys):
             self._runs.append((keys, ids))
+            self._mark(keys)
+
+    def _mark(self, keys: npt.NDArray[Any]) -> None:
+        """Set the filter's bits of ``keys``, newly held; at fewer than four bits a key
+        marked, a filter of eight to sixteen bits a key held instead."""
+        if not self._filtered:
+            return
+        assert speedups is not None
+        self._marked += len(keys)
+        if 4 * self._marked > 64 * len(self._filter):
+            held = sum(len(run_keys) for run_keys, _ in self._runs)
+            size = min(max((8 * held - 1).bit_length(), _FILTER_SIZE), 32)  # 2 ** size bits
+            self._shift = 32 - size
+            self._filter = np.zeros((1 << size) // 64, dtype=np.uint64)
+            for run_keys, _ in self._runs:
+                speedups.mark_keys(self._filter, run_keys, self._shift)
+            self._marked = held
+        else:
+            speedups.mark_keys(self._filter, keys, self._shift)
 
     def _capped(
         self, keys: npt.NDArray[Any], ids: npt.NDArray[np.int32]
@@ -157,7 +191,12 @@ class Postings:
         needles = keys[order].astype(self.dtype, copy=False)
         if speedups is not None and needles.dtype == np.uint32:
             # Compiled: each run walked once by galloping, the cap met as ids are found.
-            found = speedups.lookup_runs(needles, self._runs, self.cap)
+            if len(self._filter):
+                found = speedups.lookup_runs(
+                    needles, self._runs, self.cap, self._filter, self._shift
+                )
+            else:
+                found = speedups.lookup_runs(needles, self._runs, self.cap)
             which = order[np.frombuffer(found[0], np.int64)].astype(np.int64, copy=False)
             return which, np.frombuffer(found[1], np.int64)
         found_which, found_ids = [], []
