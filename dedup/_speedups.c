@@ -19,7 +19,7 @@
  * mark_keys(filter, keys, shift): a Bloom filter of one hash over 32-bit keys, which are
  * hashes already: key k sets bit k >> shift of filter (uint64 words, 2 ** (32 - shift) bits,
  * written in place). Postings keeps one over the keys of its runs, so that a lookup skips
- * the runs for a needle none holds (most needles, at about an eighth of the bits set).
+ * the runs for a needle none holds (most needles: a sixteenth to a quarter of its bits set).
  *
  * merge_runs(keys1, ids1, used1, keys2, ids2, cap): two sorted runs as one (Postings.add),
  * the older one's pairs before the newer one's under an equal key, at most cap a key, in

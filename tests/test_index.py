@@ -73,8 +73,8 @@ def test_postings_keep_the_first_ids_of_a_key_across_merges() -> None:
 
 
 def test_postings_find_the_keys_of_a_run_loaded_after_others() -> None:
-    # With the compiled kernels a filter of the keys held is read before the runs: a run
-    # loaded (from a file) sets its keys' bits as an added one does.
+    # With the compiled kernels a filter of the keys added is read before the runs: a run
+    # loaded (from a file) lets go of it, so that its keys are looked up in the runs.
     postings = Postings(MAX_BUCKET, np.uint32)
     postings.add(np.array([5 << 26], dtype=np.uint32), np.array([0]))
     loaded = np.array([1 << 31, 3 << 30], dtype=np.uint32)

@@ -43,7 +43,8 @@ class Postings:
     held by no run (74% of the lookups of 1M shuffled lines), and each would otherwise be
     searched for in every run. The filter has four to sixteen bits a key held (each key
     counted as often as it is posted), doubled as the runs grow: a needle no run holds
-    finds its bit set about once in ten, at a byte or two a posting (eight in the runs).
+    finds its bit set one time in sixteen to one in four, at a byte or two a posting (eight
+    in the runs). Postings that :meth:`load` a run (a file's) keep no filter.
     """
 
     def __init__(self, cap: int, dtype: npt.DTypeLike) -> None:
@@ -152,7 +153,11 @@ class Postings:
         looked up where it lies and not merged until newer runs grow as large."""
         if len(keys):
             self._runs.append((keys, ids))
-            self._mark(keys)
+            # No filter then: marking its keys would read every page of a file mapped in
+            # memory at opening (an index on disk is opened in a fraction of a second and
+            # read only where it is looked up), and take a byte or two a posting more.
+            self._filtered = False
+            self._filter = np.zeros(0, dtype=np.uint64)
 
     def _mark(self, keys: npt.NDArray[Any]) -> None:
         """Set the filter's bits of ``keys``, newly held; at fewer than four bits a key
