@@ -38,10 +38,11 @@ STEPS = (
     ("dedup.index.memory", "MemoryIndex", "query", "query"),
     ("dedup.index.memory", "MemoryIndex", "insert", "insert"),
     ("dedup.deduplicator", "Deduplicator", "_triage", "triage"),
+    ("dedup.deduplicator", None, "batch_pairs", "inner pairs"),
     ("dedup.deduplicator", "Deduplicator", "_ahead", "sending pairs"),
     ("dedup.deduplicator", None, "_result", "waiting"),
 )
-MAIN_STEPS = ("query", "insert", "triage", "sending pairs", "waiting")
+MAIN_STEPS = ("query", "insert", "triage", "inner pairs", "sending pairs", "waiting")
 
 
 def _timed(folder: Path, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
