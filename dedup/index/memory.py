@@ -195,13 +195,10 @@ class Postings:
             order = stable_order(keys)
         needles = keys[order].astype(self.dtype, copy=False)
         if speedups is not None and needles.dtype == np.uint32:
-            # Compiled: each run walked once by galloping, the cap met as ids are found.
-            if len(self._filter):
-                found = speedups.lookup_runs(
-                    needles, self._runs, self.cap, self._filter, self._shift
-                )
-            else:
-                found = speedups.lookup_runs(needles, self._runs, self.cap)
+            # Compiled: each run walked once by galloping, the cap met as ids are found
+            # (only the needles whose bit the filter has set, when there is one).
+            filtered = (self._filter, self._shift) if len(self._filter) else ()
+            found = speedups.lookup_runs(needles, self._runs, self.cap, *filtered)
             which = order[np.frombuffer(found[0], np.int64)].astype(np.int64, copy=False)
             return which, np.frombuffer(found[1], np.int64)
         found_which, found_ids = [], []
