@@ -34,6 +34,7 @@ from dedup import Deduplicator
 from dedup.config import Config
 from dedup.errors import InputError
 from dedup.index import Ref
+from dedup.shingles import distinct
 from dedup.spark.job import (
     _ALONE,
     POSTINGS,
@@ -47,6 +48,7 @@ from dedup.spark.job import (
     Planned,
     View,
     _exact,
+    _Flat,
     _gaps,
     _in_round,
     _keys,
@@ -749,16 +751,21 @@ def test_paragraphs_signed_where_they_are_worked_on_are_the_cleaners(monkeypatch
         assert [p for piece in pieces for p in steps.signed(piece, config)] == whole
 
 
-def test_a_paragraph_served_to_another_partition_is_the_one_on_its_shelf() -> None:
+def test_a_paragraph_served_to_another_partition_is_the_one_on_its_shelf(
+    monkeypatch: Any,
+) -> None:
     """What goes to verifying elsewhere (name and text as written, :meth:`Shelf.serve`)
-    makes there the :class:`Text` its own partition reads from its shelf."""
-    from dedup.spark.job import _shelf, _text, _texts
+    makes there the :class:`Text` its own partition reads from its shelves."""
+    from dedup.spark import job
+    from dedup.spark.job import _shelf, _Shelves, _text, _texts
 
+    monkeypatch.setattr(job, "SHELF", 3)
     config = Config(split="lines")
     text = SEED.read_text(encoding="utf-8")
     records = [(p.gid, p.plain()) for p in prints(3, "seed", text, config)[1] if p.tokens]
-    (_, shelf), *_ = _shelf(0, records)
-    gids = shelf.gids[::-1]
+    shelf = _Shelves([one for _, one in _shelf(0, records)])
+    gids = [gid for gid, _ in records[::-1]]
+    assert len(shelf.shelves) > 2
     taken = {gid: _text(*one) for gid, one in zip(gids, shelf.take(gids), strict=True)}
     for wrapped in (True, False):
         served = _texts(gids, shelf.serve(gids, [wrapped] * len(gids)), config)
@@ -768,6 +775,29 @@ def test_a_paragraph_served_to_another_partition_is_the_one_on_its_shelf() -> No
             assert there.shingles.tolist() == mine.shingles.tolist()
             there, mine = there._replace(shingles=None), mine._replace(shingles=None)
             assert there == (mine if wrapped else mine._replace(wrapped=""))
+
+
+def test_shelves_find_their_paragraphs_when_two_share_a_hash() -> None:
+    """A paragraph is found on its shelves by a hash of ``(doc, paragraph)``; two that
+    share one are told apart, and one that is not there is an error, not another's text."""
+    from dedup.spark.job import Shelf, _code, _Shelves
+
+    gids = [(0, 1000003), (5, 2), (1, 0), (2, 9)]
+    assert len({int(_code(np.array([d]), np.array([p]))[0]) for d, p in gids[::2]}) == 1
+    written = [(f"doc {d}", f"text {d}.{p}", "") for d, p in gids]
+    shelves = _Shelves(
+        [
+            Shelf.of(gids[:2], [b"a", b"bb"], written[:2]),
+            Shelf.of(gids[2:], [b"ccc", b""], written[2:]),
+        ]
+    )
+    order = [gids[2], gids[0], gids[3], gids[1]]
+    assert shelves.serve(order, [True] * 4) == [written[gids.index(g)] for g in order]
+    assert [blob for blob, _ in shelves.take(order)] == [b"ccc", b"a", b"", b"bb"]
+    with pytest.raises(AssertionError, match="does not hold"):
+        shelves.take([(1, 1000003)])
+    with pytest.raises(AssertionError, match="does not hold"):
+        _Shelves([]).take([(0, 0)])
 
 
 @pytest.mark.parametrize("packing", [_Narrow, _Planar])
@@ -820,6 +850,45 @@ def test_keys_sent_as_gaps_arrive_as_they_were(values: list[tuple[int, int]]) ->
     family, gap = _gaps(key)
     assert gap.min(initial=0) >= 0 and gap.max(initial=0) < 2**32
     assert _keys(family, gap).tolist() == key.tolist()
+
+
+def _record_of(p: Posted) -> tuple[Any, ...]:
+    """``p`` as trimming takes it (:func:`~dedup.spark.job._posting`): keys as uint32 bytes."""
+    return (*p[:4], *(np.array(v, dtype=np.uint32).tobytes() for v in p[4:7]), p.size)
+
+
+_values = st.lists(st.integers(0, 2**32 - 1) | st.integers(0, 5), max_size=6).map(tuple)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(_values, _values, _values, st.booleans()), max_size=12),
+    st.sets(st.integers(0, 5)),
+)
+def test_keys_in_columns_count_and_trim_as_sets_of_each_paragraph_do(
+    drawn: list[tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], bool]], kept: set[int]
+) -> None:
+    """The keys of a partition's paragraphs in columns (:class:`_Flat`) are counted once a
+    paragraph among those counted, and trimmed paragraph by paragraph, family by family,
+    in order, a value posted twice kept twice, as sets of each paragraph's keys do it."""
+    paragraphs = [
+        Posted(n, 0, 0, n, *values, len(values[1])) for n, (*values, _) in enumerate(drawn)
+    ]
+    counted = np.array([flag for *_, flag in drawn], dtype=bool)
+    flat = _Flat.of([_record_of(p) for p in paragraphs])
+    every = sorted({k for p in paragraphs for k in keys(p)})
+    key = distinct(flat.key)
+    assert key.tolist() == every
+    posters = Counter(
+        k for p, flag in zip(paragraphs, counted, strict=True) if flag for k in set(keys(p))
+    )
+    assert flat.counts(key, counted).tolist() == [posters[k] for k in every]
+    keep = {k for k in every if k & 0xFFFFFFFF in kept}
+    trimmed = dict(flat.trimmed([_record_of(p) for p in paragraphs], np.isin(flat.key, list(keep))))
+    for p in paragraphs:
+        got = Posted._make(trimmed[p.gid])
+        assert got.size == p.size and got[:4] == p[:4]
+        assert keys(got) == [k for k in keys(p) if k in keep]
 
 
 def test_the_job_spreads_paragraphs_over_its_partitions() -> None:
@@ -1091,7 +1160,7 @@ def test_trimming_leaves_the_keys_more_than_one_text_posts(spark: Any, partition
             for key in set(keys(p)):
                 posters[key] = posters.get(key, 0) + 1
     context = spark.sparkContext
-    rdd = context.parallelize([(p.gid, tuple(p)) for p in paragraphs], 2)
+    rdd = context.parallelize([(p.gid, _record_of(p)) for p in paragraphs], 2)
     first = context.parallelize([(gid, True) for gid in firsts.values()], 2)
     trimmed = dict(
         job._trimmed(

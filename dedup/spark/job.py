@@ -46,6 +46,7 @@ from dedup.index import Ref
 from dedup.shingles import TokenHasher, distinct
 from dedup.sources import blank, jsonl_document
 from dedup.spark.plan import (
+    BANDS,
     EDGES,
     SHINGLES,
     Cut,
@@ -78,7 +79,6 @@ from dedup.spark.plan import (
     moved,
     named,
     plan,
-    posted,
     shared_by_pair,
     signed,
     verdicts,
@@ -998,34 +998,100 @@ Served = tuple[str, str, str]
 
 
 class Shelf(NamedTuple):
-    """A partition's paragraphs as verifying needs them (not their keys), each pickled on
-    its own (a :class:`~dedup.spark.plan.Text` without its texts as written, its shingles
-    as bytes: :func:`_text`), so that a step that verifies a few of them unpickles those
-    few; their names and texts as written beside them (``written``), which are what goes
-    to another partition (:meth:`serve`)."""
+    """A partition's paragraphs (at most :data:`SHELF`) as verifying needs them (not their
+    keys), in a few objects: each one's :class:`~dedup.spark.plan.Text` without its texts
+    as written, its shingles as bytes (:func:`_text`), pickled on its own so that a step
+    that verifies a few of them unpickles those few, the blobs one after the other
+    (``blobs``, ending at ``blob_ends``); and beside them each one's document's name, text
+    as written and the lines it is wrapped with (``written``, three pieces a paragraph
+    ending at ``written_ends``), which are what goes to another partition. Every step
+    that verifies reads all of a partition's shelves; as lists of a tuple and a few
+    strings a paragraph, unpickling them and finding paragraphs there by a dict took 6% of
+    the executors' time at a million lines (session 49, a profile of the job's workers)."""
 
-    gids: list[Gid]
-    blobs: list[bytes]
-    written: list[tuple[str, str, str]]
+    doc: npt.NDArray[np.int64]
+    paragraph: npt.NDArray[np.int64]
+    blobs: bytes
+    blob_ends: npt.NDArray[np.int64]
+    written: str
+    written_ends: npt.NDArray[np.int64]
 
-    def _at(self, gids: Sequence[Gid]) -> list[int]:
-        at = {gid: i for i, gid in enumerate(self.gids)}
-        _here(gids, at.keys())
-        return [at[gid] for gid in gids]
+    @staticmethod
+    def of(
+        gids: Sequence[Gid], blobs: Sequence[bytes], written: Sequence[tuple[str, str, str]]
+    ) -> Shelf:
+        pieces = [piece for one in written for piece in one]
+        return Shelf(
+            np.array([gid[0] for gid in gids], dtype=np.int64),
+            np.array([gid[1] for gid in gids], dtype=np.int64),
+            b"".join(blobs),
+            np.cumsum([len(blob) for blob in blobs], dtype=np.int64),
+            "".join(pieces),
+            np.cumsum([len(piece) for piece in pieces], dtype=np.int64),
+        )
+
+    def blob(self, row: int) -> bytes:
+        return self.blobs[int(self.blob_ends[row - 1]) if row else 0 : int(self.blob_ends[row])]
+
+    def texts(self, row: int) -> tuple[str, str, str]:
+        """The name, text as written and wrapping lines of the paragraph of ``row``."""
+        start = int(self.written_ends[3 * row - 1]) if row else 0
+        name, raw, wrapped = self.written_ends[3 * row : 3 * row + 3].tolist()
+        return self.written[start:name], self.written[name:raw], self.written[raw:wrapped]
+
+
+class _Shelves:
+    """A partition's shelves, its paragraphs found by ``(doc, paragraph)``: a hash of each
+    (:func:`_code`), sorted, searched for a few at a time."""
+
+    def __init__(self, shelves: Sequence[Shelf]) -> None:
+        self.shelves = list(shelves)
+        sizes = [len(shelf.doc) for shelf in shelves]
+        empty = np.zeros(0, dtype=np.int64)
+        self.doc = np.concatenate([empty, *(shelf.doc for shelf in shelves)])
+        self.paragraph = np.concatenate([empty, *(shelf.paragraph for shelf in shelves)])
+        self.which = np.repeat(np.arange(len(sizes)), sizes)
+        self.row = np.concatenate([empty, *map(np.arange, sizes)])
+        codes = _code(self.doc, self.paragraph)
+        self.order = np.argsort(codes, kind="stable")
+        self.codes = codes[self.order]
+
+    def _at(self, gids: Sequence[Gid]) -> list[tuple[int, int]]:
+        """Where each of ``gids`` is: its shelf and row there."""
+        if not gids:
+            return []
+        if not len(self.codes):
+            _here(gids, set())
+        doc = np.array([gid[0] for gid in gids], dtype=np.int64)
+        paragraph = np.array([gid[1] for gid in gids], dtype=np.int64)
+        code = _code(doc, paragraph)
+        at = self.order[np.minimum(np.searchsorted(self.codes, code), len(self.codes) - 1)]
+        missed = (self.doc[at] != doc) | (self.paragraph[at] != paragraph)
+        for k in np.flatnonzero(missed).tolist():  # two paragraphs of one hash, or none
+            first = int(np.searchsorted(self.codes, code[k], side="left"))
+            last = int(np.searchsorted(self.codes, code[k], side="right"))
+            rows = self.order[first:last].tolist()
+            match = [row for row in rows if (self.doc[row], self.paragraph[row]) == gids[k]]
+            _here(gids[k : k + 1], set(gids[k : k + 1]) if match else set())
+            at[k] = match[0]
+        return list(zip(self.which[at].tolist(), self.row[at].tolist(), strict=True))
 
     def take(self, gids: Sequence[Gid]) -> list[Taken]:
-        """The paragraphs ``gids``, which must be on this shelf, with their texts."""
-        return [(self.blobs[i], self.written[i][1:]) for i in self._at(gids)]
+        """The paragraphs ``gids``, which must be on these shelves, with their texts."""
+        out = []
+        for which, row in self._at(gids):
+            shelf = self.shelves[which]
+            out.append((shelf.blob(row), shelf.texts(row)[1:]))
+        return out
 
     def serve(self, gids: Sequence[Gid], wrapped: Sequence[bool]) -> list[Served]:
-        """The paragraphs ``gids``, which must be on this shelf, as they are sent, with
+        """The paragraphs ``gids``, which must be on these shelves, as they are sent, with
         the lines they are wrapped with where ``wrapped`` says."""
-        return [
-            (name, raw, lines if want else "")
-            for (name, raw, lines), want in zip(
-                (self.written[i] for i in self._at(gids)), wrapped, strict=True
-            )
-        ]
+        out = []
+        for (which, row), want in zip(self._at(gids), wrapped, strict=True):
+            name, raw, lines = self.shelves[which].texts(row)
+            out.append((name, raw, lines if want else ""))
+        return out
 
 
 def _text(blob: bytes, written: tuple[str, str]) -> Text:
@@ -1053,19 +1119,17 @@ def _texts(gids: Sequence[Gid], served: Sequence[Served], config: Config) -> dic
 def _shelf(index: int, items: Iterable[tuple[Gid, PrintRecord]]) -> Iterator[tuple[int, Shelf]]:
     """A partition's shelves (of :data:`SHELF` paragraphs), keyed by the partition's
     number (where they lie)."""
-    shelf = Shelf([], [], [])
-    for gid, record in items:
-        p = Print.of(record)
-        shingles = record[_SHINGLES]  # as the Text's blob holds them
-        kept = (p.name, p.paragraph, p.normalized, shingles, p.bloom, p.distinct, p.truncated)
-        shelf.gids.append(gid)
-        shelf.blobs.append(pickle.dumps(kept, pickle.HIGHEST_PROTOCOL))
-        shelf.written.append((p.name, p.raw, p.wrapped))
-        if len(shelf.gids) == SHELF:
-            yield index, shelf
-            shelf = Shelf([], [], [])
-    if shelf.gids:
-        yield index, shelf
+    items = iter(items)
+    while chunk := list(itertools.islice(items, SHELF)):
+        gids, blobs, written = [], [], []
+        for gid, record in chunk:
+            p = Print._make(record)  # its keys left as bytes (Print.of makes them ints)
+            shingles = record[_SHINGLES]  # as the Text's blob holds them
+            kept = (p.name, p.paragraph, p.normalized, shingles, p.bloom, p.distinct, p.truncated)
+            gids.append(gid)
+            blobs.append(pickle.dumps(kept, pickle.HIGHEST_PROTOCOL))
+            written.append((p.name, p.raw, p.wrapped))
+        yield index, Shelf.of(gids, blobs, written)
 
 
 #: Where a :class:`~dedup.spark.plan.Print`'s record holds its digest and its shingles.
@@ -1087,17 +1151,15 @@ def _text_of(record: PrintRecord) -> tuple[int, int]:
 SHELF = 1 << 12
 
 
-def _shelved(items: Iterable[tuple[int, Any]]) -> tuple[Shelf, list[Any]]:
-    """A partition's shelves as one, and the other values that came to it, in a list."""
-    shelf, sent = Shelf([], [], []), []
+def _shelved(items: Iterable[tuple[int, Any]]) -> tuple[_Shelves, list[Any]]:
+    """A partition's shelves, and the other values that came to it, in a list."""
+    shelves, sent = [], []
     for _, value in items:
         if isinstance(value, Shelf):
-            shelf.gids.extend(value.gids)
-            shelf.blobs.extend(value.blobs)
-            shelf.written.extend(value.written)
+            shelves.append(value)
         else:
             sent.append(value)
-    return shelf, sent
+    return _Shelves(shelves), sent
 
 
 def _missing_blocks(index: int, items: Iterable[tuple[Gid, Any]]) -> Iterator[tuple[int, Any]]:
@@ -1223,6 +1285,58 @@ def _verified(
     return found, count
 
 
+def _posting(record: PrintRecord) -> tuple[Any, ...]:
+    """What trimming needs of a paragraph (its record, :meth:`~dedup.spark.plan.Print.plain`):
+    its :class:`~dedup.spark.plan.Posted` as a plain tuple, its keys still uint32 bytes."""
+    return (*record[:3], record[4], *record[6:9], len(record[7]) // 4)
+
+
+class _Flat(NamedTuple):
+    """The keys of a partition's paragraphs (:func:`_posting` records) in columns: each
+    key as :func:`~dedup.spark.plan.keys` writes it, the paragraph that posts it (its row),
+    a family after the other (``ends``: where each family's keys end), each paragraph's in
+    order. Python sets of every paragraph's keys took 12% of the executors' time at
+    100,000 lines (session 49, a profile of the job's workers)."""
+
+    key: npt.NDArray[np.int64]
+    row: npt.NDArray[np.intp]
+    ends: tuple[int, ...]
+
+    @staticmethod
+    def of(paragraphs: Sequence[tuple[Any, ...]]) -> _Flat:
+        keys, rows, ends = [], [], []
+        for family in (BANDS, SHINGLES, EDGES):
+            blobs = [p[4 + family] for p in paragraphs]
+            values = np.frombuffer(b"".join(blobs), dtype=np.uint32).astype(np.int64)
+            sizes = np.fromiter(map(len, blobs), np.intp, len(blobs)) // 4
+            keys.append(values | np.int64(family << 32))
+            rows.append(np.repeat(np.arange(len(blobs)), sizes))
+            ends.append(sum(map(len, keys)))
+        return _Flat(np.concatenate(keys), np.concatenate(rows), tuple(ends))
+
+    def counts(self, key: npt.NDArray[np.int64], counted: npt.NDArray[np.bool_]) -> Any:
+        """How many of the paragraphs ``counted`` (a flag a row) post each of ``key`` (the
+        distinct keys, ascending), a paragraph once however often it posts a key."""
+        mine = self.row[counted[self.row]].astype(np.int64) << 34 | self.key[counted[self.row]]
+        at = np.searchsorted(key, distinct(mine) & np.int64((1 << 34) - 1))
+        return np.bincount(at, minlength=len(key)).astype(np.int32)
+
+    def trimmed(
+        self, paragraphs: Sequence[tuple[Any, ...]], keep: npt.NDArray[np.bool_]
+    ) -> Iterator[tuple[Gid, tuple[Any, ...]]]:
+        """``paragraphs`` as :class:`~dedup.spark.plan.Posted` records with the keys
+        ``keep`` (a flag a key) leaves, as tuples of ints."""
+        families = []
+        for start, end in itertools.pairwise((0, *self.ends)):
+            kept = keep[start:end]
+            values = (self.key[start:end][kept] & _LOW).tolist()
+            sizes = np.bincount(self.row[start:end][kept], minlength=len(paragraphs))
+            bounds = (0, *itertools.accumulate(sizes.tolist()))
+            families.append([tuple(values[a:b]) for a, b in itertools.pairwise(bounds)])
+        for p, bands, shingles, edges in zip(paragraphs, *families, strict=True):
+            yield p[:2], (*p[:4], bands, shingles, edges, p[7])
+
+
 def _trimmed(
     posted: RDD[tuple[Gid, Any]],
     first: RDD[tuple[Gid, bool]],
@@ -1246,17 +1360,6 @@ def _trimmed(
     paragraph after trimming at 100,000 shuffled lines, 6.4 by text)."""
     parts = partitions
 
-    def sent(
-        paragraphs: list[tuple[Gid, Posted]], counted: AbstractSet[Gid] = frozenset()
-    ) -> tuple[npt.NDArray[Any], ...]:
-        """The keys ``paragraphs`` post (ascending), and how many of those ``counted``
-        post each."""
-        every = [(gid, set(keys(p))) for gid, p in paragraphs]
-        key = distinct(np.fromiter((k for _, ks in every for k in ks), dtype=np.int64))
-        mine = np.fromiter((k for gid, ks in every if gid in counted for k in ks), np.int64)
-        counts = np.bincount(np.searchsorted(key, mine), minlength=len(key))
-        return key, counts.astype(np.int32)
-
     def by_part(key: npt.NDArray[np.int64]) -> Iterator[tuple[int, int, npt.NDArray[np.intp]]]:
         """Rows of ``key`` by the partition of each key, in blocks: ``(partition, block
         number, rows)``."""
@@ -1273,8 +1376,10 @@ def _trimmed(
             if value is True:
                 firsts.add(gid)
             else:
-                paragraphs.append((gid, Posted._make(value)))
-        key, counts = sent(paragraphs, firsts)
+                paragraphs.append(value)
+        flat = _Flat.of(paragraphs)
+        key = distinct(flat.key)
+        counts = flat.counts(key, np.fromiter((p[:2] in firsts for p in paragraphs), bool))
         for t, j, rows in by_part(key):
             yield t, (index, j, _Planar((*_gaps(key[rows]), counts[rows])))
 
@@ -1300,25 +1405,15 @@ def _trimmed(
             if isinstance(key, int):
                 bits[value[:2]] = value[2]
             else:
-                paragraphs.append((key, Posted._make(value)))
-        key, _ = sent(paragraphs)
-        mine: set[int] = set()
+                paragraphs.append(value)
+        flat = _Flat.of(paragraphs)
+        key = distinct(flat.key)
+        many = np.zeros(len(key), dtype=bool)
         for t, j, rows in by_part(key):
-            many = np.unpackbits(bits.pop((t, j)), count=len(rows)).astype(bool)
-            mine.update(key[rows[many]].tolist())
+            many[rows] = np.unpackbits(bits.pop((t, j)), count=len(rows)).astype(bool)
         if bits:
             raise AssertionError(f"partition {index}: bits for keys it did not send")
-        for gid, p in paragraphs:
-            yield (
-                gid,
-                tuple(
-                    p._replace(
-                        bands=tuple(v for v in p.bands if v in mine),
-                        shingles=tuple(v for v in p.shingles if (SHINGLE | v) in mine),
-                        edges=tuple(v for v in p.edges if (EDGE | v) in mine),
-                    )
-                ),
-            )
+        yield from flat.trimmed(paragraphs, many[np.searchsorted(key, flat.key)])
 
     found = posted.union(first).mapPartitionsWithIndex(listed).partitionBy(parts, _place)
     back = found.mapPartitionsWithIndex(shared).partitionBy(parts, _place)
@@ -1447,11 +1542,11 @@ def decide(
     firsts = live.map(lambda item: (_text_of(item[1]), item[0])).reduceByKey(min, parts, _place)
     first = firsts.map(lambda item: (item[1], True)).partitionBy(parts, _place)
     # What a round needs of each paragraph (not its texts: those go to verifying only).
-    posting = live.mapValues(lambda record: tuple(posted(Print.of(record))))
+    posting = live.mapValues(_posting)
     trimmed = _trimmed(posting, first, parts)
     views = _union(trimmed, first).mapPartitions(_assumed, True).persist(_level())
     digests = views.mapPartitionsWithIndex(_digests, True).persist(_level())
-    count = int(texts.map(lambda item: len(item[1].gids)).sum())
+    count = int(texts.map(lambda item: len(item[1].doc)).sum())
     digests.count()
     live.unpersist()
     empty: RDD[tuple[int, Verdicts]] = texts.context.emptyRDD()
