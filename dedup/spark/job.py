@@ -528,8 +528,9 @@ def _pairs_of_marked(tables: Sequence[Postings], marked: AbstractSet[Gid]) -> Pa
     of the paragraphs ``marked`` (as the later paragraph of each), as the first round's
     are found (:func:`_pair_blocks`): what the partition sends of them now."""
     found = []
+    among = _Among(marked)
     for rows in tables:
-        mine = _rows_of(rows.doc, rows.paragraph, marked)
+        mine = _rows_of(rows.doc, rows.paragraph, among)
         if not len(mine):
             continue
         sub, at = within(rows, Postings._make(c[mine] for c in rows))
@@ -586,9 +587,10 @@ def _digest_blocks(parts: int, first: bool) -> Any:
             else:
                 flips[key] = value
         found = 0
+        among = _Among(flips.keys())
         for columns in blocks:
             if not first:
-                rows = _rows_of(columns[1], columns[2], flips.keys())
+                rows = _rows_of(columns[1], columns[2], among)
                 found += len(rows)
                 gids = zip(columns[1][rows].tolist(), columns[2][rows].tolist(), strict=True)
                 kept = np.array([flips[gid] for gid in gids], dtype=np.uint64)
@@ -719,6 +721,8 @@ class View(NamedTuple):
 
 
 STILL, ITSELF, POSTINGS = 0, 1, 2
+#: Where a :class:`View`'s record holds what moved.
+_MOVED = View._fields.index("moved")
 
 
 def _viewed(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, ViewRecord]]:
@@ -737,11 +741,13 @@ def _viewed(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, ViewRecord]
             before.append((key, value))
     given = kept.keys() | exact.keys()
     for gid, record in before:
-        old = View.of(record)
-        if gid not in given:
-            yield gid, record if old.moved == STILL else old._replace(moved=STILL).plain()
+        if gid not in given:  # most: read as records (View.of makes objects)
+            if record[_MOVED] != STILL:
+                record = (record[0], record[1], record[2], STILL)
+            yield gid, record
             continue
         given.discard(gid)
+        old = View.of(record)
         view = View(old.blob, kept.get(gid, old.kept), exact.get(gid, old.exact), STILL)
         if view.flags != old.flags:
             view = view._replace(moved=POSTINGS)
@@ -763,7 +769,7 @@ def _playing(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, ViewRecord
             views.append((key, value))
     _here(marked, {gid for gid, _ in views})
     for gid, record in views:
-        if View.of(record).moved or gid in marked:
+        if record[_MOVED] or gid in marked:
             yield gid, record
 
 
@@ -857,7 +863,7 @@ def _code(doc: npt.NDArray[Any], paragraph: npt.NDArray[Any]) -> Any:
 def _looked_up(blocks: Sequence[Verdicts], gids: Iterable[Gid]) -> dict[Pair, FoundRecord]:
     """The verdicts of ``blocks`` on pairs whose later paragraph is one of ``gids``, as
     they hold them (:func:`~dedup.spark.plan.found_of` makes one a verdict)."""
-    wanted = set(gids)
+    wanted = _Among(gids)
     have: dict[Pair, FoundRecord] = {}
     for block in blocks:
         for row in _rows_of(block.doc, block.paragraph, wanted).tolist():
@@ -865,16 +871,29 @@ def _looked_up(blocks: Sequence[Verdicts], gids: Iterable[Gid]) -> dict[Pair, Fo
     return have
 
 
+class _Among:
+    """Paragraphs ``(doc, paragraph)`` whose rows are looked for (:func:`_rows_of`): as a
+    set, and as their hashes (:func:`_code`) sorted, made once for the many blocks a step
+    looks in (made again for every block, they took 3% of the executors' time at a
+    million lines: session 49, a profile of the job's workers)."""
+
+    def __init__(self, gids: Iterable[Gid]) -> None:
+        self.gids = gids if isinstance(gids, AbstractSet) else set(gids)
+        rows = np.array(list(self.gids), dtype=np.int64).reshape(len(self.gids), 2)
+        self.codes = np.sort(_code(rows[:, 0], rows[:, 1]))
+
+
 def _rows_of(
-    doc: npt.NDArray[Any], paragraph: npt.NDArray[Any], gids: AbstractSet[Gid]
+    doc: npt.NDArray[Any], paragraph: npt.NDArray[Any], among: _Among
 ) -> npt.NDArray[np.intp]:
-    """The rows of columns ``(doc, paragraph)`` that are one of ``gids``."""
-    if not gids or not len(doc):
+    """The rows of columns ``(doc, paragraph)`` that are one of ``among``."""
+    if not len(among.codes) or not len(doc):
         return np.zeros(0, dtype=np.intp)
-    codes = _code(*(np.array(c, dtype=np.uint64) for c in zip(*gids, strict=True)))
-    rows = np.flatnonzero(np.isin(_code(doc, paragraph), codes))
+    code = _code(doc, paragraph)
+    at = np.minimum(np.searchsorted(among.codes, code), len(among.codes) - 1)
+    rows = np.flatnonzero(among.codes[at] == code)
     gid = zip(doc[rows].tolist(), paragraph[rows].tolist(), strict=True)
-    found: npt.NDArray[np.intp] = rows[np.array([g in gids for g in gid], dtype=bool)]
+    found: npt.NDArray[np.intp] = rows[np.array([g in among.gids for g in gid], dtype=bool)]
     return found
 
 
@@ -943,7 +962,7 @@ def _now(blocks: Sequence[Bucketed], marks: Sequence[Marked], playing: AbstractS
     pairs = Pairs.joined([Pairs(*block.pairs) for block in blocks])
     sizes = [len(block.pairs[0]) for block in blocks]
     source, at = (np.repeat([getattr(b, f) for b in blocks], sizes) for f in ("source", "round"))
-    rows = _rows_of(pairs.p_doc, pairs.p_paragraph, playing)  # one pass: a block is small
+    rows = _rows_of(pairs.p_doc, pairs.p_paragraph, _Among(playing))
     gids = zip(pairs.p_doc[rows].tolist(), pairs.p_paragraph[rows].tolist(), strict=True)
     sent = zip(gids, source[rows].tolist(), at[rows].tolist(), strict=True)
     now = [last.get((gid, by), 1) == then for gid, by, then in sent]
@@ -1314,12 +1333,25 @@ class _Flat(NamedTuple):
             ends.append(sum(map(len, keys)))
         return _Flat(np.concatenate(keys), np.concatenate(rows), tuple(ends))
 
-    def counts(self, key: npt.NDArray[np.int64], counted: npt.NDArray[np.bool_]) -> Any:
-        """How many of the paragraphs ``counted`` (a flag a row) post each of ``key`` (the
-        distinct keys, ascending), a paragraph once however often it posts a key."""
-        mine = self.row[counted[self.row]].astype(np.int64) << 34 | self.key[counted[self.row]]
-        at = np.searchsorted(key, distinct(mine) & np.int64((1 << 34) - 1))
-        return np.bincount(at, minlength=len(key)).astype(np.int32)
+    def distinct(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
+        """The distinct keys, ascending, and where each key of the columns is among them
+        (by one sort: a sort and a search for every key took four times as long)."""
+        order = np.argsort(self.key)
+        ordered = self.key[order]
+        first = np.ones(len(ordered), dtype=bool)
+        first[1:] = ordered[1:] != ordered[:-1]
+        at = np.empty(len(order), dtype=np.intp)
+        at[order] = np.cumsum(first) - 1
+        return ordered[first], at
+
+    def counts(self, at: npt.NDArray[np.intp], counted: npt.NDArray[np.bool_]) -> Any:
+        """How many of the paragraphs ``counted`` (a flag a row) post each distinct key
+        (``at``: where each key is among them, :meth:`distinct`), a paragraph once however
+        often it posts a key."""
+        mine = counted[self.row]
+        pairs = distinct(self.row[mine].astype(np.int64) << 32 | at[mine])
+        size = int(at.max(initial=-1)) + 1
+        return np.bincount(pairs & np.int64(0xFFFFFFFF), minlength=size).astype(np.int32)
 
     def trimmed(
         self, paragraphs: Sequence[tuple[Any, ...]], keep: npt.NDArray[np.bool_]
@@ -1378,8 +1410,8 @@ def _trimmed(
             else:
                 paragraphs.append(value)
         flat = _Flat.of(paragraphs)
-        key = distinct(flat.key)
-        counts = flat.counts(key, np.fromiter((p[:2] in firsts for p in paragraphs), bool))
+        key, at = flat.distinct()
+        counts = flat.counts(at, np.fromiter((p[:2] in firsts for p in paragraphs), bool))
         for t, j, rows in by_part(key):
             yield t, (index, j, _Planar((*_gaps(key[rows]), counts[rows])))
 
@@ -1407,13 +1439,13 @@ def _trimmed(
             else:
                 paragraphs.append(value)
         flat = _Flat.of(paragraphs)
-        key = distinct(flat.key)
+        key, at = flat.distinct()
         many = np.zeros(len(key), dtype=bool)
         for t, j, rows in by_part(key):
             many[rows] = np.unpackbits(bits.pop((t, j)), count=len(rows)).astype(bool)
         if bits:
             raise AssertionError(f"partition {index}: bits for keys it did not send")
-        yield from flat.trimmed(paragraphs, many[np.searchsorted(key, flat.key)])
+        yield from flat.trimmed(paragraphs, many[at])
 
     found = posted.union(first).mapPartitionsWithIndex(listed).partitionBy(parts, _place)
     back = found.mapPartitionsWithIndex(shared).partitionBy(parts, _place)
@@ -1589,7 +1621,7 @@ def decide(
             found.append(blocks)
         else:
             changes = (
-                viewed.filter(lambda item: View.of(item[1]).moved == POSTINGS)
+                viewed.filter(lambda item: item[1][_MOVED] == POSTINGS)
                 .mapPartitions(_key_blocks(parts))
                 .partitionBy(parts, _place)
             )

@@ -534,17 +534,22 @@ def _pair_order(
     q_paragraph: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.intp]:
     """The stable order of pairs by ``p`` then ``q`` (each ``(doc, paragraph)``): a sort
-    by two keys, each paragraph's place as one number where that fits 63 bits, else by
-    the four columns (the same order)."""
+    by one key, the pair's place as one number, where that fits 63 bits (a sort by two
+    keys took 3 to 20 times as long); else by two, each paragraph's place as one number;
+    else by the four columns (the same order)."""
     if not len(p_doc):
         return np.zeros(0, dtype=np.intp)
     docs = max(int(p_doc.max()), int(q_doc.max()))
     span = max(int(p_paragraph.max()), int(q_paragraph.max())) + 1
+    places = docs * span + span
     if min(p_doc.min(), q_doc.min(), p_paragraph.min(), q_paragraph.min()) < 0 or (
-        docs * span + span > 1 << 63
+        places > 1 << 63
     ):
         return np.lexsort((q_paragraph, q_doc, p_paragraph, p_doc))
-    return np.lexsort((q_doc * span + q_paragraph, p_doc * span + p_paragraph))
+    p, q = p_doc * span + p_paragraph, q_doc * span + q_paragraph
+    if places * places > 1 << 63:
+        return np.lexsort((q, p))
+    return np.argsort(p * places + q, kind="stable")
 
 
 def merged(pairs: Pairs, candidates: bool) -> Pairs:
