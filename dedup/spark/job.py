@@ -874,8 +874,8 @@ def _looked_up(blocks: Sequence[Verdicts], gids: Iterable[Gid]) -> dict[Pair, Fo
 class _Among:
     """Paragraphs ``(doc, paragraph)`` whose rows are looked for (:func:`_rows_of`): as a
     set, and as their hashes (:func:`_code`) sorted, made once for the many blocks a step
-    looks in (made again for every block, they took 3% of the executors' time at a
-    million lines: session 49, a profile of the job's workers)."""
+    looks in (made again for every block, they took 3% of the job's workers' samples at
+    a million lines: session 49, py-spy)."""
 
     def __init__(self, gids: Iterable[Gid]) -> None:
         self.gids = gids if isinstance(gids, AbstractSet) else set(gids)
@@ -1026,7 +1026,7 @@ class Shelf(NamedTuple):
     ending at ``written_ends``), which are what goes to another partition. Every step
     that verifies reads all of a partition's shelves; as lists of a tuple and a few
     strings a paragraph, unpickling them and finding paragraphs there by a dict took 6% of
-    the executors' time at a million lines (session 49, a profile of the job's workers)."""
+    the job's workers' samples at a million lines (session 49, py-spy)."""
 
     doc: npt.NDArray[np.int64]
     paragraph: npt.NDArray[np.int64]
@@ -1314,8 +1314,8 @@ class _Flat(NamedTuple):
     """The keys of a partition's paragraphs (:func:`_posting` records) in columns: each
     key as :func:`~dedup.spark.plan.keys` writes it, the paragraph that posts it (its row),
     a family after the other (``ends``: where each family's keys end), each paragraph's in
-    order. Python sets of every paragraph's keys took 12% of the executors' time at
-    100,000 lines (session 49, a profile of the job's workers)."""
+    order. Python sets of every paragraph's keys, made twice, took 15% of the job's
+    workers' samples at a million lines (session 49, py-spy)."""
 
     key: npt.NDArray[np.int64]
     row: npt.NDArray[np.intp]
