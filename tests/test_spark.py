@@ -549,7 +549,7 @@ def test_pairs_are_ordered_and_told_apart_as_numpy_does_it_by_rows(
     rows = np.concatenate([rows, rows[[i for i in again if i < len(rows)]]])
     if len(rows):
         _, first, times = np.unique(rows, axis=0, return_index=True, return_counts=True)
-        assert set(np.flatnonzero(_once(rows)).tolist()) == set(first[times == 1].tolist())
+        assert set(np.flatnonzero(_once(list(rows.T))).tolist()) == set(first[times == 1].tolist())
 
 
 @settings(max_examples=200, deadline=None)
@@ -775,6 +775,29 @@ def test_a_paragraph_served_to_another_partition_is_the_one_on_its_shelf(
             assert there.shingles.tolist() == mine.shingles.tolist()
             there, mine = there._replace(shingles=None), mine._replace(shingles=None)
             assert there == (mine if wrapped else mine._replace(wrapped=""))
+
+
+_GIDS = st.lists(
+    st.sampled_from([(0, 1000003), (1, 0), (2, 1164997), (0, 0), (3, 1)])
+    | st.tuples(st.integers(0, 5), st.integers(0, 5)),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=_GIDS, wanted=_GIDS)
+def test_rows_of_paragraphs_are_found_by_hash_and_told_apart_when_hashes_meet(
+    rows: list[tuple[int, int]], wanted: list[tuple[int, int]]
+) -> None:
+    """The rows of columns ``(doc, paragraph)`` that are among some paragraphs are the ones
+    a set of them finds, whether two paragraphs (wanted, or a row and a wanted one) share
+    a hash (:func:`_code`: ``(0, 1000003)``, ``(1, 0)`` and ``(2, 1164997)`` do) or not."""
+    from dedup.spark.job import _Among, _rows_of
+
+    doc = np.array([d for d, _ in rows], dtype=np.int64)
+    paragraph = np.array([p for _, p in rows], dtype=np.int64)
+    found = _rows_of(doc, paragraph, _Among(wanted)).tolist()
+    assert found == [i for i, gid in enumerate(rows) if gid in set(wanted)]
 
 
 def test_shelves_find_their_paragraphs_when_two_share_a_hash() -> None:

@@ -873,14 +873,18 @@ def _looked_up(blocks: Sequence[Verdicts], gids: Iterable[Gid]) -> dict[Pair, Fo
 
 class _Among:
     """Paragraphs ``(doc, paragraph)`` whose rows are looked for (:func:`_rows_of`): as a
-    set, and as their hashes (:func:`_code`) sorted, made once for the many blocks a step
-    looks in (made again for every block, they took 3% of the job's workers' samples at
-    a million lines: session 49, py-spy)."""
+    set, and in columns ordered by their hashes (:func:`_code`), made once for the many
+    blocks a step looks in (made again for every block, they took 3% of the job's workers'
+    samples at a million lines: session 49, py-spy)."""
 
     def __init__(self, gids: Iterable[Gid]) -> None:
         self.gids = gids if isinstance(gids, AbstractSet) else set(gids)
-        rows = np.array(list(self.gids), dtype=np.int64).reshape(len(self.gids), 2)
-        self.codes = np.sort(_code(rows[:, 0], rows[:, 1]))
+        flat = np.fromiter(itertools.chain.from_iterable(self.gids), np.int64, 2 * len(self.gids))
+        codes = _code(flat[0::2], flat[1::2])
+        order = np.argsort(codes)
+        self.codes, self.doc, self.paragraph = codes[order], flat[0::2][order], flat[1::2][order]
+        #: Whether two of them share a hash: their rows are then told apart by the set.
+        self.shared = bool((self.codes[1:] == self.codes[:-1]).any())
 
 
 def _rows_of(
@@ -891,9 +895,15 @@ def _rows_of(
         return np.zeros(0, dtype=np.intp)
     code = _code(doc, paragraph)
     at = np.minimum(np.searchsorted(among.codes, code), len(among.codes) - 1)
+    if not among.shared:
+        hit = (
+            (among.codes[at] == code) & (among.doc[at] == doc) & (among.paragraph[at] == paragraph)
+        )
+        found: npt.NDArray[np.intp] = np.flatnonzero(hit)
+        return found
     rows = np.flatnonzero(among.codes[at] == code)
     gid = zip(doc[rows].tolist(), paragraph[rows].tolist(), strict=True)
-    found: npt.NDArray[np.intp] = rows[np.array([g in among.gids for g in gid], dtype=bool)]
+    found = rows[np.array([g in among.gids for g in gid], dtype=bool)]
     return found
 
 
@@ -959,14 +969,15 @@ def _now(blocks: Sequence[Bucketed], marks: Sequence[Marked], playing: AbstractS
         for gid in zip(*(c.tolist() for c in mark.gids), strict=True):
             if last.get((gid, mark.source), 0) < mark.round:
                 last[gid, mark.source] = mark.round
-    pairs = Pairs.joined([Pairs(*block.pairs) for block in blocks])
-    sizes = [len(block.pairs[0]) for block in blocks]
-    source, at = (np.repeat([getattr(b, f) for b in blocks], sizes) for f in ("source", "round"))
-    rows = _rows_of(pairs.p_doc, pairs.p_paragraph, _Among(playing))
-    gids = zip(pairs.p_doc[rows].tolist(), pairs.p_paragraph[rows].tolist(), strict=True)
-    sent = zip(gids, source[rows].tolist(), at[rows].tolist(), strict=True)
-    now = [last.get((gid, by), 1) == then for gid, by, then in sent]
-    return pairs.take(rows[np.array(now, dtype=bool)])
+    among = _Among(playing)
+    taken = []
+    for block in blocks:  # each taken from before joining: few paragraphs play again
+        pairs = Pairs(*block.pairs)
+        rows = _rows_of(pairs.p_doc, pairs.p_paragraph, among)
+        gids = zip(pairs.p_doc[rows].tolist(), pairs.p_paragraph[rows].tolist(), strict=True)
+        now = [last.get((gid, block.source), 1) == block.round for gid in gids]
+        taken.append(pairs.take(rows[np.array(now, dtype=bool)]))
+    return Pairs.joined(taken)
 
 
 def _made(
