@@ -648,7 +648,7 @@ def _once(columns: Sequence[npt.NDArray[Any]]) -> npt.NDArray[np.bool_]:
     """Which rows of ``columns`` (integers) no other row equals, where a row has at most
     one equal: rows with equal hashes compared whole (``np.unique`` over rows, which sorts
     them as bytes, where three share a hash). Hashed column by column, as the columns
-    are, not from a stack of rows (its strided columns took twice as long)."""
+    are, not from a stack of rows."""
     size = len(columns[0])
     mixed = np.zeros(size, dtype=np.uint64)
     for column in columns:
