@@ -279,9 +279,21 @@ def _keys(
     )
 
 
+class Shingled(NamedTuple):
+    """Texts normalized, their token hashes (``flat``, texts ``starts[i]:ends[i]``) and
+    shingle sets: what :func:`sign_batch` signs, and all that verifying a pair needs of
+    its paragraphs' texts but their sketches (:func:`token_sketches`)."""
+
+    normalized: list[str]
+    flat: npt.NDArray[np.uint64]
+    starts: npt.NDArray[np.int64]
+    ends: npt.NDArray[np.int64]
+    shingles: ShingleSet
+    offsets: npt.NDArray[np.int64]
+
+
 class _Signed(NamedTuple):
-    """Texts normalized, their token hashes (``flat``, texts ``starts[i]:ends[i]``),
-    shingle sets and MinHash signatures."""
+    """:class:`Shingled` texts with their MinHash signatures."""
 
     normalized: list[str]
     flat: npt.NDArray[np.uint64]
@@ -292,10 +304,10 @@ class _Signed(NamedTuple):
     signatures: npt.NDArray[np.uint32]
 
 
-def sign_batch(texts: Sequence[str], config: Config, hasher: TokenHasher | None = None) -> _Signed:
-    """Normalize, tokenize, shingle and sign many texts with one call per step: the
-    signatures of :func:`fingerprint_batch` (what ``benchmarks/speed.py`` times against
-    datasketch's loop, which does the same work)."""
+def shingle_batch(
+    texts: Sequence[str], config: Config, hasher: TokenHasher | None = None
+) -> Shingled:
+    """Normalize, tokenize and shingle many texts with one call per step."""
     hasher = hasher if hasher is not None else TokenHasher()
     normalized = normalize_batch(texts)
     # Each group's token hashes, one after another; a row's tokens are together, from
@@ -315,8 +327,26 @@ def sign_batch(texts: Sequence[str], config: Config, hasher: TokenHasher | None 
     values, offsets = shingle_rows(
         flat, starts, counts, config.shingle_size, counts >= config.min_tokens
     )
-    sigs = signature_rows(values, offsets, config.num_perm, config.seed)
-    return _Signed(normalized, flat, starts, ends, values, offsets, sigs)
+    return Shingled(normalized, flat, starts, ends, values, offsets)
+
+
+def sign_batch(texts: Sequence[str], config: Config, hasher: TokenHasher | None = None) -> _Signed:
+    """Normalize, tokenize, shingle and sign many texts with one call per step: the
+    signatures of :func:`fingerprint_batch` (what ``benchmarks/speed.py`` times against
+    datasketch's loop, which does the same work)."""
+    shingled = shingle_batch(texts, config, hasher)
+    sigs = signature_rows(shingled.shingles, shingled.offsets, config.num_perm, config.seed)
+    return _Signed(*shingled, sigs)
+
+
+def truncated_rows(normalized: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Which normalized texts end cut off with an ellipsis
+    (:attr:`Fingerprint.truncated`)."""
+    return np.fromiter(
+        ("..." in n and _TRUNCATED.search(n) is not None for n in normalized),
+        dtype=bool,
+        count=len(normalized),
+    )
 
 
 def fingerprint_batch(
@@ -360,10 +390,6 @@ def fingerprint_batch(
         blooms=blooms,
         distinct=distinct,
         key_orders=tuple(stable_order(v).astype(np.int32) for _, v in keys),
-        truncated=np.fromiter(
-            ("..." in n and _TRUNCATED.search(n) is not None for n in normalized),
-            dtype=bool,
-            count=len(normalized),
-        ),
+        truncated=truncated_rows(normalized),
         wrapped=wrapped_lines(texts, wrapping) if wrapping is not None else (),
     )

@@ -5,8 +5,9 @@ unified diff, a JSON-ready report, and :func:`restore`, which undoes it all.
 from __future__ import annotations
 
 import difflib
+import operator
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from dedup.config import Config, SplitMode
@@ -46,6 +47,12 @@ class Removal:
     #: The line the paragraph starts on, counting from 1 (line breaks are LF, CRLF or CR).
     line: int = 0
 
+    def __reduce__(self) -> tuple[type[Removal], tuple[Any, ...]]:
+        # Pickled as its fields, as a Verdict is: the slots' __getstate__ lists the
+        # dataclass's fields each time (a sixth of the time the Spark job took to pass
+        # a million lines' cuts on, session 50).
+        return Removal, _REMOVAL_FIELDS(self)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "index": self.index,
@@ -82,6 +89,9 @@ class CloseCall:
     similarity: float
     reason: str
 
+    def __reduce__(self) -> tuple[type[CloseCall], tuple[Any, ...]]:
+        return CloseCall, _CLOSE_CALL_FIELDS(self)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "index": self.index,
@@ -92,6 +102,11 @@ class CloseCall:
         if self.candidate_document is not None:
             out["candidate_document"] = self.candidate_document
         return out
+
+
+#: A :class:`Removal`'s and a :class:`CloseCall`'s fields, in order, as a tuple.
+_REMOVAL_FIELDS = operator.attrgetter(*(f.name for f in fields(Removal)))
+_CLOSE_CALL_FIELDS = operator.attrgetter(*(f.name for f in fields(CloseCall)))
 
 
 @dataclass(frozen=True)

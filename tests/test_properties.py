@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import dedup
 from dedup.native import speedups
 from dedup.paragraphs import split
+from dedup.result import CloseCall, Removal
 from dedup.shapes import (
     _CODE,
     _GLUED_DATE,
@@ -474,6 +475,46 @@ def test_a_verdict_is_pickled_as_its_fields(
     for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
         back = pickle.loads(pickle.dumps(verdict, protocol))
         assert back == verdict and type(back) is Verdict
+
+
+@given(
+    index=st.integers(0, 10**6),
+    text=st.text(max_size=20),
+    document=st.none() | st.text(max_size=10),
+    kind=st.sampled_from(get_args(Kind)),
+    similarity=st.floats(0, 1),
+    also=st.lists(st.tuples(st.none() | st.text(max_size=5), st.integers(0, 99)), max_size=3),
+)
+def test_a_removal_and_a_close_call_are_pickled_as_their_fields(
+    index: int,
+    text: str,
+    document: str | None,
+    kind: Kind,
+    similarity: float,
+    also: list[tuple[str | None, int]],
+) -> None:
+    removal = Removal(
+        index,
+        text,
+        3,
+        9,
+        1,
+        document,
+        kind,
+        similarity,
+        text[::-1],
+        tuple(also),
+        2,
+        10,
+        " ",
+        "\n",
+        line=index + 1,
+    )
+    close = CloseCall(index, 4, document, similarity, text)
+    for value in (removal, close):
+        for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+            back = pickle.loads(pickle.dumps(value, protocol))
+            assert back == value and type(back) is type(value)
 
 
 @given(

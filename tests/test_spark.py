@@ -744,11 +744,19 @@ def test_paragraphs_signed_where_they_are_worked_on_are_the_cleaners(monkeypatch
         expected += [(b.normalized[r], int(b.digests[r])) for b in made for r in range(len(b))]
     whole = steps.signed(written, config)
     assert [(p.normalized, p.digest) for p in whole] == expected
+    assert steps.signed_records(written, config) == [p.plain() for p in whole]
     by_doc = [steps.prints(doc, f"d{doc}", text, config)[1] for doc, text in enumerate(docs)]
     assert whole == [p for printed in by_doc for p in printed]
     for size in (1, 7, 100):
         pieces = [written[i : i + size] for i in range(0, len(written), size)]
         assert [p for piece in pieces for p in steps.signed(piece, config)] == whole
+    # What verifying needs is made of the texts alone, as it is of their fingerprints.
+    for text, p in zip(steps.texts_of(written, config), whole, strict=True):
+        one = steps.Text.of(p)
+        assert text.shingles.dtype == one.shingles.dtype
+        assert text.shingles.tolist() == one.shingles.tolist()
+        assert text._replace(shingles=None) == one._replace(shingles=None)
+    assert steps.texts_of([], config) == []
 
 
 def test_a_paragraph_served_to_another_partition_is_the_one_on_its_shelf(
@@ -773,6 +781,7 @@ def test_a_paragraph_served_to_another_partition_is_the_one_on_its_shelf(
         for gid in gids:
             mine, there = taken[gid], served[gid]
             assert there.shingles.tolist() == mine.shingles.tolist()
+            assert there.shingles.dtype == mine.shingles.dtype
             there, mine = there._replace(shingles=None), mine._replace(shingles=None)
             assert there == (mine if wrapped else mine._replace(wrapped=""))
 
