@@ -522,6 +522,32 @@ def test_a_paragraph_is_planned_with_what_each_key_partition_sent_of_it_last() -
     assert sorted(rows) == [(1, 0, 2), (1, 0, 7), (2, 0, 9), (3, 0, 6)]
 
 
+def test_the_verdicts_known_go_with_the_paragraphs_in_play() -> None:
+    """A later round plans the paragraphs that moved or were marked (:func:`_playing`),
+    and the verdicts known on their pairs go with them, the others' left behind: a plan
+    would verify again a pair whose verdict did not come."""
+    from dedup.spark.job import Verdicts, _playing
+
+    def view(paragraph: int, moved: int) -> Any:
+        posted = Posted(0, paragraph, 0, 7, (), (), (), 3)
+        return View.first(posted, True)._replace(moved=moved).plain()
+
+    same, far = Verdict("exact", 1.0, "same"), Verdict(None, 0.2, "too different")
+    found = [
+        (((0, 0), (0, p), True, False), (Ref("a", 0), same if p % 2 else far)) for p in (1, 2, 3)
+    ]
+    found.append((((0, 1), (0, 3), True, False), (Ref("a", 1), far)))
+    marked = Marked(4, 2, (np.array([0]), np.array([3])))
+    items = [((0, 1), view(1, POSTINGS)), ((0, 2), view(2, STILL)), ((0, 3), view(3, STILL))]
+    items += [(5, marked), *((5, block) for block in Verdicts.of(found))]
+    out = list(_playing(5, items))
+    assert [gid for gid, value in out if not isinstance(value, Verdicts)] == [(0, 1), (0, 3)]
+    blocks = [value for key, value in out if isinstance(value, Verdicts) and key == 5]
+    assert sum(int(block.sizes.sum()) for block in blocks) == 3
+    known = dict(pair for block in blocks for blob in block.blobs for pair in pickle.loads(blob))
+    assert known == {pair: found_record(*one) for pair, one in found if pair[1] != (0, 2)}
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     gids=st.lists(

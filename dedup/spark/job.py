@@ -758,20 +758,32 @@ def _viewed(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, ViewRecord]
     _here(given, set())
 
 
-def _playing(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, ViewRecord]]:
+def _playing(index: int, items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
     """The :class:`View` s of a partition's paragraphs to plan again in a round: the ones
-    that moved, and the ones whose pairs moved (:class:`Marks` of key partitions)."""
+    that moved, and the ones whose pairs moved (:class:`Marks` of key partitions); and the
+    verdicts known on their pairs (:class:`Verdicts`), which the round's steps read
+    instead of every verdict known (a read of those took seconds a step, session 50)."""
     views: list[tuple[Gid, ViewRecord]] = []
     marked: set[Gid] = set()
+    known: list[Verdicts] = []
     for key, value in items:
         if isinstance(value, Marked):
             marked.update(zip(*(c.tolist() for c in value.gids), strict=True))
+        elif isinstance(value, Verdicts):
+            known.append(value)
         elif not isinstance(key, int):
             views.append((key, value))
     _here(marked, {gid for gid, _ in views})
+    playing = []
     for gid, record in views:
         if record[_MOVED] or gid in marked:
+            playing.append(gid)
             yield gid, record
+    among = _Among(playing)
+    for block in known:
+        mine = block.among(among)
+        if len(mine.doc):
+            yield index, mine
 
 
 def _here(sent: Iterable[Gid], held: AbstractSet[Gid]) -> None:
@@ -830,21 +842,26 @@ class Verdicts(NamedTuple):
     by that paragraph: the paragraphs ``(doc, paragraph)`` in columns, each one's verdicts
     pickled on their own (``list[tuple[Pair, FoundRecord]]``), so that a step unpickles
     only the verdicts of the paragraphs it works on (:func:`_looked_up`), and makes
-    objects of only the ones it reads; ``size`` verdicts in all.
+    objects of only the ones it reads; ``sizes`` the verdicts of each.
     Records of at most :data:`BLOCK` paragraphs, keyed by the partition's number. A
     round's are kept for the rounds after it: a pair is verified once."""
 
     doc: npt.NDArray[np.int64]
     paragraph: npt.NDArray[np.int64]
     blobs: list[bytes]
-    size: int
+    sizes: npt.NDArray[np.int64]
 
     @staticmethod
     def of(found: Iterable[tuple[Pair, Found]]) -> Iterator[Verdicts]:
         """``found`` as :class:`Verdicts` records."""
+        return Verdicts.of_records((pair, found_record(*one)) for pair, one in found)
+
+    @staticmethod
+    def of_records(found: Iterable[tuple[Pair, FoundRecord]]) -> Iterator[Verdicts]:
+        """``found`` (its verdicts as records) as :class:`Verdicts` records."""
         by: dict[Gid, list[tuple[Pair, FoundRecord]]] = defaultdict(list)
-        for pair, (ref, verdict) in found:
-            by[pair[1]].append((pair, found_record(ref, verdict)))
+        for pair, record in found:
+            by[pair[1]].append((pair, record))
         gids = list(by)
         for start in range(0, len(gids), BLOCK):
             listed = gids[start : start + BLOCK]
@@ -852,8 +869,14 @@ class Verdicts(NamedTuple):
                 np.array([gid[0] for gid in listed], dtype=np.int64),
                 np.array([gid[1] for gid in listed], dtype=np.int64),
                 [pickle.dumps(by[gid], pickle.HIGHEST_PROTOCOL) for gid in listed],
-                sum(len(by[gid]) for gid in listed),
+                np.array([len(by[gid]) for gid in listed], dtype=np.int64),
             )
+
+    def among(self, gids: _Among) -> Verdicts:
+        """The verdicts of the paragraphs of ``gids``, as they are pickled here."""
+        rows = _rows_of(self.doc, self.paragraph, gids)
+        blobs = [self.blobs[row] for row in rows.tolist()]
+        return Verdicts(self.doc[rows], self.paragraph[rows], blobs, self.sizes[rows])
 
 
 def _code(doc: npt.NDArray[Any], paragraph: npt.NDArray[Any]) -> Any:
@@ -1009,14 +1032,21 @@ def _made(
     return records, _looked_up(found, (gid for gid, _ in records))
 
 
-def _decided(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, DecidedRecord]]:
+def _decided(index: int, items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
+    """The decisions of a partition's paragraphs in a round (:class:`Decided`), and the
+    verdicts known on the other pairs each names (:class:`Verdicts`): with the verdicts
+    on those verified next, all that naming them needs (:func:`_settled`)."""
     records, have = _made(items, Planned.of)
+    named = []
     for gid, r in records:
         outcome, others = decision(
             r.step, {pair[0]: found_of(have[pair]) for pair in _pairs(r.step.ids, gid)}
         )
         more = _pairs(others, gid)
+        named += [(pair, have[pair]) for pair in more if pair in have]
         yield gid, Decided(r.kept, outcome, more, _missing(more, have)).plain()
+    for block in Verdicts.of_records(named):
+        yield index, block
 
 
 def _settled(items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Gid, tuple[bool, OutcomeRecord]]]:
@@ -1212,7 +1242,8 @@ def _missing_blocks(index: int, items: Iterable[tuple[Gid, Any]]) -> Iterator[tu
     or :class:`Decided`, both ending with them), in columns (:func:`_pair_columns`), in
     blocks of at most :data:`BLOCK` pairs keyed by the partition's number: they stay
     where they are, to be verified there once the texts they need came."""
-    columns = _pair_columns([pair for _, record in items for pair in record[-1]])
+    records = (record for _, record in items if not isinstance(record, Verdicts))
+    columns = _pair_columns([pair for record in records for pair in record[-1]])
     for start in range(0, len(columns[0]), BLOCK):
         yield index, _Narrow(c[start : start + BLOCK] for c in columns)
 
@@ -1642,6 +1673,7 @@ def decide(
                 .persist(_level())
             )
             playing = viewed
+            known_here: RDD[Any] = known  # none yet
             blocks = tables.mapPartitionsWithIndex(_pair_blocks(parts))
             blocks = blocks.partitionBy(parts, _place)
             found.append(blocks)
@@ -1663,15 +1695,20 @@ def decide(
                 .partitionBy(parts, _place)
             )
             found.append(marks)
-            playing = _union(viewed, marks).mapPartitions(_playing, True).persist(_level())
+            playing = _union(viewed, marks, known)
+            playing = playing.mapPartitionsWithIndex(_playing, True).persist(_level())
             done.append(playing)
+            # The verdicts known on the pairs of the paragraphs in play, which came with
+            # them (the first round knows none).
+            known_here = playing.filter(lambda item: isinstance(item[1], Verdicts))
         plans = functools.partial(_plans, rounds)
-        planned = _union(playing, *found, known).mapPartitions(plans, True).persist(_level())
+        planned = _union(playing, *found).mapPartitions(plans, True).persist(_level())
         made, made_count = _verified(planned, texts, config, parts)
-        decided = _union(planned, made, known).mapPartitions(_decided, True).persist(_level())
+        decided = _union(planned, made, known_here).mapPartitionsWithIndex(_decided, True)
+        decided = decided.persist(_level())
         more, more_count = _verified(decided, texts, config, parts)
         verified += made_count + more_count
-        settled = _union(decided, more, made, known).mapPartitions(_settled, True)
+        settled = _union(decided, more).mapPartitions(_settled, True)
         settles.append(settled.persist(_level()))
         flipped = settled.filter(lambda item: item[1][0] == Outcome.of(item[1][1]).removed)
         flips = [flipped.mapValues(lambda r: not Outcome.of(r[1]).removed).persist(_level())]
@@ -1696,7 +1733,7 @@ def decide(
 
 
 def _count(verdicts: RDD[tuple[int, Verdicts]]) -> int:
-    return int(verdicts.map(lambda item: item[1].size).sum())
+    return int(verdicts.map(lambda item: int(item[1].sizes.sum())).sum())
 
 
 def clean(
