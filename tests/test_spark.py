@@ -680,6 +680,22 @@ def test_a_paragraph_gets_the_outcome_of_the_last_round_that_settled_it() -> Non
         assert dict(_latest(order)) == {(0, 1): removed, (0, 2): kept}
 
 
+def test_what_an_outcome_tells_is_read_off_its_record() -> None:
+    """A paragraph's document is told of it when it is removed or a close call, and its
+    status flips by whether it is removed: read off the record as an Outcome says."""
+    from dedup.spark.job import _removed, _told
+
+    ref, close = Ref("a", 0), Verdict(None, 0.7, "says 'x' where the kept paragraph says 'y'")
+    for outcome in (
+        Outcome((0, 1), True, ref, Verdict("exact", 1.0, "same"), (Ref("b", 2),)),
+        Outcome((0, 2), False, ref, close, ()),
+        Outcome((0, 3), False, None, None, ()),
+    ):
+        record = outcome.plain()
+        assert _told((outcome.gid, record)) == (outcome.removed or outcome.ref is not None)
+        assert _removed(record) is outcome.removed
+
+
 def _plain(value: Any) -> bool:
     """Whether ``value`` is made of the types the pickler writes itself, all the way down."""
     if type(value) in (tuple, list):

@@ -1597,9 +1597,16 @@ def _latest(
 
 
 def _told(item: tuple[Gid, OutcomeRecord]) -> bool:
-    """Whether a paragraph's outcome changes its document's cut: removed, or a close call."""
-    outcome = Outcome.of(item[1])
-    return outcome.removed or outcome.ref is not None
+    """Whether a paragraph's outcome changes its document's cut: removed, or a close call
+    (read off its record, :meth:`~dedup.spark.plan.Outcome.plain`: making a million
+    Outcomes to ask took seconds, session 50)."""
+    _, removed, found, _ = item[1]
+    return removed or found is not None
+
+
+def _removed(record: OutcomeRecord) -> bool:
+    """Whether an outcome (its record) removes its paragraph."""
+    return bool(record[1])
 
 
 def decide(
@@ -1710,8 +1717,8 @@ def decide(
         verified += made_count + more_count
         settled = _union(decided, more).mapPartitions(_settled, True)
         settles.append(settled.persist(_level()))
-        flipped = settled.filter(lambda item: item[1][0] == Outcome.of(item[1][1]).removed)
-        flips = [flipped.mapValues(lambda r: not Outcome.of(r[1]).removed).persist(_level())]
+        flipped = settled.filter(lambda item: item[1][0] == _removed(item[1][1]))
+        flips = [flipped.mapValues(lambda r: not _removed(r[1])).persist(_level())]
         changed = flips[0].count()
         planned_count += planned.count()
         for rdd in (*done, planned, decided):
