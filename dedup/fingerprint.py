@@ -295,12 +295,7 @@ class Shingled(NamedTuple):
 class _Signed(NamedTuple):
     """:class:`Shingled` texts with their MinHash signatures."""
 
-    normalized: list[str]
-    flat: npt.NDArray[np.uint64]
-    starts: npt.NDArray[np.int64]
-    ends: npt.NDArray[np.int64]
-    shingles: ShingleSet
-    offsets: npt.NDArray[np.int64]
+    shingled: Shingled
     signatures: npt.NDArray[np.uint32]
 
 
@@ -336,7 +331,7 @@ def sign_batch(texts: Sequence[str], config: Config, hasher: TokenHasher | None 
     datasketch's loop, which does the same work)."""
     shingled = shingle_batch(texts, config, hasher)
     sigs = signature_rows(shingled.shingles, shingled.offsets, config.num_perm, config.seed)
-    return _Signed(*shingled, sigs)
+    return _Signed(shingled, sigs)
 
 
 def truncated_rows(normalized: Sequence[str]) -> npt.NDArray[np.bool_]:
@@ -358,7 +353,7 @@ def fingerprint_batch(
     """The :class:`Batch` of many paragraphs, computed with one call per step, not one
     per paragraph (``hasher`` caches token hashes from one batch to the next); given the
     lines around them (``wrapping``), the lines of sentences wrapped over lines too."""
-    normalized, flat, starts, ends, values, offsets, sigs = sign_batch(texts, config, hasher)
+    (normalized, flat, starts, ends, values, offsets), sigs = sign_batch(texts, config, hasher)
     counts = ends - starts
     bands = band_keys(sigs, *lsh_params(config.lsh_threshold, config.num_perm))
     has_edges = counts >= 3
