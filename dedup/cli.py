@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 a check failed; 2 a usage error or an input that cannot
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import io
 import os
@@ -27,7 +28,7 @@ from dedup.config import PRESETS, SPLIT_MODES, Config
 from dedup.corpus import SCOPES, Outcome, clean_documents
 from dedup.errors import DedupError, WorkerError
 from dedup.extract import EXTRACT_MODES
-from dedup.files import Staged, atomic_writer, is_regular_or_missing, write_atomic
+from dedup.files import Staged, atomic_writer, is_regular_or_missing, remove_own, write_atomic
 from dedup.index import Index, check_settings, open_index
 from dedup.malloc import return_freed_memory
 from dedup.native import COMPILED
@@ -61,7 +62,46 @@ class _Terminated(BaseException):
 
 
 def _terminate(signum: int, frame: Any) -> None:
+    _arm("terminated", EXIT_TERMINATED)
     raise _Terminated
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    _arm("interrupted", EXIT_INTERRUPTED)
+    raise KeyboardInterrupt
+
+
+#: Seconds a stopped run has to clean up before it ends regardless (see _arm).
+GRACE = 10.0
+_armed: list[bool] = []
+
+
+def _arm(how: str, code: int) -> None:
+    """A signal stopped the run: if its way out has not ended it within :data:`GRACE`
+    seconds, end it from another thread. The signal's exception can land anywhere, inside
+    a library's critical section too (a lock taken, the ``try`` that releases it not yet
+    entered), and what waits for that lock on the way out waits for good; a ``close``
+    that does not wait for the worker pool avoids the one such hang seen, this ends any
+    other: the run's temporary files go as a later run would remove them were it killed
+    (a ``.bak`` stays where its input was already replaced), and it leaves at once."""
+    if _armed:
+        return
+    _armed.append(True)
+    # A thread without threading's own locks: the signal may have caught one of them.
+    _thread.start_new_thread(_end_stuck_run, (how, code))
+
+
+def _end_stuck_run(how: str, code: int) -> None:
+    time.sleep(GRACE)
+    left = remove_own()
+    if left:
+        _stop(
+            f"dedup: {how} while files were put in place; the originals of those replaced "
+            f"are kept: {', '.join(left)}",
+            code,
+            stuck=True,
+        )
+    _stop(_ALL_KEPT.format(how), code, stuck=True)
 
 
 def _guard_streams() -> None:
@@ -88,12 +128,25 @@ def _say(message: str) -> None:
         click.echo(message, err=True)
 
 
-def _stop(message: str, code: int) -> NoReturn:
+#: The line of a run stopped before its end whose files are all as they were.
+_ALL_KEPT = "dedup: {}; every file is as it was"
+_LEAVING = _thread.allocate_lock()
+
+
+def _stop(message: str, code: int, *, stuck: bool = False) -> NoReturn:
     """End a run that a signal stopped or a dead worker process broke, once its files are
     cleaned up (the ``finally`` blocks on the way here did that): say so and leave at once. The exit
     handlers are skipped: a worker pool interrupted mid-call can leave the interpreter's
     own exit waiting for it forever (seen once under load); the workers end with their
-    parent."""
+    parent. From the thread that ends a ``stuck`` run (see :func:`_arm`), the line goes
+    straight to the descriptor (the stuck thread may hold the stream's lock) and nothing
+    is flushed. Whichever of the two comes here first says its line; the other waits."""
+    if not _LEAVING.acquire(blocking=False):
+        time.sleep(GRACE + 60)  # the other one is leaving
+    if stuck:
+        with contextlib.suppress(OSError):
+            os.write(2, f"{message}\n".encode())
+        os._exit(code)
     _say(message)
     for stream in (sys.stdout, sys.stderr):  # what the exit would have flushed
         with contextlib.suppress(OSError, ValueError):
@@ -107,16 +160,21 @@ class _Group(click.Group):
         return_freed_memory()
         collect_less()
         previous = signal.signal(signal.SIGTERM, _terminate)
+        # Ctrl-C as before, armed (see _arm); ignored where it was (a shell's background job)
+        previous_int = signal.getsignal(signal.SIGINT)
+        if previous_int is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _interrupt)
         try:
             return super().main(*args, **kwargs)
         finally:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except WorkerError as error:
-            _stop(f"dedup: {error}; every file is as it was", EXIT_WORKER)
+            _stop(_ALL_KEPT.format(error), EXIT_WORKER)
         except DedupError as error:
             raise Failure(str(error)) from None
         except BrokenPipeError:
@@ -127,9 +185,9 @@ class _Group(click.Group):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(ctx.meta.get("verdict", 0))
         except KeyboardInterrupt:
-            _stop("dedup: interrupted; every file is as it was", EXIT_INTERRUPTED)
+            _stop(_ALL_KEPT.format("interrupted"), EXIT_INTERRUPTED)
         except _Terminated:
-            _stop("dedup: terminated; every file is as it was", EXIT_TERMINATED)
+            _stop(_ALL_KEPT.format("terminated"), EXIT_TERMINATED)
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:

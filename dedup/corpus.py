@@ -17,7 +17,7 @@ import numpy as np
 
 from dedup.config import Config, SplitMode
 from dedup.decision import Decided, Pending, Places
-from dedup.deduplicator import Deduplicator
+from dedup.deduplicator import Deduplicator, interrupting
 from dedup.errors import ConfigError
 from dedup.fingerprint import Batch
 from dedup.index import Index
@@ -94,8 +94,10 @@ def clean_documents(
     shared = Deduplicator(config, jobs=jobs, index=index)
     try:
         yield from _corpus(iter(documents), shared, run)
-    finally:
-        shared.close()  # no commit: delivering is the caller's
+    except BaseException as error:
+        shared.close(wait=not interrupting(type(error)))
+        raise
+    shared.close()  # no commit: delivering is the caller's
 
 
 def _corpus(

@@ -12,7 +12,7 @@ import itertools
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO, Protocol
 
 from dedup.errors import InputError
@@ -190,6 +190,7 @@ _TEMP = lazy_re(
 )
 _SHORTENED = lazy_re(r"~[0-9a-f]{12}$")  # a name cut short by _fitting
 _cleaned: set[str] = set()
+_made_in: set[str] = set()  # the folders where this process named temporary files
 
 
 def is_temporary(name: str) -> bool:
@@ -209,21 +210,41 @@ def remove_stale(folder: str | os.PathLike[str]) -> None:
     if key in _cleaned:
         return
     _cleaned.add(key)
+    _remove_temporary(key, lambda pid, host: host in (None, _host()) and not _alive(pid))
+
+
+def remove_own() -> list[str]:
+    """Remove the temporary files this process made, as :func:`remove_stale` does those of
+    an ended run, for a run that must end at once, however far it got; the ``.bak`` files
+    left (each the only copy of an input it replaced)."""
+    here = os.getpid(), _host()
+    left: list[str] = []
+    for folder in list(_made_in):
+        left += _remove_temporary(folder, lambda pid, host: (pid, host) == here)
+    return left
+
+
+def _remove_temporary(folder: str, ended: Callable[[int, str | None], bool]) -> list[str]:
+    """Remove the temporary files in ``folder`` of the runs that ``ended(pid, host)``
+    names; the ``.bak`` files of theirs left, whose inputs are no longer what they read."""
     try:
-        names = os.listdir(key)
+        names = os.listdir(folder)
     except OSError:
-        return
+        return []
+    left = []
     for name in names:
         match = _TEMP.match(name)
-        if match is None or match["host"] not in (None, _host()) or _alive(int(match["pid"])):
+        if match is None or not ended(int(match["pid"]), match["host"]):
             continue  # another machine's (its pid says nothing here), or a live run's
-        path = os.path.join(key, name)
+        path = os.path.join(folder, name)
         if match["kind"] == "bak" and not _same_file(
-            path, _input_of(key, names, name, match["name"])
+            path, _input_of(folder, names, name, match["name"])
         ):
+            left.append(path)
             continue
         with contextlib.suppress(OSError):
             os.unlink(path)
+    return left
 
 
 def _input_of(folder: str, names: list[str], name: str, stem: str) -> str:
@@ -269,6 +290,7 @@ def temporary_path(target: str | os.PathLike[str], kind: str = "tmp") -> str:
     """A new, unused name for a temporary file beside ``target`` (the run's pid and the
     machine's name in it)."""
     folder, name = os.path.split(os.fspath(target))
+    _made_in.add(os.path.realpath(folder or "."))
     for number in itertools.count():
         tail = f"{TEMP_MARK}{os.getpid()}{f'-{number}' if number else ''}@{_host()}.{kind}"
         path = os.path.join(folder, f".{_fitting(folder, name, tail)}{tail}")
