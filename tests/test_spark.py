@@ -90,7 +90,7 @@ from dedup.spark.plan import (
     shared_by_pair,
     within,
 )
-from dedup.verify import Verdict
+from dedup.verify import EXACT, Verdict
 from tests.conftest import SEED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -828,6 +828,44 @@ def test_a_paragraph_served_to_another_partition_is_the_one_on_its_shelf(
             assert there == (mine if wrapped else mine._replace(wrapped=""))
 
 
+def test_a_later_copy_of_a_text_is_verified_by_the_earlier_ones_name_alone() -> None:
+    """A pair of a paragraph and the earlier copy of its text its digest names (a plan's
+    ``top``) needs no text sent where the two have one BLAKE2b (:func:`_wanted`): the
+    earlier paragraph's name alone comes, and the verdict is the one verifying the texts
+    gives; two texts taken for copies (a digest's collision, made here) are sent whole and
+    verified as any pair is."""
+    from dedup.spark.job import _looked_up, _missing_blocks, _served, _shelf, _verify, _wanted
+
+    config = Config(split="lines")
+    text = "the first paragraph of a few words\nanother one made of other words\n" * 2
+    printed = [p for p in prints(4, "page", text, config)[1] if p.tokens]
+    shelves = [(0, shelf) for _, shelf in _shelf(0, [(p.gid, p.plain()) for p in printed])]
+    first, other, copy = (p.gid for p in printed[:3])
+
+    def verified(q: Gid, top: Gid | None) -> tuple[list[Any], Any]:
+        """What is sent for pair ``(q, copy)`` (q the plan's ``top`` or not) and its verdict."""
+        step = Plan(copy, top, [(q, True, False)], [])
+        planned = [(copy, Planned(True, step, ((q, copy, True, False),)).plain())]
+        missing = list(_missing_blocks(0, planned))
+        sums = [(0, shelf.sums_only()) for _, shelf in shelves]
+        wanted = list(_wanted(1)(0, [*sums, *missing]))
+        sent = list(_served([*shelves, *wanted]))
+        found = [block for _, block in _verify(config)(0, [*shelves, *sent, *missing])]
+        return [one for _, s in sent for one in s.served], _looked_up(found, [copy])
+
+    served, thin = verified(first, first)
+    assert served == [("page",)]
+    assert found_of(thin[first, copy, True, False]) == (Ref("page", first[1]), EXACT)
+    served, whole = verified(first, None)
+    assert [len(one) for one in served] == [3]
+    assert whole == thin
+    served, collided = verified(other, other)
+    assert [len(one) for one in served] == [3]
+    ref, verdict = found_of(collided[other, copy, True, False])
+    assert ref == Ref("page", other[1])
+    assert verdict is None or not verdict.repeat
+
+
 _GIDS = st.lists(
     st.sampled_from([(0, 1000003), (1, 0), (2, 1164997), (0, 0), (3, 1)])
     | st.tuples(st.integers(0, 5), st.integers(0, 5)),
@@ -861,8 +899,8 @@ def test_shelves_find_their_paragraphs_when_two_share_a_hash() -> None:
     written = [(f"doc {d}", f"text {d}.{p}", "") for d, p in gids]
     shelves = _Shelves(
         [
-            Shelf.of(gids[:2], [b"a", b"bb"], written[:2]),
-            Shelf.of(gids[2:], [b"ccc", b""], written[2:]),
+            Shelf.of(gids[:2], [b"a", b"bb"], written[:2], ["a", "b"]),
+            Shelf.of(gids[2:], [b"ccc", b""], written[2:], ["c", "d"]),
         ]
     )
     order = [gids[2], gids[0], gids[3], gids[1]]
