@@ -1388,7 +1388,10 @@ def _served(items: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, Sent]]:
     shelf, blocks = _shelved(items)
     for place, (doc, paragraph, written, copies, *sums) in blocks:
         gids = list(zip(doc.tolist(), paragraph.tolist(), strict=True))
-        same = (copies > 0) & (shelf.sums(doc, paragraph) == np.stack(sums, axis=1)).all(axis=1)
+        same = copies > 0  # looked up only where asked: serve finds every row again
+        rows = np.flatnonzero(same)
+        asked = np.stack(sums, axis=1)[rows]
+        same[rows] = (shelf.sums(doc[rows], paragraph[rows]) == asked).all(axis=1)
         served = shelf.serve(gids, [bool(w) for w in written.tolist()], same.tolist())
         yield place, Sent(_Narrow((doc, paragraph)), served)
 
