@@ -15,6 +15,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from dedup import compiled
+
+compiled.install()  # before any module that may have been compiled is imported
+
 if TYPE_CHECKING:
     from dedup.config import Config
     from dedup.deduplicator import Deduplicator, clean

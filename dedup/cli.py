@@ -363,11 +363,33 @@ def _check_kind(param: click.Parameter, value: Any) -> None:
         raise click.BadParameter(f"{str(value).lower()} is not a valid {param.type.name}.")
 
 
+def _version(context: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--version``: the version, and what runs compiled (worked out only when asked)."""
+    if not value or context.resilient_parsing:
+        return
+    from importlib.metadata import version
+
+    from dedup import compiled
+
+    modules = compiled.running()
+    if COMPILED and modules:
+        how = f"compiled kernels and {len(modules)} modules compiled"
+    elif COMPILED:
+        how = "compiled kernels, modules in pure Python (not built, or edited since)"
+    else:
+        how = "pure Python (compiled kernels and modules not built or off)"
+    click.echo(f"{context.find_root().info_name}, version {version('paradedup')}, {how}")
+    context.exit()
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(
-    package_name="paradedup",
-    message="%(prog)s, version %(version)s, "
-    + ("compiled kernels" if COMPILED else "pure Python (compiled kernels not built or off)"),
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_version,
+    help="Show the version and exit.",
 )
 def cli() -> None:
     """Find and remove repeated paragraphs in scraped text, and say why.

@@ -9,12 +9,13 @@ against both). ``DEDUP_PURE_PYTHON=1`` in the environment turns the compiled one
 from __future__ import annotations
 
 import importlib
-import os
 from types import ModuleType
+
+from dedup.compiled import pure
 
 
 def _load() -> ModuleType | None:
-    if os.environ.get("DEDUP_PURE_PYTHON", "") not in ("", "0"):
+    if pure():
         return None
     try:
         return importlib.import_module("dedup._speedups")
