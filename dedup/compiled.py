@@ -75,9 +75,12 @@ class _SourceFirst:
         if name not in self.built:
             return None
         path = source_path(name)
-        stale = pure() or not os.path.exists(path) or source_sum(path) != self.built[name]
+        if not os.path.exists(path):  # a build without its source: the build or nothing
+            self.decided[name] = _has_build(path)
+            return None
+        stale = pure() or source_sum(path) != self.built[name]
         self.decided[name] = not stale and _has_build(path)
-        return path if stale and os.path.exists(path) else None
+        return path if stale else None
 
     def find_spec(
         self, name: str, path: object = None, target: ModuleType | None = None
